@@ -1,0 +1,384 @@
+"""`if:` conditions: a small, safe expression language of our own (no `eval`).
+
+Grammar (keywords are case-insensitive; `&&`, `||` and `!` are accepted too)::
+
+    expr       := and ("or" and)*
+    and        := not ("and" not)*
+    not        := "not" not | comparison
+    comparison := operand (("==" | "!=" | "<" | "<=" | ">" | ">=") operand)?
+    operand    := primary ("." NAME | "[" (NUMBER | STRING) "]")*
+    primary    := NUMBER | STRING | true | false | null
+                | NAME "(" [expr ("," expr)*] ")"      a function from FUNCTIONS
+                | "result"                              Iter8's result object
+                | "(" expr ")"
+
+Field access reads the result as it is written to the result file
+(`result.numCompletedTasks`, `result.insights.numVersions`); a missing field is
+null. Functions are looked up in `FUNCTIONS`, which other modules extend with
+`register_function`.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iter8_action.result import Result
+
+Function = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class _FunctionDef:
+    name: str
+    func: Function
+    min_args: int
+    max_args: int
+    summary: str
+
+
+FUNCTIONS: dict[str, _FunctionDef] = {}
+
+
+def register_function(
+    name: str, func: Function, *, summary: str, min_args: int = 0, max_args: int = 0
+) -> None:
+    """Make `name(...)` available in conditions; `func(result, *args)` computes it."""
+    FUNCTIONS[name.lower()] = _FunctionDef(name, func, min_args, max_args, summary)
+
+
+class ConditionError(Exception):
+    """A condition is malformed (`column` is 1-based in the expression) or cannot be evaluated."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        self.message = message
+        self.column = column
+        super().__init__(message if column is None else f"{message} (column {column})")
+
+
+# -- built-in functions ---------------------------------------------------------------
+
+
+def _slos_satisfied(result: Result, version: Any = None) -> bool:
+    """Every SLO holds for every version (or for the named one); true when there are none."""
+    satisfied = result.assessment.get("SLOsSatisfied") or {}
+    index: int | None = None
+    if version is not None:
+        index = result.store.version_index(version)
+        if index is None:
+            raise ConditionError(
+                f"SLOs({version!r}): no such version; versions are "
+                + (", ".join(result.store.version_names) or "none yet")
+            )
+    for rows in (satisfied.get("upper") or [], satisfied.get("lower") or []):
+        for row in rows:
+            values = row if index is None else row[index : index + 1]
+            if not all(bool(v) for v in values):
+                return False
+    return True
+
+
+def _completed(result: Result) -> bool:
+    return all(t.counts_completed for t in result.tasks if t.status.value != "pending")
+
+
+def _no_failure(result: Result) -> bool:
+    return not result.failure
+
+
+register_function(
+    "SLOs",
+    _slos_satisfied,
+    summary="every version (or the one named) meets every SLO",
+    max_args=1,
+)
+register_function("Completed", _completed, summary="every task so far completed or was skipped")
+register_function("NoFailure", _no_failure, summary="no task has failed")
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!().,\[\]])
+  | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
+    """,
+    re.VERBOSE,
+)
+
+_KEYWORDS = {"and", "or", "not", "true", "false", "null", "none"}
+_SYNONYMS = {"&&": "and", "||": "or", "!": "not"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # number, string, op, name, keyword, end
+    text: str
+    column: int
+
+
+def _tokenize(source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        if match is None:
+            raise ConditionError(f"unexpected character {source[pos]!r}", pos + 1)
+        kind = match.lastgroup or ""
+        text = match.group()
+        if kind != "ws":
+            if kind == "op" and text in _SYNONYMS:
+                kind, text = "keyword", _SYNONYMS[text]
+            elif kind == "name" and text.lower() in _KEYWORDS:
+                kind, text = "keyword", text.lower()
+            tokens.append(_Token(kind, text, pos + 1))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(source) + 1))
+    return tokens
+
+
+# -- syntax tree --------------------------------------------------------------------------
+
+Node = tuple[Any, ...]
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.tokens = _tokenize(source)
+        self.pos = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.pos]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def expect(self, text: str) -> _Token:
+        token = self.peek()
+        if token.text != text or token.kind not in ("op", "keyword"):
+            raise ConditionError(f"expected {text!r} but found {_describe(token)}", token.column)
+        return self.take()
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise ConditionError("the condition is empty", 1)
+        node = self.or_expr()
+        token = self.peek()
+        if token.kind != "end":
+            raise ConditionError(f"unexpected {_describe(token)}", token.column)
+        return node
+
+    def or_expr(self) -> Node:
+        node = self.and_expr()
+        while self.peek().kind == "keyword" and self.peek().text == "or":
+            self.take()
+            node = ("or", node, self.and_expr())
+        return node
+
+    def and_expr(self) -> Node:
+        node = self.not_expr()
+        while self.peek().kind == "keyword" and self.peek().text == "and":
+            self.take()
+            node = ("and", node, self.not_expr())
+        return node
+
+    def not_expr(self) -> Node:
+        if self.peek().kind == "keyword" and self.peek().text == "not":
+            self.take()
+            return ("not", self.not_expr())
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        left = self.operand()
+        token = self.peek()
+        if token.kind == "op" and token.text in _COMPARE:
+            self.take()
+            return ("cmp", token.text, left, self.operand(), token.column)
+        return left
+
+    def operand(self) -> Node:
+        node = self.primary()
+        while True:
+            token = self.peek()
+            if token.kind == "op" and token.text == ".":
+                self.take()
+                name = self.take()
+                if name.kind not in ("name", "keyword"):
+                    raise ConditionError(
+                        f"expected a field name after '.' but found {_describe(name)}", name.column
+                    )
+                node = ("field", node, name.text)
+            elif token.kind == "op" and token.text == "[":
+                self.take()
+                key = self.take()
+                if key.kind not in ("number", "string"):
+                    raise ConditionError(
+                        f"expected a number or a string in [] but found {_describe(key)}",
+                        key.column,
+                    )
+                self.expect("]")
+                node = ("field", node, _literal(key))
+            else:
+                return node
+
+    def primary(self) -> Node:
+        token = self.take()
+        if token.kind in ("number", "string"):
+            return ("const", _literal(token))
+        if token.kind == "keyword" and token.text in ("true", "false", "null", "none"):
+            return ("const", {"true": True, "false": False}.get(token.text))
+        if token.kind == "op" and token.text == "(":
+            node = self.or_expr()
+            self.expect(")")
+            return node
+        if token.kind == "name":
+            if self.peek().text == "(" and self.peek().kind == "op":
+                return self.call(token)
+            if token.text.lower() == "result":
+                return ("result",)
+            raise ConditionError(
+                f"unknown name {token.text!r}: use 'result.<field>' or a function "
+                f"({_function_list()})",
+                token.column,
+            )
+        raise ConditionError(f"unexpected {_describe(token)}", token.column)
+
+    def call(self, name: _Token) -> Node:
+        definition = FUNCTIONS.get(name.text.lower())
+        if definition is None:
+            raise ConditionError(
+                f"unknown function {name.text}(); known: {_function_list()}", name.column
+            )
+        self.expect("(")
+        args: list[Node] = []
+        if not (self.peek().kind == "op" and self.peek().text == ")"):
+            args.append(self.or_expr())
+            while self.peek().kind == "op" and self.peek().text == ",":
+                self.take()
+                args.append(self.or_expr())
+        self.expect(")")
+        if not definition.min_args <= len(args) <= definition.max_args:
+            wanted = (
+                str(definition.min_args)
+                if definition.min_args == definition.max_args
+                else f"{definition.min_args} to {definition.max_args}"
+            )
+            raise ConditionError(
+                f"{name.text}() takes {wanted} argument(s), not {len(args)}", name.column
+            )
+        return ("call", name.text.lower(), tuple(args))
+
+
+def _describe(token: _Token) -> str:
+    return "the end of the condition" if token.kind == "end" else repr(token.text)
+
+
+def _literal(token: _Token) -> Any:
+    if token.kind == "number":
+        value = float(token.text)
+        return int(value) if value.is_integer() and re.fullmatch(r"\d+", token.text) else value
+    body = token.text[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _function_list() -> str:
+    return ", ".join(f"{d.name}()" for _, d in sorted(FUNCTIONS.items()))
+
+
+# -- evaluation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed condition; `source` is what the user wrote."""
+
+    source: str
+    tree: Node
+
+    def evaluate(self, result: Result) -> bool:
+        return bool(_Evaluator(result).eval(self.tree))
+
+
+def parse_condition(source: str) -> Expression:
+    """Parse a condition, raising `ConditionError` with the column of the problem."""
+    return Expression(source, _Parser(source).parse())
+
+
+class _Evaluator:
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self._document: dict[str, Any] | None = None
+
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = self.result.to_dict()
+        return self._document
+
+    def eval(self, node: Node) -> Any:
+        kind = node[0]
+        if kind == "const":
+            return node[1]
+        if kind == "result":
+            return self.document()
+        if kind == "not":
+            return not self.eval(node[1])
+        if kind == "and":
+            return bool(self.eval(node[1])) and bool(self.eval(node[2]))
+        if kind == "or":
+            return bool(self.eval(node[1])) or bool(self.eval(node[2]))
+        if kind == "field":
+            return _get_field(self.eval(node[1]), node[2])
+        if kind == "call":
+            args = [self.eval(arg) for arg in node[2]]
+            return FUNCTIONS[node[1]].func(self.result, *args)
+        if kind == "cmp":
+            return _compare(node[1], self.eval(node[2]), self.eval(node[3]), node[4])
+        raise AssertionError(f"unknown node {kind}")
+
+
+def _get_field(value: Any, key: Any) -> Any:
+    if isinstance(value, Mapping):
+        if key in value:
+            return value[key]
+        # Go's JSON decoding matched names case-insensitively; so do we.
+        if isinstance(key, str):
+            for k, v in value.items():
+                if isinstance(k, str) and k.lower() == key.lower():
+                    return v
+        return None
+    if isinstance(value, Sequence) and not isinstance(value, str) and isinstance(key, int):
+        return value[key] if -len(value) <= key < len(value) else None
+    return None
+
+
+def _compare(op: str, left: Any, right: Any, column: int) -> bool:
+    if op in ("==", "!="):
+        return bool(_COMPARE[op](left, right))
+    if left is None or right is None:
+        return False  # a missing value satisfies no ordering, as a missing metric no SLO
+    numbers = (int, float)
+    comparable = (isinstance(left, numbers) and isinstance(right, numbers)) or (
+        isinstance(left, str) and isinstance(right, str)
+    )
+    if isinstance(left, bool) or isinstance(right, bool) or not comparable:
+        raise ConditionError(
+            f"cannot compare {type(left).__name__} {left!r} {op} {type(right).__name__} {right!r}",
+            column,
+        )
+    return bool(_COMPARE[op](left, right))

@@ -1,0 +1,18 @@
+"""The exit codes of every `iter8` command, defined once (the README's table mirrors this)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    """Success: the experiment ran and every requested condition holds."""
+    CONDITION_FAILED = 1
+    """An assertion or SLO failed (`iter8 assert`, or a gating run)."""
+    INVALID_INPUT = 2
+    """Invalid input: the experiment file, the action inputs or the flags."""
+    TASK_FAILED = 3
+    """A task failed at run time; the result file says which and why."""
+    INTERRUPTED = 130
+    """Stopped by SIGINT or SIGTERM (128 + SIGINT, the shell convention); the result holds what finished."""

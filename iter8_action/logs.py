@@ -1,0 +1,51 @@
+"""Logging: human lines on a terminal, timestamped plain lines elsewhere, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TextIO
+
+from iter8_action.secrets import SECRETS
+
+LOGGER_NAME = "iter8"
+LEVELS = ("debug", "info", "warning", "error")
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return SECRETS.redact(super().format(record))
+
+
+class _UTCFormatter(_RedactingFormatter):
+    converter = time.gmtime
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    return logging.getLogger(LOGGER_NAME if name is None else f"{LOGGER_NAME}.{name}")
+
+
+def setup_logging(level: str = "info", stream: TextIO | None = None) -> logging.Logger:
+    """Configure the `iter8` logger for a command-line run (idempotent)."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    if stream.isatty():
+        handler.setFormatter(_RedactingFormatter("%(levelname_short)s%(message)s"))
+        handler.addFilter(_short_level)
+    else:
+        handler.setFormatter(
+            _UTCFormatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+        )
+    logger = get_logger()
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    return logger
+
+
+def _short_level(record: logging.LogRecord) -> bool:
+    record.levelname_short = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+    return True

@@ -1,0 +1,146 @@
+"""The result of an experiment: Iter8's `result` fields plus per-task status and timings.
+
+It is written after every task (see `resultfile`), so it must always be a valid,
+self-describing record of what has finished so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from iter8_action import __version__
+from iter8_action.metrics import MetricStore
+
+ITER8_VERSION = f"iter8-py {__version__}"
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass
+class TaskRecord:
+    """What happened to one task."""
+
+    index: int
+    task: str
+    status: TaskStatus = TaskStatus.PENDING
+    condition: str | None = None
+    soft_failure: bool = False
+    start_time: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    output: str | None = None
+
+    @property
+    def counts_completed(self) -> bool:
+        # Iter8 counts a skipped task as completed; a soft failure let the run go on.
+        return self.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED) or (
+            self.status is TaskStatus.FAILED and self.soft_failure
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "task": self.task, "status": str(self.status)}
+        for key, value in (
+            ("if", self.condition),
+            ("softFailure", self.soft_failure or None),
+            ("startTime", self.start_time),
+            ("durationSeconds", None if self.duration_s is None else round(self.duration_s, 6)),
+            ("error", self.error),
+            ("output", self.output),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskRecord:
+        return cls(
+            index=int(data["index"]),
+            task=str(data["task"]),
+            status=TaskStatus(data.get("status", "pending")),
+            condition=data.get("if"),
+            soft_failure=bool(data.get("softFailure", False)),
+            start_time=data.get("startTime"),
+            duration_s=data.get("durationSeconds"),
+            error=data.get("error"),
+            output=data.get("output"),
+        )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Result:
+    """The live result of a run; `to_dict` is Iter8's `result` object."""
+
+    tasks: list[TaskRecord] = field(default_factory=list)
+    store: MetricStore = field(default_factory=MetricStore)
+    assessment: dict[str, Any] = field(default_factory=dict)
+    """Assessment insights (`SLOs`, `SLOsSatisfied`, `rewards`, `rewardsWinners`, ...)."""
+    start_time: str = field(default_factory=now_iso)
+    end_time: str | None = None
+    failure: bool = False
+    failure_reason: str | None = None
+    failed_task: int | None = None
+    interrupted: bool = False
+    iter8_version: str = ITER8_VERSION
+
+    @property
+    def num_completed_tasks(self) -> int:
+        return sum(1 for t in self.tasks if t.counts_completed)
+
+    @property
+    def completed(self) -> bool:
+        """Every task ran to an end (completed, skipped or soft-failed)."""
+        return self.end_time is not None and all(t.counts_completed for t in self.tasks)
+
+    def insights(self) -> dict[str, Any]:
+        return {**self.store.to_insights(), **self.assessment}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "startTime": self.start_time,
+            "numCompletedTasks": self.num_completed_tasks,
+            "failure": self.failure,
+            "iter8Version": self.iter8_version,
+        }
+        if self.end_time is not None:
+            out["endTime"] = self.end_time
+        if self.failure_reason is not None:
+            out["failureReason"] = self.failure_reason
+        if self.failed_task is not None:
+            out["failedTask"] = self.failed_task
+        if self.interrupted:
+            out["interrupted"] = True
+        out["tasks"] = [t.to_dict() for t in self.tasks]
+        out["insights"] = self.insights()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        insights = dict(data.get("insights") or {})
+        store = MetricStore.from_insights(insights)
+        store_keys = set(MetricStore().to_insights()) | {"sampleMetricValues", "summaryMetricValues"}
+        return cls(
+            tasks=[TaskRecord.from_dict(t) for t in data.get("tasks") or []],
+            store=store,
+            assessment={k: v for k, v in insights.items() if k not in store_keys},
+            start_time=str(data.get("startTime", "")),
+            end_time=data.get("endTime"),
+            failure=bool(data.get("failure", False)),
+            failure_reason=data.get("failureReason"),
+            failed_task=data.get("failedTask"),
+            interrupted=bool(data.get("interrupted", False)),
+            iter8_version=str(data.get("iter8Version", ITER8_VERSION)),
+        )

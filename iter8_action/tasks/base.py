@@ -1,0 +1,70 @@
+"""What a task is, and what it is given when it runs.
+
+A task is one module under `iter8_action.tasks` that defines `TASK`, a
+`TaskType` with its name, a one-line summary and a `run` function. Its input
+schema is `$defs/<name>` in `schemas/experiment.schema.json`; the loader has
+validated `with:` against it before `run` is called, so `run` may rely on its
+shape. A task reports failure by raising `TaskFailed` with a reason in the
+user's terms; anything else it raises is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iter8_action.errors import Interrupted
+from iter8_action.metrics import MetricStore
+from iter8_action.progress import Progress
+from iter8_action.result import Result
+
+
+@dataclass
+class TaskContext:
+    """Everything a running task may use; tasks touch no global state."""
+
+    index: int
+    name: str
+    result: Result
+    base_dir: Path
+    """Relative paths in the experiment resolve against this directory."""
+    tempdir: Path
+    """A scratch directory for this run, removed afterwards."""
+    result_path: Path
+    stop: threading.Event
+    """Set when the run is interrupted: long tasks check it and return promptly."""
+    log: logging.Logger
+    started_monotonic: float
+    """`time.monotonic()` at the experiment's start (for `elapsedTimeSeconds`)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def store(self) -> MetricStore:
+        return self.result.store
+
+    def path(self, relative: str) -> Path:
+        """A path from the experiment, resolved against its directory."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def progress(self, label: str | None = None) -> Progress:
+        return Progress(label or f"task {self.index} ({self.name})")
+
+    def check_stop(self) -> None:
+        """Raise `Interrupted` if the run was asked to stop."""
+        if self.stop.is_set():
+            raise Interrupted()
+
+
+TaskRun = Callable[[Mapping[str, Any], TaskContext], None]
+
+
+@dataclass(frozen=True)
+class TaskType:
+    name: str
+    summary: str
+    run: TaskRun

@@ -19,7 +19,7 @@ class _RedactingFormatter(logging.Formatter):
 
 
 class _UTCFormatter(_RedactingFormatter):
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return time.strftime(datefmt or "%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
 
 

@@ -16,7 +16,6 @@ from iter8_action.tasks.base import TaskType
 # Tasks that the schema knows (so experiments using them validate) but whose
 # implementation arrives with a later issue; running one gives a clear message.
 PLANNED_TASKS: dict[str, str] = {
-    "http": "HTTP load generation",
     "grpc": "gRPC load generation",
     "assess": "assessment of SLOs and rewards",
     "custommetrics": "metrics from backends",

@@ -1,0 +1,146 @@
+"""A stream's statistics as Iter8's built-in metrics in the metric store.
+
+Pure: it reads `StreamStats` and writes a `MetricStore`. Latencies are in
+milliseconds. Besides Iter8's metrics it stores, per version:
+
+- `<prefix>/qps-achieved`: requests recorded per second, from the first send
+  to the last answer;
+- `<prefix>/status-codes` (summary): answers by status code, `{"200": n}`;
+- `<prefix>/errors-by-kind` (summary): errors by kind (`stats.ERROR_KINDS`);
+- `<prefix>/latency-hdr` (summary): the full-resolution latency distribution,
+  `{"units": "msec", "relativeError": e, "values": [...], "counts": [...]}`,
+  one entry per non-empty bucket of the HDR histogram (a few hundred at most),
+  for rank statistics such as Mann-Whitney without millions of raw samples.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+
+from iter8_action.loadgen.histogram import RELATIVE_ERROR, LatencyHistogram
+from iter8_action.loadgen.stats import StreamStats
+from iter8_action.metricnames import percentile_suffix
+from iter8_action.metrics import HistBucket, MetricMeta, MetricStore, MetricType
+
+DEFAULT_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
+NS_PER_MS = 1_000_000
+_R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
+"""Renard's R10 preferred numbers: ten display buckets per decade of latency."""
+_SMALLEST_DECADE = -3  # 1 microsecond
+
+
+def percentile_list(extra: Sequence[float]) -> list[float]:
+    """Iter8's percentiles (always reported) merged with those asked for, sorted."""
+    return sorted({float(p) for p in DEFAULT_PERCENTILES} | {float(p) for p in extra})
+
+
+def declare(store: MetricStore, prefix: str, percentiles: Sequence[float]) -> None:
+    gauge, counter = MetricType.GAUGE, MetricType.COUNTER
+    metas = {
+        "request-count": MetricMeta(counter, "number of requests sent", None),
+        "error-count": MetricMeta(counter, "number of responses that were errors", None),
+        "error-rate": MetricMeta(gauge, "fraction of responses that were errors", None),
+        "latency-mean": MetricMeta(gauge, "mean of observed latency values", "msec"),
+        "latency-stddev": MetricMeta(
+            gauge, "standard deviation of observed latency values", "msec"
+        ),
+        "latency-min": MetricMeta(gauge, "minimum of observed latency values", "msec"),
+        "latency-max": MetricMeta(gauge, "maximum of observed latency values", "msec"),
+        "latency": MetricMeta(MetricType.HISTOGRAM, "latency histogram", "msec"),
+        "qps-achieved": MetricMeta(gauge, "requests per second achieved", "requests/sec"),
+        "status-codes": MetricMeta(MetricType.SUMMARY, "responses by HTTP status code", None),
+        "errors-by-kind": MetricMeta(MetricType.SUMMARY, "errors by kind", None),
+        "latency-hdr": MetricMeta(
+            MetricType.SUMMARY, "latency distribution at full resolution", "msec"
+        ),
+    }
+    for p in percentiles:
+        metas[f"latency-p{percentile_suffix(p)}"] = MetricMeta(
+            gauge, f"{percentile_suffix(p)}-th percentile of observed latency values", "msec"
+        )
+    for name, meta in metas.items():
+        store.declare(f"{prefix}/{name}", meta)
+
+
+def write(
+    store: MetricStore,
+    prefix: str,
+    version: int,
+    stats: StreamStats,
+    percentiles: Sequence[float],
+) -> None:
+    """Write one stream's metrics for `version` under `prefix` (`http` or `http-<id>`)."""
+    store.add_value(f"{prefix}/request-count", version, stats.requests)
+    store.add_value(f"{prefix}/error-count", version, stats.errors)
+    rate = stats.error_rate()
+    store.add_value(f"{prefix}/error-rate", version, 0.0 if rate is None else rate)
+    qps = stats.achieved_qps()
+    if qps is not None:
+        store.add_value(f"{prefix}/qps-achieved", version, qps)
+    store.set_summary(
+        f"{prefix}/status-codes", version, {str(k): v for k, v in sorted(stats.statuses.items())}
+    )
+    store.set_summary(f"{prefix}/errors-by-kind", version, dict(sorted(stats.error_kinds.items())))
+    hist = stats.histogram
+    if hist.total == 0:
+        return  # no latency was observed: latency metrics stay missing, not zero
+    mean, stddev = hist.mean_ns(), hist.stddev_ns()
+    assert mean is not None and stddev is not None
+    store.add_value(f"{prefix}/latency-mean", version, mean / NS_PER_MS)
+    store.add_value(f"{prefix}/latency-stddev", version, stddev / NS_PER_MS)
+    store.add_value(f"{prefix}/latency-min", version, hist.min_ns / NS_PER_MS)
+    store.add_value(f"{prefix}/latency-max", version, hist.max_ns / NS_PER_MS)
+    for p in percentiles:
+        value = hist.percentile_ns(p)
+        assert value is not None
+        store.add_value(f"{prefix}/latency-p{percentile_suffix(p)}", version, value / NS_PER_MS)
+    store.set_histogram(f"{prefix}/latency", version, display_buckets(hist))
+    store.set_summary(f"{prefix}/latency-hdr", version, fine_summary(hist))
+
+
+def display_buckets(hist: LatencyHistogram) -> list[HistBucket]:
+    """Tens of buckets (ten per decade, on a grid shared by every version) for charts."""
+    if hist.total == 0:
+        return []
+    edges = _edges(hist.min_ns / NS_PER_MS, hist.max_ns / NS_PER_MS)
+    counts = [0] * (len(edges) - 1)
+    for bucket in hist.buckets():
+        value = bucket.middle_ns / NS_PER_MS
+        index = min(max(bisect.bisect_right(edges, value) - 1, 0), len(counts) - 1)
+        counts[index] += bucket.count
+    return [HistBucket(edges[i], edges[i + 1], count) for i, count in enumerate(counts) if count]
+
+
+def _edges(low_ms: float, high_ms: float) -> list[float]:
+    """Grid edges from the last one at or below `low_ms` to the first one above `high_ms`."""
+    smallest = 10.0**_SMALLEST_DECADE
+    if low_ms < smallest:
+        edges, decade = [0.0], _SMALLEST_DECADE
+    else:
+        edges, decade = [], math.floor(math.log10(low_ms))
+    while True:
+        for mantissa in _R10:
+            edge = round(mantissa * 10.0**decade, 9)
+            if edge <= low_ms:
+                edges = [edge]
+                continue
+            edges.append(edge)
+            if edge > high_ms:
+                return edges
+        decade += 1
+
+
+def fine_summary(hist: LatencyHistogram) -> dict[str, object]:
+    values: list[float] = []
+    counts: list[int] = []
+    for bucket in hist.buckets():
+        values.append(round(bucket.middle_ns / NS_PER_MS, 6))
+        counts.append(bucket.count)
+    return {
+        "units": "msec",
+        "relativeError": RELATIVE_ERROR / 2,
+        "values": values,
+        "counts": counts,
+    }

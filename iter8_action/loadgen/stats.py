@@ -1,0 +1,99 @@
+"""What one stream of requests produced: counts, status codes, error kinds, latencies.
+
+Plain data with exact merging, so the shares of several worker processes (and
+of several runs) add up to the same numbers one process would have recorded.
+Statistics never import the client: the client writes here, the task reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iter8_action.loadgen.histogram import LatencyHistogram
+
+ERROR_KINDS = {
+    "status": "the response's status code is in errorRanges",
+    "refused": "the connection was refused (nothing listens on the port)",
+    "reset": "the connection was reset or closed before a complete response",
+    "timeout": "no complete response within the request timeout",
+    "tls": "the TLS handshake failed (certificate, protocol)",
+    "dns": "the host name did not resolve",
+    "connect": "the connection failed for another reason (network unreachable, ...)",
+    "protocol": "the response was not valid HTTP/1.1",
+}
+"""Every kind of error, with the meaning the README documents."""
+
+
+@dataclass
+class StreamStats:
+    """Counts and latencies of one stream of requests (a version, or an endpoint of one)."""
+
+    histogram: LatencyHistogram = field(default_factory=LatencyHistogram)
+    requests: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    first_send_ns: int | None = None
+    last_done_ns: int | None = None
+
+    def merge(self, other: StreamStats) -> None:
+        """Add `other`'s requests to these, exactly."""
+        self.histogram.merge(other.histogram)
+        self.requests += other.requests
+        self.errors += other.errors
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+        for kind, count in other.error_kinds.items():
+            self.error_kinds[kind] = self.error_kinds.get(kind, 0) + count
+        if other.first_send_ns is not None:
+            self.first_send_ns = (
+                other.first_send_ns
+                if self.first_send_ns is None
+                else min(self.first_send_ns, other.first_send_ns)
+            )
+        if other.last_done_ns is not None:
+            self.last_done_ns = (
+                other.last_done_ns
+                if self.last_done_ns is None
+                else max(self.last_done_ns, other.last_done_ns)
+            )
+
+    def achieved_qps(self) -> float | None:
+        """Requests recorded per second, from the first send to the last answer."""
+        if self.first_send_ns is None or self.last_done_ns is None or self.requests == 0:
+            return None
+        elapsed_ns = self.last_done_ns - self.first_send_ns
+        if elapsed_ns <= 0:
+            return None
+        return self.requests * 1e9 / elapsed_ns
+
+    def error_rate(self) -> float | None:
+        return self.errors / self.requests if self.requests else None
+
+
+@dataclass
+class StreamOutcome:
+    """A stream's share from one worker: its counted requests, and the errors it
+    held back while waiting for a first success (`allowInitialErrors`)."""
+
+    counted: StreamStats = field(default_factory=StreamStats)
+    initial: StreamStats = field(default_factory=StreamStats)
+    succeeded: bool = False
+    sent: int = 0
+
+
+def combine(outcomes: list[StreamOutcome]) -> tuple[StreamStats, int]:
+    """Merge the shares of one stream; returns its stats and how many initial
+    errors were left out. Errors are left out only when a success followed: a
+    target that never answered well is reported with every error it gave."""
+    total = StreamStats()
+    initial = StreamStats()
+    succeeded = False
+    for outcome in outcomes:
+        total.merge(outcome.counted)
+        initial.merge(outcome.initial)
+        succeeded = succeeded or outcome.succeeded
+    if succeeded:
+        return total, initial.requests
+    total.merge(initial)
+    return total, 0

@@ -1,0 +1,362 @@
+"""The `http` task: load one or many versions of an app and record Iter8's built-in metrics.
+
+Inputs are Iter8's `http` fields (already validated and translated from older
+forms). Every version, and every endpoint of every version, is one stream of
+requests; all streams run at once, interleaved in time, so that drift on the
+machine or the network hits every version alike. `numRequests`, `qps` and
+`connections` apply to each stream.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from iter8_action import durations, httpclient
+from iter8_action.errors import TaskFailed
+from iter8_action.loadgen import export
+from iter8_action.loadgen.client import ssl_context
+from iter8_action.loadgen.plan import Stream, TlsOptions, build_request
+from iter8_action.loadgen.runner import Progress, StreamResult, WorkerFailed, run_streams
+from iter8_action.loadgen.stats import ERROR_KINDS
+from iter8_action.secrets import SECRETS
+from iter8_action.tasks.base import TaskContext, TaskType
+
+DEFAULT_NUM_REQUESTS = 100
+DEFAULT_QPS = 8.0
+DEFAULT_CONNECTIONS = 4
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+PAYLOAD_FETCH_TIMEOUT_S = 30.0
+_SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
+_VERSION_ONLY = ("name",)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One stream as the user described it: where its metrics go, and what it sends."""
+
+    version: int
+    prefix: str
+    url: str
+    percentiles: list[float]
+    stream: Stream
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    versions = _versions(inputs)
+    targets = _targets(inputs, versions, ctx)
+    warmup = bool(inputs.get("warmup", False))
+    ctx.log.info(
+        "%s %d version(s), %d stream(s): %s",
+        "warming up" if warmup else "loading",
+        len(versions),
+        len(targets),
+        ", ".join(sorted({_describe(t.stream) for t in targets})),
+    )
+    results = _run(targets, ctx)
+    ctx.check_stop()
+    names = [name for name, _ in versions]
+    for target, result in zip(targets, results, strict=True):
+        _log_outcome(ctx, target, result, names[target.version], warmup=warmup)
+    if warmup:
+        ctx.log.info("warmup done: its results are discarded")
+        return
+    store = ctx.store
+    store.ensure_versions(len(versions), names)
+    for prefix in sorted({t.prefix for t in targets}):
+        export.declare(store, prefix, sorted({p for t in targets for p in t.percentiles}))
+    for target, result in zip(targets, results, strict=True):
+        export.write(store, target.prefix, target.version, result.stats, target.percentiles)
+
+
+TASK = TaskType(name="http", summary="HTTP load generation with built-in metrics", run=run)
+
+
+# -- from inputs to streams -----------------------------------------------------------
+
+
+def _versions(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
+    listed = inputs.get("versions")
+    if not listed:
+        return [("v1", {})]
+    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise TaskFailed(
+            f"two versions are named {duplicates[0]!r}; give each version its own name"
+        )
+    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
+
+
+def _targets(
+    inputs: Mapping[str, Any], versions: list[tuple[str, dict[str, Any]]], ctx: TaskContext
+) -> list[Target]:
+    base = {k: v for k, v in inputs.items() if k not in ("versions", "endpoints", "warmup")}
+    endpoints: Mapping[str, Mapping[str, Any]] = inputs.get("endpoints") or {}
+    payloads: dict[str, bytes] = {}
+    targets: list[Target] = []
+    for index, (name, fields) in enumerate(versions):
+        merged_version = {**base, **{k: v for k, v in fields.items() if k not in _VERSION_ONLY}}
+        if not endpoints:
+            where = f"version {name}" if inputs.get("versions") else "the task"
+            targets.append(_target(merged_version, index, "http", where, ctx, payloads))
+            continue
+        for endpoint_id, endpoint in sorted(endpoints.items()):
+            merged = {**merged_version, **endpoint}
+            merged["url"] = _endpoint_url(
+                merged_version.get("url"), endpoint, endpoint_id, len(versions)
+            )
+            where = f"endpoint {endpoint_id}" + (f" of version {name}" if len(versions) > 1 else "")
+            targets.append(_target(merged, index, f"http-{endpoint_id}", where, ctx, payloads))
+    return targets
+
+
+def _endpoint_url(
+    base_url: str | None, endpoint: Mapping[str, Any], endpoint_id: str, num_versions: int
+) -> str:
+    """An endpoint's URL; a path (`/login`) is taken relative to its version's URL."""
+    url = endpoint.get("url")
+    if url is None:
+        if base_url is None:
+            raise TaskFailed(f"endpoint {endpoint_id} has no url, and the task has none to inherit")
+        return str(base_url)
+    url = str(url)
+    if url.startswith("/"):
+        if base_url is None:
+            raise TaskFailed(
+                f"endpoint {endpoint_id} has the path {url!r} as its url, but there is no "
+                "task or version url to take it from; write a full URL (http://host:port/path)"
+            )
+        parts = urlsplit(str(base_url))
+        return f"{parts.scheme}://{parts.netloc}{url}"
+    if num_versions > 1:
+        raise TaskFailed(
+            f"endpoint {endpoint_id} has a full URL ({url}) but there are {num_versions} versions; "
+            "give endpoints a path (url: /login) so that each version's URL supplies the host"
+        )
+    return url
+
+
+def _target(
+    fields: Mapping[str, Any],
+    version: int,
+    prefix: str,
+    where: str,
+    ctx: TaskContext,
+    payloads: dict[str, bytes],
+) -> Target:
+    url = fields.get("url")
+    if not url:
+        raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
+    url = str(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TaskFailed(
+            f"{where} has the url {url!r}, which is not an http:// or https:// URL with a host"
+        )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from None
+    headers = {str(k): str(v) for k, v in (fields.get("headers") or {}).items()}
+    for name, value in headers.items():
+        if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
+            SECRETS.add(value)
+    body = _payload(fields, where, ctx, payloads)
+    method = str(fields.get("method") or ("POST" if body is not None else "GET"))
+    content_type = fields.get("contentType") or (DEFAULT_CONTENT_TYPE if body is not None else None)
+    request = build_request(
+        method=method,
+        host_header=parts.netloc.rpartition("@")[2],
+        target=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        headers=headers,
+        body=body,
+        content_type=content_type,
+    )
+    stream = Stream(
+        index=0,
+        host=parts.hostname,
+        port=port,
+        request=request,
+        connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+        timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+        tls=_tls(fields, where, ctx) if parts.scheme == "https" else None,
+        head=method == "HEAD",
+        error_ranges=_error_ranges(fields.get("errorRanges")),
+        allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
+        **_load_model(fields, where),
+    )
+    percentiles = export.percentile_list(fields.get("percentiles") or [])
+    return Target(version, prefix, url, percentiles, stream)
+
+
+def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """`qps`, `num_requests`, `duration_s` of a stream, with Iter8's defaults."""
+    raw_qps = fields.get("qps", DEFAULT_QPS)
+    qps = None if raw_qps in ("max", 0, 0.0) else float(raw_qps)
+    num_requests = fields.get("numRequests")
+    duration_s = _duration(fields.get("duration"), "duration", where)
+    if num_requests is None and duration_s is None:
+        num_requests = DEFAULT_NUM_REQUESTS
+    if num_requests is None and duration_s == 0:
+        raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or numRequests")
+    return {
+        "qps": qps,
+        "num_requests": None if num_requests is None else int(num_requests),
+        "duration_s": None if num_requests is not None else duration_s,
+    }
+
+
+def _duration(value: Any, field: str, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
+        raise TaskFailed(f"{where}: {field}: {exc}") from None
+
+
+def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
+    if not value:
+        return ((400, None),)
+    return tuple(
+        (
+            None if r.get("lower") is None else int(r["lower"]),
+            None if r.get("upper") is None else int(r["upper"]),
+        )
+        for r in value
+    )
+
+
+def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
+    ca_file = fields.get("caFile")
+    ca_path: Path | None = None
+    if ca_file:
+        ca_path = ctx.path(str(ca_file))
+        if not ca_path.is_file():
+            raise TaskFailed(f"{where}: caFile {ca_file!r} does not exist ({ca_path})")
+    options = TlsOptions(
+        bool(fields.get("insecureSkipVerify", False)), str(ca_path) if ca_path else None
+    )
+    try:
+        ssl_context(options)
+    except (ssl.SSLError, OSError) as exc:
+        raise TaskFailed(
+            f"{where}: caFile {ca_file!r} is not a PEM file of CA certificates ({exc})"
+        ) from None
+    return options
+
+
+def _payload(
+    fields: Mapping[str, Any], where: str, ctx: TaskContext, cache: dict[str, bytes]
+) -> bytes | None:
+    if fields.get("payloadStr") is not None:
+        return str(fields["payloadStr"]).encode()
+    if fields.get("payloadFile"):
+        path = ctx.path(str(fields["payloadFile"]))
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise TaskFailed(
+                f"{where}: payloadFile {fields['payloadFile']!r} cannot be read ({exc.strerror})"
+            ) from None
+    url = fields.get("payloadURL")
+    if not url:
+        return None
+    url = str(url)
+    if url not in cache:
+        try:
+            response = httpclient.request("GET", url, timeout_s=PAYLOAD_FETCH_TIMEOUT_S)
+        except httpclient.HTTPFailure as exc:
+            raise TaskFailed(f"{where}: payloadURL could not be fetched: {exc}") from None
+        if response.status_code >= 400:
+            raise TaskFailed(
+                f"{where}: payloadURL {url} answered {response.status_code}; "
+                "it must answer 200 with the request body"
+            )
+        cache[url] = response.content
+        ctx.log.info("payload: %d bytes from %s", len(response.content), url)
+    return cache[url]
+
+
+# -- running and reporting ----------------------------------------------------------------
+
+
+def _run(targets: list[Target], ctx: TaskContext) -> list[StreamResult]:
+    progress = ctx.progress()
+    last = [time.monotonic(), 0]
+
+    def show(now: Progress) -> None:
+        moment = time.monotonic()
+        elapsed = moment - last[0]
+        rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
+        last[:] = [moment, now.sent]
+        progress.update(f"{now.sent} requests sent, {rate:.0f}/s, {now.errors} errors")
+
+    streams = [t.stream for t in targets]
+    try:
+        return run_streams(streams, stop=ctx.stop, on_progress=show)
+    except WorkerFailed as exc:
+        raise TaskFailed(str(exc)) from None
+    finally:
+        progress.close()
+
+
+def _describe(stream: Stream) -> str:
+    model = "closed loop" if stream.qps is None else f"{stream.qps:g} qps"
+    amount = (
+        f"{stream.num_requests} requests"
+        if stream.num_requests is not None
+        else f"{durations.format_duration(stream.duration_s or 0)}"
+    )
+    return f"{amount}, {model}, {stream.connections} connections"
+
+
+def _log_outcome(
+    ctx: TaskContext, target: Target, result: StreamResult, name: str, *, warmup: bool
+) -> None:
+    stats = result.stats
+    label = f"{target.prefix} {name} ({SECRETS.redact(target.url)})"
+    p50 = stats.histogram.percentile_ns(50)
+    p99 = stats.histogram.percentile_ns(99)
+    latency = (
+        f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
+        if p50 is not None and p99 is not None
+        else ""
+    )
+    ctx.log.info(
+        "%s: %d requests, %d errors%s, %.1f qps",
+        label,
+        stats.requests,
+        stats.errors,
+        latency,
+        stats.achieved_qps() or 0.0,
+    )
+    if result.ignored_initial_errors:
+        ctx.log.info(
+            "%s: %d errors before the first success were left out (allowInitialErrors)",
+            label,
+            result.ignored_initial_errors,
+        )
+    if stats.requests and stats.errors == stats.requests and not warmup:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.error_kinds.items()))
+        hint = _hint(stats.error_kinds)
+        ctx.log.warning("%s: every request failed (%s)%s", label, kinds, hint)
+
+
+def _hint(kinds: Mapping[str, int]) -> str:
+    top = max(kinds.items(), key=lambda kv: kv[1])[0] if kinds else ""
+    return {
+        "refused": ": is the app running and listening on that host and port?",
+        "dns": ": the host name does not resolve; check the url",
+        "tls": ": check the certificate, or set caFile (or insecureSkipVerify for a test app)",
+        "timeout": ": the app did not answer in time; raise timeout or check the app",
+        "status": ": the app answered with error status codes (see errorRanges)",
+    }.get(top, f": {ERROR_KINDS.get(top, '')}" if top else "")

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import math
+
+from iter8_action.loadgen.export import (
+    declare,
+    display_buckets,
+    fine_summary,
+    percentile_list,
+    write,
+)
+from iter8_action.loadgen.histogram import LatencyHistogram
+from iter8_action.loadgen.stats import StreamStats
+from iter8_action.metrics import HistBucket, MetricStore, MetricType
+
+
+def _histogram_ms(values_ms: list[float]) -> LatencyHistogram:
+    hist = LatencyHistogram()
+    for value in values_ms:
+        hist.record(int(value * 1_000_000))
+    return hist
+
+
+def test_percentiles_always_include_iter8s() -> None:
+    assert percentile_list([97.5, 99]) == [50.0, 75.0, 90.0, 95.0, 97.5, 99.0, 99.9]
+
+
+def test_display_buckets_follow_ten_per_decade_between_min_and_max() -> None:
+    hist = _histogram_ms([1.1, 1.3, 1.3, 2.2, 9.0, 11.0])
+    assert display_buckets(hist) == [
+        HistBucket(1.0, 1.25, 1),
+        HistBucket(1.25, 1.6, 2),
+        HistBucket(2.0, 2.5, 1),
+        HistBucket(8.0, 10.0, 1),
+        HistBucket(10.0, 12.5, 1),
+    ]
+    assert display_buckets(LatencyHistogram()) == []
+
+
+def test_display_buckets_start_at_zero_below_a_microsecond() -> None:
+    hist = LatencyHistogram()
+    hist.record(500)  # 0.5 microseconds
+    hist.record(1_500)
+    assert display_buckets(hist) == [HistBucket(0.0, 0.001, 1), HistBucket(0.00125, 0.0016, 1)]
+
+
+def test_fine_summary_lists_every_non_empty_bucket() -> None:
+    hist = LatencyHistogram()
+    for value in (100, 100, 200):
+        hist.record(value)
+    assert fine_summary(hist) == {
+        "units": "msec",
+        "relativeError": 1 / 512,
+        "values": [0.0001, 0.0002],
+        "counts": [2, 1],
+    }
+
+
+def test_write_stores_iter8s_metrics_for_a_version() -> None:
+    store = MetricStore()
+    store.ensure_versions(2, ["a", "b"])
+    stats = StreamStats(requests=4, errors=1, first_send_ns=0, last_done_ns=2_000_000_000)
+    stats.statuses = {200: 3, 503: 1}
+    stats.error_kinds = {"status": 1}
+    stats.histogram = _histogram_ms([1.0, 2.0, 3.0, 4.0])
+    declare(store, "http", [50.0, 97.5])
+    write(store, "http", 1, stats, [50.0, 97.5])
+    assert store.value("http/request-count", 1) == 4
+    assert store.value("built-in/error-count", 1) == 1
+    assert store.value("built-in/error-rate", 1) == 0.25
+    assert store.value("http/qps-achieved", 1) == 2.0
+    assert store.value("built-in/mean-latency", 1) == 2.5
+    # population stddev of 1, 2, 3, 4 ms: sqrt(4 * 30 - 10**2) / 4 ms, from exact integer sums
+    assert store.value("http/latency-stddev", 1) == math.sqrt(20e12) / 4 / 1e6
+    assert store.value("http/latency-min", 1) == 1.0
+    assert store.value("http/latency-max", 1) == 4.0
+    # the middle of the HDR bucket [1998848, 2007039] ns; p97.5 is the exact maximum
+    assert store.value("http/latency-p50.0", 1) == 2.0029435
+    assert store.value("built-in/p97.5", 1) == 4.0
+    assert store.summary("http/status-codes", 1) == {"200": 3, "503": 1}
+    assert store.summary("http/errors-by-kind", 1) == {"status": 1}
+    summary = store.summary("http/latency-hdr", 1)
+    assert summary is not None and summary["counts"] == [1, 1, 1, 1]
+    assert store.histogram("http/latency", 1) == [
+        HistBucket(1.0, 1.25, 1),
+        HistBucket(2.0, 2.5, 1),
+        HistBucket(2.5, 3.2, 1),
+        HistBucket(4.0, 5.0, 1),
+    ]
+    meta = store.meta("http/latency-p97.5")
+    assert meta is not None and (meta.type, meta.units) == (MetricType.GAUGE, "msec")
+    assert store.value("http/request-count", 0) is None
+
+
+def test_without_latencies_the_error_rate_is_still_written() -> None:
+    store = MetricStore()
+    stats = StreamStats(requests=3, errors=3)
+    stats.error_kinds = {"refused": 3}
+    write(store, "http-login", 0, stats, [50.0])
+    assert store.value("http-login/error-rate", 0) == 1.0
+    assert store.value("http-login/latency-p50", 0) is None
+    assert store.value("http-login/qps-achieved", 0) is None
+    assert store.summary("http-login/errors-by-kind", 0) == {"refused": 3}
+
+
+def test_a_run_without_errors_has_error_rate_zero() -> None:
+    store = MetricStore()
+    write(store, "http", 0, StreamStats(requests=2), [])
+    assert store.value("http/error-rate", 0) == 0.0

@@ -18,6 +18,8 @@ from iter8_action import __version__
 USER_AGENT = f"iter8-py/{__version__}"
 OPEN_LOOP_QPS_PER_PROCESS = 1500.0
 """Above this total rate an open-loop run spreads over the cores."""
+CLOSED_LOOP_REQUESTS_PER_PROCESS = 2000
+"""A closed-loop count below this is over before more processes would have started."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,13 @@ def process_count(streams: list[Stream], *, cores: int) -> int:
     """One process at low rates; one per core (at most one per connection) when
     the load is closed loop or its total rate is high."""
     connections = min(s.connections for s in streams)
-    fast = any(s.qps is None for s in streams) or (
-        sum(s.qps or 0.0 for s in streams) > OPEN_LOOP_QPS_PER_PROCESS
+    fast = (
+        any(
+            s.qps is None
+            and (s.num_requests is None or s.num_requests >= CLOSED_LOOP_REQUESTS_PER_PROCESS)
+            for s in streams
+        )
+        or sum(s.qps or 0.0 for s in streams) > OPEN_LOOP_QPS_PER_PROCESS
     )
     return max(1, min(cores, connections)) if fast else 1
 

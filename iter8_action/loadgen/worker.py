@@ -11,10 +11,12 @@ for every process, so all workers follow the same schedule.
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import socket
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from time import perf_counter_ns
 from typing import Any, BinaryIO
@@ -203,5 +205,18 @@ def main() -> int:
     return 0
 
 
+def _exit_main() -> None:  # pragma: no cover - runs as its own process
+    try:
+        code = main()
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The listener thread sits in a read of stdin: a normal exit would wait at shutdown
+    # to take stdin's buffer lock from it (and abort). Everything is written and flushed.
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_main()

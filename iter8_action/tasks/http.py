@@ -33,6 +33,7 @@ DEFAULT_CONNECTIONS = 4
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 PAYLOAD_FETCH_TIMEOUT_S = 30.0
+PAYLOAD_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
 _VERSION_ONLY = ("name",)
 
@@ -273,7 +274,9 @@ def _payload(
     url = str(url)
     if url not in cache:
         try:
-            response = httpclient.request("GET", url, timeout_s=PAYLOAD_FETCH_TIMEOUT_S)
+            response = httpclient.request(
+                "GET", url, timeout_s=PAYLOAD_FETCH_TIMEOUT_S, retry=PAYLOAD_RETRY
+            )
         except httpclient.HTTPFailure as exc:
             raise TaskFailed(f"{where}: payloadURL could not be fetched: {exc}") from None
         if response.status_code >= 400:

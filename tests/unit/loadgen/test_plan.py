@@ -86,6 +86,8 @@ def test_one_process_at_low_rates_one_per_core_when_fast() -> None:
     assert process_count([_stream(qps=1000.0), _stream(qps=1000.0)], cores=8) == 4
     assert process_count([_stream(qps=None)], cores=2) == 2
     assert process_count([_stream(qps=None, connections=1)], cores=8) == 1
+    assert process_count([_stream(qps=None, num_requests=1999)], cores=8) == 1
+    assert process_count([_stream(qps=None, num_requests=2000)], cores=8) == 4
 
 
 def test_split_divides_connections_and_requests_exactly() -> None:

@@ -1,0 +1,78 @@
+"""The load generator's worker processes: their protocol, and their failures."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import re
+import sys
+import threading
+from time import perf_counter_ns
+from types import SimpleNamespace
+
+import pytest
+
+from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
+from iter8_action.loadgen.runner import Progress, WorkerFailed, run_streams
+from iter8_action.loadgen.worker import main
+from tests.servers.targets import Target
+
+
+def _stream(port: int, **kwargs: object) -> Stream:
+    request = build_request(
+        method="GET", host_header="127.0.0.1", target="/", headers={}, body=None, content_type=None
+    )
+    fields: dict[str, object] = {
+        "index": 0,
+        "host": "127.0.0.1",
+        "port": port,
+        "request": request,
+        "connections": 2,
+        "timeout_s": 2.0,
+    }
+    fields.update(kwargs)
+    return Stream(**fields)  # type: ignore[arg-type]
+
+
+def test_a_worker_reports_ready_progress_and_its_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Target() as target:
+        shares = split([_stream(target.port, num_requests=7)], 1)[0]
+        read_end, write_end = os.pipe()
+        out = io.BytesIO()
+        monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=os.fdopen(read_end, "rb")))
+        monkeypatch.setattr(sys, "stdout", SimpleNamespace(buffer=out))
+        with os.fdopen(write_end, "wb") as writer:
+            pickle.dump(shares, writer)
+            pickle.dump(("go", perf_counter_ns()), writer)
+            writer.flush()
+            assert main() == 0
+    stream = io.BytesIO(out.getvalue())
+    messages = []
+    while stream.tell() < len(out.getvalue()):
+        messages.append(pickle.load(stream))
+    assert [m[0] for m in messages] == ["ready", "progress", "result"]
+    assert messages[1][1] == [(7, 0)]
+    assert messages[2][1][0].counted.requests == 7
+
+
+def test_several_processes_report_progress() -> None:
+    seen: list[Progress] = []
+    with Target() as target:
+        stream = _stream(target.port, duration_s=0.8, qps=None)
+        results = run_streams(
+            [stream], stop=threading.Event(), on_progress=seen.append, processes=2
+        )
+    assert results[0].stats.requests == target.count("/")
+    assert seen and seen[-1].errors == 0 and 0 < seen[-1].sent <= target.count("/")
+
+
+def test_a_worker_that_dies_is_reported_with_its_last_words() -> None:
+    stream = _stream(1, tls=TlsOptions(ca_file="/nonexistent/ca.pem"), num_requests=5)
+    with pytest.raises(WorkerFailed) as failure:
+        run_streams([stream], stop=threading.Event(), processes=2)
+    assert re.fullmatch(
+        r"load generator process [01] exited with code 1: "
+        r"FileNotFoundError: \[Errno 2\] No such file or directory",
+        str(failure.value),
+    )

@@ -15,4 +15,4 @@ class ExitCode(IntEnum):
     TASK_FAILED = 3
     """A task failed at run time; the result file says which and why."""
     INTERRUPTED = 130
-    """Stopped by SIGINT or SIGTERM (128 + SIGINT, the shell convention); the result holds what finished."""
+    """Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do); the result holds what finished."""

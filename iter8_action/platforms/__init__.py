@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from iter8_action.platforms.base import CommentFailed, CommentOutcome, Platform
+from iter8_action.platforms.base import Annotation, CommentFailed, CommentOutcome, Platform
 
 
 def detect(environ: Mapping[str, str]) -> Platform:
@@ -32,4 +32,4 @@ def detect(environ: Mapping[str, str]) -> Platform:
     return TerminalPlatform()
 
 
-__all__ = ["CommentFailed", "CommentOutcome", "Platform", "detect"]
+__all__ = ["Annotation", "CommentFailed", "CommentOutcome", "Platform", "detect"]

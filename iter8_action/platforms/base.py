@@ -28,6 +28,18 @@ class CommentOutcome:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """A message about the run, located in a file where possible."""
+
+    level: str
+    """error | warning | notice"""
+    message: str
+    title: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
 class CommentFailed(Iter8Error):
     """The comment could not be posted; the run's verdict does not depend on it."""
 
@@ -87,6 +99,10 @@ class Platform(ABC):
         line: int | None = None,
     ) -> None:
         """Report something worth seeing that is not a problem."""
+
+    def annotate(self, note: Annotation) -> None:
+        report = {"error": self.error, "warning": self.warning}.get(note.level, self.notice)
+        report(note.message, title=note.title, file=note.file, line=note.line)
 
     @abstractmethod
     def mask(self, secret: str) -> None:

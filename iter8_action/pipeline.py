@@ -61,7 +61,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except Exception as e:
         log.debug("internal error", exc_info=True)
         platform.error(
-            f"internal error: {type(e).__name__}: {e}. This is a bug in iter8-py; run again "
+            f"{type(e).__name__}: {e}. This is a bug in iter8-py; run again "
             "with `log-level: debug` and report it with the log.",
             title="iter8-py internal error",
         )

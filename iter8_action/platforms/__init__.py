@@ -23,7 +23,10 @@ def detect(environ: Mapping[str, str]) -> Platform:
         from iter8_action.platforms.github import GitHubPlatform
 
         return GitHubPlatform(environ)
-    if environ.get("GITLAB_CI") == "true":
+    # gitlab-ci-local sets GITLAB_CI=false so that scripts can tell a local
+    # run; the job still expects GitLab's behaviour (a dotenv report for the
+    # jobs that follow), so any value counts.
+    if "GITLAB_CI" in environ:
         from iter8_action.platforms.gitlab import GitLabPlatform
 
         return GitLabPlatform(environ)

@@ -98,8 +98,8 @@ class GitLabPlatform(Platform):
             f.write(f"{key}={flat}\n")
 
     def _dotenv_path(self) -> Path:
-        path = Path(self._env.get("ITER8_DOTENV") or DOTENV_DEFAULT)
-        return path if path.is_absolute() else Path(self._env.get("CI_PROJECT_DIR", ".")) / path
+        # Relative to the job's directory, as the `artifacts:` paths are.
+        return Path(self._env.get("ITER8_DOTENV") or DOTENV_DEFAULT)
 
     def write_summary(self, markdown: str) -> None:
         # GitLab has no step summary: the markdown goes to a folded log section

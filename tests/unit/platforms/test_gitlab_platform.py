@@ -170,7 +170,10 @@ def test_a_branch_pipeline_does_nothing_but_say_so(tmp_path: Path, fake_gitlab: 
     )
 
 
-def test_outputs_go_to_a_dotenv_file(tmp_path: Path, fake_gitlab: FakeGitLab) -> None:
+def test_outputs_go_to_a_dotenv_file(
+    tmp_path: Path, fake_gitlab: FakeGitLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), "")
     platform.set_output("verdict", "pass")
     platform.set_output("slos-met", "two\nlines")

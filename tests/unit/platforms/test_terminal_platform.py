@@ -15,6 +15,7 @@ from iter8_action.platforms.terminal import TerminalPlatform
 def test_detect_reads_the_runner_variables() -> None:
     assert isinstance(detect({"GITHUB_ACTIONS": "true"}), GitHubPlatform)
     assert isinstance(detect({"GITLAB_CI": "true"}), GitLabPlatform)
+    assert isinstance(detect({"GITLAB_CI": "false"}), GitLabPlatform)  # gitlab-ci-local
     assert isinstance(detect({"GITHUB_ACTIONS": "false", "CI": "true"}), TerminalPlatform)
 
 

@@ -10,6 +10,7 @@ or the result is escaped, in the page with `html.escape` and in the JSON with
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import yaml
 
+from iter8_action.metricnames import percentile_suffix
 from iter8_action.report import fmt
 from iter8_action.report.model import Histogram, PercentileCurve, Report, SloVersion, TimeSeries
 
@@ -34,15 +36,16 @@ COLOURS = (
     "#ff97ff",
     "#fecb52",
 )
+# Plain symbols rather than emoji: they render with the fonts every system has.
 _BANNER = {
-    "winner": ("good", "🏆"),
-    "passed": ("good", "✅"),
-    "no-assessment": ("good", "☑️"),
-    "failed": ("bad", "❌"),
-    "error": ("bad", "💥"),
-    "no-data": ("warn", "⚠️"),
-    "no-winner-yet": ("warn", "⏳"),
-    "incomplete": ("warn", "⏳"),
+    "winner": ("good", "★"),
+    "passed": ("good", "✔"),
+    "no-assessment": ("good", "✔"),
+    "failed": ("bad", "✘"),
+    "error": ("bad", "✘"),
+    "no-data": ("warn", "⚠"),
+    "no-winner-yet": ("warn", "…"),
+    "incomplete": ("warn", "…"),
 }
 _SLO_MARK = {"satisfied": "✔", "violated": "✘", "no-data": "?", "not-applicable": "–"}
 
@@ -298,6 +301,7 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": "system-ui, sans-serif", "size": 12},
+        "template": "none",
         "legend": {"orientation": "h", "y": -0.2},
         "xaxis": {**axis, "title": {"text": x_title}},
         "yaxis": {**axis, "title": {"text": y_title}},
@@ -337,7 +341,7 @@ def _histogram_chart(hist: Histogram, report: Report) -> go.Figure:
 
 
 def _percentile_chart(curve: PercentileCurve, report: Report) -> go.Figure:
-    labels = [f"p{fmt.number(p)}" for p in curve.percentiles]
+    labels = [f"p{percentile_suffix(p)}" for p in curve.percentiles]
     y_title = f"{curve.metric} ({curve.units})" if curve.units else curve.metric
     layout = _layout(f"{curve.metric} percentiles by version", "percentile", y_title)
     layout["xaxis"]["type"] = "category"
@@ -363,7 +367,7 @@ def _error_rate_chart(metric: str, report: Report) -> go.Figure:
     fig.add_trace(
         go.Bar(
             x=list(report.versions),
-            y=[None if v is None else v * 100 for v in values],
+            y=[None if v is None else round(v * 100, 6) for v in values],
             marker={"color": [_colour(i) for i in range(len(values))]},
             hovertemplate="%{x}: %{y:.3g}%<extra></extra>",
             showlegend=False,
@@ -407,10 +411,11 @@ def _chart_section(charts: list[tuple[str, go.Figure]]) -> str:
 def _chart_scripts(charts: list[tuple[str, go.Figure]]) -> str:
     if not charts:
         return ""
-    config = '{"responsive": true, "displaylogo": false}'
     calls = []
     for div_id, fig in charts:
+        figure = json.loads(pio.to_json(fig, validate=True))
+        figure["config"] = {"responsive": True, "displaylogo": False}
         # `<` never appears in JSON outside strings, so this keeps `</script>` out of the page.
-        figure = pio.to_json(fig, validate=True).replace("<", "\\u003c")
-        calls.append(f'Plotly.newPlot("{div_id}", {figure}.data, {figure}.layout, {config});')
+        text = json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        calls.append(f'Plotly.newPlot("{div_id}", {text});')
     return '<script type="text/javascript">\n' + "\n".join(calls) + "\n</script>"

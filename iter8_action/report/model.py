@@ -242,6 +242,9 @@ class Report:
 
 
 def _camel(name: str) -> str:
+    """`duration_s` -> `durationSeconds` (the result's own spelling), `p_value` -> `pValue`."""
+    if name.endswith("_s"):
+        name = name[: -len("_s")] + "_seconds"
     head, *rest = name.split("_")
     return head + "".join(word.capitalize() for word in rest)
 
@@ -603,15 +606,17 @@ def _winner(
 
 
 def metric_sort_key(name: str) -> tuple[str, int, str, float]:
-    """Provider first, then the load task's own order, percentiles ascending, then by name."""
+    """Built-in providers first, then the load task's own order, percentiles ascending."""
     provider, _, metric = name.partition("/")
+    builtin = provider.startswith(("http", "grpc"))
+    group = f"{0 if builtin else 1}{provider}"
     split = split_percentile(name)
     if split is not None:
         base = split[0].partition("/")[2]
-        return (provider, len(_HTTP_ORDER), base, split[1])
+        return (group, len(_HTTP_ORDER), base, split[1])
     if metric in _HTTP_ORDER:
-        return (provider, _HTTP_ORDER.index(metric), "", 0.0)
-    return (provider, len(_HTTP_ORDER) + 1, metric, 0.0)
+        return (group, _HTTP_ORDER.index(metric), "", 0.0)
+    return (group, len(_HTTP_ORDER) + 1, metric, 0.0)
 
 
 def _scalar_names(store: MetricStore) -> list[str]:

@@ -113,6 +113,8 @@ def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str],
     mark, colour = _SLO_MARK.get(result.status, ("?", _YELLOW))
     if result.status == "not-applicable":
         return paint(f"{mark} n/a", colour)
+    if result.status == "no-data":
+        return f"{paint(mark, colour)} no data"
     return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
 
 

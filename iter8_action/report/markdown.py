@@ -136,8 +136,9 @@ def _cut(text: str, limit: int) -> str:
     note = "\n\n" + _TRUNCATION_NOTE.format(
         limit=GITHUB_COMMENT_LIMIT_CHARS, what="the report was cut here"
     )
-    head = text[: max(limit - len(note), 0)]
-    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
+    head = text[: max(limit - len(note) - 1, 0)]
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
     return head.rstrip("\n") + note + "\n"
 
 

@@ -24,6 +24,8 @@ from iter8_action.metricnames import split_percentile
 from iter8_action.metrics import MetricStore, MetricType
 
 REPORT_SCHEMA_VERSION = 1
+MAX_NAMED_VERSIONS = 6
+"""A verdict names at most this many versions; beyond, it names the first and counts the rest."""
 
 # The order the load task's metrics read best in; other metrics follow by name.
 _HTTP_ORDER = (
@@ -745,7 +747,12 @@ def _timeseries(store: MetricStore) -> tuple[TimeSeries, ...]:
 
 
 def _names(report: Report, indices: Sequence[int]) -> str:
-    return ", ".join(report.versions[i] for i in indices if 0 <= i < len(report.versions))
+    """Version names for a headline: all of a few, the first ones of many."""
+    names = [report.versions[i] for i in indices if 0 <= i < len(report.versions)]
+    if len(names) > MAX_NAMED_VERSIONS:
+        shown = ", ".join(names[: MAX_NAMED_VERSIONS - 1])
+        return f"{shown} and {len(names) - MAX_NAMED_VERSIONS + 1} more"
+    return ", ".join(names)
 
 
 def _with_verdict(report: Report, *, assessed: bool) -> Report:

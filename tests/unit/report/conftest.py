@@ -24,7 +24,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def make_document(
-    versions: list[str], metrics: list[str], *, slos: list[str] = (), reason: str = "ok"
+    versions: list[str], metrics: list[str], *, slos: tuple[str, ...] = (), reason: str = "ok"
 ) -> dict[str, Any]:
     """A completed result with every metric in every version, and an upper SLO per `slos`."""
     store = MetricStore()

@@ -151,7 +151,9 @@ def _slo_cell(result: SloVersion, units: str | None) -> str:
         text = f"{mark} no data"
     else:
         text = f"{mark} {fmt.quantity(result.value, units)}"
-    title = f' title="limit {_e(fmt.quantity(result.limit, units))}"' if result.limit else ""
+    title = ""
+    if result.limit is not None:
+        title = f' title="limit {_e(fmt.quantity(result.limit, units))}"'
     return f'<td class="{_e(result.status)}"{title}>{_e(text)}</td>'
 
 

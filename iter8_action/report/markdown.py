@@ -213,8 +213,8 @@ def _winner(report: Report) -> str:
                     best,
                     escape(versus),
                     escape(fmt.effect(c)),
-                    fmt.interval(c),
-                    f"{fmt.p_value(c.adjusted_p_value)} ({escape(fmt.test_name(c.test))})",
+                    escape(fmt.interval(c)),
+                    escape(f"{fmt.p_value(c.adjusted_p_value)} ({fmt.test_name(c.test)})"),
                     escape(fmt.significance(c)),
                 ]
             )

@@ -22,6 +22,7 @@ from typing import Any
 from iter8_action.errors import InputError
 from iter8_action.metricnames import split_percentile
 from iter8_action.metrics import MetricStore, MetricType
+from iter8_action.secrets import SECRETS
 
 REPORT_SCHEMA_VERSION = 1
 MAX_NAMED_VERSIONS = 6
@@ -283,7 +284,7 @@ def build_report(document: Mapping[str, Any]) -> Report:
             "pass the file that `iter8 run` wrote (result.yaml by default)"
         )
     try:
-        return _build(document, result)
+        return _build(_redacted(document), _redacted(result))
     except (TypeError, ValueError, KeyError, AttributeError) as err:
         raise ReportError(
             f"the result in this file is malformed ({type(err).__name__}: {err}); "
@@ -327,6 +328,18 @@ def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
     return _with_verdict(
         report, assessed=bool(assessment) or "SLOs" in insights or "rewards" in insights
     )
+
+
+def _redacted(value: Any) -> Any:
+    """The document with every registered secret masked: a report never shows one, even
+    from a document that did not come from a (redacted) result file."""
+    if isinstance(value, str):
+        return SECRETS.redact(value)
+    if isinstance(value, Mapping):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -35,7 +35,8 @@ def _tables(tokens: list[Token]) -> list[list[list[str]]]:
 
 
 def _plain(inline: Token) -> str:
-    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+    kinds = ("text", "text_special", "code_inline")
+    return "".join(c.content for c in inline.children or [] if c.type in kinds)
 
 
 def _html(tokens: list[Token]) -> list[str]:

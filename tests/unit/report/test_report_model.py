@@ -269,3 +269,16 @@ def test_render_does_not_change_the_document() -> None:
     for fmt in FORMATS:
         render(document, fmt)
     assert document == before
+
+
+def test_registered_secrets_never_reach_a_report() -> None:
+    from iter8_action.secrets import SECRETS
+
+    secret = "report-test-secret-7f3a9c"
+    SECRETS.add(secret)
+    document = load("failed-run")
+    document["spec"][1]["with"]["headers"] = {"Authorization": f"Bearer {secret}"}
+    document["result"]["failureReason"] = f"401 with token {secret}"
+    for fmt in FORMATS:
+        assert secret not in render(document, fmt)
+    assert build_report(document).run.failure_reason == "401 with token ***"

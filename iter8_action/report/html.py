@@ -20,9 +20,17 @@ import yaml
 
 from iter8_action.metricnames import percentile_suffix
 from iter8_action.report import fmt
-from iter8_action.report.model import Histogram, PercentileCurve, Report, SloVersion, TimeSeries
+from iter8_action.report.model import (
+    Bucket,
+    Histogram,
+    PercentileCurve,
+    Report,
+    SloVersion,
+    TimeSeries,
+)
 
 CHART_HEIGHT_PX = 360
+LOG_WIDTH_RATIO = 4.0
 # plotly's own qualitative palette, fixed so a version keeps its colour in every chart.
 COLOURS = (
     "#636efa",
@@ -151,9 +159,9 @@ def _slo_cell(result: SloVersion, units: str | None) -> str:
         text = f"{mark} no data"
     else:
         text = f"{mark} {fmt.quantity(result.value, units)}"
-    title = ""
-    if result.limit is not None:
-        title = f' title="limit {_e(fmt.quantity(result.limit, units))}"'
+    hints = [] if result.limit is None else [f"limit {fmt.quantity(result.limit, units)}"]
+    hints += [result.note] if result.note else []
+    title = f' title="{_e("; ".join(hints))}"' if hints else ""
     return f'<td class="{_e(result.status)}"{title}>{_e(text)}</td>'
 
 
@@ -312,34 +320,57 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
 
 
 def _histogram_chart(hist: Histogram, report: Report) -> go.Figure:
-    units = hist.units or ""
-    fig = go.Figure(
-        layout=_layout(
-            f"{hist.metric} by version",
-            f"{hist.metric} ({units})".replace(" ()", ""),
-            "requests",
-            barmode="overlay",
-            bargap=0,
-        )
-    )
+    """Overlaid step outlines, one per version: they read on a linear or a log axis alike."""
+    x_title = f"{hist.metric} ({hist.units})" if hist.units else hist.metric
+    layout = _layout(f"{hist.metric} by version", x_title, "requests")
+    if _log_scale(hist):
+        layout["xaxis"]["type"] = "log"
+    fig = go.Figure(layout=layout)
     for version, buckets in enumerate(hist.versions):
         if not buckets:
             continue
+        xs, ys = _steps(buckets, positive=layout["xaxis"].get("type") == "log")
         fig.add_trace(
-            go.Bar(
+            go.Scatter(
                 name=report.versions[version],
-                x=[(b.lower + b.upper) / 2 for b in buckets],
-                y=[b.count for b in buckets],
-                width=[b.upper - b.lower for b in buckets],
-                customdata=[[b.lower, b.upper] for b in buckets],
-                hovertemplate="%{customdata[0]}–%{customdata[1]} "
-                + units
-                + ": %{y}<extra>%{fullData.name}</extra>",
-                marker={"color": _colour(version), "line": {"width": 0}},
-                opacity=0.55,
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": _colour(version), "shape": "hv", "width": 1.5},
+                fill="tozeroy",
+                opacity=0.5,
+                hovertemplate="from %{x}: %{y}<extra>%{fullData.name}</extra>",
             )
         )
     return fig
+
+
+def _log_scale(hist: Histogram) -> bool:
+    """A log axis for log-spaced buckets (the load task's: ten per decade), where a linear
+    axis would make the wide buckets of the slow tail look like most of the requests."""
+    widths = [b.upper - b.lower for bs in hist.versions if bs for b in bs]
+    return bool(widths) and min(widths) > 0 and max(widths) / min(widths) >= LOG_WIDTH_RATIO
+
+
+def _steps(buckets: Sequence[Bucket], *, positive: bool) -> tuple[list[float], list[int]]:
+    """Points for an `hv` step line: each bucket's count from its lower bound, zero in gaps."""
+    xs: list[float] = []
+    ys: list[int] = []
+    end: float | None = None
+    for b in buckets:
+        if end is not None and b.lower > end:
+            xs.append(end)
+            ys.append(0)
+        xs.append(b.lower)
+        ys.append(b.count)
+        end = b.upper
+    if end is not None:
+        xs.append(end)
+        ys.append(0)
+    if positive:  # a log axis cannot show 0: start the first step at the next bound
+        smallest = min((x for x in xs if x > 0), default=1.0)
+        xs = [x if x > 0 else smallest for x in xs]
+    return xs, ys
 
 
 def _percentile_chart(curve: PercentileCurve, report: Report) -> go.Figure:

@@ -106,6 +106,8 @@ class SloVersion:
     limit: float | None
     status: str
     test: Mapping[str, Any] | None = None
+    note: str | None = None
+    """Why, in the assessment's words (e.g. `v1 is the baseline`)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,9 @@ class Comparison:
     ci_high: float | None
     significant: bool | None
     more_requests_needed: float | None
+    difference_ci_low: float | None = None
+    difference_ci_high: float | None = None
+    """For proportions: the interval of the absolute difference (candidate - baseline)."""
 
 
 @dataclass(frozen=True)
@@ -481,6 +486,7 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
             limit=_float_or_none(v.get("limit")),
             status=str(v.get("status", "no-data")),
             test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
+            note=_str_or_none(v.get("note")),
         )
         for v in entry.get("versions") or []
     )
@@ -562,6 +568,8 @@ def _comparison(entry: Mapping[str, Any]) -> Comparison:
         ci_high=_float_or_none(entry.get("ciHigh")),
         significant=None if significant is None else bool(significant),
         more_requests_needed=_float_or_none(entry.get("moreRequestsNeeded")),
+        difference_ci_low=_float_or_none(entry.get("differenceCiLow")),
+        difference_ci_high=_float_or_none(entry.get("differenceCiHigh")),
     )
 
 
@@ -713,14 +721,27 @@ def _percentile_name(base: str, percentile: float, store: MetricStore) -> str:
 
 
 def _summaries(store: MetricStore) -> tuple[Summary, ...]:
+    """Summaries that are distributions (`{"200": 95, "503": 5}`), shown as tables.
+
+    Others, such as the full-resolution `http/latency-hdr` kept for the statistics,
+    are data for the assessment, not for people.
+    """
     out = []
     for name in store.names():
         per_version = [store.summary(name, v) for v in range(store.num_versions)]
-        if not any(per_version) or any(_is_timeseries(s) for s in per_version):
+        if not any(per_version) or not all(_is_distribution(s) for s in per_version):
             continue
         meta = store.meta(name)
         out.append(Summary(name, meta.description if meta else "", tuple(per_version)))
     return tuple(out)
+
+
+def _is_distribution(summary: Mapping[str, Any] | None) -> bool:
+    if summary is None:
+        return True
+    return all(
+        isinstance(v, int | float | str) and not isinstance(v, bool) for v in summary.values()
+    )
 
 
 def _is_timeseries(summary: Mapping[str, Any] | None) -> bool:

@@ -55,10 +55,20 @@ def test_three_versions_comment_structure() -> None:
         "Rewards",
         "Metrics",
     ]
-    slos, rewards, metrics, tasks, codes = _tables(tokens)
+    slos, rewards, metrics, tasks, kinds, codes = _tables(tokens)
     assert slos[0] == ["SLO", "v1", "v2", "v3"]
-    assert slos[2] == ["http/latency-p95 ≤ 100 ms", "✅ 36.88 ms", "✅ 29.29 ms", "❌ 112.8 ms"]
-    assert slos[3] == ["http/latency-mean ≤ v1 +50%", "➖ n/a", "✅ 18.45 ms", "❌ 53.80 ms"]
+    assert slos[2] == [
+        "http/latency-p95 ≤ 100 msec",
+        "✅ 36.88 msec",
+        "✅ 29.29 msec",
+        "❌ 112.8 msec",
+    ]
+    assert slos[3] == [
+        "http/latency-mean ≤ v1 +50%",
+        "➖ n/a",
+        "✅ 18.45 msec",
+        "❌ 53.80 msec",
+    ]
     assert rewards[1] == [
         "http/latency-mean (lower is better)",
         "v2",
@@ -68,11 +78,12 @@ def test_three_versions_comment_structure() -> None:
         "0.00042 (Mann-Whitney U)",
         "yes",
     ]
-    assert len(metrics) == 15 and all(len(r) == 4 for r in metrics)
+    assert len(metrics) == 16 and all(len(r) == 4 for r in metrics)
     assert [r[2] for r in tasks] == ["Status", "✅ completed", "✅ completed", "✅ completed"]
+    assert kinds[1:] == [["http-status", "2", "1", "9"]]
     assert codes[1:] == [["200", "298", "299", "291"], ["503", "2", "1", "9"]]
     blocks = _html(tokens)
-    assert [b.split("\n")[0] for b in blocks if b.startswith("<details>")] == ["<details>"] * 3
+    assert [b.split("\n")[0] for b in blocks if b.startswith("<details>")] == ["<details>"] * 4
     assert all(b.startswith(("<details>", "</details>", "<sub>", "</sub>")) for b in blocks)
     fence = next(t for t in tokens if t.type == "fence")
     assert fence.info == "yaml"
@@ -161,7 +172,7 @@ def test_details_go_first_when_that_is_enough() -> None:
     text = markdown.render(report, limit=len(without) + 300)
     assert "<details>" not in text
     assert "the collapsed sections were left out" in text
-    assert len(_tables(_parse(text))[2]) == 15  # all metrics
+    assert len(_tables(_parse(text))[2]) == 16  # all metrics
 
 
 def test_the_last_resort_cuts_whole_lines() -> None:

@@ -48,8 +48,8 @@ def test_text_colour_only_when_asked() -> None:
     plain = text.render(report)
     coloured = text.render(report, color=True)
     assert "\x1b[" not in plain
-    assert "\x1b[32m✓\x1b[0m 36.88 ms" in coloured
-    assert "\x1b[31m✗\x1b[0m 112.8 ms" in coloured
+    assert "\x1b[32m✓\x1b[0m 36.88 msec" in coloured
+    assert "\x1b[31m✗\x1b[0m 112.8 msec" in coloured
     assert "\x1b[1;31m✗ SLOs failed: v3\x1b[0m" in coloured
     assert ANSI.sub("", coloured) == plain
 
@@ -96,15 +96,16 @@ def test_junit_one_case_per_slo_per_version_with_value_and_limit() -> None:
         "1",
     )
     cases = _cases(xml)
-    failure = cases["iter8.slo.v3::http/latency-p95 ≤ 100 ms [v3]"].find("failure")
+    failure = cases["iter8.slo.v3::http/latency-p95 ≤ 100 msec [v3]"].find("failure")
     assert failure is not None
     assert failure.get("message") == (
-        "http/latency-p95 = 112.8 ms for v3; the limit is at most 100 ms"
+        "http/latency-p95 = 112.8 msec for v3; the limit is at most 100 msec"
     )
     assert failure.get("type") == "violated"
-    assert cases["iter8.slo.v2::http/latency-p95 ≤ 100 ms [v2]"].find("failure") is None
+    assert cases["iter8.slo.v2::http/latency-p95 ≤ 100 msec [v2]"].find("failure") is None
     skipped = cases["iter8.slo.v1::http/latency-mean ≤ v1 +50% [v1]"].find("skipped")
-    assert skipped is not None and skipped.get("message") == "this SLO does not apply to v1"
+    assert skipped is not None
+    assert skipped.get("message") == "this SLO does not apply to v1 (v1 is the baseline)"
 
 
 def test_junit_no_data_fails_and_a_crashed_run_shows_its_tasks() -> None:
@@ -165,3 +166,19 @@ def test_html_without_chart_data_says_so() -> None:
     assert "<p>No chart data was recorded.</p>" in page
     assert "Plotly.newPlot" not in page
     assert "Tasks marked <em>not run</em> never started" in page
+
+
+def test_histogram_steps_close_gaps_and_avoid_zero_on_a_log_axis() -> None:
+    from iter8_action.report.model import Bucket
+
+    buckets = (Bucket(0.0, 1.0, 3), Bucket(1.0, 2.0, 5), Bucket(4.0, 8.0, 2))
+    assert html._steps(buckets, positive=False) == ([0.0, 1.0, 2.0, 4.0, 8.0], [3, 5, 0, 2, 0])
+    assert html._steps(buckets, positive=True) == ([1.0, 1.0, 2.0, 4.0, 8.0], [3, 5, 0, 2, 0])
+    assert html._steps((), positive=True) == ([], [])
+
+
+def test_log_axis_for_log_spaced_buckets_only() -> None:
+    three = build_report(load("three-versions")).histograms[0]
+    winner = build_report(load("winner")).histograms[0]
+    assert html._log_scale(three) is True
+    assert html._log_scale(winner) is False

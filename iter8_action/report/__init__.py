@@ -1,26 +1,19 @@
-"""Reports of a result: one model (`model.build_report`), one renderer per format.
+"""Reports of a result: one model (`model.build_report`), one renderer module per format.
 
 `render(document, fmt)` is what the command line and the CI layers call, with
-`document` a result file as loaded from YAML or JSON.
+`document` a result file as loaded from YAML or JSON. A renderer is imported
+only when asked for, so `iter8 --help` does not pay for plotly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
-from iter8_action.report import html, json, junit, markdown, text
 from iter8_action.report.model import Report, ReportError, build_report
 
 FORMATS = ("text", "markdown", "html", "json", "junit")
-
-_RENDERERS: dict[str, Callable[..., str]] = {
-    "text": text.render,
-    "markdown": markdown.render,
-    "html": html.render,
-    "json": json.render,
-    "junit": junit.render,
-}
 
 
 def render(document: Mapping[str, Any], fmt: str, *, color: bool = False) -> str:
@@ -29,13 +22,13 @@ def render(document: Mapping[str, Any], fmt: str, *, color: bool = False) -> str
     `color` adds ANSI colours to the text format (ask for it only on a TTY).
     Raises `ReportError` when the document is not a result or `fmt` is unknown.
     """
-    renderer = _RENDERERS.get(fmt)
-    if renderer is None:
+    if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     report = build_report(document)
+    renderer = importlib.import_module(f"iter8_action.report.{fmt}")
     if fmt == "text":
-        return text.render(report, color=color)
-    return renderer(report)
+        return str(renderer.render(report, color=color))
+    return str(renderer.render(report))
 
 
 __all__ = ["FORMATS", "Report", "ReportError", "build_report", "render"]

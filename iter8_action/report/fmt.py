@@ -110,9 +110,13 @@ def effect(comparison: Comparison) -> str:
 
 
 def interval(comparison: Comparison) -> str:
-    if comparison.ci_low is None or comparison.ci_high is None:
-        return MISSING
-    return f"[{percent(comparison.ci_low)}, {percent(comparison.ci_high)}]"
+    """The effect's confidence interval; for proportions, the difference's, in points."""
+    if comparison.ci_low is not None and comparison.ci_high is not None:
+        return f"[{percent(comparison.ci_low)}, {percent(comparison.ci_high)}]"
+    low, high = comparison.difference_ci_low, comparison.difference_ci_high
+    if low is not None and high is not None:
+        return f"[{low * 100:+.2f}, {high * 100:+.2f}] points"
+    return MISSING
 
 
 def confidence(report: Report) -> str:

@@ -10,6 +10,7 @@ or the result is escaped, in the page with `html.escape` and in the JSON with
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +18,19 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import yaml
 
+from iter8_action.metricnames import percentile_suffix
 from iter8_action.report import fmt
-from iter8_action.report.model import Histogram, PercentileCurve, Report, SloVersion, TimeSeries
+from iter8_action.report.model import (
+    Bucket,
+    Histogram,
+    PercentileCurve,
+    Report,
+    SloVersion,
+    TimeSeries,
+)
 
 CHART_HEIGHT_PX = 360
+LOG_WIDTH_RATIO = 4.0
 # plotly's own qualitative palette, fixed so a version keeps its colour in every chart.
 COLOURS = (
     "#636efa",
@@ -34,15 +44,16 @@ COLOURS = (
     "#ff97ff",
     "#fecb52",
 )
+# Plain symbols rather than emoji: they render with the fonts every system has.
 _BANNER = {
-    "winner": ("good", "🏆"),
-    "passed": ("good", "✅"),
-    "no-assessment": ("good", "☑️"),
-    "failed": ("bad", "❌"),
-    "error": ("bad", "💥"),
-    "no-data": ("warn", "⚠️"),
-    "no-winner-yet": ("warn", "⏳"),
-    "incomplete": ("warn", "⏳"),
+    "winner": ("good", "★"),
+    "passed": ("good", "✔"),
+    "no-assessment": ("good", "✔"),
+    "failed": ("bad", "✘"),
+    "error": ("bad", "✘"),
+    "no-data": ("warn", "⚠"),
+    "no-winner-yet": ("warn", "…"),
+    "incomplete": ("warn", "…"),
 }
 _SLO_MARK = {"satisfied": "✔", "violated": "✘", "no-data": "?", "not-applicable": "–"}
 
@@ -148,7 +159,9 @@ def _slo_cell(result: SloVersion, units: str | None) -> str:
         text = f"{mark} no data"
     else:
         text = f"{mark} {fmt.quantity(result.value, units)}"
-    title = f' title="limit {_e(fmt.quantity(result.limit, units))}"' if result.limit else ""
+    hints = [] if result.limit is None else [f"limit {fmt.quantity(result.limit, units)}"]
+    hints += [result.note] if result.note else []
+    title = f' title="{_e("; ".join(hints))}"' if hints else ""
     return f'<td class="{_e(result.status)}"{title}>{_e(text)}</td>'
 
 
@@ -298,6 +311,7 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": "system-ui, sans-serif", "size": 12},
+        "template": "none",
         "legend": {"orientation": "h", "y": -0.2},
         "xaxis": {**axis, "title": {"text": x_title}},
         "yaxis": {**axis, "title": {"text": y_title}},
@@ -306,38 +320,61 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
 
 
 def _histogram_chart(hist: Histogram, report: Report) -> go.Figure:
-    units = hist.units or ""
-    fig = go.Figure(
-        layout=_layout(
-            f"{hist.metric} by version",
-            f"{hist.metric} ({units})".replace(" ()", ""),
-            "requests",
-            barmode="overlay",
-            bargap=0,
-        )
-    )
+    """Overlaid step outlines, one per version: they read on a linear or a log axis alike."""
+    x_title = f"{hist.metric} ({hist.units})" if hist.units else hist.metric
+    layout = _layout(f"{hist.metric} by version", x_title, "requests")
+    if _log_scale(hist):
+        layout["xaxis"]["type"] = "log"
+    fig = go.Figure(layout=layout)
     for version, buckets in enumerate(hist.versions):
         if not buckets:
             continue
+        xs, ys = _steps(buckets, positive=layout["xaxis"].get("type") == "log")
         fig.add_trace(
-            go.Bar(
+            go.Scatter(
                 name=report.versions[version],
-                x=[(b.lower + b.upper) / 2 for b in buckets],
-                y=[b.count for b in buckets],
-                width=[b.upper - b.lower for b in buckets],
-                customdata=[[b.lower, b.upper] for b in buckets],
-                hovertemplate="%{customdata[0]}–%{customdata[1]} "
-                + units
-                + ": %{y}<extra>%{fullData.name}</extra>",
-                marker={"color": _colour(version), "line": {"width": 0}},
-                opacity=0.55,
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": _colour(version), "shape": "hv", "width": 1.5},
+                fill="tozeroy",
+                opacity=0.5,
+                hovertemplate="from %{x}: %{y}<extra>%{fullData.name}</extra>",
             )
         )
     return fig
 
 
+def _log_scale(hist: Histogram) -> bool:
+    """A log axis for log-spaced buckets (the load task's: ten per decade), where a linear
+    axis would make the wide buckets of the slow tail look like most of the requests."""
+    widths = [b.upper - b.lower for bs in hist.versions if bs for b in bs]
+    return bool(widths) and min(widths) > 0 and max(widths) / min(widths) >= LOG_WIDTH_RATIO
+
+
+def _steps(buckets: Sequence[Bucket], *, positive: bool) -> tuple[list[float], list[int]]:
+    """Points for an `hv` step line: each bucket's count from its lower bound, zero in gaps."""
+    xs: list[float] = []
+    ys: list[int] = []
+    end: float | None = None
+    for b in buckets:
+        if end is not None and b.lower > end:
+            xs.append(end)
+            ys.append(0)
+        xs.append(b.lower)
+        ys.append(b.count)
+        end = b.upper
+    if end is not None:
+        xs.append(end)
+        ys.append(0)
+    if positive:  # a log axis cannot show 0: start the first step at the next bound
+        smallest = min((x for x in xs if x > 0), default=1.0)
+        xs = [x if x > 0 else smallest for x in xs]
+    return xs, ys
+
+
 def _percentile_chart(curve: PercentileCurve, report: Report) -> go.Figure:
-    labels = [f"p{fmt.number(p)}" for p in curve.percentiles]
+    labels = [f"p{percentile_suffix(p)}" for p in curve.percentiles]
     y_title = f"{curve.metric} ({curve.units})" if curve.units else curve.metric
     layout = _layout(f"{curve.metric} percentiles by version", "percentile", y_title)
     layout["xaxis"]["type"] = "category"
@@ -363,7 +400,7 @@ def _error_rate_chart(metric: str, report: Report) -> go.Figure:
     fig.add_trace(
         go.Bar(
             x=list(report.versions),
-            y=[None if v is None else v * 100 for v in values],
+            y=[None if v is None else round(v * 100, 6) for v in values],
             marker={"color": [_colour(i) for i in range(len(values))]},
             hovertemplate="%{x}: %{y:.3g}%<extra></extra>",
             showlegend=False,
@@ -407,10 +444,11 @@ def _chart_section(charts: list[tuple[str, go.Figure]]) -> str:
 def _chart_scripts(charts: list[tuple[str, go.Figure]]) -> str:
     if not charts:
         return ""
-    config = '{"responsive": true, "displaylogo": false}'
     calls = []
     for div_id, fig in charts:
+        figure = json.loads(pio.to_json(fig, validate=True))
+        figure["config"] = {"responsive": True, "displaylogo": False}
         # `<` never appears in JSON outside strings, so this keeps `</script>` out of the page.
-        figure = pio.to_json(fig, validate=True).replace("<", "\\u003c")
-        calls.append(f'Plotly.newPlot("{div_id}", {figure}.data, {figure}.layout, {config});')
+        text = json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        calls.append(f'Plotly.newPlot("{div_id}", {text});')
     return '<script type="text/javascript">\n' + "\n".join(calls) + "\n</script>"

@@ -79,7 +79,9 @@ def _slo_outcome(slo: Slo, result: SloVersion, version: str) -> tuple[str, str] 
     if result.status == "satisfied":
         return None
     if result.status == "not-applicable":
-        return "skipped", f"this SLO does not apply to {version}"
+        return "skipped", f"this SLO does not apply to {version}" + (
+            f" ({result.note})" if result.note else ""
+        )
     if result.status == "no-data":
         return "failure", f"{slo.metric}: no value was recorded for {version} (limit: {limit})"
     return "failure", f"{slo.metric} = {observed} for {version}; the limit is {bound} {limit}"

@@ -136,8 +136,9 @@ def _cut(text: str, limit: int) -> str:
     note = "\n\n" + _TRUNCATION_NOTE.format(
         limit=GITHUB_COMMENT_LIMIT_CHARS, what="the report was cut here"
     )
-    head = text[: max(limit - len(note), 0)]
-    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
+    head = text[: max(limit - len(note) - 1, 0)]
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
     return head.rstrip("\n") + note + "\n"
 
 
@@ -212,8 +213,8 @@ def _winner(report: Report) -> str:
                     best,
                     escape(versus),
                     escape(fmt.effect(c)),
-                    fmt.interval(c),
-                    f"{fmt.p_value(c.adjusted_p_value)} ({escape(fmt.test_name(c.test))})",
+                    escape(fmt.interval(c)),
+                    escape(f"{fmt.p_value(c.adjusted_p_value)} ({fmt.test_name(c.test)})"),
                     escape(fmt.significance(c)),
                 ]
             )

@@ -22,8 +22,11 @@ from typing import Any
 from iter8_action.errors import InputError
 from iter8_action.metricnames import split_percentile
 from iter8_action.metrics import MetricStore, MetricType
+from iter8_action.secrets import SECRETS
 
 REPORT_SCHEMA_VERSION = 1
+MAX_NAMED_VERSIONS = 6
+"""A verdict names at most this many versions; beyond, it names the first and counts the rest."""
 
 # The order the load task's metrics read best in; other metrics follow by name.
 _HTTP_ORDER = (
@@ -103,6 +106,8 @@ class SloVersion:
     limit: float | None
     status: str
     test: Mapping[str, Any] | None = None
+    note: str | None = None
+    """Why, in the assessment's words (e.g. `v1 is the baseline`)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ class Comparison:
     ci_high: float | None
     significant: bool | None
     more_requests_needed: float | None
+    difference_ci_low: float | None = None
+    difference_ci_high: float | None = None
+    """For proportions: the interval of the absolute difference (candidate - baseline)."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,9 @@ class Report:
 
 
 def _camel(name: str) -> str:
+    """`duration_s` -> `durationSeconds` (the result's own spelling), `p_value` -> `pValue`."""
+    if name.endswith("_s"):
+        name = name[: -len("_s")] + "_seconds"
     head, *rest = name.split("_")
     return head + "".join(word.capitalize() for word in rest)
 
@@ -278,7 +289,7 @@ def build_report(document: Mapping[str, Any]) -> Report:
             "pass the file that `iter8 run` wrote (result.yaml by default)"
         )
     try:
-        return _build(document, result)
+        return _build(_redacted(document), _redacted(result))
     except (TypeError, ValueError, KeyError, AttributeError) as err:
         raise ReportError(
             f"the result in this file is malformed ({type(err).__name__}: {err}); "
@@ -322,6 +333,18 @@ def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
     return _with_verdict(
         report, assessed=bool(assessment) or "SLOs" in insights or "rewards" in insights
     )
+
+
+def _redacted(value: Any) -> Any:
+    """The document with every registered secret masked: a report never shows one, even
+    from a document that did not come from a (redacted) result file."""
+    if isinstance(value, str):
+        return SECRETS.redact(value)
+    if isinstance(value, Mapping):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -463,6 +486,7 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
             limit=_float_or_none(v.get("limit")),
             status=str(v.get("status", "no-data")),
             test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
+            note=_str_or_none(v.get("note")),
         )
         for v in entry.get("versions") or []
     )
@@ -544,6 +568,8 @@ def _comparison(entry: Mapping[str, Any]) -> Comparison:
         ci_high=_float_or_none(entry.get("ciHigh")),
         significant=None if significant is None else bool(significant),
         more_requests_needed=_float_or_none(entry.get("moreRequestsNeeded")),
+        difference_ci_low=_float_or_none(entry.get("differenceCiLow")),
+        difference_ci_high=_float_or_none(entry.get("differenceCiHigh")),
     )
 
 
@@ -603,15 +629,17 @@ def _winner(
 
 
 def metric_sort_key(name: str) -> tuple[str, int, str, float]:
-    """Provider first, then the load task's own order, percentiles ascending, then by name."""
+    """Built-in providers first, then the load task's own order, percentiles ascending."""
     provider, _, metric = name.partition("/")
+    builtin = provider.startswith(("http", "grpc"))
+    group = f"{0 if builtin else 1}{provider}"
     split = split_percentile(name)
     if split is not None:
         base = split[0].partition("/")[2]
-        return (provider, len(_HTTP_ORDER), base, split[1])
+        return (group, len(_HTTP_ORDER), base, split[1])
     if metric in _HTTP_ORDER:
-        return (provider, _HTTP_ORDER.index(metric), "", 0.0)
-    return (provider, len(_HTTP_ORDER) + 1, metric, 0.0)
+        return (group, _HTTP_ORDER.index(metric), "", 0.0)
+    return (group, len(_HTTP_ORDER) + 1, metric, 0.0)
 
 
 def _scalar_names(store: MetricStore) -> list[str]:
@@ -693,14 +721,27 @@ def _percentile_name(base: str, percentile: float, store: MetricStore) -> str:
 
 
 def _summaries(store: MetricStore) -> tuple[Summary, ...]:
+    """Summaries that are distributions (`{"200": 95, "503": 5}`), shown as tables.
+
+    Others, such as the full-resolution `http/latency-hdr` kept for the statistics,
+    are data for the assessment, not for people.
+    """
     out = []
     for name in store.names():
         per_version = [store.summary(name, v) for v in range(store.num_versions)]
-        if not any(per_version) or any(_is_timeseries(s) for s in per_version):
+        if not any(per_version) or not all(_is_distribution(s) for s in per_version):
             continue
         meta = store.meta(name)
         out.append(Summary(name, meta.description if meta else "", tuple(per_version)))
     return tuple(out)
+
+
+def _is_distribution(summary: Mapping[str, Any] | None) -> bool:
+    if summary is None:
+        return True
+    return all(
+        isinstance(v, int | float | str) and not isinstance(v, bool) for v in summary.values()
+    )
 
 
 def _is_timeseries(summary: Mapping[str, Any] | None) -> bool:
@@ -740,7 +781,12 @@ def _timeseries(store: MetricStore) -> tuple[TimeSeries, ...]:
 
 
 def _names(report: Report, indices: Sequence[int]) -> str:
-    return ", ".join(report.versions[i] for i in indices if 0 <= i < len(report.versions))
+    """Version names for a headline: all of a few, the first ones of many."""
+    names = [report.versions[i] for i in indices if 0 <= i < len(report.versions)]
+    if len(names) > MAX_NAMED_VERSIONS:
+        shown = ", ".join(names[: MAX_NAMED_VERSIONS - 1])
+        return f"{shown} and {len(names) - MAX_NAMED_VERSIONS + 1} more"
+    return ", ".join(names)
 
 
 def _with_verdict(report: Report, *, assessed: bool) -> Report:

@@ -13,6 +13,7 @@ from iter8_action.report.model import Report, SloVersion
 
 WIDTH = 80
 _FIRST_COLUMN_MAX = 36
+_VERSION_MAX = 24
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 _GREEN, _RED, _YELLOW, _BOLD, _DIM = "32", "31", "33", "1", "2"
@@ -68,7 +69,7 @@ def _headline(report: Report, paint: Callable[[str, str], str]) -> str:
     title = f"{mark} {report.verdict.title}"
     lines = [
         _wrap(f"Experiment {run.name}" if run.name else "Experiment"),
-        paint(title, f"{_BOLD};{colour}"),
+        paint(_wrap(title), f"{_BOLD};{colour}"),
         _wrap(report.verdict.detail),
         "",
         _wrap(
@@ -109,10 +110,16 @@ def _table(
         chunk -= 1
 
 
+def _version_headers(report: Report) -> list[str]:
+    return [_clip(name, _VERSION_MAX) for name in report.versions]
+
+
 def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str], str]) -> str:
     mark, colour = _SLO_MARK.get(result.status, ("?", _YELLOW))
     if result.status == "not-applicable":
         return paint(f"{mark} n/a", colour)
+    if result.status == "no-data":
+        return f"{paint(mark, colour)} no data"
     return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
 
 
@@ -126,7 +133,7 @@ def _slos(report: Report, paint: Callable[[str, str], str]) -> str:
         ]
         for slo in report.slos
     ]
-    return _table("SLOs", ["SLO", *report.versions], rows)
+    return _table("SLOs", ["SLO", *_version_headers(report)], rows)
 
 
 def _rewards(report: Report) -> str:
@@ -165,7 +172,7 @@ def _metrics(report: Report) -> str:
         ]
         for m in report.metrics
     ]
-    return _table("Metrics", ["Metric", *report.versions], rows)
+    return _table("Metrics", ["Metric", *_version_headers(report)], rows)
 
 
 def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:

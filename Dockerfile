@@ -9,9 +9,13 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-COPY pyproject.toml README.md entrypoint.py /action/
-COPY schemas /action/schemas
-COPY iter8_action /action/iter8_action
-RUN pip install --no-cache-dir /action
+# A regular (non-editable) install from a scratch copy of the sources, removed
+# afterwards: the entrypoint's directory holds nothing else, so Python imports
+# the installed package (with its bundled schemas), never a source tree.
+COPY pyproject.toml README.md /tmp/iter8-py/
+COPY schemas /tmp/iter8-py/schemas
+COPY iter8_action /tmp/iter8-py/iter8_action
+RUN pip install --no-cache-dir /tmp/iter8-py && rm -rf /tmp/iter8-py
+COPY entrypoint.py /action/entrypoint.py
 
 ENTRYPOINT ["python", "/action/entrypoint.py"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,3 +315,44 @@ def test_underscored_input_names_are_read_too(tmp_path: Path, github: FakeGitHub
     run = run_action(tmp_path, github, PASSING, {"report-dir": "ignored"})
     assert run.code == 0
     assert run.outputs["result-file"] == "ignored/result.yaml"
+
+
+def test_sigterm_writes_reports_and_outputs_but_makes_no_api_call(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    experiment = "spec:\n- run: echo started; sleep 30\n"
+    (tmp_path / "experiment.yaml").write_text(experiment)
+    event_path = tmp_path.with_name(tmp_path.name + ".event.json")
+    event_path.write_text(json.dumps(pull_request_event()))
+    output = tmp_path.with_name(tmp_path.name + ".output")
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(REPO),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_API_URL": github.url,
+        "GITHUB_REPOSITORY": github.repo,
+        "INPUT_TOKEN": GITHUB_TOKEN,
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "entrypoint.py")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    for line in process.stdout:
+        if "| started" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGTERM)
+    rest = process.stdout.read()
+    assert process.wait(timeout=30) == 130
+    assert "::error title=Interrupted::interrupted by SIGTERM; the result has what finished" in rest
+    assert parse_outputs(output.read_text())["verdict"] == "error"
+    assert (tmp_path / "iter8-reports" / "report.html").is_file()
+    assert github.server.requests == []

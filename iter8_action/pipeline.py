@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ REPORT_FILES = {
     "json": "report.json",
     "junit": "junit.xml",
 }
+_LOCATED = re.compile(r"^[^\n]*?:(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 FAILING_VERDICTS = ("failed", "no-data", "error", "invalid")
 """Verdicts that make a comment in `on-failure` mode (an existing one is always updated)."""
 
@@ -100,6 +102,15 @@ class _Job:
         experiment = self._load()
         if experiment is None:
             return ExitCode.INVALID_INPUT
+        try:
+            self.inputs.report_path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.platform.error(
+                f"cannot create the report directory {self.inputs.report_path}: {e.strerror}. "
+                "Fix: point `report-dir` at a directory the job may write.",
+                title="Invalid inputs",
+            )
+            return ExitCode.INVALID_INPUT
         interrupted = False
         from iter8_action.engine import run_experiment
 
@@ -143,7 +154,12 @@ class _Job:
             self._invalid([Problem(file=str(path), line=None, path="", message=str(e))])
             return None
         for warning in experiment.warnings:
-            self.platform.warning(warning, title="Experiment", file=_shown(path))
+            # The loader's warnings read "file:line: path: message"; the location
+            # goes into the annotation's properties so GitHub shows it on the line.
+            located = _LOCATED.match(warning)
+            line = int(located["line"]) if located else None
+            message = located["message"] if located else warning
+            self.platform.warning(message, title="Experiment", file=_shown(path), line=line)
         return experiment
 
     def _invalid(self, problems: list[Problem]) -> None:

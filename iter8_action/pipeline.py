@@ -99,28 +99,32 @@ class _Job:
         self.result_path = inputs.report_path / RESULT_FILE
 
     def run(self) -> ExitCode:
-        experiment = self._load()
-        if experiment is None:
-            return ExitCode.INVALID_INPUT
-        try:
-            self.inputs.report_path.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            self.platform.error(
-                f"cannot create the report directory {self.inputs.report_path}: {e.strerror}. "
-                "Fix: point `report-dir` at a directory the job may write.",
-                title="Invalid inputs",
-            )
-            return ExitCode.INVALID_INPUT
+        experiment: Experiment | None = None
         interrupted = False
-        from iter8_action.engine import run_experiment
-
-        with self.platform.group(f"Run {self.inputs.experiment}"):
-            try:
-                run_experiment(experiment, result_path=self.result_path, log=self.log)
-            except Interrupted as e:
-                self.platform.error(f"{e}; the result has what finished", title="Interrupted")
-                interrupted = True
-        report, document = self._read_result()
+        if self.inputs.from_result is not None:
+            # The fork pattern's second workflow: report on a result that an
+            # unprivileged run wrote, without running anything here.
+            self.result_path = self.inputs.working_directory / self.inputs.from_result
+            if not self.result_path.is_file():
+                self.platform.error(
+                    f"from-result: {_shown(self.result_path)} does not exist. Fix: upload the "
+                    "report directory as an artifact in the workflow that ran the experiment, "
+                    "and download it here before this step.",
+                    title="Invalid inputs",
+                )
+                return ExitCode.INVALID_INPUT
+            if not self._report_dir_ready():
+                return ExitCode.INVALID_INPUT
+        else:
+            experiment = self._load()
+            if experiment is None or not self._report_dir_ready():
+                return ExitCode.INVALID_INPUT
+            interrupted = self._run(experiment)
+        try:
+            report, document = self._read_result()
+        except InputError as e:
+            self.platform.error(str(e), title="Invalid inputs")
+            return ExitCode.INVALID_INPUT
         paths = self._write_reports(document)
         outcome = Outcome(
             verdict=report.verdict.status,
@@ -138,6 +142,30 @@ class _Job:
         code = outcome.exit_code(self.inputs.fail_on)
         self.log.info("verdict: %s (%s); exit code %d", outcome.verdict, report.verdict.title, code)
         return code
+
+    def _report_dir_ready(self) -> bool:
+        try:
+            self.inputs.report_path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.platform.error(
+                f"cannot create the report directory {self.inputs.report_path}: {e.strerror}. "
+                "Fix: point `report-dir` at a directory the job may write.",
+                title="Invalid inputs",
+            )
+            return False
+        return True
+
+    def _run(self, experiment: Experiment) -> bool:
+        """Run the experiment; True when a signal interrupted it."""
+        from iter8_action.engine import run_experiment
+
+        with self.platform.group(f"Run {self.inputs.experiment}"):
+            try:
+                run_experiment(experiment, result_path=self.result_path, log=self.log)
+            except Interrupted as e:
+                self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+                return True
+        return False
 
     # -- loading -------------------------------------------------------------
 
@@ -203,11 +231,11 @@ class _Job:
             self.log.info("wrote the %s report to %s", fmt, _shown(path))
         return paths
 
-    def _annotate(self, report: Report, experiment: Experiment) -> None:
+    def _annotate(self, report: Report, experiment: Experiment | None) -> None:
         for note in annotations_for(
             report,
             experiment,
-            file=_shown(self.inputs.experiment_path),
+            file=_shown(self.inputs.experiment_path) if experiment else None,
             fail_on=self.inputs.fail_on,
         ):
             self.platform.annotate(note)
@@ -243,7 +271,7 @@ class _Job:
 
 
 def annotations_for(
-    report: Report, experiment: Experiment, *, file: str, fail_on: frozenset[str]
+    report: Report, experiment: Experiment | None, *, file: str | None, fail_on: frozenset[str]
 ) -> list[Annotation]:
     """SLO violations and task failures, located in the experiment file.
 
@@ -251,7 +279,9 @@ def annotations_for(
     without data is always a warning (the verdict says why the step failed).
     """
     notes: list[Annotation] = []
-    assess_line = next((t.line for t in experiment.tasks if t.name == "assess"), None)
+    lines = {t.index: t.line for t in experiment.tasks} if experiment else {}
+    assess = next((t.index for t in report.tasks if t.task == "assess"), None)
+    assess_line = lines.get(assess) if assess is not None else None
     slo_level = "error" if "slos" in fail_on else "warning"
     for slo in report.slos:
         units = f" {slo.units}" if slo.units else ""
@@ -280,14 +310,15 @@ def annotations_for(
                     )
                 )
     if report.run.failure:
-        task = next((t for t in experiment.tasks if t.index == report.run.failed_task), None)
+        failed = report.run.failed_task
+        task = next((t for t in report.tasks if t.index == failed), None)
         notes.append(
             Annotation(
                 "error" if "task-failure" in fail_on else "warning",
                 report.run.failure_reason or "a task failed",
-                title=f"Task failed: {task.label}" if task else "Task failed",
+                title=f"Task failed: task {task.index} ({task.task})" if task else "Task failed",
                 file=file,
-                line=task.line if task else None,
+                line=lines.get(failed) if failed is not None else None,
             )
         )
     return notes

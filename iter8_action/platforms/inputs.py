@@ -33,6 +33,7 @@ DEFAULTS: dict[str, str] = {
     "report-dir": "iter8-reports",
     "summary": "true",
     "log-level": "info",
+    "from-result": "",
 }
 """Defaults when a variable is absent (the action and template pass every input anyway)."""
 
@@ -49,6 +50,8 @@ class Inputs:
     report_dir: Path
     summary: bool
     log_level: str
+    from_result: Path | None = None
+    """Report on this result file instead of running the experiment (fork pattern)."""
 
     @property
     def experiment_path(self) -> Path:
@@ -109,6 +112,9 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         report_dir=Path(raw_input(environ, "report-dir") or DEFAULTS["report-dir"]),
         summary=summary,
         log_level=log_level,
+        from_result=Path(from_result)
+        if (from_result := raw_input(environ, "from-result"))
+        else None,
     )
 
 

@@ -109,3 +109,45 @@ def test_experiment_warnings_become_annotations(
         "::warning title=Experiment,file=experiment.yaml,line=3::$.spec[0].SoftFailure: accepted"
         " 'SoftFailure' as 'softFailure'; write 'softFailure', its canonical spelling"
     ]
+
+
+def test_from_result_reports_and_comments_without_running(
+    workspace: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / "experiment.yaml").write_text("spec:\n- run: exit 9\n")
+    assert main(environ(workspace, github, comment="never", report_dir="untrusted")) == 3
+    assert github.server.requests == []
+    capsys.readouterr()
+
+    code = main(environ(workspace, github, from_result="untrusted/result.yaml", fail_on="none"))
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "task 0 (run) started" not in out
+    assert (
+        "::warning title=Task failed%3A task 0 (run)::task 0 (run) failed: the script exited "
+        "with status 9"
+    ) in out
+    assert (workspace / "iter8-reports" / "report.html").is_file()
+    assert "Experiment failed" in github.comments_on(7)[0]["body"]
+
+
+def test_from_result_that_is_missing(
+    workspace: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(environ(workspace, github, from_result="gone.yaml")) == 2
+    assert (
+        "::error title=Invalid inputs::from-result: gone.yaml does not exist. Fix: upload the "
+        "report directory as an artifact in the workflow that ran the experiment, and download "
+        "it here before this step.\n"
+    ) in capsys.readouterr().out
+
+
+def test_from_result_that_is_not_a_result(
+    workspace: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / "experiment.yaml").write_text("spec:\n- run: echo\n")
+    assert main(environ(workspace, github, from_result="experiment.yaml")) == 2
+    assert "::error title=Invalid inputs::experiment.yaml: not a result file" in (
+        capsys.readouterr().out
+    )

@@ -260,9 +260,9 @@ def _summaries(report: Report) -> str:
             [_td(k), *(_td(_summary_value(s, k), "num") for s in summary.versions)] for k in keys
         ]
         table = _table([_e(summary.metric), *map(_e, report.versions)], rows)
+        title = summary.description or summary.metric
         blocks.append(
-            f"<details><summary>{_e(summary.description or summary.metric)}</summary>\n"
-            f"{table}\n</details>"
+            f"<details><summary>{_e(title[:1].upper() + title[1:])}</summary>\n{table}\n</details>"
         )
     return "\n".join(blocks)
 

@@ -184,7 +184,7 @@ def _rewards(report: Report) -> str:
     if winner is not None and winner.version is not None:
         name = winner.name or report.version_name(winner.version) or "?"
         parts.append(f"<p><strong>Winner: {_e(name)}</strong>. {_e(winner.reason or '')}</p>")
-    elif winner is not None and winner.reason:
+    elif winner is not None and winner.reason and report.verdict.status != "no-winner-yet":
         parts.append(f"<p><strong>No winner.</strong> {_e(winner.reason)}</p>")
     rows = []
     for reward in report.rewards:

@@ -51,6 +51,7 @@ _TASK_ICON = {
 _ESCAPED = re.compile(r"([\\`*_\[\]|~])")
 # Text that starts a line could also start a block: a heading, a list, a rule, setext.
 _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
+WORD_JOINER = "\u2060"
 _TRUNCATION_NOTE = (
     "_Shortened to fit a {limit:,}-character comment: {what}. "
     "The HTML and JSON reports have everything._"
@@ -61,6 +62,9 @@ def escape(text: str) -> str:
     """User-provided text made inert in markdown: no HTML, no table breaks, no formatting."""
     text = " ".join(str(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A word joiner after `@` keeps a version named `@team` from notifying anyone (GitHub
+    # and GitLab mentions need a letter or digit right after the `@`); it is invisible.
+    text = text.replace("@", "@" + WORD_JOINER)
     return _ESCAPED.sub(r"\\\1", text)
 
 
@@ -197,7 +201,8 @@ def _winner(report: Report) -> str:
             name = report.winner.name or report.version_name(report.winner.version) or "?"
             reason = fmt.sentence(report.winner.reason or "")
             lines.append(f"**Winner: {escape(name)}**. {escape(reason)}".rstrip())
-        elif report.winner.reason:
+        elif report.winner.reason and report.verdict.status != "no-winner-yet":
+            # (the headline already says why when there is no winner yet)
             lines.append(f"**No winner.** {escape(fmt.sentence(report.winner.reason))}")
     rows = []
     for reward in report.rewards:

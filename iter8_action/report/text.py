@@ -93,6 +93,12 @@ def _table(
     """A table of `fixed` leading columns plus one column per version, split to fit WIDTH."""
     version_count = len(headers) - fixed
     chunk = max(version_count, 1)
+    # Start from an estimate (every column as wide as its widest cell), then shrink.
+    by_column = zip(headers, *rows, strict=False)
+    widths = [max(len(_ANSI.sub("", str(c))) for c in col) + 2 for col in by_column]
+    room = WIDTH - sum(widths[:fixed])
+    per_version = max(widths[fixed:], default=1)
+    chunk = max(1, min(chunk, room // per_version if room > 0 else 1))
     while True:
         blocks = []
         for start in range(fixed, max(len(headers), fixed + 1), chunk):

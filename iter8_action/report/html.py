@@ -234,18 +234,23 @@ def _metrics(report: Report) -> str:
 def _tasks(report: Report) -> str:
     if not report.tasks:
         return ""
-    rows = [
-        [
+    with_conditions = any(t.condition for t in report.tasks)
+    with_errors = any(t.error for t in report.tasks)
+    rows = []
+    for t in report.tasks:
+        row = [
             _td(str(t.index), "num"),
             _td(t.task),
             _td(fmt.task_status(t.status), f"status-{t.status}"),
-            _td(t.condition or ""),
             _td(fmt.duration(t.duration_s), "num"),
-            _td(t.error or ""),
         ]
-        for t in report.tasks
-    ]
-    table = _table(["#", "Task", "Status", "If", "Duration", "Error"], rows)
+        row += [_td(t.condition or "")] if with_conditions else []
+        row += [_td(t.error or "")] if with_errors else []
+        rows.append(row)
+    headers = ["#", "Task", "Status", "Duration"]
+    headers += ["If"] if with_conditions else []
+    headers += ["Error"] if with_errors else []
+    table = _table(headers, rows)
     note = ""
     if any(t.status == "not-run" for t in report.tasks):
         note = "<p>Tasks marked <em>not run</em> never started: the run stopped before them.</p>"

@@ -152,9 +152,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _details(summary: str, body: str) -> str:
+def _details(summary: str, body: str, *, open_: bool = False) -> str:
     # The blank lines around the body make GitHub and GitLab render it as markdown.
-    return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
+    tag = "<details open>" if open_ else "<details>"
+    return f"{tag}\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
 def _headline(report: Report) -> str:
@@ -260,17 +261,18 @@ def _metrics(report: Report, limit: int | None) -> str:
 def _tasks(report: Report) -> str:
     if not report.tasks:
         return ""
-    rows = [
-        [
+    with_errors = any(t.error for t in report.tasks)
+    rows = []
+    for t in report.tasks:
+        row = [
             str(t.index),
             escape(t.task),
             f"{_TASK_ICON.get(t.status, '')} {escape(fmt.task_status(t.status))}",
             fmt.duration(t.duration_s),
-            escape(t.error or ""),
         ]
-        for t in report.tasks
-    ]
-    body = _table(["#", "Task", "Status", "Duration", "Error"], rows)
+        rows.append([*row, escape(t.error or "")] if with_errors else row)
+    headers = ["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])]
+    body = _table(headers, rows)
     if any(t.status == "not-run" for t in report.tasks):
         body += "\n\n⛔ *not run*: the run stopped before this task started."
     run = report.run
@@ -278,7 +280,8 @@ def _tasks(report: Report) -> str:
         f"Tasks: {run.num_completed_tasks} of {run.num_tasks} completed, "
         f"{fmt.duration(run.duration_s)}"
     )
-    return _details(summary, body)
+    # When the run did not complete, the tasks are the story: show them unfolded.
+    return _details(summary, body, open_=run.state != "completed")
 
 
 def _summaries(report: Report) -> str:

@@ -184,15 +184,17 @@ def _metrics(report: Report) -> str:
 def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
     if not report.tasks:
         return ""
+    with_errors = any(t.error for t in report.tasks)
     rows = []
     for t in report.tasks:
         status = paint(fmt.task_status(t.status), _TASK_COLOUR.get(t.status, ""))
-        rows.append([str(t.index), t.task, status, fmt.duration(t.duration_s), t.error or ""])
+        row = [str(t.index), t.task, status, fmt.duration(t.duration_s)]
+        rows.append([*row, t.error or ""] if with_errors else row)
     table = tabulate(
         rows,
-        headers=["#", "Task", "Status", "Duration", "Error"],
+        headers=["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])],
         disable_numparse=True,
-        maxcolwidths=[None, 14, None, None, 34],
+        maxcolwidths=[None, 14, None, None, *([34] if with_errors else [])],
     )
     lines = ["Tasks", table]
     if any(t.status == "not-run" for t in report.tasks):

@@ -307,10 +307,16 @@ def _colour(version: int) -> str:
     return COLOURS[version % len(COLOURS)]
 
 
+def _plot_text(text: str) -> str:
+    """Text for plotly, which reads a subset of HTML in titles and names (`<b>`, `<a href>`):
+    entities keep a name like `<a href=...>` literal (plotly decodes them when drawing)."""
+    return html.escape(text, quote=False)
+
+
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     axis = {"gridcolor": "#e5e7eb", "zerolinecolor": "#d1d5db", "automargin": True}
     return {
-        "title": {"text": title},
+        "title": {"text": _plot_text(title)},
         "height": CHART_HEIGHT_PX,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "paper_bgcolor": "#ffffff",
@@ -318,8 +324,8 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
         "font": {"family": "system-ui, sans-serif", "size": 12},
         "template": "none",
         "legend": {"orientation": "h", "y": -0.2},
-        "xaxis": {**axis, "title": {"text": x_title}},
-        "yaxis": {**axis, "title": {"text": y_title}},
+        "xaxis": {**axis, "title": {"text": _plot_text(x_title)}},
+        "yaxis": {**axis, "title": {"text": _plot_text(y_title)}},
         **extra,
     }
 
@@ -337,7 +343,7 @@ def _histogram_chart(hist: Histogram, report: Report) -> go.Figure:
         xs, ys = _steps(buckets, positive=layout["xaxis"].get("type") == "log")
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -389,7 +395,7 @@ def _percentile_chart(curve: PercentileCurve, report: Report) -> go.Figure:
             continue
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=labels,
                 y=list(values),
                 mode="lines+markers",
@@ -404,7 +410,7 @@ def _error_rate_chart(metric: str, report: Report) -> go.Figure:
     fig = go.Figure(layout=_layout(f"{metric} by version", "version", "errors (%)"))
     fig.add_trace(
         go.Bar(
-            x=list(report.versions),
+            x=[_plot_text(v) for v in report.versions],
             y=[None if v is None else round(v * 100, 6) for v in values],
             marker={"color": [_colour(i) for i in range(len(values))]},
             hovertemplate="%{x}: %{y:.3g}%<extra></extra>",
@@ -429,7 +435,7 @@ def _timeseries_chart(series: TimeSeries, report: Report) -> go.Figure:
             continue
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=[i * series.interval_s for i in range(len(values))],
                 y=list(values),
                 mode="lines",

@@ -184,7 +184,7 @@ def _rewards(report: Report) -> str:
     if winner is not None and winner.version is not None:
         name = winner.name or report.version_name(winner.version) or "?"
         parts.append(f"<p><strong>Winner: {_e(name)}</strong>. {_e(winner.reason or '')}</p>")
-    elif winner is not None and winner.reason:
+    elif winner is not None and winner.reason and report.verdict.status != "no-winner-yet":
         parts.append(f"<p><strong>No winner.</strong> {_e(winner.reason)}</p>")
     rows = []
     for reward in report.rewards:
@@ -234,18 +234,23 @@ def _metrics(report: Report) -> str:
 def _tasks(report: Report) -> str:
     if not report.tasks:
         return ""
-    rows = [
-        [
+    with_conditions = any(t.condition for t in report.tasks)
+    with_errors = any(t.error for t in report.tasks)
+    rows = []
+    for t in report.tasks:
+        row = [
             _td(str(t.index), "num"),
             _td(t.task),
             _td(fmt.task_status(t.status), f"status-{t.status}"),
-            _td(t.condition or ""),
             _td(fmt.duration(t.duration_s), "num"),
-            _td(t.error or ""),
         ]
-        for t in report.tasks
-    ]
-    table = _table(["#", "Task", "Status", "If", "Duration", "Error"], rows)
+        row += [_td(t.condition or "")] if with_conditions else []
+        row += [_td(t.error or "")] if with_errors else []
+        rows.append(row)
+    headers = ["#", "Task", "Status", "Duration"]
+    headers += ["If"] if with_conditions else []
+    headers += ["Error"] if with_errors else []
+    table = _table(headers, rows)
     note = ""
     if any(t.status == "not-run" for t in report.tasks):
         note = "<p>Tasks marked <em>not run</em> never started: the run stopped before them.</p>"
@@ -260,9 +265,9 @@ def _summaries(report: Report) -> str:
             [_td(k), *(_td(_summary_value(s, k), "num") for s in summary.versions)] for k in keys
         ]
         table = _table([_e(summary.metric), *map(_e, report.versions)], rows)
+        title = summary.description or summary.metric
         blocks.append(
-            f"<details><summary>{_e(summary.description or summary.metric)}</summary>\n"
-            f"{table}\n</details>"
+            f"<details><summary>{_e(title[:1].upper() + title[1:])}</summary>\n{table}\n</details>"
         )
     return "\n".join(blocks)
 
@@ -302,10 +307,16 @@ def _colour(version: int) -> str:
     return COLOURS[version % len(COLOURS)]
 
 
+def _plot_text(text: str) -> str:
+    """Text for plotly, which reads a subset of HTML in titles and names (`<b>`, `<a href>`):
+    entities keep a name like `<a href=...>` literal (plotly decodes them when drawing)."""
+    return html.escape(text, quote=False)
+
+
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     axis = {"gridcolor": "#e5e7eb", "zerolinecolor": "#d1d5db", "automargin": True}
     return {
-        "title": {"text": title},
+        "title": {"text": _plot_text(title)},
         "height": CHART_HEIGHT_PX,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "paper_bgcolor": "#ffffff",
@@ -313,8 +324,8 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
         "font": {"family": "system-ui, sans-serif", "size": 12},
         "template": "none",
         "legend": {"orientation": "h", "y": -0.2},
-        "xaxis": {**axis, "title": {"text": x_title}},
-        "yaxis": {**axis, "title": {"text": y_title}},
+        "xaxis": {**axis, "title": {"text": _plot_text(x_title)}},
+        "yaxis": {**axis, "title": {"text": _plot_text(y_title)}},
         **extra,
     }
 
@@ -332,7 +343,7 @@ def _histogram_chart(hist: Histogram, report: Report) -> go.Figure:
         xs, ys = _steps(buckets, positive=layout["xaxis"].get("type") == "log")
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -384,7 +395,7 @@ def _percentile_chart(curve: PercentileCurve, report: Report) -> go.Figure:
             continue
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=labels,
                 y=list(values),
                 mode="lines+markers",
@@ -399,7 +410,7 @@ def _error_rate_chart(metric: str, report: Report) -> go.Figure:
     fig = go.Figure(layout=_layout(f"{metric} by version", "version", "errors (%)"))
     fig.add_trace(
         go.Bar(
-            x=list(report.versions),
+            x=[_plot_text(v) for v in report.versions],
             y=[None if v is None else round(v * 100, 6) for v in values],
             marker={"color": [_colour(i) for i in range(len(values))]},
             hovertemplate="%{x}: %{y:.3g}%<extra></extra>",
@@ -424,7 +435,7 @@ def _timeseries_chart(series: TimeSeries, report: Report) -> go.Figure:
             continue
         fig.add_trace(
             go.Scatter(
-                name=report.versions[version],
+                name=_plot_text(report.versions[version]),
                 x=[i * series.interval_s for i in range(len(values))],
                 y=list(values),
                 mode="lines",

@@ -51,6 +51,7 @@ _TASK_ICON = {
 _ESCAPED = re.compile(r"([\\`*_\[\]|~])")
 # Text that starts a line could also start a block: a heading, a list, a rule, setext.
 _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
+WORD_JOINER = "\u2060"
 _TRUNCATION_NOTE = (
     "_Shortened to fit a {limit:,}-character comment: {what}. "
     "The HTML and JSON reports have everything._"
@@ -61,6 +62,9 @@ def escape(text: str) -> str:
     """User-provided text made inert in markdown: no HTML, no table breaks, no formatting."""
     text = " ".join(str(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A word joiner after `@` keeps a version named `@team` from notifying anyone (GitHub
+    # and GitLab mentions need a letter or digit right after the `@`); it is invisible.
+    text = text.replace("@", "@" + WORD_JOINER)
     return _ESCAPED.sub(r"\\\1", text)
 
 
@@ -148,9 +152,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _details(summary: str, body: str) -> str:
+def _details(summary: str, body: str, *, open_: bool = False) -> str:
     # The blank lines around the body make GitHub and GitLab render it as markdown.
-    return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
+    tag = "<details open>" if open_ else "<details>"
+    return f"{tag}\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
 def _headline(report: Report) -> str:
@@ -197,7 +202,8 @@ def _winner(report: Report) -> str:
             name = report.winner.name or report.version_name(report.winner.version) or "?"
             reason = fmt.sentence(report.winner.reason or "")
             lines.append(f"**Winner: {escape(name)}**. {escape(reason)}".rstrip())
-        elif report.winner.reason:
+        elif report.winner.reason and report.verdict.status != "no-winner-yet":
+            # (the headline already says why when there is no winner yet)
             lines.append(f"**No winner.** {escape(fmt.sentence(report.winner.reason))}")
     rows = []
     for reward in report.rewards:
@@ -255,17 +261,18 @@ def _metrics(report: Report, limit: int | None) -> str:
 def _tasks(report: Report) -> str:
     if not report.tasks:
         return ""
-    rows = [
-        [
+    with_errors = any(t.error for t in report.tasks)
+    rows = []
+    for t in report.tasks:
+        row = [
             str(t.index),
             escape(t.task),
             f"{_TASK_ICON.get(t.status, '')} {escape(fmt.task_status(t.status))}",
             fmt.duration(t.duration_s),
-            escape(t.error or ""),
         ]
-        for t in report.tasks
-    ]
-    body = _table(["#", "Task", "Status", "Duration", "Error"], rows)
+        rows.append([*row, escape(t.error or "")] if with_errors else row)
+    headers = ["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])]
+    body = _table(headers, rows)
     if any(t.status == "not-run" for t in report.tasks):
         body += "\n\n⛔ *not run*: the run stopped before this task started."
     run = report.run
@@ -273,7 +280,8 @@ def _tasks(report: Report) -> str:
         f"Tasks: {run.num_completed_tasks} of {run.num_tasks} completed, "
         f"{fmt.duration(run.duration_s)}"
     )
-    return _details(summary, body)
+    # When the run did not complete, the tasks are the story: show them unfolded.
+    return _details(summary, body, open_=run.state != "completed")
 
 
 def _summaries(report: Report) -> str:

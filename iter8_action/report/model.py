@@ -691,15 +691,15 @@ def _histograms(store: MetricStore) -> tuple[Histogram, ...]:
 
 
 def _percentiles(store: MetricStore) -> tuple[PercentileCurve, ...]:
-    groups: dict[str, set[float]] = {}
+    groups: dict[str, dict[float, str]] = {}
     for name in _scalar_names(store):
         split = split_percentile(name)
         if split is not None:
-            groups.setdefault(split[0], set()).add(split[1])
+            groups.setdefault(split[0], {})[split[1]] = name
     out = []
     for base in sorted(groups, key=metric_sort_key):
         percentiles = tuple(sorted(groups[base]))
-        names = [_percentile_name(base, p, store) for p in percentiles]
+        names = [groups[base][p] for p in percentiles]
         out.append(
             PercentileCurve(
                 metric=base,
@@ -711,13 +711,6 @@ def _percentiles(store: MetricStore) -> tuple[PercentileCurve, ...]:
             )
         )
     return tuple(out)
-
-
-def _percentile_name(base: str, percentile: float, store: MetricStore) -> str:
-    for name in _scalar_names(store):
-        if split_percentile(name) == (base, percentile):
-            return name
-    raise KeyError(base)
 
 
 def _summaries(store: MetricStore) -> tuple[Summary, ...]:

@@ -93,6 +93,12 @@ def _table(
     """A table of `fixed` leading columns plus one column per version, split to fit WIDTH."""
     version_count = len(headers) - fixed
     chunk = max(version_count, 1)
+    # Start from an estimate (every column as wide as its widest cell), then shrink.
+    by_column = zip(headers, *rows, strict=False)
+    widths = [max(len(_ANSI.sub("", str(c))) for c in col) + 2 for col in by_column]
+    room = WIDTH - sum(widths[:fixed])
+    per_version = max(widths[fixed:], default=1)
+    chunk = max(1, min(chunk, room // per_version if room > 0 else 1))
     while True:
         blocks = []
         for start in range(fixed, max(len(headers), fixed + 1), chunk):
@@ -178,15 +184,17 @@ def _metrics(report: Report) -> str:
 def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
     if not report.tasks:
         return ""
+    with_errors = any(t.error for t in report.tasks)
     rows = []
     for t in report.tasks:
         status = paint(fmt.task_status(t.status), _TASK_COLOUR.get(t.status, ""))
-        rows.append([str(t.index), t.task, status, fmt.duration(t.duration_s), t.error or ""])
+        row = [str(t.index), t.task, status, fmt.duration(t.duration_s)]
+        rows.append([*row, t.error or ""] if with_errors else row)
     table = tabulate(
         rows,
-        headers=["#", "Task", "Status", "Duration", "Error"],
+        headers=["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])],
         disable_numparse=True,
-        maxcolwidths=[None, 14, None, None, 34],
+        maxcolwidths=[None, 14, None, None, *([34] if with_errors else [])],
     )
     lines = ["Tasks", table]
     if any(t.status == "not-run" for t in report.tasks):

@@ -6,6 +6,7 @@ import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,11 @@ def test_an_unwritable_output_is_a_clear_error(
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {output}: cannot write the report: ")
+
+
+def test_as_a_user_runs_it(iter8: Any, tmp_path: Path) -> None:
+    """Through `python -m iter8_action`, in a directory holding result.yaml (the default -f)."""
+    shutil.copy(FIXTURES / "no-winner.yaml", tmp_path / "result.yaml")
+    done = iter8("report", "-o", "markdown")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("### ⏳ No winner yet: v1, v2 · ab-test\n")

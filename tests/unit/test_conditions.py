@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iter8_action.conditions import ConditionError, parse_condition
 from iter8_action.metrics import MetricStore
@@ -108,3 +112,17 @@ def test_malformed_conditions_say_where(source: str, message: str, column: int) 
 
 def test_string_escapes() -> None:
     assert evaluate(r"'it\'s' == " + '"it\'s"') is True
+
+
+_WORDS = [*"()[].,'\"<>=!&| 0123456789", "SLOs", "not", "and", "or", "result", "x", "()"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=20).map("".join))
+def test_random_conditions_raise_only_condition_errors(source: str) -> None:
+    try:
+        expression = parse_condition(source)
+    except ConditionError:
+        return
+    with contextlib.suppress(ConditionError):
+        expression.evaluate(_result())

@@ -48,3 +48,10 @@ def test_text_in_colour_matches_golden_file() -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
+
+
+def test_readme_shows_the_current_markdown_comment() -> None:
+    """The README's example is the winner fixture's comment, up to its collapsed sections."""
+    golden = (GOLDEN / "winner.md").read_text(encoding="utf-8")
+    readme = (GOLDEN.parents[2] / "README.md").read_text(encoding="utf-8")
+    assert golden[: golden.index("<details>")].rstrip() in readme

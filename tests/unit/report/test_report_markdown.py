@@ -130,6 +130,7 @@ def test_escape_and_escape_line() -> None:
         "&lt;b&gt; &amp; \\`x\\` \\*y\\* \\_z\\_ \\[l\\] \\~s\\~ \\\\"
     )
     assert markdown.escape("two\nlines\t here") == "two lines here"
+    assert markdown.escape("@octocat") == "@\u2060octocat"
     assert markdown.escape_line("# title") == "\\# title"
     assert markdown.escape_line("- item") == "\\- item"
     assert markdown.escape_line("12. item") == "12\\. item"

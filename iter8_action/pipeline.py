@@ -262,6 +262,8 @@ class _Job:
             return
         create = mode == "always" or outcome.verdict in FAILING_VERDICTS
         key = self.inputs.comment_key
+        if url := self.platform.run_url():
+            body = f"{body.rstrip()}\n\n<sub>[Reports and logs of this run]({url})</sub>\n"
         try:
             done = self.platform.post_comment(key=key, body=body, create=create)
         except CommentFailed as e:

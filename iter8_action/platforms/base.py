@@ -100,6 +100,10 @@ class Platform(ABC):
     ) -> None:
         """Report something worth seeing that is not a problem."""
 
+    def run_url(self) -> str | None:
+        """The page of this CI run (where the artifacts are), for the comment's footer."""
+        return None
+
     def annotate(self, note: Annotation) -> None:
         report = {"error": self.error, "warning": self.warning}.get(note.level, self.notice)
         report(note.message, title=note.title, file=note.file, line=note.line)

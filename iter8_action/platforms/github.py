@@ -47,6 +47,12 @@ class GitHubPlatform(Platform):
         self._env = dict(environ)
         self._backoff_factor = backoff_factor
 
+    def run_url(self) -> str | None:
+        server, repo, run = (
+            self._env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+        )
+        return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+
     # -- workflow commands -------------------------------------------------
 
     def _command(self, name: str, message: str, properties: Mapping[str, object]) -> None:

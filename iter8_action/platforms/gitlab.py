@@ -37,6 +37,9 @@ class GitLabPlatform(Platform):
         self._env = dict(environ)
         self._sections = 0
 
+    def run_url(self) -> str | None:
+        return self._env.get("CI_JOB_URL") or None
+
     # -- the job log ---------------------------------------------------------
 
     def _line(

@@ -181,6 +181,10 @@ def test_a_passing_run_writes_everything_and_comments(tmp_path: Path, github: Fa
     [comment] = github.comments_on(7)
     assert comment["body"].startswith("<!-- iter8-py:comment key=experiment.yaml -->\n")
     assert "Completed" in comment["body"]
+    assert comment["body"].endswith(
+        "\n\n<sub>[Reports and logs of this run]"
+        "(https://github.com/iter8-py/demo/actions/runs/4242)</sub>\n"
+    )
     assert commands(run.stdout, "add-mask") == [f"::add-mask::{GITHUB_TOKEN}"]
     assert run.stdout.splitlines()[0] == f"::add-mask::{GITHUB_TOKEN}"
     assert "commented on pull request #7" in run.stdout

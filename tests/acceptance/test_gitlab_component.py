@@ -103,6 +103,7 @@ def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: Fa
     [note] = gitlab.notes_on(3)
     assert note["body"].startswith("<!-- iter8-py:comment key=smoke -->\n### ")
     assert [r.method for r in gitlab.writes()] == ["POST", "PUT"]
+    assert "<sub>[Reports and logs of this run](" in note["body"]
     artifacts = root / ".gitlab-ci-local" / "artifacts" / "iter8-experiment"
     for name in ("result.yaml", "report.html", "report.md", "junit.xml"):
         assert (artifacts / "iter8-reports" / name).is_file(), name

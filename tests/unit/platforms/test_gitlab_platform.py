@@ -204,3 +204,9 @@ def test_log_lines_sections_and_summary(tmp_path: Path, fake_gitlab: FakeGitLab)
         "# Report",
         "\x1b[0Ksection_end:T:iter8_1\r\x1b[0K",
     ]
+
+
+def test_the_run_url_is_the_job_page(tmp_path: Path, fake_gitlab: FakeGitLab) -> None:
+    env = gitlab_env(tmp_path, fake_gitlab, CI_JOB_URL="https://gitlab.example.com/g/p/-/jobs/9")
+    assert GitLabPlatform(env).run_url() == "https://gitlab.example.com/g/p/-/jobs/9"
+    assert GitLabPlatform({}).run_url() is None

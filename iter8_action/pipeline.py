@@ -133,7 +133,8 @@ class _Job:
             interrupted=interrupted,
         )
         self._annotate(report, experiment)
-        body = markdown.render(report)
+        # The result is redacted when written; this catches a secret registered later.
+        body = SECRETS.redact(markdown.render(report))
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)

@@ -17,6 +17,7 @@ from iter8_action.logs import get_logger
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import CommentAction, CommentFailed, CommentOutcome, Platform
 from iter8_action.platforms.workflow_commands import command, output_block
+from iter8_action.secrets import SECRETS
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 """GitHub rejects a step summary above 1 MiB; a longer one is cut, with a note."""
@@ -56,6 +57,8 @@ class GitHubPlatform(Platform):
     # -- workflow commands -------------------------------------------------
 
     def _command(self, name: str, message: str, properties: Mapping[str, object]) -> None:
+        if name != "add-mask":  # the one command that must carry the secret itself
+            message = SECRETS.redact(message)
         self.out.write(command(name, message, properties) + "\n")
         self.out.flush()
 

@@ -14,6 +14,7 @@ from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import CommentAction, CommentFailed, CommentOutcome, Platform
+from iter8_action.secrets import SECRETS
 
 API_TIMEOUT_S = 15
 API_RETRIES = 4
@@ -53,7 +54,8 @@ class GitLabPlatform(Platform):
     ) -> None:
         where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
         head = f"{title}: " if title else ""
-        self.out.write(f"{colour}{label}:{_RESET} {where}{head}{message}\n")
+        text = SECRETS.redact(f"{where}{head}{message}")
+        self.out.write(f"{colour}{label}:{_RESET} {text}\n")
         self.out.flush()
 
     def error(

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from iter8_action.platforms.base import CommentAction, CommentOutcome, Platform
+from iter8_action.secrets import SECRETS
 
 
 class TerminalPlatform(Platform):
@@ -22,7 +23,7 @@ class TerminalPlatform(Platform):
     ) -> None:
         where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
         head = f"{title}: " if title else ""
-        sys.stderr.write(f"{label}: {where}{head}{message}\n")
+        sys.stderr.write(SECRETS.redact(f"{label}: {where}{head}{message}") + "\n")
 
     def error(
         self,

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.servers.gitlab_api import FakeGitLab
 
@@ -138,3 +139,17 @@ def test_a_failing_task_fails_the_job_but_keeps_the_artifacts(
         "result.yaml",
     ]
     assert "failed" in gitlab.notes_on(3)[0]["body"]
+
+
+def test_the_template_has_the_actions_inputs_and_no_global_keywords() -> None:
+    header, jobs = yaml.safe_load_all(TEMPLATE.read_text())
+    action = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
+    inputs = header["spec"]["inputs"]
+    assert set(inputs) == set(action) | {"stage", "job-prefix", "image"}
+    for name, spec in action.items():
+        if name != "token":  # GitHub's default is an expression GitLab does not have
+            assert str(inputs[name]["default"]).lower() == spec["default"].lower(), name
+    assert list(jobs) == ["$[[ inputs.job-prefix ]]-experiment"]
+    variables = jobs["$[[ inputs.job-prefix ]]-experiment"]["variables"]
+    for name in action:
+        assert variables[f"INPUT_{name.upper().replace('-', '_')}"] == f"$[[ inputs.{name} ]]"

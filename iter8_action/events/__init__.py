@@ -52,7 +52,7 @@ def values_for(summary: Mapping[str, Any], result: Mapping[str, Any]) -> dict[st
 
 
 def render_strings(
-    mapping: Mapping[str, Any], values: Mapping[str, Any], *, what: str
+    mapping: Mapping[str, Any], values: Mapping[str, Any], *, what: str, task: str
 ) -> dict[str, str]:
     """Render each value of `mapping` as a template (inputs, variables), naming the bad one."""
     out: dict[str, str] = {}
@@ -60,5 +60,5 @@ def render_strings(
         try:
             out[str(key)] = render(str(source), values, name=f"{what}.{key}")
         except TemplateError as exc:
-            raise TaskFailed(f"template {exc}") from None
+            raise TaskFailed(f"{task}: template {exc}") from None
     return out

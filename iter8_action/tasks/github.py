@@ -59,7 +59,9 @@ def _dispatch(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -
         url = f"{base}/actions/workflows/{workflow}/dispatches"
         body: Any = {
             "ref": str(inputs["ref"]),
-            "inputs": render_strings(inputs.get("inputs") or {}, values, what="inputs"),
+            "inputs": render_strings(
+                inputs.get("inputs") or {}, values, what="inputs", task="github"
+            ),
         }
         what = f"github workflow_dispatch of {inputs['workflow']}"
     else:

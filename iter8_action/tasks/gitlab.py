@@ -47,7 +47,9 @@ def _trigger(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) ->
     summary = summary_for(ctx)
     variables = verdict_variables(summary)
     values = values_for(summary, ctx.result.to_dict())
-    variables.update(render_strings(inputs.get("variables") or {}, values, what="variables"))
+    variables.update(
+        render_strings(inputs.get("variables") or {}, values, what="variables", task="gitlab")
+    )
     form = {"token": token, "ref": str(inputs["ref"])}
     form.update({f"variables[{name}]": value for name, value in variables.items()})
     response = send(

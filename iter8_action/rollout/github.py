@@ -34,6 +34,11 @@ class GitHubProvider:
             auth=Auth.Token(token),
             timeout=TIMEOUT_S,
             retry=GithubRetry(total=3, backoff_factor=0.5),
+            # PyGithub spaces every write 1s apart by default, for clients that send many.
+            # A rollout sends about six, once per run; GithubRetry still honours GitHub's
+            # secondary-rate-limit answers (403/429 with Retry-After) if one comes.
+            seconds_between_requests=None,
+            seconds_between_writes=None,
         )
         with self._errors(f"reading the repository {repository}"):
             self._repo: Repository = self._github.get_repo(repository)

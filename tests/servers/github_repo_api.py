@@ -152,6 +152,8 @@ class GitHubRepoServer(RecordingServer):
 
     def _routes_for_repo(self) -> None:
         base = f"/repos/{self.owner}/{self.repo}"
+        for method in ("GET", "POST", "PATCH"):  # anything else under /repos, as GitHub answers it
+            self.route(method, "/repos/.*", lambda r: Reply(404, {"message": "Not Found"}))
         routes = [
             ("GET", base, lambda r: Reply(200, self._repo_json())),
             ("GET", rf"{base}/contents/(?P<path>.+)", self._get_contents),

@@ -21,10 +21,8 @@ __all__ = ["experiment_name", "render_strings", "summarize", "summary_for", "val
 
 
 def experiment_name(ctx: TaskContext) -> str | None:
-    """The experiment's `metadata.name`, when the engine made the experiment available."""
-    experiment = ctx.extras.get("experiment")
-    name = getattr(experiment, "name", None)
-    return str(name) if name is not None else None
+    """The experiment's `metadata.name`, when it has one."""
+    return ctx.experiment.name if ctx.experiment is not None else None
 
 
 def summary_for(ctx: TaskContext) -> dict[str, Any]:

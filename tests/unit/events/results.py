@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from iter8_action.metrics import MetricMeta, MetricType
+from iter8_action.model import Experiment
 from iter8_action.result import Result, TaskRecord, TaskStatus
 from iter8_action.tasks.base import TaskContext
 
@@ -96,11 +97,6 @@ def _slo(metric: str, limit: float, values: list[float]) -> dict[str, Any]:
     }
 
 
-class _Experiment:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
 def context(
     result: Result, tmp_path: Path, *, name: str = "rollout-demo", task: str = "notify"
 ) -> TaskContext:
@@ -114,5 +110,7 @@ def context(
         stop=threading.Event(),
         log=logging.getLogger(f"iter8.task.{task}"),
         started_monotonic=time.monotonic(),
-        extras={"experiment": _Experiment(name)},
+        experiment=Experiment(
+            tasks=(), source="experiment.yaml", base_dir=tmp_path, metadata={"name": name}
+        ),
     )

@@ -1,6 +1,10 @@
-"""The PR/MR description: the experiment's verdict, winner and SLO table in markdown.
+"""The PR/MR description: the markdown report of the result, with a link to the run.
 
-A hidden marker ends it, so people and tools can tell the rollout's PRs apart.
+The report is `iter8_action.report.render(document, "markdown")`, the same one
+the reports and PR comments show. When the document cannot make a report (a
+result from an older tool, say), a short summary (`markdown`) stands in. A
+hidden marker ends the description, so people and tools can tell the
+rollout's PRs apart.
 """
 
 from __future__ import annotations
@@ -8,11 +12,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from iter8_action import report
+
 MARKER = "<!-- iter8-py rollout -->"
+
+
+def body(document: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """The description for the result `document` (the experiment and its result)."""
+    try:
+        text = report.render(document, "markdown")
+    except report.ReportError:
+        return markdown(summary)
+    run = summary.get("run")
+    link = (
+        f"\n[The run that produced this result]({run['url']})\n" if run and run.get("url") else ""
+    )
+    return f"{text.rstrip()}\n{link}\n{MARKER}\n"
+
+
 _STATUS = {"satisfied": "✅", "violated": "❌", "no-data": "❔ no data", "not-applicable": "n/a"}
 
 
 def markdown(summary: Mapping[str, Any]) -> str:
+    """A short summary in markdown: verdict, winner, SLOs and rewards."""
     name = (summary.get("experiment") or {}).get("name")
     lines = [f"## Iter8 experiment{f' {_cell(name)}' if name else ''}: {summary['verdict']}", ""]
     lines.append(f"**Verdict:** {summary['verdict']}: {_cell(summary.get('reason') or '')}")

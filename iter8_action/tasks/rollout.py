@@ -60,7 +60,7 @@ def _rollout(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     else:
         provider.commit(branch=branch, base=target, files=changed, message=message)
         ctx.log.info("rollout: committed %s to %s", ", ".join(sorted(changed)), branch)
-    body = description.markdown(summary)
+    body = description.body(ctx.document(), summary)
     request = provider.find_open(branch=branch, target=target)
     if request is not None:
         provider.update(request, title=title, body=body)

@@ -11,7 +11,7 @@ import pytest
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events.summary import summarize
-from iter8_action.rollout.description import markdown
+from iter8_action.rollout.description import MARKER, body
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import rollout
 from iter8_action.tasks.base import TaskContext
@@ -172,7 +172,7 @@ def test_github_first_run_commits_every_file_once_and_opens_the_pull_request(
         "head": BRANCH,
         "base": "main",
         "draft": True,
-        "body": markdown(summary),
+        "body": body(ctx.document(), summary),
     }
     assert pull["labels"] == ["rollout", "iter8"]
     assert pull["requested_reviewers"] == ["alice"]
@@ -203,7 +203,8 @@ def test_github_second_run_updates_the_same_pull_request(
     rollout.run(_github(gh, title="Release {{ winner.name }}"), later)
     assert len(gh.pulls) == 1
     assert gh.pulls[0]["title"] == "Release v2"
-    assert "| `http/latency-p95` ≤ 100 | 87.25 ✅ | 95.75 ✅ |" in gh.pulls[0]["body"]
+    assert "| http/latency-p95 ≤ 100 msec | ✅ 87.25 msec | ✅ 95.75 msec |" in gh.pulls[0]["body"]
+    assert gh.pulls[0]["body"].endswith(f"\n{MARKER}\n")
     assert gh.commit_on(BRANCH)["parents"] == [gh.refs["main"]]
     assert gh.files_at(BRANCH)["README.md"] == "# checkout service\n"
     assert gh.files_at(BRANCH)["deploy/checkout.yaml"] == DEPLOYMENT_4.replace("t:v1", "t:v2")
@@ -371,7 +372,7 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
         "title": "Draft: Roll out v2",
         "source_branch": BRANCH,
         "target_branch": "main",
-        "description": markdown(summary),
+        "description": body(ctx.document(), summary),
     }
     assert mr["labels"] == ["rollout"]
     assert mr["reviewer_ids"] == [101]
@@ -382,7 +383,7 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
     assert len(gl.merge_requests) == 1
     assert len(gl.commits) == 1
     assert gl.merge_requests[0]["title"] == "Draft: Roll out v2"
-    assert "| 87.25 ✅ | 99.5 ✅ |" in gl.merge_requests[0]["description"]
+    assert "| ✅ 87.25 msec | ✅ 99.50 msec |" in gl.merge_requests[0]["description"]
     assert _messages(caplog)[-1] == (
         "rollout: updated merge request https://gitlab.example/acme/app/-/merge_requests/1"
     )

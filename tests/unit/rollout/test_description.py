@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from iter8_action.events.summary import summarize
-from iter8_action.rollout.description import MARKER, markdown
+from iter8_action.rollout.description import MARKER, body, markdown
 from tests.unit.events.results import assessed_result
 
 
@@ -45,3 +45,21 @@ def test_cells_are_escaped_and_missing_data_is_marked() -> None:
     assert text.startswith("## Iter8 experiment: no-slos\n")
     assert "| SLO | a\\|b |\n| --- | --- |\n| `m` relative | ❔ no data |\n" in text
     assert "| `r` (max) | tie |\n" in text
+
+
+def test_the_body_is_the_markdown_report_with_the_run_and_the_marker() -> None:
+    result = assessed_result()
+    document = {"metadata": {"name": "checkout"}, "spec": [], "result": result.to_dict()}
+    summary = summarize(result.to_dict(), experiment_name="checkout")
+    summary["run"] = {"url": "https://ci.example/run/1", "platform": "gitlab"}
+    text = body(document, summary)
+    assert "| http/latency-p95 ≤ 100 msec | ✅ 87.25 msec | ✅ 92.50 msec |" in text
+    assert "**Winner: v2**" in text
+    assert text.endswith(
+        "\n\n[The run that produced this result](https://ci.example/run/1)\n\n" + MARKER + "\n"
+    )
+
+
+def test_a_document_the_report_cannot_read_gets_the_short_summary() -> None:
+    summary = summarize(assessed_result().to_dict(), experiment_name="checkout")
+    assert body({"result": "not a result"}, summary) == markdown(summary)

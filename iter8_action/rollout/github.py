@@ -11,7 +11,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from iter8_action.errors import TaskFailed
-from iter8_action.rollout.provider import ChangeRequest
+from iter8_action.rollout.provider import ChangeRequest, connection_problem
 
 PUBLIC_API = "https://api.github.com"
 TIMEOUT_S = 15
@@ -54,7 +54,9 @@ class GitHubProvider:
             detail = "; ".join(x for x in (str(message or ""), hint) if x)
             raise TaskFailed(f"rollout: GitHub answered {exc.status} {doing}: {detail}") from None
         except requests.RequestException as exc:
-            raise TaskFailed(f"rollout: cannot reach the GitHub API {doing}: {exc}") from None
+            raise TaskFailed(
+                f"rollout: cannot reach the GitHub API {doing}: {connection_problem(exc)}"
+            ) from None
 
     def default_branch(self) -> str:
         return str(self._repo.default_branch)

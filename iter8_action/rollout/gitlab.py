@@ -9,9 +9,11 @@ from typing import Any
 import gitlab
 import requests
 from gitlab.v4.objects import Project, ProjectMergeRequest
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from iter8_action.errors import TaskFailed
-from iter8_action.rollout.provider import ChangeRequest
+from iter8_action.rollout.provider import ChangeRequest, connection_problem
 
 PUBLIC_API = "https://gitlab.com/api/v4"
 TIMEOUT_S = 15
@@ -30,13 +32,35 @@ def server_url(api_url: str) -> str:
     return api_url.removesuffix("/api/v4")
 
 
+def _session() -> requests.Session:
+    """Retries bounded like the other providers' (3 tries, backoff from 0.5s).
+
+    python-gitlab's own `retry_transient_errors` makes up to ten tries with
+    doubling waits (about 100s against a server that is down); urllib3's retry
+    keeps it to a few seconds and, by default, retries only idempotent methods
+    on 5xx answers, so a POST that reached GitLab is not sent twice.
+    """
+    retry = Retry(
+        total=3,
+        backoff_factor=0.5,
+        status_forcelist=(500, 502, 503, 504),
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class GitLabProvider:
     kind = "merge request"
 
     def __init__(self, *, api_url: str, project: str, token: str, token_env: str) -> None:
         self._token_env = token_env
         self._gitlab = gitlab.Gitlab(
-            server_url(api_url), private_token=token, timeout=TIMEOUT_S, retry_transient_errors=True
+            server_url(api_url), private_token=token, timeout=TIMEOUT_S, session=_session()
         )
         with self._errors(f"reading the project {project}"):
             self._project: Project = self._gitlab.projects.get(project)
@@ -52,7 +76,9 @@ class GitLabProvider:
                 f"rollout: GitLab answered {exc.response_code} {doing}: {detail}"
             ) from None
         except requests.RequestException as exc:
-            raise TaskFailed(f"rollout: cannot reach the GitLab API {doing}: {exc}") from None
+            raise TaskFailed(
+                f"rollout: cannot reach the GitLab API {doing}: {connection_problem(exc)}"
+            ) from None
 
     def default_branch(self) -> str:
         return str(self._project.default_branch)

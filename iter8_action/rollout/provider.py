@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import requests
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
 
 
 @dataclass(frozen=True)
@@ -43,3 +48,11 @@ class Provider(Protocol):
 
     def enable_auto_merge(self, request: ChangeRequest) -> str | None:
         """Turn auto-merge on; return why not when the host or repository does not allow it."""
+
+
+def connection_problem(exc: requests.RequestException) -> str:
+    """The useful part of a connection failure (urllib3 nests it several levels deep)."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    found = _ERRNO.search(str(exc))
+    return found.group(1).strip() if found else type(exc).__name__

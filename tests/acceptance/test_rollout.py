@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from iter8_action.rollout.description import MARKER, body
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import rollout
 from iter8_action.tasks.base import TaskContext
+from tests.servers.base import Reply
 from tests.servers.github_repo_api import GitHubRepoServer
 from tests.servers.gitlab_repo_api import GitLabRepoServer
 from tests.unit.events.results import assessed_result, context
@@ -445,3 +447,63 @@ def test_gitlab_auto_merge_refused_is_a_warning(
     assert len(server.merge_requests) == 1
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["rollout: auto-merge not enabled: 405 Method Not Allowed"]
+
+
+# -- hosts that are down or answer oddly ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("platform", "suffix", "host", "what"),
+    [("github", "", "GitHub", "repository"), ("gitlab", "/api/v4", "GitLab", "project")],
+)
+def test_an_api_that_is_down_is_retried_then_reported(
+    ctx: TaskContext,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    suffix: str,
+    host: str,
+    what: str,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "a-token-value")
+    monkeypatch.setenv("GITLAB_TOKEN", "a-token-value")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inputs = {
+        "platform": platform,
+        "repository": "acme/app",
+        "apiURL": f"http://127.0.0.1:{port}{suffix}",
+    }
+    with pytest.raises(TaskFailed) as caught:
+        rollout.run({**inputs, "edits": EDITS}, ctx)
+    assert str(caught.value) == (
+        f"rollout: cannot reach the {host} API reading the {what} acme/app: Connection refused"
+    )
+
+
+def test_gitlab_answering_502_once_is_retried(gl: GitLabRepoServer, ctx: TaskContext) -> None:
+    gl.script("GET", "/api/v4/projects/acme%2Fapp", [Reply(502, {"message": "502 Bad Gateway"})])
+    rollout.run(_gitlab(gl), ctx)
+    assert [r.path for r in gl.requests[:2]] == ["/api/v4/projects/acme%2Fapp"] * 2
+    assert len(gl.merge_requests) == 1
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+def test_only_utf8_text_files_can_be_edited(
+    monkeypatch: pytest.MonkeyPatch, ctx: TaskContext, platform: str
+) -> None:
+    files = {"logo.png": "\udcff\udcfe"}  # lone surrogates: bytes that are not UTF-8 once encoded
+    server: GitHubRepoServer | GitLabRepoServer
+    if platform == "github":
+        server = GitHubRepoServer(files={})
+        server.trees[server.commit_on("main")["tree"]]["logo.png"] = files["logo.png"]
+        inputs = _github(server)
+    else:
+        server = GitLabRepoServer(files=files)
+        inputs = _gitlab(server)
+    monkeypatch.setenv("GITHUB_TOKEN", getattr(server, "token", ""))
+    monkeypatch.setenv("GITLAB_TOKEN", getattr(server, "token", ""))
+    edit = {"file": "logo.png", "replace": [{"pattern": "x", "with": "y"}]}
+    with server, pytest.raises(TaskFailed) as caught:
+        rollout.run({**inputs, "edits": [edit]}, ctx)
+    assert str(caught.value) == "rollout: logo.png is not UTF-8 text; only text files can be edited"

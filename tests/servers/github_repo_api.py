@@ -25,7 +25,7 @@ from tests.servers.base import RecordingServer, Reply, Request
 
 
 def _sha(*parts: str) -> str:
-    return hashlib.sha1("\0".join(parts).encode()).hexdigest()
+    return hashlib.sha1("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class GitHubRepoServer(RecordingServer):
@@ -194,7 +194,7 @@ class GitHubRepoServer(RecordingServer):
         files = self.files_at(ref)
         if path not in files:
             return Reply(404, {"message": "Not Found"})
-        data = files[path].encode()
+        data = files[path].encode("utf-8", "surrogateescape")  # lone surrogates: raw bytes
         return Reply(
             200,
             {

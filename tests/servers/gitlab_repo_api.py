@@ -116,7 +116,7 @@ class GitLabRepoServer(RecordingServer):
             return Reply(404, {"message": "404 Commit Not Found"})
         if path not in self.branches[ref]:
             return Reply(404, {"message": "404 File Not Found"})
-        data = self.branches[ref][path].encode()
+        data = self.branches[ref][path].encode("utf-8", "surrogateescape")  # raw bytes kept
         return Reply(
             200,
             {

@@ -1,7 +1,7 @@
 """Events about a result: the documented summary, payloads, and sending them safely.
 
 - `summary`: the summary of a result every event carries (its shape is public);
-- `delivery`: timeouts, retries, `softFailure`, secrets from the environment,
+- `delivery`: timeouts, retries, secrets from the environment,
   the exact request logged at debug level with secrets masked;
 - `slack`, `cloudevent`: the payloads of those two receivers;
 - `values_for`: what a payload template (or a rollout edit) can use.

@@ -1,16 +1,17 @@
-"""Sending an event: options every event task shares, secrets from the environment, soft failure.
+"""Sending an event: the options every event task shares, and secrets from the environment.
 
-Every event task accepts `timeout` (a Go duration, default 10s), `retries`
+Every event task accepts `timeout` (a Go duration, default 10s) and `retries`
 (extra tries after the first on connection errors, 429 and 5xx, with
-exponential backoff from 0.5s; default 3) and `softFailure` (a failure to
-deliver is logged as a warning and the experiment's verdict is kept).
+exponential backoff from 0.5s; default 3). `softFailure` (in `with:`, as in
+Iter8, or next to `task:`) is the engine's business: the loader lifts it to the
+task, and the engine records the failure and goes on with the verdict kept.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +38,6 @@ _SECRET_HEADERS = frozenset(
 class Delivery:
     timeout_s: float = DEFAULT_TIMEOUT_S
     retries: int = DEFAULT_RETRIES
-    soft_failure: bool = False
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any]) -> Delivery:
@@ -45,7 +45,6 @@ class Delivery:
         return cls(
             timeout_s=DEFAULT_TIMEOUT_S if timeout is None else parse_duration(timeout),
             retries=int(inputs.get("retries", DEFAULT_RETRIES)),
-            soft_failure=bool(inputs.get("softFailure", False)),
         )
 
     @property
@@ -122,16 +121,6 @@ def send(
         )
     log.info("%s: delivered (%d %s)", what, response.status_code, response.reason)
     return response
-
-
-def softly(delivery: Delivery, log: logging.Logger, action: Callable[[], None]) -> None:
-    """Run `action`; with `softFailure`, a failure becomes a warning and the task completes."""
-    try:
-        action()
-    except TaskFailed as exc:
-        if not delivery.soft_failure:
-            raise
-        log.warning("%s (softFailure: the experiment goes on and keeps its verdict)", exc.reason)
 
 
 def _origin(url: str) -> str:

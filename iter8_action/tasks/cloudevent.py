@@ -9,13 +9,13 @@ from cloudevents.core.exceptions import CloudEventValidationError
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events import cloudevent, summary_for
-from iter8_action.events.delivery import Delivery, secret_from_env, send, softly, url_input
+from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
 from iter8_action.tasks.base import TaskContext, TaskType
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     delivery = Delivery.from_inputs(inputs)
-    softly(delivery, ctx.log, lambda: _emit(inputs, ctx, delivery))
+    _emit(inputs, ctx, delivery)
 
 
 def _emit(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:

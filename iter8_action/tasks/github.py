@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events import render_strings, summary_for, values_for
-from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send, softly
+from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.tasks.notify import payload_template
 from iter8_action.templating import TemplateError, render
@@ -29,7 +29,7 @@ DEFAULT_EVENT_TYPE = "iter8"
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     delivery = Delivery.from_inputs(inputs)
-    softly(delivery, ctx.log, lambda: _dispatch(inputs, ctx, delivery))
+    _dispatch(inputs, ctx, delivery)
 
 
 def repository(inputs: Mapping[str, Any]) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from iter8_action.events import render_strings, summary_for, values_for
-from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send, softly
+from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
 from iter8_action.tasks.base import TaskContext, TaskType
 
 PUBLIC_API = "https://gitlab.com/api/v4"
@@ -26,7 +26,7 @@ PUBLIC_API = "https://gitlab.com/api/v4"
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     delivery = Delivery.from_inputs(inputs)
-    softly(delivery, ctx.log, lambda: _trigger(inputs, ctx, delivery))
+    _trigger(inputs, ctx, delivery)
 
 
 def verdict_variables(summary: Mapping[str, Any]) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """The `notify` task: Iter8's generic webhook, with a payload template over the result summary.
 
-Inputs (Iter8's): `url`, `method`, `params`, `headers`, `payloadTemplateURL`,
-`softFailure`; ours: `urlEnv`, `headersEnv` (header name to the environment
-variable holding its value, for tokens), `payloadTemplate` (inline),
-`payloadTemplateFile`, `contentType`, `timeout`, `retries`. Without a payload
+Inputs (Iter8's): `url`, `method`, `params`, `headers`, `payloadTemplateURL`
+(and `softFailure`, which the engine handles); ours: `urlEnv`, `headersEnv`
+(header name to the environment variable holding its value, for tokens),
+`payloadTemplate` (inline), `payloadTemplateFile`, `contentType`, `timeout`,
+`retries`. Without a payload
 the request is a GET, as in Iter8; with one, a POST.
 """
 
@@ -16,14 +17,14 @@ from typing import Any
 from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.events import summary_for, values_for
-from iter8_action.events.delivery import Delivery, secret_from_env, send, softly, url_input
+from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.templating import TemplateError, render
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     delivery = Delivery.from_inputs(inputs)
-    softly(delivery, ctx.log, lambda: _notify(inputs, ctx, delivery))
+    _notify(inputs, ctx, delivery)
 
 
 def _notify(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:

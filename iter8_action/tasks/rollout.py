@@ -27,17 +27,6 @@ DEFAULT_TITLE = (
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    try:
-        _rollout(inputs, ctx)
-    except TaskFailed as exc:
-        if not inputs.get("softFailure"):
-            raise
-        ctx.log.warning(
-            "%s (softFailure: the experiment goes on and keeps its verdict)", exc.reason
-        )
-
-
-def _rollout(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     summary = summary_for(ctx)
     values = values_for(summary, ctx.result.to_dict())
     provider = make_provider(inputs)

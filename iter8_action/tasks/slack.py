@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from iter8_action.events import slack, summary_for
-from iter8_action.events.delivery import Delivery, send, softly, url_input
+from iter8_action.events.delivery import Delivery, send, url_input
 from iter8_action.tasks.base import TaskContext, TaskType
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     delivery = Delivery.from_inputs(inputs)
-    softly(delivery, ctx.log, lambda: _post(inputs, ctx, delivery))
+    _post(inputs, ctx, delivery)
 
 
 def _post(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:

@@ -8,9 +8,9 @@ from iter8_action.secrets import SECRETS
 
 
 def test_delivery_options_and_their_defaults() -> None:
-    assert Delivery.from_inputs({}) == Delivery(timeout_s=10.0, retries=3, soft_failure=False)
-    options = Delivery.from_inputs({"timeout": "1m30s", "retries": 0, "softFailure": True})
-    assert options == Delivery(timeout_s=90.0, retries=0, soft_failure=True)
+    assert Delivery.from_inputs({}) == Delivery(timeout_s=10.0, retries=3)
+    options = Delivery.from_inputs({"timeout": "1m30s", "retries": 0})
+    assert options == Delivery(timeout_s=90.0, retries=0)
     assert options.policy.attempts == 1
 
 

@@ -268,7 +268,9 @@ def demo(log_level: str, output_dir: Path) -> int:
     from iter8_action.demo import run_demo
 
     setup_logging(log_level)
-    return int(run_demo(output_dir))
+    outcome = run_demo(output_dir, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    click.echo(outcome.text_report, nl=False, color=sys.stdout.isatty())
+    return int(outcome.code)
 
 
 @cli.command()

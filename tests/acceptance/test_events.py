@@ -495,3 +495,23 @@ def test_cloudevent_source_is_the_ci_run_and_attributes_are_checked(
         "errors:: Team-Name: Extension attribute 'Team-Name' should only contain lowercase letters "
         "and numbers"
     )
+
+
+def test_github_payload_template_errors_name_the_task(
+    ctx: TaskContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "a-token-value")
+    with pytest.raises(TaskFailed) as caught:
+        github.run({"owner": "a", "repo": "b", "payloadTemplate": "{{ missing }}"}, ctx)
+    assert str(caught.value).startswith(
+        "github: payload template payloadTemplate: 'missing' is undefined (values available: "
+    )
+
+
+def test_gitlab_accepts_an_answer_without_a_pipeline_document(
+    ctx: TaskContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITLAB_TRIGGER_TOKEN", "a-trigger-token")
+    with WebhookReceiver(Reply(201, "created", {"Content-Type": "text/plain"})) as receiver:
+        gitlab.run({"project": "a/b", "ref": "main", "apiURL": receiver.url}, ctx)
+    assert receiver.requests[0].path == "/projects/a%2Fb/trigger/pipeline"

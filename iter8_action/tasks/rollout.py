@@ -2,8 +2,9 @@
 
 Typically under `if: SLOs()` or a winner condition. The edits are applied to
 the files as they are on the target branch; the branch is then one commit on
-top of it (re-pointed on every run, so a second run updates the same PR/MR
-instead of opening another). Edits that change nothing open nothing and say so.
+top of it (re-pointed whenever its files differ from what the edits give), and
+an open PR/MR from it is updated rather than a second one opened. Edits that
+change nothing open nothing and say so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from iter8_action.errors import TaskFailed
 from iter8_action.events import summary_for, values_for
 from iter8_action.events.delivery import api_url, secret_from_env
 from iter8_action.rollout import description, edits
-from iter8_action.rollout.provider import Provider
+from iter8_action.rollout.provider import ChangeRequest, Provider
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.templating import TemplateError, render
 
@@ -33,7 +34,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     target = str(inputs.get("targetBranch") or provider.default_branch())
     branch = _render(str(inputs.get("branch", DEFAULT_BRANCH)), values, "branch")
     title = _render(str(inputs.get("title", DEFAULT_TITLE)), values, "title")
-    message = _render(str(inputs.get("commitMessage", title)), values, "commitMessage")
+    if not branch or not title:
+        raise TaskFailed("rollout: the branch and title templates must not render empty")
     changed = _edited_files(provider, inputs["edits"], target, values)
     if not changed:
         ctx.log.info(
@@ -42,23 +44,17 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             provider.kind,
         )
         return
-    if provider.branch_exists(branch) and all(
-        provider.read(path, branch) == text for path, text in changed.items()
-    ):
-        ctx.log.info("rollout: %s already holds these changes", branch)
-    else:
-        provider.commit(branch=branch, base=target, files=changed, message=message)
-        ctx.log.info("rollout: committed %s to %s", ", ".join(sorted(changed)), branch)
-    body = description.body(ctx.document(), summary)
-    request = provider.find_open(branch=branch, target=target)
-    if request is not None:
-        provider.update(request, title=title, body=body)
-        ctx.log.info("rollout: updated %s %s", provider.kind, request.url)
-    else:
-        request = provider.open(
-            branch=branch, target=target, title=title, body=body, draft=bool(inputs.get("draft"))
-        )
-        ctx.log.info("rollout: opened %s %s", provider.kind, request.url)
+    message = _render(str(inputs.get("commitMessage", title)), values, "commitMessage")
+    _push(provider, ctx, branch=branch, target=target, files=changed, message=message)
+    request = _open_or_update(
+        provider,
+        ctx,
+        branch=branch,
+        target=target,
+        title=title,
+        body=description.body(ctx.document(), summary),
+        draft=bool(inputs.get("draft")),
+    )
     if inputs.get("labels"):
         provider.add_labels(request, [str(x) for x in inputs["labels"]])
     if inputs.get("reviewers"):
@@ -67,6 +63,46 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         refused = provider.enable_auto_merge(request)
         if refused:
             ctx.log.warning("rollout: auto-merge not enabled: %s", refused)
+
+
+def _push(
+    provider: Provider,
+    ctx: TaskContext,
+    *,
+    branch: str,
+    target: str,
+    files: Mapping[str, str],
+    message: str,
+) -> None:
+    """Make `branch` one commit on `target` with `files`, unless it already holds them."""
+    if provider.branch_exists(branch) and all(
+        provider.read(path, branch) == text for path, text in files.items()
+    ):
+        ctx.log.info("rollout: %s already holds these changes", branch)
+        return
+    provider.commit(branch=branch, base=target, files=files, message=message)
+    ctx.log.info("rollout: committed %s to %s", ", ".join(sorted(files)), branch)
+
+
+def _open_or_update(
+    provider: Provider,
+    ctx: TaskContext,
+    *,
+    branch: str,
+    target: str,
+    title: str,
+    body: str,
+    draft: bool,
+) -> ChangeRequest:
+    """The open PR/MR from `branch`, updated; or a new one."""
+    request = provider.find_open(branch=branch, target=target)
+    if request is not None:
+        provider.update(request, title=title, body=body)
+        ctx.log.info("rollout: updated %s %s", provider.kind, request.url)
+        return request
+    request = provider.open(branch=branch, target=target, title=title, body=body, draft=draft)
+    ctx.log.info("rollout: opened %s %s", provider.kind, request.url)
+    return request
 
 
 def make_provider(inputs: Mapping[str, Any]) -> Provider:

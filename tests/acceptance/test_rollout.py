@@ -502,3 +502,9 @@ def test_only_utf8_text_files_can_be_edited(
     with server, pytest.raises(TaskFailed) as caught:
         rollout.run({**inputs, "edits": [edit]}, ctx)
     assert str(caught.value) == "rollout: logo.png is not UTF-8 text; only text files can be edited"
+
+
+def test_a_branch_template_that_renders_empty(gh: GitHubRepoServer, ctx: TaskContext) -> None:
+    with pytest.raises(TaskFailed) as caught:
+        rollout.run(_github(gh, branch="{{ '' }}"), ctx)
+    assert str(caught.value) == "rollout: the branch and title templates must not render empty"

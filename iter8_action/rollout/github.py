@@ -15,6 +15,8 @@ from iter8_action.rollout.provider import ChangeRequest, connection_problem
 
 PUBLIC_API = "https://api.github.com"
 TIMEOUT_S = 15
+BACKOFF_MAX_S = 10
+MAX_WAIT_S = 60
 _HINTS = {
     401: "the token was refused: check the token in {token_env}",
     403: "the token lacks a permission: it needs `contents: write` and `pull-requests: write` "
@@ -33,7 +35,15 @@ class GitHubProvider:
             base_url=api_url,
             auth=Auth.Token(token),
             timeout=TIMEOUT_S,
-            retry=GithubRetry(total=3, backoff_factor=0.5),
+            # bounded: a rate limit that would need a longer wait fails the task instead
+            retry=GithubRetry(
+                total=3,
+                backoff_factor=0.5,
+                backoff_max=BACKOFF_MAX_S,
+                retry_after_max=MAX_WAIT_S,
+                secondary_rate_wait=MAX_WAIT_S,
+                max_rate_limit_wait=MAX_WAIT_S,
+            ),
             # PyGithub spaces every write 1s apart by default, for clients that send many.
             # A rollout sends about six, once per run; GithubRetry still honours GitHub's
             # secondary-rate-limit answers (403/429 with Retry-After) if one comes.

@@ -17,6 +17,8 @@ from iter8_action.rollout.provider import ChangeRequest, connection_problem
 
 PUBLIC_API = "https://gitlab.com/api/v4"
 TIMEOUT_S = 15
+BACKOFF_MAX_S = 10
+MAX_WAIT_S = 60
 DRAFT_PREFIX = "Draft: "
 _HINTS = {
     401: "the token was refused: check the token in {token_env}",
@@ -46,6 +48,8 @@ def _session() -> requests.Session:
         status_forcelist=(500, 502, 503, 504),
         raise_on_status=False,
         respect_retry_after_header=True,
+        backoff_max=BACKOFF_MAX_S,
+        retry_after_max=MAX_WAIT_S,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)

@@ -19,9 +19,6 @@ PLANNED_TASKS: dict[str, str] = {
     "grpc": "gRPC load generation",
     "assess": "assessment of SLOs and rewards",
     "custommetrics": "metrics from backends",
-    "notify": "notifications",
-    "slack": "notifications",
-    "github": "notifications",
 }
 
 

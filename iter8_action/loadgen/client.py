@@ -265,11 +265,13 @@ class StreamDriver:
     def _send(self, conn: Connection, due_ns: int) -> None:
         conn.busy = True
         conn.due_ns = due_ns
-        conn.sent_ns = perf_counter_ns()
+        conn.sent_ns = sent = perf_counter_ns()
         self.in_flight += 1
         self.outcome.sent += 1
-        if self.stats.first_send_ns is None:
-            self.stats.first_send_ns = due_ns
+        stats = self.stats
+        if stats.first_send_ns is None:
+            stats.first_send_ns = sent
+        stats.last_send_ns = sent
         if self.resolve_error is not None:
             self.fail(conn, self.resolve_error)
             return
@@ -324,7 +326,6 @@ class StreamDriver:
         if is_error:
             stats.errors += 1
             stats.error_kinds["status"] = stats.error_kinds.get("status", 0) + 1
-        stats.last_done_ns = now
         self._next(conn, now)
         if not self.in_flight:
             self._check_idle()
@@ -344,7 +345,6 @@ class StreamDriver:
         stats.requests += 1
         stats.errors += 1
         stats.error_kinds[kind] = stats.error_kinds.get(kind, 0) + 1
-        stats.last_done_ns = now
         self._next(conn, now)
         if not self.in_flight:
             self._check_idle()

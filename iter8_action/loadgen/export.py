@@ -3,8 +3,8 @@
 Pure: it reads `StreamStats` and writes a `MetricStore`. Latencies are in
 milliseconds. Besides Iter8's metrics it stores, per version:
 
-- `<prefix>/qps-achieved`: requests recorded per second, from the first send
-  to the last answer;
+- `<prefix>/qps-achieved`: requests per second sent, from the first send to
+  the last (n requests, n - 1 intervals);
 - `<prefix>/status-codes` (summary): answers by status code, `{"200": n}`;
 - `<prefix>/errors-by-kind` (summary): errors by kind (`stats.ERROR_KINDS`);
 - `<prefix>/latency-hdr` (summary): the full-resolution latency distribution,

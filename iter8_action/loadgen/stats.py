@@ -34,7 +34,7 @@ class StreamStats:
     statuses: dict[int, int] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
     first_send_ns: int | None = None
-    last_done_ns: int | None = None
+    last_send_ns: int | None = None
 
     def merge(self, other: StreamStats) -> None:
         """Add `other`'s requests to these, exactly."""
@@ -51,21 +51,22 @@ class StreamStats:
                 if self.first_send_ns is None
                 else min(self.first_send_ns, other.first_send_ns)
             )
-        if other.last_done_ns is not None:
-            self.last_done_ns = (
-                other.last_done_ns
-                if self.last_done_ns is None
-                else max(self.last_done_ns, other.last_done_ns)
+        if other.last_send_ns is not None:
+            self.last_send_ns = (
+                other.last_send_ns
+                if self.last_send_ns is None
+                else max(self.last_send_ns, other.last_send_ns)
             )
 
     def achieved_qps(self) -> float | None:
-        """Requests recorded per second, from the first send to the last answer."""
-        if self.first_send_ns is None or self.last_done_ns is None or self.requests == 0:
+        """Requests per second sent: n requests span n - 1 intervals from the first send
+        to the last (so 3 requests at 8 qps give 8, not 12)."""
+        if self.first_send_ns is None or self.last_send_ns is None or self.requests < 2:
             return None
-        elapsed_ns = self.last_done_ns - self.first_send_ns
+        elapsed_ns = self.last_send_ns - self.first_send_ns
         if elapsed_ns <= 0:
             return None
-        return self.requests * 1e9 / elapsed_ns
+        return (self.requests - 1) * 1e9 / elapsed_ns
 
     def error_rate(self) -> float | None:
         return self.errors / self.requests if self.requests else None

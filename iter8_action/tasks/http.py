@@ -9,13 +9,14 @@ machine or the network hits every version alike. `numRequests`, `qps` and
 
 from __future__ import annotations
 
+import base64
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from iter8_action import durations, httpclient
 from iter8_action.errors import TaskFailed
@@ -167,6 +168,11 @@ def _target(
     except ValueError as exc:
         raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from None
     headers = {str(k): str(v) for k, v in (fields.get("headers") or {}).items()}
+    if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
+        # Credentials in the URL mean HTTP Basic authentication (RFC 7617), as curl and Go do.
+        SECRETS.add(parts.password)
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
     for name, value in headers.items():
         if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
             SECRETS.add(value)

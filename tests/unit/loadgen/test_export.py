@@ -59,7 +59,7 @@ def test_fine_summary_lists_every_non_empty_bucket() -> None:
 def test_write_stores_iter8s_metrics_for_a_version() -> None:
     store = MetricStore()
     store.ensure_versions(2, ["a", "b"])
-    stats = StreamStats(requests=4, errors=1, first_send_ns=0, last_done_ns=2_000_000_000)
+    stats = StreamStats(requests=4, errors=1, first_send_ns=0, last_send_ns=2_000_000_000)
     stats.statuses = {200: 3, 503: 1}
     stats.error_kinds = {"status": 1}
     stats.histogram = _histogram_ms([1.0, 2.0, 3.0, 4.0])
@@ -68,7 +68,7 @@ def test_write_stores_iter8s_metrics_for_a_version() -> None:
     assert store.value("http/request-count", 1) == 4
     assert store.value("built-in/error-count", 1) == 1
     assert store.value("built-in/error-rate", 1) == 0.25
-    assert store.value("http/qps-achieved", 1) == 2.0
+    assert store.value("http/qps-achieved", 1) == 1.5  # 3 intervals in 2 s
     assert store.value("built-in/mean-latency", 1) == 2.5
     # population stddev of 1, 2, 3, 4 ms: sqrt(4 * 30 - 10**2) / 4 ms, from exact integer sums
     assert store.value("http/latency-stddev", 1) == math.sqrt(20e12) / 4 / 1e6

@@ -4,7 +4,7 @@ from iter8_action.loadgen.stats import StreamOutcome, StreamStats, combine
 
 
 def _stats(requests: int, errors: int, *, first: int | None, last: int | None) -> StreamStats:
-    stats = StreamStats(requests=requests, errors=errors, first_send_ns=first, last_done_ns=last)
+    stats = StreamStats(requests=requests, errors=errors, first_send_ns=first, last_send_ns=last)
     stats.statuses = {200: requests - errors, 500: errors}
     if errors:
         stats.error_kinds = {"status": errors}
@@ -20,17 +20,17 @@ def test_merge_adds_counts_and_widens_the_time_span() -> None:
     assert (total.requests, total.errors) == (15, 3)
     assert total.statuses == {200: 12, 500: 3}
     assert total.error_kinds == {"status": 3}
-    assert (total.first_send_ns, total.last_done_ns) == (50, 1_000)
+    assert (total.first_send_ns, total.last_send_ns) == (50, 1_000)
     assert total.histogram.total == 15
     empty = StreamStats()
     empty.merge(total)
-    assert (empty.first_send_ns, empty.last_done_ns) == (50, 1_000)
+    assert (empty.first_send_ns, empty.last_send_ns) == (50, 1_000)
 
 
 def test_achieved_qps_and_error_rate() -> None:
-    stats = _stats(100, 5, first=0, last=2_000_000_000)
+    stats = _stats(101, 5, first=0, last=2_000_000_000)
     assert stats.achieved_qps() == 50.0
-    assert stats.error_rate() == 0.05
+    assert stats.error_rate() == 5 / 101
     assert StreamStats().achieved_qps() is None
     assert StreamStats().error_rate() is None
     assert _stats(1, 0, first=5, last=5).achieved_qps() is None

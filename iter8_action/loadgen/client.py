@@ -376,8 +376,26 @@ class StreamDriver:
             conn.transport.write(self.request)
 
     def expire(self, now: int) -> None:
-        """Fail the requests that have waited longer than the timeout."""
+        """Fail the requests that have waited longer than the timeout: those sent and
+        not answered, and in open loop those still waiting for a free connection."""
         limit = now - self.timeout_ns
         for conn in self.connections:
             if conn.busy and conn.sent_ns <= limit:
                 self.fail(conn, "timeout")
+        if not self.open_loop or self.stopping:
+            return
+        stats = self.stats
+        expired = 0
+        while self.slot < self.slots and self._due_ns(self.slot) <= limit:
+            # Never sent: a target this slow cannot take the schedule, and the backlog
+            # stays bounded to one timeout's worth, so the run ends on time.
+            stats.histogram.record(now - self._due_ns(self.slot))
+            self.slot += self.step
+            expired += 1
+        if expired:
+            self.outcome.sent += expired
+            stats.requests += expired
+            stats.errors += expired
+            stats.error_kinds["timeout"] = stats.error_kinds.get("timeout", 0) + expired
+            if not self.in_flight:
+                self._check_idle()

@@ -362,6 +362,29 @@ def test_a_stall_shows_up_in_the_tail_latency(target: Target, tmp_path: Path) ->
     assert p99 is not None and 380 < p99 < 700
 
 
+def test_requests_that_wait_too_long_for_a_connection_time_out(
+    target: Target, tmp_path: Path
+) -> None:
+    """At 100 qps over one connection to a target that takes 150 ms, the backlog grows;
+    requests still unsent a timeout after they were due count as timeouts, so the run
+    ends near its schedule's end instead of draining the backlog."""
+    started = time.monotonic()
+    inputs = {
+        "url": target.url + "/slow/150",
+        "numRequests": 30,
+        "qps": 100,
+        "connections": 1,
+        "timeout": "400ms",
+    }
+    ctx = _run(inputs, tmp_path)
+    assert time.monotonic() - started < 1.6  # 30 requests take 1 s unsent, 4.5 s served
+    assert ctx.store.value("http/request-count", 0) == 30
+    kinds = ctx.store.summary("http/errors-by-kind", 0)
+    assert kinds is not None and kinds["timeout"] >= 20
+    slowest = ctx.store.value("http/latency-max", 0)
+    assert slowest is not None and slowest >= 400
+
+
 def test_tls_with_the_ca_file(tls_target: Target, tmp_path: Path, certificate: Any) -> None:
     inputs = {"url": tls_target.url, "numRequests": 5, "qps": 0, "caFile": str(certificate[0])}
     ctx = _run(inputs, tmp_path)

@@ -273,7 +273,9 @@ class StreamDriver:
             stats.first_send_ns = sent
         stats.last_send_ns = sent
         if self.resolve_error is not None:
-            self.fail(conn, self.resolve_error)
+            # Later, not now: failing at once would send the next request from inside
+            # this call, recursing without bound in closed loop.
+            self.loop.call_soon(self.fail, conn, self.resolve_error)
             return
         conn.send(self.request)
 

@@ -195,6 +195,16 @@ def test_an_unknown_host_is_a_dns_error(tmp_path: Path, caplog: pytest.LogCaptur
     assert "the host name does not resolve; check the url" in caplog.text
 
 
+def test_a_closed_loop_against_an_unknown_host_ends_on_time(tmp_path: Path) -> None:
+    inputs = {"url": "http://no-such-host.invalid/", "duration": "300ms", "qps": "max"}
+    started = time.monotonic()
+    ctx = _run({**inputs, "connections": 1}, tmp_path)
+    assert time.monotonic() - started < 3
+    count = ctx.store.value("http/request-count", 0)
+    assert count is not None and count > 100
+    assert ctx.store.summary("http/errors-by-kind", 0) == {"dns": count}
+
+
 def test_versions_are_loaded_together_and_kept_apart(target: Target, tmp_path: Path) -> None:
     inputs = {
         "numRequests": 20,

@@ -67,16 +67,28 @@ def to_number(value: Any) -> Extracted:
     return Extracted(number)
 
 
+def jq_error(exc: Exception) -> str:
+    """jq's message, first line only (the rest draws a caret that a one-line message loses)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first.removeprefix("jq: error: ").rstrip(":")
+
+
 def extract(document: Any, expression: str) -> Extracted:
     """Run `expression` on `document` and convert its first result to a number."""
     try:
         program = jq.compile(expression)
     except ValueError as exc:
-        return Extracted(None, f"not a valid jq expression: {' '.join(str(exc).split())}")
+        return Extracted(None, f"not a valid jq expression: {jq_error(exc)}")
     try:
         results = program.input_value(document).all()
     except ValueError as exc:
-        return Extracted(None, f"jq failed: {exc}{_backend_error(document)}")
+        message = jq_error(exc)
+        if message.startswith("null (null)"):
+            # `null | tonumber` and the like: the path led nowhere, which is no data
+            message = f"the jq expression found null where it expected a value ({message})"
+        else:
+            message = f"jq failed: {message}"
+        return Extracted(None, f"{message}{_backend_error(document)}")
     if not results:
         return Extracted(None, f"the jq expression gave no result{_backend_error(document)}")
     extracted = to_number(results[0])

@@ -19,6 +19,8 @@ from typing import Any
 import jq
 import jsonschema
 
+from iter8_action.custommetrics.extract import jq_error
+
 SCHEMA_FILE = "provider.schema.json"
 
 
@@ -119,8 +121,10 @@ def _where(provider: str, data: Any, path: Sequence[Any]) -> str:
 def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown field(s)")
-    if error.validator == "propertyNames":
-        return f"{error.instance!r} is not a field of this auth type"
+    if "propertyNames" in error.schema_path:
+        allowed = error.validator_value
+        fields = ", ".join(map(str, allowed)) if isinstance(allowed, list) else str(allowed)
+        return f"{error.instance!r} is not a field of this auth type (its fields: {fields})"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         return _auth_choice(error.instance)
     return error.message
@@ -162,8 +166,7 @@ def _jq_problems(provider: str, data: Mapping[str, Any]) -> list[str]:
             jq.compile(metric["jqExpression"])
         except ValueError as exc:
             where = _where(provider, data, ["metrics", i, "jqExpression"])
-            detail = " ".join(str(exc).split())
-            problems.append(f"{where}: not a valid jq expression: {detail}")
+            problems.append(f"{where}: not a valid jq expression: {jq_error(exc)}")
     return problems
 
 

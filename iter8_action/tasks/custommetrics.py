@@ -245,10 +245,10 @@ def _finish(state: _Run) -> None:
         len(gaps),
     )
     if gaps:
-        _note(ctx, "no data for: " + "; ".join(str(g) for g in gaps))
+        _note(ctx, "no data for:" + "".join(f"\n  {g}" for g in gaps))
     missing = [g for g in gaps if g.metric in state.required]
     if missing:
-        raise TaskFailed("required metric(s) without data: " + "; ".join(str(g) for g in missing))
+        raise TaskFailed("required metric(s) without data:" + "".join(f"\n  {g}" for g in missing))
 
 
 def _note(ctx: TaskContext, text: str) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import requests
+
 from iter8_action import httpclient
 from iter8_action.custommetrics.spec import MetricSpec, ProviderSpec
 from iter8_action.secrets import SECRETS
@@ -56,6 +58,10 @@ class NoAnswer(Exception):
     """The backend did not answer (connection error or timeout, after retries)."""
 
 
+class TLSFailure(Exception):
+    """The backend's certificate could not be verified: a setup problem, not a missing value."""
+
+
 class BadAnswer(Exception):
     """The backend answered, but not with usable JSON; the metric has no data."""
 
@@ -87,8 +93,9 @@ def _snippet(text: str) -> str:
 def send(query: Query, transport: Transport) -> Any:
     """Send `query`; return the decoded JSON answer.
 
-    Raises `Refused` on 401/403, `NoAnswer` when the backend cannot be reached,
-    `BadAnswer` on any other failure of this one request.
+    Raises `Refused` on 401/403, `TLSFailure` when the certificate is not trusted,
+    `NoAnswer` when the backend cannot be reached, `BadAnswer` on any other
+    failure of this one request.
     """
     try:
         response = httpclient.request(
@@ -102,6 +109,8 @@ def send(query: Query, transport: Transport) -> Any:
         )
     except httpclient.HTTPFailure as exc:
         message = str(exc).replace(query.full_url, query.url)  # the params are long: name the URL
+        if isinstance(exc.__cause__, requests.exceptions.SSLError):
+            raise TLSFailure(message) from exc
         if exc.status is None:
             raise NoAnswer(message) from exc
         detail = f": {_snippet(exc.body)}" if exc.body.strip() else ""

@@ -198,6 +198,12 @@ def _measure(
         document = query.send(request, state.transport)
     except query.Refused as exc:
         raise TaskFailed(_refused(spec.provider, str(exc), spec_auth)) from exc
+    except query.TLSFailure as exc:
+        raise TaskFailed(
+            f"provider {spec.provider}: {exc}; if the backend's certificate comes from a private "
+            "CA, give that CA's certificate (PEM) in caFile, or set insecureSkipVerify: true "
+            "(not recommended)"
+        ) from exc
     except query.NoAnswer as exc:
         state.silent[spec.provider] = f"{spec.provider} did not answer an earlier query ({exc})"
         return Extracted(None, str(exc))

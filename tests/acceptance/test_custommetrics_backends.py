@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from iter8_action.result import Result, TaskRecord
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
-from tests.servers.backends import Elastic, NewRelic, Sysdig
+from tests.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
 from tests.servers.base import RecordingServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -636,3 +638,109 @@ def test_a_stop_request_interrupts_the_task(tmp_path: Path) -> None:
     ctx.stop.set()
     with pytest.raises(Interrupted):
         _run({"templates": {"p": "prometheus"}}, ctx)
+
+
+# -- TLS ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own CA), made with openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_sysdig(certificate: tuple[Path, Path]) -> Iterator[TLSSysdig]:
+    cert, key = certificate
+    with TLSSysdig(
+        certfile=str(cert), keyfile=str(key), token=SYSDIG_TOKEN, values=_sysdig_values()
+    ) as server:
+        yield server
+
+
+def test_an_untrusted_certificate_stops_the_task_with_the_fix(
+    tls_sysdig: TLSSysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSDIG_API_TOKEN", SYSDIG_TOKEN)
+    with pytest.raises(TaskFailed) as caught:
+        _run(_sysdig_inputs(tls_sysdig), _context(tmp_path))
+    message = str(caught.value)
+    assert message.startswith(
+        f"provider sysdig: TLS failure talking to {tls_sysdig.url}/prometheus/api/v1/query: "
+    )
+    assert "self-signed certificate" in message
+    assert message.endswith(
+        "; if the backend's certificate comes from a private CA, give that CA's certificate "
+        "(PEM) in caFile, or set insecureSkipVerify: true (not recommended)"
+    )
+
+
+def test_a_ca_file_makes_the_certificate_trusted(
+    tls_sysdig: TLSSysdig,
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SYSDIG_API_TOKEN", SYSDIG_TOKEN)
+    (tmp_path / "ca.pem").write_bytes(certificate[0].read_bytes())
+    ctx = _context(tmp_path)
+    _run(_sysdig_inputs(tls_sysdig, caFile="ca.pem"), ctx)
+    assert ctx.store.value("sysdig/request-count", 1) == 410.0
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_insecure_skip_verify(
+    tls_sysdig: TLSSysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSDIG_API_TOKEN", SYSDIG_TOKEN)
+    ctx = _context(tmp_path)
+    _run(_sysdig_inputs(tls_sysdig, insecureSkipVerify=True), ctx)
+    assert ctx.store.value("sysdig/request-count", 0) == 400.0
+
+
+def test_the_window_counts_from_the_experiment_start(sysdig: Sysdig, tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(
+        "url: {{ url }}/prometheus/api/v1/query\n"
+        "auth: {type: bearer, tokenFile: token}\n"
+        "metrics:\n- name: requests\n  params:\n"
+        "  - name: query\n"
+        '    value: \'sum(increase(http_requests_total{kube_deployment_name="shop-v1"}'
+        "[{{ elapsedTimeSeconds }}s]))'\n"
+        "  jqExpression: .data.result[0].value[1] | tonumber\n"
+    )
+    (tmp_path / "token").write_text(SYSDIG_TOKEN)
+    sysdig.values['sum(increase(http_requests_total{kube_deployment_name="shop-v1"}[90s]))'] = 7
+    ctx = _context(tmp_path)
+    ctx.result.start_time = (datetime.now(UTC) - timedelta(seconds=90.5)).isoformat()
+    _run({"templates": {"t": "t.yaml"}, "values": {"url": sysdig.url}}, ctx)
+    assert ctx.store.value("t/requests", 0) == 7.0
+    # without a readable start time, the window counts from when the run began
+    ctx = _context(tmp_path)
+    ctx.result.start_time = ""
+    ctx.started_monotonic = time.monotonic() - 90.5
+    _run({"templates": {"t2": "t.yaml"}, "values": {"url": sysdig.url}}, ctx)
+    assert ctx.store.value("t2/requests", 0) == 7.0

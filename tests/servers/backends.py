@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -80,6 +81,20 @@ class Sysdig(RecordingServer):
         value = self.values.get(queries[0])
         result = [] if value is None else [{"metric": {}, "value": [time.time(), f"{value:g}"]}]
         return Reply(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
+
+
+class TLSSysdig(Sysdig):
+    """`Sysdig` over HTTPS with the given certificate (for TLS verification tests)."""
+
+    def __init__(self, *, certfile: str, keyfile: str, token: str, values: Mapping[str, float]):
+        super().__init__(token=token, values=values)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
 
 
 def _field(document: Mapping[str, Any], name: str) -> Any:

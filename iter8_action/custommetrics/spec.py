@@ -12,14 +12,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jq
 import jsonschema
 
 from iter8_action.custommetrics.extract import jq_error
+from iter8_action.schemas import load_schema
 
 SCHEMA_FILE = "provider.schema.json"
 
@@ -84,17 +83,9 @@ class ProviderSpec:
     auth: AuthSpec | None = None
 
 
-def schema_path() -> Path:
-    """The provider schema: inside the installed package, or at the top of a source checkout."""
-    packaged = resources.files("iter8_action").joinpath("schemas", SCHEMA_FILE)
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILE
-
-
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    schema = load_schema(SCHEMA_FILE)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from iter8_action.errors import TaskFailed
 from iter8_action.metrics import MetricMeta, MetricStore, MetricType
@@ -268,3 +270,31 @@ def test_http_and_prometheus_metrics_are_assessed_against_slos_together(
     assert insights.value("prometheus/latency-p95", 0) == 1000 * _bucket_quantile(
         0.95, TRAFFIC["v1"][1]
     )
+
+
+def test_an_experiment_file_runs_end_to_end(
+    prometheus: Backend, tmp_path: Path, iter8: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """`iter8 run` with the foundation's tasks: wait for Prometheus, then fetch its metrics."""
+    experiment = {
+        "metadata": {"name": "shop-prometheus"},
+        "spec": [
+            {"task": "ready", "with": {"url": f"{prometheus.url}/-/ready", "timeout": "10s"}},
+            {"task": "custommetrics", "with": _inputs(prometheus, ["v1", "v2"])},
+        ],
+    }
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(experiment))
+    run = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert run.returncode == 0, run.stderr
+    insights = json.loads((tmp_path / "result.json").read_text())["result"]["insights"]
+    assert insights["numVersions"] == 2
+    assert insights["nonHistMetricValues"] == [
+        {name: [value] for name, value in sorted(_expected(v).items())} for v in ("v1", "v2")
+    ]
+    assert insights["metricsInfo"]["prometheus/request-count"] == {
+        "type": "counter",
+        "description": "Requests in the window",
+        "units": "requests",
+    }
+    check = iter8("assert", "-c", "completed", "-c", "nofailure", "-f", "result.json")
+    assert check.returncode == 0, check.stderr

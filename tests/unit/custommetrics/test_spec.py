@@ -12,8 +12,8 @@ from iter8_action.custommetrics.spec import (
     ProviderSpec,
     SpecError,
     parse_spec,
-    schema_path,
 )
+from iter8_action.schemas import load_schema
 
 
 def _spec(**overrides: Any) -> dict[str, Any]:
@@ -194,8 +194,6 @@ def test_auth_problems(auth: dict[str, Any], message: str) -> None:
 
 
 def test_the_schema_documents_every_property() -> None:
-    import json
-
     def walk(node: Any, path: str) -> list[str]:
         missing = []
         if isinstance(node, dict):
@@ -209,5 +207,4 @@ def test_the_schema_documents_every_property() -> None:
                 missing += walk(sub, f"{path}[{i}]")
         return missing
 
-    schema = json.loads(schema_path().read_text())
-    assert walk(schema, "$") == []
+    assert walk(load_schema("provider.schema.json"), "$") == []

@@ -44,8 +44,9 @@ _GO_FUNCTIONS = {
     "printf": '{{ "%s-%d" | format(name, number) }}',
     "fail": '{{ fail("message") }}',
 }
-# `{{ keyword ...`, `{{ $x ...`, `{{ .x | fn ...`, `{{ fn .x ...` / `{{ fn "a" ...`
-_GO_KEYWORD = re.compile(r"^(range|if|else|end|with|define|template|block)\b")
+# Go's shapes: `{{ keyword ...` (not Jinja2's `range(3)`), `{{ $x ...`, `{{ .x | fn ...`,
+# `{{ fn .x ...` and `{{ fn "a" ...`
+_GO_KEYWORD = re.compile(r"^(range|if|else|end|with|define|template|block)(?=\s|$)")
 _GO_PIPELINE = re.compile(r"^\.[\w.]*\s*\|\s*(\w+)")
 _GO_CALL = re.compile(r"^(\w+)\s+[.$\"(]")
 

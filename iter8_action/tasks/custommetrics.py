@@ -24,8 +24,10 @@ from iter8_action.custommetrics.extract import Extracted, extract
 from iter8_action.custommetrics.spec import AuthSpec, MetricSpec, ProviderSpec, SpecError
 from iter8_action.durations import DurationError, parse_duration
 from iter8_action.errors import TaskFailed
+from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.secrets import SECRETS
+from iter8_action.tasks import suggest
 from iter8_action.tasks.base import TaskContext, TaskType
 
 DEFAULT_RETRIES = 3
@@ -54,13 +56,15 @@ class _Run:
     silent: dict[str, str] = field(default_factory=dict)
     """Providers that did not answer, with the reason: their other queries are not sent."""
     warned: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+    """Every metric the providers' specs defined."""
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     state = _Run(
         ctx=ctx,
         transport=_transport(inputs, ctx),
-        required=frozenset(str(n) for n in inputs.get("required") or []),
+        required=frozenset(canonical_metric_name(str(n)) for n in inputs.get("required") or []),
         auth_overrides={k: AuthSpec.from_dict(v) for k, v in (inputs.get("auth") or {}).items()},
     )
     per_version = [dict(v or {}) for v in inputs.get("versionValues") or []] or [{}]
@@ -170,6 +174,7 @@ def _collect(spec: ProviderSpec, *, index: int, version: str, state: _Run) -> No
         name = f"{spec.provider}/{metric.name}"
         meta = MetricMeta(MetricType(metric.type), metric.description, metric.units)
         name = ctx.store.declare(name, meta)
+        state.seen.add(name)
         outcome = _measure(spec, metric, credentials, spec_auth, state)
         if outcome.value is None:
             gap = NoData(name, version, outcome.reason or "no value")
@@ -252,9 +257,21 @@ def _finish(state: _Run) -> None:
     )
     if gaps:
         _note(ctx, "no data for:" + "".join(f"\n  {g}" for g in gaps))
+    _check_required_names(state)
     missing = [g for g in gaps if g.metric in state.required]
     if missing:
         raise TaskFailed("required metric(s) without data:" + "".join(f"\n  {g}" for g in missing))
+
+
+def _check_required_names(state: _Run) -> None:
+    """A required metric that no provider defines is a typo, not a metric without data."""
+    for name in sorted(state.required - state.seen):
+        hint = suggest(name, sorted(state.seen))
+        did_you_mean = f" (did you mean {hint}?)" if hint else ""
+        raise TaskFailed(
+            f"required lists {name}, which no provider defines{did_you_mean}; "
+            f"the metrics are: {', '.join(sorted(state.seen))}"
+        )
 
 
 def _note(ctx: TaskContext, text: str) -> None:

@@ -744,3 +744,34 @@ def test_the_window_counts_from_the_experiment_start(sysdig: Sysdig, tmp_path: P
     ctx.started_monotonic = time.monotonic() - 90.5
     _run({"templates": {"t2": "t.yaml"}, "values": {"url": sysdig.url}}, ctx)
     assert ctx.store.value("t2/requests", 0) == 7.0
+
+
+def test_a_required_metric_no_provider_defines(
+    sysdig: Sysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSDIG_API_TOKEN", SYSDIG_TOKEN)
+    inputs = _sysdig_inputs(sysdig, required=["sysdig/request-cuont"])
+    with pytest.raises(TaskFailed) as caught:
+        _run(inputs, _context(tmp_path))
+    assert str(caught.value) == (
+        "required lists sysdig/request-cuont, which no provider defines (did you mean "
+        "sysdig/request-count?); the metrics are: sysdig/error-count, sysdig/error-rate, "
+        "sysdig/latency-mean, sysdig/request-count"
+    )
+
+
+def test_a_required_metric_in_the_template(sysdig: Sysdig, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(SYSDIG_TOKEN)
+    (tmp_path / "t.yaml").write_text(
+        "url: {{ url }}/prometheus/api/v1/query\n"
+        "auth: {type: bearer, tokenFile: token}\n"
+        "metrics:\n- name: latency-p95.0\n  required: true\n"
+        "  params: [{name: query, value: 'nothing'}]\n"
+        "  jqExpression: .data.result[0].value[1]\n"
+    )
+    with pytest.raises(TaskFailed) as caught:
+        _run({"templates": {"t": "t.yaml"}, "values": {"url": sysdig.url}}, _context(tmp_path))
+    assert str(caught.value) == (
+        "required metric(s) without data:\n  t/latency-p95.0 (v1): the jq expression gave null; "
+        "the query matched no series (check the labels and the metric names)"
+    )

@@ -17,6 +17,7 @@ def test_go_references_render_as_jinja2() -> None:
 def test_jinja2_filters_are_not_taken_for_go() -> None:
     text = '{{ port | default(9090) }} {{ "a\nb" | indent(2) }} {{ not (x or y) }}'
     assert render(text, {"x": False, "y": False}) == "9090 a\n  b True"
+    assert render("{{ range(3) | list }} {{ end_time }}", {"end_time": 5}) == "[0, 1, 2] 5"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -775,3 +776,95 @@ def test_a_required_metric_in_the_template(sysdig: Sysdig, tmp_path: Path) -> No
         "required metric(s) without data:\n  t/latency-p95.0 (v1): the jq expression gave null; "
         "the query matched no series (check the labels and the metric names)"
     )
+
+
+# -- every backend: 401, 500, timeout, malformed JSON --------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Backend:
+    provider: str
+    method: str
+    path: str
+    server: RecordingServer
+    inputs: dict[str, Any]
+
+
+@pytest.fixture(params=["newrelic", "sysdig", "elastic"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Backend]:
+    monkeypatch.setenv("NEW_RELIC_API_KEY", NR_KEY)
+    monkeypatch.setenv("SYSDIG_API_TOKEN", SYSDIG_TOKEN)
+    monkeypatch.setenv("ELASTIC_PASSWORD", ES_PASSWORD)
+    if request.param == "newrelic":
+        with NewRelic(api_key=NR_KEY, account_id=3141592, results=_nr_results()) as nr:
+            inputs = _nr_inputs(nr, versionValues=[{"where": "appName = 'shop-v1'"}])
+            yield _Backend("newrelic", "POST", "/graphql", nr, inputs)
+    elif request.param == "sysdig":
+        with Sysdig(token=SYSDIG_TOKEN, values=_sysdig_values()) as sd:
+            inputs = _sysdig_inputs(sd)
+            inputs["versionValues"] = inputs["versionValues"][:1]
+            yield _Backend("sysdig", "GET", "/prometheus/api/v1/query", sd, inputs)
+    else:
+        with Elastic(
+            index="logs-*", documents=_documents(), username="elastic", password=ES_PASSWORD
+        ) as es:
+            inputs = {
+                "templates": {"elastic": "elastic"},
+                "values": {"url": es.url, "filters": {"service.version": "v1"}, "percentiles": []},
+            }
+            yield _Backend("elastic", "POST", "/logs-*/_search", es, inputs)
+
+
+def _first_gap(ctx: TaskContext) -> list[str]:
+    return (ctx.result.tasks[0].output or "").splitlines()[1:3]
+
+
+def test_each_backend_401(backend: _Backend, tmp_path: Path) -> None:
+    server = backend.server
+    server.script(backend.method, backend.path, [Reply(401, {"error": "invalid credentials"})])
+    with pytest.raises(TaskFailed) as caught:
+        _run(backend.inputs, _context(tmp_path))
+    assert str(caught.value).startswith(
+        f"provider {backend.provider}: {server.url}{backend.path} answered 401 Unauthorized "
+        '({"error": "invalid credentials"}); the '
+    )
+    assert str(caught.value).endswith(
+        " were refused: check that they are current and allowed to query this backend"
+    )
+
+
+def test_each_backend_500(backend: _Backend, tmp_path: Path) -> None:
+    server = backend.server
+    server.script(backend.method, backend.path, [Reply(500, "boom")] * 2)
+    ctx = _context(tmp_path)
+    _run({**backend.inputs, "retries": 1}, ctx)
+    assert _first_gap(ctx) == [
+        f"  {backend.provider}/request-count (v1): {server.url}{backend.path} answered 500 "
+        "Internal Server Error (2 attempts): boom"
+    ]
+    assert ctx.store.value(f"{backend.provider}/error-count", 0) is not None
+
+
+def test_each_backend_timeout(backend: _Backend, tmp_path: Path) -> None:
+    server = backend.server
+    server.script(backend.method, backend.path, [Reply(200, {}, delay_s=1.0)])
+    ctx = _context(tmp_path)
+    _run({**backend.inputs, "retries": 0, "timeout": "200ms"}, ctx)
+    silent = f"no answer from {server.url}{backend.path} within 0.2s (1 attempt)"
+    assert _first_gap(ctx) == [
+        f"  {backend.provider}/request-count (v1): {silent}",
+        f"  {backend.provider}/error-count (v1): not queried: {backend.provider} did not answer "
+        f"an earlier query ({silent})",
+    ]
+
+
+def test_each_backend_malformed_json(backend: _Backend, tmp_path: Path) -> None:
+    server = backend.server
+    server.script(backend.method, backend.path, [Reply(200, b'{"data": ')])
+    ctx = _context(tmp_path)
+    _run(backend.inputs, ctx)
+    assert _first_gap(ctx) == [
+        f"  {backend.provider}/request-count (v1): {server.url}{backend.path} answered 200 OK "
+        'but the body is not JSON (Expecting value: line 1 column 10 (char 9)): {"data":'
+    ]
+    assert ctx.store.value(f"{backend.provider}/error-count", 0) is not None

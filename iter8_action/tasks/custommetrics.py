@@ -26,6 +26,7 @@ from iter8_action.durations import DurationError, parse_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricMeta, MetricType
+from iter8_action.progress import Progress
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import suggest
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -58,6 +59,7 @@ class _Run:
     warned: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     """Every metric the providers' specs defined."""
+    queries: int = 0
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
@@ -77,13 +79,17 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             f"(providers: {', '.join(inputs['templates'])})"
         )
     start = _experiment_start(ctx)
-    for provider, location in inputs["templates"].items():
-        source = _load(provider, location, state)
-        for index, name in enumerate(names):
-            ctx.check_stop()
-            merged = _values(inputs, per_version[index], index=index, name=name, start=start)
-            spec = _spec(source, merged, provider=provider, version=name)
-            _collect(spec, index=index, version=name, state=state)
+    progress = ctx.progress()
+    try:
+        for provider, location in inputs["templates"].items():
+            source = _load(provider, location, state)
+            for index, name in enumerate(names):
+                ctx.check_stop()
+                merged = _values(inputs, per_version[index], index=index, name=name, start=start)
+                spec = _spec(source, merged, provider=provider, version=name)
+                _collect(spec, index=index, version=name, state=state, progress=progress)
+    finally:
+        progress.close()
     _finish(state)
 
 
@@ -153,22 +159,16 @@ def _spec(
         raise TaskFailed(str(exc)) from exc
 
 
-def _collect(spec: ProviderSpec, *, index: int, version: str, state: _Run) -> None:
+def _collect(
+    spec: ProviderSpec, *, index: int, version: str, state: _Run, progress: Progress
+) -> None:
     ctx = state.ctx
     spec_auth = state.auth_overrides.get(spec.provider, spec.auth)
     try:
         credentials = auth.auth_headers(spec_auth, provider=spec.provider, resolve=ctx.path)
     except auth.AuthError as exc:
         raise TaskFailed(str(exc)) from exc
-    literal = auth.mask_literal_credentials(spec.headers)
-    if literal and spec.provider not in state.warned:
-        state.warned.add(spec.provider)
-        ctx.log.warning(
-            "provider %s: header %s is written in the template; credentials belong in auth: "
-            "(read from an environment variable or a file), see the README",
-            spec.provider,
-            ", ".join(literal),
-        )
+    _warn_literal_credentials(spec, state)
     for metric in spec.metrics:
         ctx.check_stop()
         name = f"{spec.provider}/{metric.name}"
@@ -176,16 +176,39 @@ def _collect(spec: ProviderSpec, *, index: int, version: str, state: _Run) -> No
         name = ctx.store.declare(name, meta)
         state.seen.add(name)
         outcome = _measure(spec, metric, credentials, spec_auth, state)
-        if outcome.value is None:
-            gap = NoData(name, version, outcome.reason or "no value")
-            state.no_data.append(gap)
-            ctx.log.warning("%s: no data: %s", f"{name} ({version})", gap.reason)
-            if metric.required:
-                state.required = state.required | {name}
-        else:
-            ctx.store.add_value(name, index, outcome.value)
-            state.recorded += 1
-            ctx.log.debug("%s (%s) = %g", name, version, outcome.value)
+        _record(name, outcome, index=index, version=version, required=metric.required, state=state)
+        progress.update(
+            f"{spec.provider} ({version}): {state.queries} queries, {state.recorded} values"
+        )
+
+
+def _record(
+    name: str, outcome: Extracted, *, index: int, version: str, required: bool, state: _Run
+) -> None:
+    """Store a value, or note that there is none and why."""
+    state.queries += 1
+    if outcome.value is None:
+        gap = NoData(name, version, outcome.reason or "no value")
+        state.no_data.append(gap)
+        state.ctx.log.warning("%s (%s): no data: %s", name, version, gap.reason)
+        if required:
+            state.required = state.required | {name}
+        return
+    state.ctx.store.add_value(name, index, outcome.value)
+    state.recorded += 1
+    state.ctx.log.debug("%s (%s) = %g", name, version, outcome.value)
+
+
+def _warn_literal_credentials(spec: ProviderSpec, state: _Run) -> None:
+    literal = auth.mask_literal_credentials(spec.headers)
+    if literal and spec.provider not in state.warned:
+        state.warned.add(spec.provider)
+        state.ctx.log.warning(
+            "provider %s: header %s is written in the template; credentials belong in auth: "
+            "(read from an environment variable or a file), see the README",
+            spec.provider,
+            ", ".join(literal),
+        )
 
 
 def _measure(

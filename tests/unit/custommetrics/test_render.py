@@ -277,10 +277,10 @@ def test_a_rendered_template_that_is_not_yaml_shows_the_lines() -> None:
 
 def test_a_template_error_names_the_template_and_version() -> None:
     with pytest.raises(SpecError) as caught:
-        render_spec(_source("url: {{ .url }}\n{{ if .x }}\n"), {}, provider="p", version="v1")
+        render_spec(_source("url: {{ .url }}\n{{ with .x }}\n"), {}, provider="p", version="v1")
     assert str(caught.value) == (
-        "my.tpl (provider p, version v1):2: Go template construct '{{ if .x }}' is not "
-        "supported; templates are Jinja2: write {% if value %} ... {% endif %}"
+        "my.tpl (provider p, version v1):2: Go template construct '{{ with .x }}' is not "
+        "supported; templates are Jinja2: write {% with x = value %} ... {% endwith %}"
     )
 
 

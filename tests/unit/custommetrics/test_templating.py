@@ -23,9 +23,13 @@ def test_jinja2_filters_are_not_taken_for_go() -> None:
 @pytest.mark.parametrize(
     ("source", "equivalent"),
     [
-        ("{{- range $i, $p := .latencyPercentiles }}", "{% for item in items %} ... {% endfor %}"),
-        ("{{ if .x }}", "{% if value %} ... {% endif %}"),
-        ("{{ end }}", "{% endfor %} or {% endif %}"),
+        ("{{- range .latencyPercentiles }}", "{% for item in items %} ... {% endfor %}"),
+        (
+            "{{ if eq .a 1 }}",
+            "{% if a == 1 and not b %} ... {% endif %} (Go's eq, ne, lt, and, or, not are "
+            "Jinja2's ==, !=, <, and, or, not)",
+        ),
+        ("{{ with .x }}", "{% with x = value %} ... {% endwith %}"),
         ('{{- define "labels" }}', "{% macro name() %} ... {% endmacro %}"),
         ('{{- template "labels" . }}', "{% macro name() %} ... {% endmacro %} and {{ name() }}"),
         ("{{ $key }}", "{% set name = value %} and {{ name }}"),
@@ -95,3 +99,65 @@ def test_python_errors_during_rendering_are_template_errors() -> None:
     with pytest.raises(TemplateError) as caught:
         render("{{ 1 / n }}", {"n": 0}, name="t.yaml")
     assert str(caught.value) == "t.yaml: ZeroDivisionError: division by zero"
+
+
+ITER8_STYLE = """\
+url: {{ .url }}/api/v1/query
+metrics:
+{{- range $i, $p := .percentiles }}
+- name: latency-p{{ $p }}
+  params:
+  - name: query
+    value: histogram_quantile({{ $p }}, x{
+      {{- if .revision }}revision="{{ .revision }}"{{ else if not .labels.app }}all="1"{{ end -}}
+    }[{{ .elapsedTimeSeconds }}s])
+  index: {{ $i }}
+{{- end }}
+{{ range $l := $.lists }}{{ $l.n }},{{ end }}
+"""
+
+
+def test_iter8_style_go_templates_are_translated() -> None:
+    values = {"url": "http://p", "percentiles": [50, 99], "elapsedTimeSeconds": 30, "lists": []}
+    assert render(ITER8_STYLE, {**values, "revision": "r1"}, name="t") == (
+        "url: http://p/api/v1/query\n"
+        "metrics:\n"
+        "- name: latency-p50\n  params:\n  - name: query\n"
+        '    value: histogram_quantile(50, x{revision="r1"}[30s])\n  index: 0\n'
+        "- name: latency-p99\n  params:\n  - name: query\n"
+        '    value: histogram_quantile(99, x{revision="r1"}[30s])\n  index: 1\n\n'
+    )
+    rendered = render(ITER8_STYLE, {**values, "labels": {}, "lists": [{"n": 1}, {"n": 2}]})
+    assert 'value: histogram_quantile(50, x{all="1"}[30s])' in rendered
+    assert rendered.endswith("1,2,\n")
+
+
+def test_the_translation_is_plain_jinja2() -> None:
+    assert from_go("{{- if not .a.b }}x{{ else }}{{ $.c }}{{ end -}}", name="t") == (
+        "{%- if not (a is defined and a.b is defined and a.b) %}x{% else %}{{ c }}{% endif -%}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("a\n{{ end }}", "t:2: '{{ end }}' has no {{ if }} or {{ range }} to belong to"),
+        ("{{ else }}", "t:1: '{{ else }}' has no {{ if }} or {{ range }} to belong to"),
+        (
+            "{{ range $p := .x }}{{ else if .y }}{{ end }}",
+            "t:1: '{{ else if .y }}' has no {{ if }} to belong to",
+        ),
+        (
+            "x\n{{ if .a }}\n{{ range $p := .b }}{{ end }}",
+            "t:2: this if has no {{ end }}; close it ({% endif %} in Jinja2)",
+        ),
+        (
+            "{{ range $p := .b }}",
+            "t:1: this range has no {{ end }}; close it ({% endfor %} in Jinja2)",
+        ),
+    ],
+)
+def test_unbalanced_go_blocks(source: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        from_go(source, name="t")
+    assert str(caught.value) == message

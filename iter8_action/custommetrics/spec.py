@@ -81,6 +81,8 @@ class ProviderSpec:
     method: str = "GET"
     headers: Mapping[str, str] = field(default_factory=dict)
     auth: AuthSpec | None = None
+    warnings: tuple[str, ...] = ()
+    """Case variants of field names that were accepted (Iter8's Go decoding ignored case)."""
 
 
 @cache
@@ -131,6 +133,36 @@ def _auth_choice(auth: Mapping[str, Any]) -> str:
     return f"auth type {kind} needs exactly one of {choices}"
 
 
+def normalize_case(provider: str, data: Any, schema: Mapping[str, Any] | None = None) -> list[str]:
+    """Rename case variants of known fields (`jqexpression`) in place; say what was renamed.
+
+    Iter8 decoded provider specs with Go's JSON rules, which match field names
+    case-insensitively, so Iter8 templates may spell them so.
+    """
+    root = load_schema(SCHEMA_FILE)
+    schema = root if schema is None else schema
+    if "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    warnings: list[str] = []
+    if isinstance(data, dict):
+        known = {name.lower(): name for name in schema.get("properties", {})}
+        for key in list(data):
+            canonical = known.get(str(key).lower())
+            if canonical is not None and canonical != key and canonical not in data:
+                data[canonical] = data.pop(key)
+                warnings.append(
+                    f"provider {provider}: accepted {key!r} as {canonical!r}; write {canonical!r}"
+                )
+        for key, value in data.items():
+            sub = schema.get("properties", {}).get(key)
+            if sub is not None:
+                warnings += normalize_case(provider, value, sub)
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
+        for item in data:
+            warnings += normalize_case(provider, item, schema["items"])
+    return warnings
+
+
 def parse_spec(provider: str, data: Any) -> ProviderSpec:
     """Validate a rendered template and build its ProviderSpec; SpecError lists every problem."""
     if not isinstance(data, dict):
@@ -139,6 +171,7 @@ def parse_spec(provider: str, data: Any) -> ProviderSpec:
             f"provider {provider}: the rendered template is {kind}, "
             "not a mapping with url and metrics"
         )
+    warnings = normalize_case(provider, data)
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = [f"{_where(provider, data, e.absolute_path)}: {_message(e)}" for e in errors]
     problems += _jq_problems(provider, data) if not problems else []
@@ -147,7 +180,7 @@ def parse_spec(provider: str, data: Any) -> ProviderSpec:
     problems += [f"provider {provider}: metric {n!r} is defined more than once" for n in dupes]
     if problems:
         raise SpecError("\n".join(problems))
-    return _build(provider, data)
+    return _build(provider, data, warnings=tuple(dict.fromkeys(warnings)))
 
 
 def _jq_problems(provider: str, data: Mapping[str, Any]) -> list[str]:
@@ -173,7 +206,7 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _build(provider: str, data: Mapping[str, Any]) -> ProviderSpec:
+def _build(provider: str, data: Mapping[str, Any], *, warnings: tuple[str, ...]) -> ProviderSpec:
     metrics = tuple(
         MetricSpec(
             name=m["name"],
@@ -195,4 +228,5 @@ def _build(provider: str, data: Mapping[str, Any]) -> ProviderSpec:
         method=data.get("method", "GET"),
         headers={k: _scalar(v) for k, v in (data.get("headers") or {}).items()},
         auth=AuthSpec.from_dict(auth) if auth else None,
+        warnings=warnings,
     )

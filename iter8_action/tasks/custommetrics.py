@@ -169,6 +169,10 @@ def _collect(
     except auth.AuthError as exc:
         raise TaskFailed(str(exc)) from exc
     _warn_literal_credentials(spec, state)
+    for warning in spec.warnings:
+        if warning not in state.warned:
+            state.warned.add(warning)
+            ctx.log.warning("%s", warning)
     for metric in spec.metrics:
         ctx.check_stop()
         name = f"{spec.provider}/{metric.name}"

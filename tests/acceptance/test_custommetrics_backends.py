@@ -868,3 +868,33 @@ def test_each_backend_malformed_json(backend: _Backend, tmp_path: Path) -> None:
         'but the body is not JSON (Expecting value: line 1 column 10 (char 9)): {"data":'
     ]
     assert ctx.store.value(f"{backend.provider}/error-count", 0) is not None
+
+
+def test_iter8_case_variants_in_a_template_are_warned_about_once(
+    sysdig: Sysdig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "token").write_text(SYSDIG_TOKEN)
+    (tmp_path / "t.yaml").write_text(
+        "URL: {{ url }}/prometheus/api/v1/query\n"
+        "auth: {type: bearer, tokenFile: token}\n"
+        "metrics:\n- name: requests\n  params:\n"
+        "  - name: query\n"
+        '    value: \'sum(increase(http_requests_total{kube_deployment_name="{{ name }}"}'
+        "[120s]))'\n"
+        "  jqexpression: .data.result[0].value[1]\n"
+    )
+    ctx = _context(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="iter8"):
+        _run(
+            {
+                "templates": {"t": "t.yaml"},
+                "values": {"url": sysdig.url},
+                "versionValues": [{"name": "shop-v1"}, {"name": "shop-v2"}],
+            },
+            ctx,
+        )
+    assert _values(ctx, "t") == [{"t/requests": 400.0}, {"t/requests": 410.0}]
+    assert [r.getMessage() for r in caplog.records] == [
+        "provider t: accepted 'URL' as 'url'; write 'url'",
+        "provider t: accepted 'jqexpression' as 'jqExpression'; write 'jqExpression'",
+    ]

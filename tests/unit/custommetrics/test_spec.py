@@ -208,3 +208,43 @@ def test_the_schema_documents_every_property() -> None:
         return missing
 
     assert walk(load_schema("provider.schema.json"), "$") == []
+
+
+def test_case_variants_of_field_names_are_accepted_with_a_warning() -> None:
+    spec = parse_spec(
+        "ce",
+        {
+            "URL": "http://x/q",
+            "Method": "GET",
+            "auth": {"type": "bearer", "TokenEnv": "T"},
+            "metrics": [
+                {"Name": "a", "jqexpression": ".a", "Params": [{"name": "q", "VALUE": "1"}]},
+                {"name": "b", "jqexpression": ".b"},
+            ],
+        },
+    )
+    assert (spec.url, spec.method, spec.auth) == (
+        "http://x/q",
+        "GET",
+        AuthSpec(type="bearer", token_env="T"),
+    )
+    assert [(m.name, m.jq_expression, m.params) for m in spec.metrics] == [
+        ("a", ".a", (("q", "1"),)),
+        ("b", ".b", ()),
+    ]
+    assert spec.warnings == (
+        "provider ce: accepted 'URL' as 'url'; write 'url'",
+        "provider ce: accepted 'Method' as 'method'; write 'method'",
+        "provider ce: accepted 'TokenEnv' as 'tokenEnv'; write 'tokenEnv'",
+        "provider ce: accepted 'Name' as 'name'; write 'name'",
+        "provider ce: accepted 'jqexpression' as 'jqExpression'; write 'jqExpression'",
+        "provider ce: accepted 'Params' as 'params'; write 'params'",
+        "provider ce: accepted 'VALUE' as 'value'; write 'value'",
+    )
+
+
+def test_a_case_variant_next_to_the_real_field_is_an_unknown_field() -> None:
+    data = _spec(metrics=[{"name": "m", "jqExpression": ".", "JQExpression": ".x"}])
+    assert _problems("p", data) == (
+        "provider p, metric 'm' (metrics[0]): unknown field(s) ('JQExpression' was unexpected)"
+    )

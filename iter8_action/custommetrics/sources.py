@@ -31,6 +31,8 @@ class TemplateSource:
     text: str
     origin: str
     """Where it came from, for messages: `built-in prometheus`, a path or a URL."""
+    remote: bool = False
+    """Fetched from a URL: it may not choose which secrets to send (see the task's `auth`)."""
 
 
 def _templates_dir() -> resources.abc.Traversable:
@@ -92,4 +94,4 @@ def _fetch(url: str, *, provider: str, transport: Transport) -> TemplateSource:
             f"provider {provider}: cannot fetch template {url}: it answered "
             f"{response.status_code} {response.reason}"
         )
-    return TemplateSource(response.text, url)
+    return TemplateSource(response.text, url, remote=True)

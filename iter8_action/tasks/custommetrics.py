@@ -87,6 +87,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
                 ctx.check_stop()
                 merged = _values(inputs, per_version[index], index=index, name=name, start=start)
                 spec = _spec(source, merged, provider=provider, version=name)
+                _check_remote_auth(source, spec, state)
                 _collect(spec, index=index, version=name, state=state, progress=progress)
     finally:
         progress.close()
@@ -157,6 +158,16 @@ def _spec(
         return render.render_spec(source, merged, provider=provider, version=version)
     except SpecError as exc:
         raise TaskFailed(str(exc)) from exc
+
+
+def _check_remote_auth(source: sources.TemplateSource, spec: ProviderSpec, state: _Run) -> None:
+    """A template fetched from a URL must not pick which environment variable or file to send."""
+    if source.remote and spec.auth is not None and spec.provider not in state.auth_overrides:
+        raise TaskFailed(
+            f"provider {spec.provider}: the template from {source.origin} names credentials "
+            "(auth), but a template fetched from a URL cannot choose which secrets are sent; "
+            f"give them in the task: `auth: {{{spec.provider}: {{type: ..., ...}}}}`"
+        )
 
 
 def _collect(

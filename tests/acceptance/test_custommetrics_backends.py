@@ -526,28 +526,53 @@ def test_elastic_without_documents_has_no_rate(tmp_path: Path) -> None:
 # -- templates from elsewhere, legacy inputs, input problems ----------------------------------
 
 
-def test_a_template_from_a_url_with_go_references(sysdig: Sysdig, tmp_path: Path) -> None:
-    template = (
+def _url_template(auth: str) -> str:
+    return (
         "url: {{ .base }}/prometheus/api/v1/query\n"
-        "auth: {type: bearer, tokenFile: token}\n"
+        f"{auth}"
         "metrics:\n- name: requests\n  type: counter\n  params:\n  - name: query\n"
         '    value: \'sum(increase(http_requests_total{kube_deployment_name="{{ .name }}"}'
         "[{{ .elapsedTimeSeconds }}s]))'\n"
         "  jqExpression: .data.result[0].value[1] | tonumber\n"
     )
+
+
+def test_a_template_from_a_url_with_go_references(sysdig: Sysdig, tmp_path: Path) -> None:
     (tmp_path / "token").write_text(SYSDIG_TOKEN)
     with RecordingServer() as templates:
-        templates.route("GET", "/sysdig.tpl", lambda r: Reply(200, template))
+        templates.route("GET", "/sysdig.tpl", lambda r: Reply(200, _url_template("")))
         ctx = _context(tmp_path)
         _run(
             {
                 "templates": {"team": templates.url + "/sysdig.tpl"},
                 "values": {"base": sysdig.url, "elapsedTimeSeconds": 120},
                 "versionValues": [{"name": "shop-v1"}, {"name": "shop-v2"}],
+                "auth": {"team": {"type": "bearer", "tokenFile": "token"}},
             },
             ctx,
         )
     assert _values(ctx, "team") == [{"team/requests": 400.0}, {"team/requests": 410.0}]
+
+
+def test_a_template_from_a_url_cannot_pick_the_secrets(
+    sysdig: Sysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not-for-a-metrics-backend")
+    template = _url_template("auth: {type: bearer, tokenEnv: GITHUB_TOKEN}\n")
+    with RecordingServer() as templates:
+        templates.route("GET", "/t.tpl", lambda r: Reply(200, template))
+        url = templates.url + "/t.tpl"
+        with pytest.raises(TaskFailed) as caught:
+            _run(
+                {"templates": {"team": url}, "values": {"base": sysdig.url, "name": "v1"}},
+                _context(tmp_path),
+            )
+    assert str(caught.value) == (
+        f"provider team: the template from {url} names credentials (auth), but a template "
+        "fetched from a URL cannot choose which secrets are sent; give them in the task: "
+        "`auth: {team: {type: ..., ...}}`"
+    )
+    assert sysdig.requests == []
 
 
 def test_collect_metrics_database_inputs_run_after_translation(

@@ -51,7 +51,7 @@ def test_a_file_beside_the_experiment(tmp_path: Path) -> None:
 
 def test_a_url(server: RecordingServer, tmp_path: Path) -> None:
     url = server.url + "/prom.tpl"
-    assert _load(url, tmp_path) == TemplateSource("url: {{ url }}\n", url)
+    assert _load(url, tmp_path) == TemplateSource("url: {{ url }}\n", url, remote=True)
 
 
 def test_a_url_that_is_not_there(server: RecordingServer, tmp_path: Path) -> None:

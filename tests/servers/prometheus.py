@@ -165,6 +165,9 @@ class PrometheusServer:
             time.sleep(0.2)
         raise AssertionError(f"{promql} did not reach {expected} in {timeout_s:g}s (last: {seen})")
 
-    def last_scrape(self) -> str:
-        """The latest scrape's timestamp, as Prometheus writes it (Unix seconds, ms precision)."""
-        return str(self.query("max(timestamp(up))")[0]["value"][1])
+    def last_sample(self, metric: str) -> str:
+        """When `metric` was last scraped, as Prometheus writes it (Unix seconds, ms precision).
+
+        The series' own samples, not `up`: after a failed scrape `up` is newer than the data.
+        """
+        return str(self.query(f"max(timestamp({metric}))")[0]["value"][1])

@@ -126,7 +126,6 @@ def _stream(url: str, **kwargs: object) -> Stream:
         content_type=None,
     )
     fields: dict[str, object] = {
-        "index": 0,
         "host": "127.0.0.1",
         "port": port,
         "request": request,

@@ -32,7 +32,6 @@ class TlsOptions:
 class Stream:
     """One stream of identical requests, with its load model."""
 
-    index: int
     host: str
     port: int
     request: bytes

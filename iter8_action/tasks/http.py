@@ -188,7 +188,6 @@ def _target(
         content_type=content_type,
     )
     stream = Stream(
-        index=0,
         host=parts.hostname,
         port=port,
         request=request,

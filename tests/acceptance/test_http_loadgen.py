@@ -24,7 +24,6 @@ def _stream(port: int, **kwargs: object) -> Stream:
         method="GET", host_header="127.0.0.1", target="/", headers={}, body=None, content_type=None
     )
     fields: dict[str, object] = {
-        "index": 0,
         "host": "127.0.0.1",
         "port": port,
         "request": request,

@@ -8,7 +8,6 @@ from iter8_action.loadgen.plan import Stream, build_request, process_count, spli
 
 def _stream(**kwargs: object) -> Stream:
     fields: dict[str, object] = {
-        "index": 0,
         "host": "127.0.0.1",
         "port": 80,
         "request": b"",

@@ -23,7 +23,7 @@ from iter8_action.assessment.queries import overall_winner, slo_failures
 from iter8_action.errors import InputError
 from iter8_action.result import Result, TaskStatus
 
-Assertion = Callable[[Result, str | None], tuple[bool, str]]
+Check = Callable[[Result, str | None], tuple[bool, str]]
 MAX_LISTED = 3
 
 
@@ -98,7 +98,7 @@ def _winner(result: Result, argument: str | None) -> tuple[bool, str]:
     return False, f"{names[wanted]} is not the winner; {names[winner]} is: {reason}"
 
 
-CONDITIONS: dict[str, Assertion] = {
+CONDITIONS: dict[str, Check] = {
     "completed": _completed,
     "nofailure": _no_failure,
     "slos": _slos,

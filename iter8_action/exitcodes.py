@@ -14,5 +14,7 @@ class ExitCode(IntEnum):
     """Invalid input: the experiment file, the action inputs or the flags."""
     TASK_FAILED = 3
     """A task failed at run time; the result file says which and why."""
+    INTERNAL_ERROR = 4
+    """A bug in iter8-py (an unexpected exception); the message asks for a report."""
     INTERRUPTED = 130
-    """Stopped by SIGINT or SIGTERM (128 + SIGINT, the shell convention); the result holds what finished."""
+    """Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do); the result holds what finished."""

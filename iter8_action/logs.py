@@ -19,7 +19,8 @@ class _RedactingFormatter(logging.Formatter):
 
 
 class _UTCFormatter(_RedactingFormatter):
-    converter = time.gmtime
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return time.strftime(datefmt or "%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
 
 
 def get_logger(name: str | None = None) -> logging.Logger:
@@ -47,5 +48,7 @@ def setup_logging(level: str = "info", stream: TextIO | None = None) -> logging.
 
 
 def _short_level(record: logging.LogRecord) -> bool:
-    record.levelname_short = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+    record.levelname_short = (
+        "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+    )
     return True

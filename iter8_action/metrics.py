@@ -249,7 +249,9 @@ class MetricStore:
         return store
 
 
-def _per_version(table: Mapping[str, Mapping[int, Any]], n: int, convert: Any) -> list[dict[str, Any]]:
+def _per_version(
+    table: Mapping[str, Mapping[int, Any]], n: int, convert: Any
+) -> list[dict[str, Any]]:
     return [
         {name: convert(per[v]) for name, per in sorted(table.items()) if v in per} for v in range(n)
     ]

@@ -131,7 +131,10 @@ class Result:
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         insights = dict(data.get("insights") or {})
         store = MetricStore.from_insights(insights)
-        store_keys = set(MetricStore().to_insights()) | {"sampleMetricValues", "summaryMetricValues"}
+        store_keys = set(MetricStore().to_insights()) | {
+            "sampleMetricValues",
+            "summaryMetricValues",
+        }
         return cls(
             tasks=[TaskRecord.from_dict(t) for t in data.get("tasks") or []],
             store=store,

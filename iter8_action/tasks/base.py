@@ -15,12 +15,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import Interrupted
 from iter8_action.metrics import MetricStore
 from iter8_action.progress import Progress
 from iter8_action.result import Result
+
+if TYPE_CHECKING:
+    from iter8_action.model import Experiment
 
 
 @dataclass
@@ -40,7 +43,14 @@ class TaskContext:
     log: logging.Logger
     started_monotonic: float
     """`time.monotonic()` at the experiment's start (for `elapsedTimeSeconds`)."""
+    experiment: Experiment | None = None
+    """The experiment being run (its canonical document is `experiment.to_document()`)."""
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The result file's content as it stands: the experiment and its result so far."""
+        base = self.experiment.to_document() if self.experiment is not None else {}
+        return {**base, "result": self.result.to_dict()}
 
     @property
     def store(self) -> MetricStore:

@@ -1,0 +1,204 @@
+"""Running an experiment: tasks in order, conditions, failures, the result after every task.
+
+A failing task sets `result.failure` and stops the experiment unless it is a
+soft failure. SIGINT and SIGTERM set the stop event, write the result of what
+finished and raise `Interrupted` (the caller exits 130).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from iter8_action.conditions import ConditionError
+from iter8_action.errors import Interrupted, TaskFailed
+from iter8_action.exitcodes import ExitCode
+from iter8_action.logs import get_logger
+from iter8_action.model import Experiment, TaskSpec
+from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
+from iter8_action.resultfile import write_result
+from iter8_action.tasks import PLANNED_TASKS, registry
+from iter8_action.tasks.base import TaskContext
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    result_path: Path,
+    stop: threading.Event | None = None,
+    log: logging.Logger | None = None,
+) -> Result:
+    """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
+    log = log or get_logger()
+    stop = stop or threading.Event()
+    result = Result(
+        tasks=[
+            TaskRecord(
+                index=t.index,
+                task=t.name,
+                condition=t.condition.source if t.condition else None,
+                soft_failure=t.soft_failure,
+            )
+            for t in experiment.tasks
+        ]
+    )
+    started = time.monotonic()
+    tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
+    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    try:
+        with _signals_stop(stop):
+            runner.save()
+            for spec in experiment.tasks:
+                if not runner.run_task(spec):
+                    break
+            result.end_time = now_iso()
+            runner.save()
+    except Interrupted:
+        result.interrupted = True
+        result.end_time = now_iso()
+        runner.save()
+        log.warning("interrupted: the result of what finished is in %s", result_path)
+        raise
+    finally:
+        shutil.rmtree(tempdir, ignore_errors=True)
+    return result
+
+
+def exit_code_for(result: Result) -> ExitCode:
+    if result.interrupted:
+        return ExitCode.INTERRUPTED
+    if result.failure:
+        return ExitCode.TASK_FAILED
+    return ExitCode.OK
+
+
+class _Runner:
+    def __init__(
+        self,
+        experiment: Experiment,
+        result: Result,
+        result_path: Path,
+        tempdir: Path,
+        stop: threading.Event,
+        log: logging.Logger,
+        started: float,
+    ) -> None:
+        self.experiment = experiment
+        self.result = result
+        self.result_path = result_path
+        self.tempdir = tempdir
+        self.stop = stop
+        self.log = log
+        self.started = started
+
+    def save(self) -> None:
+        write_result(self.result_path, self.experiment, self.result)
+
+    def run_task(self, spec: TaskSpec) -> bool:
+        """Run one task; False when the experiment must stop."""
+        record = self.result.tasks[spec.index]
+        if self.stop.is_set():
+            raise Interrupted()
+        if spec.condition is not None:
+            try:
+                holds = spec.condition.evaluate(self.result)
+            except ConditionError as exc:
+                return self._failed(spec, record, f"condition {spec.condition.source!r}: {exc}")
+            if not holds:
+                record.status = TaskStatus.SKIPPED
+                self.log.info("%s skipped: %s is false", spec.label, spec.condition.source)
+                self.save()
+                return True
+        task = registry().get(spec.name)
+        if task is None:
+            return self._failed(spec, record, _not_available(spec.name))
+        record.status = TaskStatus.RUNNING
+        record.start_time = now_iso()
+        self.save()
+        self.log.info("%s started", spec.label)
+        began = time.monotonic()
+        context = TaskContext(
+            index=spec.index,
+            name=spec.name,
+            result=self.result,
+            base_dir=self.experiment.base_dir,
+            tempdir=self.tempdir,
+            result_path=self.result_path,
+            stop=self.stop,
+            log=get_logger(spec.name),
+            started_monotonic=self.started,
+            experiment=self.experiment,
+        )
+        try:
+            task.run(spec.inputs, context)
+        except TaskFailed as exc:
+            return self._failed(spec, record, exc.reason, began=began)
+        except Interrupted:
+            record.status = TaskStatus.FAILED
+            record.error = "interrupted"
+            record.duration_s = time.monotonic() - began
+            raise
+        except Exception as exc:
+            # A bug of ours, not the user's: say so, keep the details for a report.
+            self.log.debug("%s raised", spec.label, exc_info=True)
+            reason = f"internal error ({type(exc).__name__}: {exc}); please report it"
+            return self._failed(spec, record, reason, began=began)
+        record.status = TaskStatus.COMPLETED
+        record.duration_s = time.monotonic() - began
+        self.log.info("%s completed in %.2fs", spec.label, record.duration_s)
+        self.save()
+        return True
+
+    def _failed(
+        self, spec: TaskSpec, record: TaskRecord, reason: str, *, began: float | None = None
+    ) -> bool:
+        record.status = TaskStatus.FAILED
+        record.error = reason
+        if began is not None:
+            record.duration_s = time.monotonic() - began
+        if spec.soft_failure:
+            self.log.warning("%s failed (soft failure, going on): %s", spec.label, reason)
+            self.save()
+            return True
+        self.log.error("%s failed: %s", spec.label, reason)
+        self.result.failure = True
+        self.result.failure_reason = f"{spec.label} failed: {reason}"
+        self.result.failed_task = spec.index
+        self.save()
+        return False
+
+
+def _not_available(name: str) -> str:
+    what = PLANNED_TASKS.get(name, name)
+    available = ", ".join(registry())
+    return (
+        f"task {name!r} ({what}) is not available in this version of iter8-py; "
+        f"available tasks: {available}"
+    )
+
+
+@contextlib.contextmanager
+def _signals_stop(stop: threading.Event) -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into `Interrupted` (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,121 @@
+"""Loading an experiment: read, validate what the user wrote, translate to the canonical model.
+
+Stages, each in its own module: `yamlsource` (bytes to data with lines),
+`validation` (schema, every error at its line), `aliases` (old Iter8 forms to
+the current one), `conditions` (the `if:` expressions). Every problem found is
+reported together in one `ExperimentInvalid`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iter8_action.aliases import canonical_task
+from iter8_action.conditions import ConditionError, Expression, parse_condition
+from iter8_action.errors import ExperimentInvalid, Problem
+from iter8_action.model import Experiment, TaskSpec
+from iter8_action.schemas import load_schema
+from iter8_action.tasks import known_names
+from iter8_action.validation import SchemaValidator
+from iter8_action.yamlsource import SourceDocument, parse, read_file
+
+EXPERIMENT_SCHEMA = "experiment.schema.json"
+
+
+def validator() -> SchemaValidator:
+    schema = load_schema(EXPERIMENT_SCHEMA)
+    names = schema["$defs"]["task"]["properties"]["task"]["enum"]
+    return SchemaValidator(schema, known_tasks=sorted(set(names) | set(known_names())))
+
+
+def load_experiment(path: str | Path, *, label: str | None = None) -> Experiment:
+    """Load and validate an experiment file; raise `ExperimentInvalid` listing every problem."""
+    document = read_file(path, label=label)
+    return from_document(document, base_dir=Path(path).resolve().parent)
+
+
+def load_text(text: str | bytes, *, name: str, base_dir: Path) -> Experiment:
+    """Load an experiment from text (the embedded demo, tests)."""
+    return from_document(parse(text, name=name), base_dir=base_dir)
+
+
+def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
+    data = document.data
+    if data is None:
+        raise ExperimentInvalid(
+            [
+                Problem(
+                    document.name,
+                    None,
+                    "",
+                    "the file is empty; an experiment is a map with 'spec:' (a list of tasks), "
+                    "or, in Iter8's older form, a list of tasks",
+                )
+            ]
+        )
+    if not isinstance(data, dict | list):
+        raise ExperimentInvalid(
+            [
+                document.problem(
+                    (),
+                    f"expected an experiment (a map with 'spec:', or a list of tasks), "
+                    f"found {type(data).__name__} {str(data)[:40]!r}",
+                )
+            ]
+        )
+    checker = validator()
+    warnings = checker.normalize_case(document)
+    problems = checker.problems(document)
+    legacy = isinstance(data, list)
+    prefix: tuple[str | int, ...] = () if isinstance(data, list) else ("spec",)
+    raw_tasks = data if isinstance(data, list) else data.get("spec")
+    raw_tasks = raw_tasks if isinstance(raw_tasks, list) else []
+    conditions: dict[int, Expression] = {}
+    for index, raw in enumerate(raw_tasks):
+        if isinstance(raw, dict) and isinstance(raw.get("if"), str):
+            try:
+                conditions[index] = parse_condition(raw["if"])
+            except ConditionError as exc:
+                where = f" at column {exc.column}" if exc.column else ""
+                message = f"bad condition {raw['if']!r}: {exc.message}{where}"
+                problems.append(document.problem((*prefix, index, "if"), message))
+    if problems:
+        raise ExperimentInvalid(problems)
+    tasks = [
+        _task(document, raw, index, (*prefix, index), conditions.get(index))
+        for index, raw in enumerate(raw_tasks)
+    ]
+    metadata = dict(data.get("metadata") or {}) if isinstance(data, dict) else {}
+    return Experiment(
+        tasks=tuple(tasks),
+        source=document.name,
+        base_dir=base_dir,
+        metadata=metadata,
+        legacy_form=legacy,
+        warnings=tuple(warnings),
+    )
+
+
+def _task(
+    document: SourceDocument,
+    raw: dict[str, Any],
+    index: int,
+    path: tuple[str | int, ...],
+    condition: Expression | None,
+) -> TaskSpec:
+    soft_failure = bool(raw.get("softFailure", False))
+    if "run" in raw:
+        name, inputs = "run", {"script": raw["run"]}
+    else:
+        name, inputs = canonical_task(raw["task"], raw.get("with") or {})
+        # Iter8's notify tasks carried softFailure in `with:`; it is the task's business here.
+        soft_failure = bool(inputs.pop("softFailure", False)) or soft_failure
+    return TaskSpec(
+        index=index,
+        name=name,
+        inputs=inputs,
+        condition=condition,
+        soft_failure=soft_failure,
+        line=document.line_of(path),
+    )

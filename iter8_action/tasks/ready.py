@@ -1,0 +1,107 @@
+"""`ready` — wait until an HTTP URL answers with an expected status, or a TCP port accepts.
+
+Iter8's `ready` waited for Kubernetes resources; in a pipeline the thing to wait
+for is the app itself, so this one polls the app's URL or port.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from iter8_action.durations import format_duration, parse_duration
+from iter8_action.errors import TaskFailed
+from iter8_action.tasks.base import TaskContext, TaskType
+
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_INTERVAL_S = 1.0
+ATTEMPT_TIMEOUT_S = 5.0
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    timeout_s = parse_duration(inputs.get("timeout", DEFAULT_TIMEOUT_S))
+    interval_s = parse_duration(inputs.get("interval", DEFAULT_INTERVAL_S))
+    if "url" in inputs:
+        target = str(inputs["url"])
+        wanted = _wanted_statuses(inputs.get("status"))
+        session = requests.Session()
+
+        def attempt(limit_s: float) -> str | None:
+            return _probe_http(session, inputs, wanted, limit_s)
+
+    else:
+        target = f"{inputs['host']}:{inputs['port']}"
+
+        def attempt(limit_s: float) -> str | None:
+            return _probe_tcp(str(inputs["host"]), int(inputs["port"]), limit_s)
+
+    deadline = time.monotonic() + timeout_s
+    attempts = 0
+    while True:
+        attempts += 1
+        remaining = max(deadline - time.monotonic(), 0.05)
+        problem = attempt(min(ATTEMPT_TIMEOUT_S, remaining))
+        if problem is None:
+            ctx.log.info("%s is ready (attempt %d)", target, attempts)
+            return
+        if time.monotonic() + interval_s > deadline:
+            raise TaskFailed(
+                f"{target} was not ready within {format_duration(timeout_s)} "
+                f"({attempts} attempts); last attempt: {problem}"
+            )
+        ctx.log.debug("%s not ready yet: %s", target, problem)
+        if ctx.stop.wait(interval_s):
+            ctx.check_stop()
+
+
+def _wanted_statuses(status: Any) -> set[int] | None:
+    if status is None:
+        return None
+    return {int(s) for s in status} if isinstance(status, list) else {int(status)}
+
+
+def _probe_http(
+    session: requests.Session, inputs: Mapping[str, Any], wanted: set[int] | None, limit_s: float
+) -> str | None:
+    try:
+        response = session.request(
+            str(inputs.get("method", "GET")),
+            str(inputs["url"]),
+            headers=dict(inputs.get("headers") or {}),
+            timeout=limit_s,
+            verify=not inputs.get("insecureSkipVerify", False),
+            allow_redirects=False,
+        )
+    except requests.exceptions.SSLError as exc:
+        return f"TLS failure ({exc.__class__.__name__})"
+    except requests.exceptions.Timeout:
+        return f"no answer within {format_duration(limit_s)}"
+    except requests.exceptions.ConnectionError:
+        return "connection refused or unreachable"
+    status = response.status_code
+    ok = status in wanted if wanted is not None else status < 400
+    if ok:
+        return None
+    expected = " or ".join(str(s) for s in sorted(wanted)) if wanted else "a status below 400"
+    return f"status {status}, expected {expected}"
+
+
+def _probe_tcp(host: str, port: int, limit_s: float) -> str | None:
+    try:
+        with socket.create_connection((host, port), timeout=limit_s):
+            return None
+    except TimeoutError:
+        return f"no answer within {format_duration(limit_s)}"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+TASK = TaskType(
+    name="ready",
+    summary="wait until an HTTP URL answers or a TCP port accepts connections",
+    run=run,
+)

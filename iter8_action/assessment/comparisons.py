@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import (
+    BOOTSTRAP_SEED,
+    Bootstrap,
     Comparison,
     adjust,
+    bootstrap,
     compare_distributions,
     compare_proportions,
     format_p,
@@ -45,7 +51,16 @@ def compare_family(
     m = len(pairs)
     alpha = 1.0 - spec.confidence
     level = 1.0 - alpha / m if spec.correction != "none" and m > 1 else spec.confidence
-    raw = [_compare(data, v, b, level) for v, b in pairs]
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    resampled: dict[int, Bootstrap] = {}
+
+    def resample(version: int) -> Bootstrap:
+        dist = data.distributions[version]
+        if version not in resampled and dist is not None:
+            resampled[version] = bootstrap(dist, data.statistic, rng)
+        return resampled[version]
+
+    raw = [_compare(data, v, b, level, resample) for v, b in pairs]
     return adjust(
         raw,
         confidence=spec.confidence,
@@ -54,7 +69,13 @@ def compare_family(
     )
 
 
-def _compare(data: MetricData, version: int, baseline: int, level: float) -> Comparison:
+def _compare(
+    data: MetricData,
+    version: int,
+    baseline: int,
+    level: float,
+    resample: Callable[[int], Bootstrap],
+) -> Comparison:
     events, other_events = data.proportions[version], data.proportions[baseline]
     if events is not None and other_events is not None:
         return compare_proportions(
@@ -75,6 +96,7 @@ def _compare(data: MetricData, version: int, baseline: int, level: float) -> Com
             value=data.values[version],
             baseline_value=data.values[baseline],
             confidence=level,
+            resampled=(resample(version), resample(baseline)),
         )
     return plain_comparison(version, baseline, data.values[version], data.values[baseline])
 
@@ -100,7 +122,7 @@ def summary(c: Comparison, spec: AssessSpec) -> str:
     if c.p_value is not None:
         parts.append(format_p(c.p_value))
     adjusted = c.adjusted_p_value
-    if adjusted is not None and c.p_value is not None and adjusted != c.p_value:
+    if adjusted is not None and c.p_value is not None and format_p(adjusted) != format_p(c.p_value):
         parts.append(f"{format_p(adjusted)} after {spec.correction.capitalize()} correction")
     label = effect_label(c)
     if label:
@@ -148,6 +170,6 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
 
 def _num(value: float | None) -> float | None:
     """Rounded for the result file: 6 significant digits are more than the data supports."""
-    if value is None:
-        return None
+    if value is None or not math.isfinite(value):
+        return None  # Fisher's odds ratio is infinite when a version has no errors
     return float(f"{value:.6g}")

@@ -18,8 +18,8 @@ Pure functions over plain data (no store, no I/O). The tests are SciPy's:
 
 Effects are relative differences `(candidate - baseline) / baseline` of the
 metric itself (a mean, a percentile, a rate), with a confidence interval: for
-distributions a bootstrap (multinomial resampling of the buckets, re-centred on
-the exact point estimate); for rates the Katz interval of the rate ratio
+distributions a bootstrap (Poisson resampling of the buckets, re-centred on the
+exact point estimate); for rates the Katz interval of the rate ratio
 (`scipy.stats.contingency.relative_risk`) and Newcombe's hybrid score interval
 of the difference (from Wilson intervals, `scipy.stats.binomtest`).
 """
@@ -170,6 +170,29 @@ def plain_comparison(
     )
 
 
+@dataclass(frozen=True)
+class Bootstrap:
+    """Bootstrap replicates of a statistic of one version, and its bucketed point estimate.
+
+    Resampling is the Poisson bootstrap (each observation drawn Poisson(1)
+    times, so a bucket of c observations Poisson(c) times): asymptotically the
+    same as the multinomial bootstrap and vectorised over buckets, which keeps
+    it fast at any number of requests. Each version is resampled once per
+    metric and its replicates reused in every comparison it takes part in.
+    """
+
+    replicates: FloatArray
+    point: float
+
+
+def bootstrap(dist: Distribution, statistic: str, rng: np.random.Generator) -> Bootstrap:
+    counts = rng.poisson(dist.counts, size=(BOOTSTRAP_REPLICATES, len(dist.counts)))
+    counts[counts.sum(axis=1) == 0, 0] = 1  # an empty replicate (tiny n) has no statistic
+    replicates = distribution_statistic(dist, statistic, counts.astype(np.float64))
+    point = float(distribution_statistic(dist, statistic, dist.counts[None, :])[0])
+    return Bootstrap(replicates, point)
+
+
 def compare_distributions(
     *,
     version: int,
@@ -180,25 +203,27 @@ def compare_distributions(
     value: float | None,
     baseline_value: float | None,
     confidence: float,
+    resampled: tuple[Bootstrap, Bootstrap] | None = None,
 ) -> Comparison:
-    """Mann-Whitney U on the whole distributions; effect and bootstrap CI of `statistic`."""
+    """Mann-Whitney U on the whole distributions; effect and bootstrap CI of `statistic`.
+
+    `resampled` are the versions' bootstraps when the caller shares them
+    across comparisons; else they are drawn here.
+    """
     x, y = candidate.observations(), reference.observations()
     test = stats.mannwhitneyu(x, y, alternative="two-sided", method="auto")
     u = float(test.statistic)
     p_value = float(test.pvalue)
-    pairs = float(len(x) * len(y))
-    superiority = u / pairs  # P(candidate > baseline) + P(tie) / 2
+    superiority = u / float(len(x) * len(y))  # P(candidate > baseline) + P(tie) / 2
     direction = 0 if superiority == 0.5 else (1 if superiority > 0.5 else -1)
-    if value is None:
-        value = float(distribution_statistic(candidate, statistic, candidate.counts[None, :])[0])
-    if baseline_value is None:
-        baseline_value = float(
-            distribution_statistic(reference, statistic, reference.counts[None, :])[0]
-        )
+    if resampled is None:
+        rng = np.random.default_rng(BOOTSTRAP_SEED)
+        resampled = (bootstrap(candidate, statistic, rng), bootstrap(reference, statistic, rng))
+    value = resampled[0].point if value is None else value
+    baseline_value = resampled[1].point if baseline_value is None else baseline_value
     ci = _bootstrap_intervals(
-        candidate, reference, statistic, value=value, baseline_value=baseline_value,
-        confidence=confidence,
-    )  # fmt: skip
+        *resampled, value=value, baseline_value=baseline_value, confidence=confidence
+    )
     return Comparison(
         version=version,
         baseline=baseline,
@@ -219,34 +244,26 @@ def compare_distributions(
 
 
 def _bootstrap_intervals(
-    candidate: Distribution,
-    reference: Distribution,
-    statistic: str,
+    candidate: Bootstrap,
+    reference: Bootstrap,
     *,
     value: float,
     baseline_value: float,
     confidence: float,
 ) -> tuple[float | None, float | None, float | None, float | None]:
-    """Percentile bootstrap of the ratio and the difference, re-centred on the exact estimates.
+    """Percentile intervals of the ratio and the difference, re-centred on the exact estimates.
 
-    Resampling is multinomial over buckets. The bucketed statistic can differ a
-    little from the exact one the store holds, so the bootstrap spread is
-    measured around the bucketed estimate and applied to the exact one.
+    The bucketed statistic can differ a little from the exact one the store
+    holds, so the bootstrap spread is measured around the bucketed estimate and
+    applied to the exact one.
     """
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
     tail = (1.0 - confidence) / 2.0
-    draws = []
-    for dist in (candidate, reference):
-        counts = rng.multinomial(dist.n, dist.counts / dist.n, size=BOOTSTRAP_REPLICATES)
-        boot = distribution_statistic(dist, statistic, counts.astype(np.float64))
-        point = distribution_statistic(dist, statistic, dist.counts[None, :])[0]
-        draws.append((boot, float(point)))
-    (cand_boot, cand_point), (ref_boot, ref_point) = draws
-    diff = (cand_boot - ref_boot) - (cand_point - ref_point) + (value - baseline_value)
+    cand, ref = candidate.replicates, reference.replicates
+    diff = (cand - ref) - (candidate.point - reference.point) + (value - baseline_value)
     d_low, d_high = (float(q) for q in np.quantile(diff, [tail, 1.0 - tail]))
-    if baseline_value == 0 or ref_point == 0 or cand_point == 0 or np.any(ref_boot <= 0):
+    if baseline_value == 0 or reference.point <= 0 or candidate.point <= 0 or np.any(ref <= 0):
         return None, None, d_low, d_high
-    log_ratio = np.log(np.maximum(cand_boot, 1e-300) / ref_boot) - math.log(cand_point / ref_point)
+    log_ratio = np.log(np.maximum(cand, 1e-300) / ref) - math.log(candidate.point / reference.point)
     exact = value / baseline_value
     low, high = (float(q) for q in np.quantile(log_ratio, [tail, 1.0 - tail]))
     return exact * math.exp(low) - 1.0, exact * math.exp(high) - 1.0, d_low, d_high
@@ -382,8 +399,16 @@ def adjust(
         if id(c) not in by_id:
             out.append(c)
             continue
-        out.append(_decide(c, by_id[id(c)], alpha=alpha, family=m, correction=correction,
-                           min_requests=min_requests))  # fmt: skip
+        out.append(
+            _decide(
+                c,
+                by_id[id(c)],
+                alpha=alpha,
+                family=m,
+                correction=correction,
+                min_requests=min_requests,
+            )
+        )
     return out
 
 
@@ -406,7 +431,9 @@ def _decide(
     if not significant:
         level = 1.0 - alpha / family if correction != "none" else 1.0 - alpha
         needed = _sample_size(c, level)
-        more = max(1, needed - smallest) if needed is not None else None
+        if needed is None and smallest < min_requests:
+            needed = min_requests
+        more = None if needed is None else max(1, max(needed, min_requests) - smallest)
     return replace(
         c, adjusted_p_value=adjusted, significant=significant, note=note, more_requests_needed=more
     )

@@ -55,9 +55,13 @@ def _log_summary(a: Assessment, ctx: TaskContext) -> None:
     for s in a.slos:
         for v, status in enumerate(s.versions):
             ctx.log.info(
-                "SLO %s %s for %s: %s (%s)", s.slo.kind, s.slo.metric, a.names[v],
-                status.status, status.note,
-            )  # fmt: skip
+                "SLO %s %s for %s: %s (%s)",
+                s.slo.kind,
+                s.slo.metric,
+                a.names[v],
+                status.status,
+                status.note,
+            )
     for r in a.rewards:
         ctx.log.info("reward %s %s: %s (%s)", r.direction, r.metric, r.verdict, r.reason)
     winner, reason = a.winner()

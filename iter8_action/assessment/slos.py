@@ -12,12 +12,12 @@ entirely on one side of the allowance ("conclusive").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from iter8_action.assessment.comparisons import compare_family, comparison_to_dict, summary
 from iter8_action.assessment.data import MetricData
-from iter8_action.assessment.spec import UPPER, AssessSpec, Slo
+from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, Slo
 from iter8_action.assessment.statistics import Comparison
 
 SATISFIED, VIOLATED, NO_DATA, NOT_APPLICABLE = "satisfied", "violated", "no-data", "not-applicable"
@@ -33,6 +33,8 @@ class SloStatus:
     note: str
     test: Comparison | None = None
     conclusive: bool | None = None
+    relative: Relative | None = None
+    """The relative limit that set `limit`, when one did."""
 
     @property
     def holds(self) -> bool:
@@ -63,9 +65,7 @@ class SloVerdict:
             "metric": slo.metric,
             "kind": slo.kind,
             "limit": slo.limit,
-            "relative": None
-            if slo.relative is None
-            else slo.relative.to_dict(slo.kind, self.baseline),
+            "relative": slo.relative_dict(self.baseline),
             "appliesTo": None if slo.versions is None else list(slo.versions),
             "versions": [_status_dict(s) for s in self.versions],
         }
@@ -81,7 +81,7 @@ def _status_dict(s: SloStatus) -> dict[str, Any]:
 def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
     b = spec.baseline
     statuses = [_status(slo, data, v, b, names) for v in range(len(names))]
-    if slo.relative is not None:
+    if slo.relative:
         statuses = _with_tests(slo, data, statuses, spec, names)
     return SloVerdict(slo, b, tuple(statuses))
 
@@ -90,24 +90,21 @@ def _status(slo: Slo, data: MetricData, v: int, b: int, names: Sequence[str]) ->
     value = data.values[v]
     if not slo.listed(v):
         return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is not in its versions")
-    relative = slo.relative is not None and v != b
-    if slo.limit is None and not relative:
+    if slo.limit is None and v == b:
         return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is the baseline")
-    limits = [] if slo.limit is None else [slo.limit]
-    if relative and slo.relative is not None:
-        base_value = data.values[b]
-        if base_value is None:
-            return SloStatus(value, None, NO_DATA, f"no data for the baseline {names[b]}")
-        limits.append(slo.relative.limit(slo.kind, base_value))
-    limit = min(limits) if slo.kind == UPPER else max(limits)
+    relative = slo.relative if v != b else ()
+    base_value = data.values[b]
+    limit, binding = replace(slo, relative=relative).binding(base_value)
+    if limit is None:
+        return SloStatus(value, None, NO_DATA, f"no data for the baseline {names[b]}")
     if value is None:
         return SloStatus(None, limit, NO_DATA, f"no data for {slo.metric} in {names[v]}")
     holds = value <= limit if slo.kind == UPPER else value >= limit
     op = ("<=" if holds else ">") if slo.kind == UPPER else (">=" if holds else "<")
     note = f"{value:.6g} {op} {limit:.6g}"
-    if relative and slo.relative is not None:
-        note += f" ({names[b]} {slo.relative.describe(slo.kind)})"
-    return SloStatus(value, limit, SATISFIED if holds else VIOLATED, note)
+    if binding is not None:
+        note += f" ({names[b]} {binding.describe(slo.kind)})"
+    return SloStatus(value, limit, SATISFIED if holds else VIOLATED, note, relative=binding)
 
 
 def _with_tests(
@@ -128,25 +125,30 @@ def _with_tests(
     for v, c in zip(judged, comparisons, strict=True):
         if not c.statistical:
             continue
-        conclusive = _conclusive(slo, c, statuses[v].status)
-        note = f"{statuses[v].note}; {summary(c, spec)}"
+        s = statuses[v]
+        conclusive = _conclusive(slo.kind, s.relative, c, s.status)
+        note = f"{s.note}; {summary(c, spec)}"
         if conclusive is False:
             note += "; the interval straddles the allowance, more requests would firm this up"
-        s = statuses[v]
-        out[v] = SloStatus(s.value, s.limit, s.status, note, c, conclusive)
+        out[v] = replace(s, note=note, test=c, conclusive=conclusive)
     return out
 
 
-def _conclusive(slo: Slo, c: Comparison, status: str) -> bool | None:
-    """Whether the interval of the effect lies entirely on the side of the status."""
-    assert slo.relative is not None
-    allowance = slo.relative.amount / (100.0 if slo.relative.percent else 1.0)
-    if slo.relative.percent:
+def _conclusive(kind: str, relative: Relative | None, c: Comparison, status: str) -> bool | None:
+    """Whether the interval of the effect lies entirely on the side of the status.
+
+    Judged against the relative limit that applies; None when the absolute
+    limit is the stricter one (the interval says nothing about it).
+    """
+    if relative is None:
+        return None
+    allowance = relative.amount / (100.0 if relative.percent else 1.0)
+    if relative.percent:
         low, high = c.ci_low, c.ci_high
     else:
         low, high = c.difference_ci_low, c.difference_ci_high
     if low is None or high is None:
         return None
-    if slo.kind == UPPER:
+    if kind == UPPER:
         return high <= allowance if status == SATISFIED else low > allowance
     return low >= -allowance if status == SATISFIED else high < -allowance

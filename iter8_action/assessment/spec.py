@@ -45,9 +45,9 @@ class Relative:
         sign = "+" if kind == UPPER else "-"
         return f"{sign}{self.amount:g}%" if self.percent else f"{sign}{self.amount:g}"
 
-    def to_dict(self, kind: str, baseline: int) -> dict[str, Any]:
-        key = RELATIVE_KEYS[kind][0 if self.percent else 1]
-        return {"baseline": baseline, key: self.amount}
+    def key(self, kind: str) -> str:
+        """The input field it was written as (maxIncreasePercent, maxDecrease, ...)."""
+        return RELATIVE_KEYS[kind][0 if self.percent else 1]
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,35 @@ class Slo:
     kind: str
     """upper (value <= limit) or lower (value >= limit)"""
     limit: float | None
-    relative: Relative | None
+    relative: tuple[Relative, ...]
+    """Limits relative to the baseline (percent and/or amount); empty when there are none."""
     versions: tuple[int, ...] | None
     """The versions it applies to; None means every version. A relative limit never
     applies to the baseline itself (its absolute limit, if any, does)."""
+
+    def binding(self, baseline_value: float | None) -> tuple[float | None, Relative | None]:
+        """The effective limit given the baseline's value, and the relative limit that sets it.
+
+        The stricter of all the limits applies; the relative one is None when the
+        absolute limit is the stricter (or the only one). None for the limit when
+        it depends on a baseline value that is missing.
+        """
+        limits: list[tuple[float, Relative | None]] = []
+        if self.limit is not None:
+            limits.append((self.limit, None))
+        if self.relative:
+            if baseline_value is None:
+                return None, None
+            limits += [(r.limit(self.kind, baseline_value), r) for r in self.relative]
+        if not limits:
+            return None, None
+        pick = min if self.kind == UPPER else max
+        return pick(limits, key=lambda pair: pair[0])
+
+    def relative_dict(self, baseline: int) -> dict[str, Any] | None:
+        if not self.relative:
+            return None
+        return {"baseline": baseline, **{r.key(self.kind): r.amount for r in self.relative}}
 
     def listed(self, version: int) -> bool:
         """Whether the SLO names this version (or names none, and so applies to all)."""
@@ -108,12 +133,12 @@ def _slos(raw: Any, names: list[str]) -> list[Slo]:
 
 
 def _slo(entry: Mapping[str, Any], kind: str, names: list[str], where: str) -> Slo:
-    relative = None
     percent_key, amount_key = RELATIVE_KEYS[kind]
-    if percent_key in entry:
-        relative = Relative(float(entry[percent_key]), percent=True)
-    elif amount_key in entry:
-        relative = Relative(float(entry[amount_key]), percent=False)
+    relative = tuple(
+        Relative(float(entry[key]), percent=key == percent_key)
+        for key in (percent_key, amount_key)
+        if key in entry
+    )
     versions = None
     if entry.get("versions") is not None:
         versions = tuple(

@@ -102,8 +102,8 @@ def test_relative_to_another_baseline_and_absolute_together_take_the_stricter() 
     slos = {"upper": [{"metric": "app/p95", "maxIncreasePercent": 10, "limit": 105}]}
     assert _statuses(store, slos, baseline="v3") == [
         [
-            ("satisfied", 105.0, "100 <= 105 (v3 +10%)"),
-            ("satisfied", 105.0, "104 <= 105 (v3 +10%)"),
+            ("satisfied", 105.0, "100 <= 105"),  # stricter than v3 +10% (132)
+            ("satisfied", 105.0, "104 <= 105"),
             ("violated", 105.0, "120 > 105"),  # the baseline: its absolute limit still applies
         ]
     ]
@@ -208,3 +208,29 @@ def test_inconclusive_relative_slo_says_so() -> None:
     assert status.note.endswith(
         "the interval straddles the allowance, more requests would firm this up"
     )
+
+
+def test_percent_and_amount_together_take_the_stricter() -> None:
+    store = _gauges("app/p95", [100.0, 104.0, 106.0])
+    slos = {"upper": [{"metric": "app/p95", "maxIncreasePercent": 10, "maxIncrease": 5}]}
+    assert _statuses(store, slos) == [
+        [
+            ("not-applicable", None, "v1 is the baseline"),
+            ("satisfied", 105.0, "104 <= 105 (v1 +5)"),
+            ("violated", 105.0, "106 > 105 (v1 +5)"),
+        ]
+    ]
+    insights = assess(store, parse_spec({"SLOs": slos}, store.version_names))
+    assert insights["assessment"]["slos"][0]["relative"] == {
+        "baseline": 0,
+        "maxIncreasePercent": 10.0,
+        "maxIncrease": 5.0,
+    }
+
+
+def test_absolute_limit_binding_leaves_the_interval_out_of_it() -> None:
+    store = two_versions(medians=(50.0, 65.0))
+    slos = {"upper": [{"metric": "http/latency-p95", "maxIncreasePercent": 50, "limit": 120}]}
+    status = judge(store, parse_spec({"SLOs": slos}, ["v1", "v2"])).slos[0].versions[1]
+    assert (status.status, status.limit, status.conclusive) == ("violated", 120.0, None)
+    assert status.test is not None and status.test.significant is True

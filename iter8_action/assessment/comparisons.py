@@ -116,8 +116,6 @@ def effect_label(c: Comparison) -> str | None:
 def summary(c: Comparison, spec: AssessSpec) -> str:
     """One line: the test, the p-value (raw, and corrected when that differs), the effect of
     the version against the other and its interval."""
-    if not c.statistical:
-        return TEST_NAMES["plain"]
     parts = [TEST_NAMES[c.test]]
     if c.p_value is not None:
         parts.append(format_p(c.p_value))
@@ -134,13 +132,14 @@ def summary(c: Comparison, spec: AssessSpec) -> str:
 
 
 def _interval_label(c: Comparison) -> str | None:
-    if c.test in PROPORTION_TESTS:
-        if c.difference_ci_low is None or c.difference_ci_high is None:
-            return None
-        return f"CI [{c.difference_ci_low * 100:+.2f}, {c.difference_ci_high * 100:+.2f}] points"
-    if c.ci_low is not None and c.ci_high is not None:
+    if c.test not in PROPORTION_TESTS and c.ci_low is not None and c.ci_high is not None:
         return f"CI [{c.ci_low:+.1%}, {c.ci_high:+.1%}]"
-    return None
+    low, high = c.difference_ci_low, c.difference_ci_high
+    if low is None or high is None:
+        return None
+    if c.test in PROPORTION_TESTS:
+        return f"CI [{low * 100:+.2f}, {high * 100:+.2f}] points"
+    return f"CI [{low:+.4g}, {high:+.4g}]"  # no ratio when the other value is 0
 
 
 def comparison_to_dict(c: Comparison) -> dict[str, Any]:

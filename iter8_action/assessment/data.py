@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from iter8_action.assessment.statistics import Distribution, distribution_statistic
-from iter8_action.metricnames import canonical_metric_name, percentile_suffix
+from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricStore
 
 _STATISTIC = re.compile(r"^(?:mean|p(\d+(?:\.\d+)?))$")
@@ -37,9 +37,6 @@ class MetricData:
     """(errors, requests) per version, for an error rate."""
     statistic: str
     """The statistic of the distribution the metric is ("mean", "p95"), or "" when none."""
-
-    def per_request(self, version: int) -> bool:
-        return self.distributions[version] is not None or self.proportions[version] is not None
 
     def with_value(self) -> list[int]:
         return [v for v, value in enumerate(self.values) if value is not None]
@@ -104,10 +101,3 @@ def _proportion(store: MetricStore, metric: str, version: int) -> tuple[int, int
     if requests is None or errors is None or requests <= 0 or not 0 <= errors <= requests:
         return None
     return int(errors), int(requests)
-
-
-def describe_statistic(statistic: str) -> str:
-    """ "p95" -> "95th percentile", "mean" -> "mean"."""
-    if statistic.startswith("p"):
-        return f"{percentile_suffix(float(statistic[1:]))}th percentile"
-    return statistic

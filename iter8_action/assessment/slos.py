@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from iter8_action.assessment.comparisons import compare_family, comparison_to_dict, summary
+from iter8_action.assessment.comparisons import (
+    compare_family,
+    comparison_to_dict,
+    statistical,
+    summary,
+)
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, Slo
 from iter8_action.assessment.statistics import Comparison
@@ -115,16 +120,11 @@ def _with_tests(
     judged = [
         v
         for v, s in enumerate(statuses)
-        if v != b
-        and s.status in (SATISFIED, VIOLATED)
-        and data.per_request(v)
-        and data.per_request(b)
+        if v != b and s.status in (SATISFIED, VIOLATED) and statistical(data, [v, b])
     ]
     comparisons = compare_family(data, [(v, b) for v in judged], spec)
     out = list(statuses)
     for v, c in zip(judged, comparisons, strict=True):
-        if not c.statistical:
-            continue
         s = statuses[v]
         conclusive = _conclusive(slo.kind, s.relative, c, s.status)
         note = f"{s.note}; {summary(c, spec)}"

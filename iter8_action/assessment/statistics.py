@@ -444,9 +444,9 @@ def _sample_size(c: Comparison, confidence: float) -> int | None:
     if c.test == "mann-whitney-u" and c.statistic is not None:
         superiority = c.statistic / (c.sizes[0] * c.sizes[1])
         return _mann_whitney_sample_size(superiority, confidence)
-    if c.value is not None and c.baseline_value is not None:
-        return _proportion_sample_size(c.value, c.baseline_value, confidence)
-    return None
+    if c.value is None or c.baseline_value is None:  # pragma: no cover - rates always have both
+        return None
+    return _proportion_sample_size(c.value, c.baseline_value, confidence)
 
 
 def format_p(p: float) -> str:

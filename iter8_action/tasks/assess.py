@@ -47,7 +47,9 @@ def _warn_unknown_metrics(spec: AssessSpec, ctx: TaskContext) -> None:
         close = difflib.get_close_matches(metric, known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else ""
         ctx.log.warning(
-            "assess: no version has a value for %s, so its SLOs read no-data%s", metric, hint
+            "assess: no version has a value for %s: its SLOs and rewards read no-data%s",
+            metric,
+            hint,
         )
 
 

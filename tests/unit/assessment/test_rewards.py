@@ -201,3 +201,21 @@ def test_mixed_data_falls_back_to_a_plain_comparison() -> None:
 def test_family_pairs_without_baseline_data() -> None:
     assert family_pairs([0, 1, 2], 0) == [(1, 0), (2, 0), (2, 1)]
     assert family_pairs([1, 2, 3], 0) == [(2, 1), (3, 1), (3, 2)]
+
+
+def test_win_over_a_version_at_zero_reads_in_units() -> None:
+    store = store_with(["v1", "v2"])
+    store.add_samples("app/items", 0, [0.0] * 50)
+    store.add_samples("app/items", 1, [float(v % 3) for v in range(50)])
+    r = _reward(store, {"max": ["app/items"]})
+    assert (r.verdict, r.winner) == ("winner", 1)
+    assert r.comparisons[0].effect is None
+    assert r.reason == (
+        "v2 is best: 0.98 higher than v1 (v2 vs v1: Mann-Whitney U, p=7.9e-12, effect +0.98, "
+        "CI [+0.7646, +1.2])"
+    )
+
+
+def test_too_few_identical_requests_ask_for_min_requests() -> None:
+    r = _reward(two_versions(n=10), {"min": ["http/latency-mean"]})
+    assert r.comparisons[0].more_requests_needed == 20

@@ -234,3 +234,20 @@ def test_absolute_limit_binding_leaves_the_interval_out_of_it() -> None:
     status = judge(store, parse_spec({"SLOs": slos}, ["v1", "v2"])).slos[0].versions[1]
     assert (status.status, status.limit, status.conclusive) == ("violated", 120.0, None)
     assert status.test is not None and status.test.significant is True
+
+
+def test_relative_lower_slo_with_per_request_data() -> None:
+    store = two_versions(medians=(50.0, 65.0))
+    slos = {"lower": [{"metric": "http/latency-mean", "maxDecreasePercent": 10}]}
+    status = judge(store, parse_spec({"SLOs": slos}, ["v1", "v2"])).slos[0].versions[1]
+    assert (status.status, status.conclusive) == ("satisfied", True)
+    faster = two_versions(medians=(65.0, 50.0))
+    status = judge(faster, parse_spec({"SLOs": slos}, ["v1", "v2"])).slos[0].versions[1]
+    assert (status.status, status.conclusive) == ("violated", True)
+
+
+def test_relative_percent_slo_against_a_zero_baseline_has_no_interval_of_the_ratio() -> None:
+    store = two_versions(errors=(0, 40))
+    slos = {"upper": [{"metric": "http/error-rate", "maxIncreasePercent": 10}]}
+    status = judge(store, parse_spec({"SLOs": slos}, ["v1", "v2"])).slos[0].versions[1]
+    assert (status.status, status.limit, status.conclusive) == ("violated", 0.0, None)

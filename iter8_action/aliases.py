@@ -11,6 +11,7 @@ validates what the user wrote (so errors point at their lines), then calls
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,10 +87,8 @@ def _assess(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def _legacy_custommetrics(inputs: dict[str, Any]) -> dict[str, Any]:
     try:
-        from iter8_action.custommetrics.legacy import (  # type: ignore[import-not-found,unused-ignore]
-            translate_legacy,
-        )
-    except ImportError:
+        legacy = importlib.import_module("iter8_action.custommetrics.legacy")
+    except ModuleNotFoundError:
         return inputs
-    translated: dict[str, Any] = translate_legacy(inputs)
+    translated: dict[str, Any] = legacy.translate_legacy(inputs)
     return translated

@@ -258,6 +258,8 @@ class _Parser:
                 f"({_function_list()})",
                 token.column,
             )
+        if token.kind == "end":
+            raise ConditionError("the condition ends where a value was expected", token.column)
         raise ConditionError(f"unexpected {_describe(token)}", token.column)
 
     def call(self, name: _Token) -> Node:
@@ -287,7 +289,7 @@ class _Parser:
 
 
 def _describe(token: _Token) -> str:
-    return "the end of the condition" if token.kind == "end" else repr(token.text)
+    return "the end" if token.kind == "end" else repr(token.text)
 
 
 def _literal(token: _Token) -> Any:

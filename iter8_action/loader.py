@@ -17,7 +17,7 @@ from iter8_action.errors import ExperimentInvalid, Problem
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.schemas import load_schema
 from iter8_action.tasks import known_names
-from iter8_action.validation import SchemaValidator
+from iter8_action.validation import SchemaValidator, describe_value
 from iter8_action.yamlsource import SourceDocument, parse, read_file
 
 EXPERIMENT_SCHEMA = "experiment.schema.json"
@@ -59,8 +59,8 @@ def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
             [
                 document.problem(
                     (),
-                    f"expected an experiment (a map with 'spec:', or a list of tasks), "
-                    f"found {type(data).__name__} {str(data)[:40]!r}",
+                    "expected an experiment (a map with 'spec:', or a list of tasks), "
+                    f"found {describe_value(data)}",
                 )
             ]
         )
@@ -73,12 +73,12 @@ def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
     raw_tasks = raw_tasks if isinstance(raw_tasks, list) else []
     conditions: dict[int, Expression] = {}
     for index, raw in enumerate(raw_tasks):
-        if isinstance(raw, dict) and isinstance(raw.get("if"), str):
+        if isinstance(raw, dict) and isinstance(raw.get("if"), str) and raw["if"].strip():
             try:
                 conditions[index] = parse_condition(raw["if"])
             except ConditionError as exc:
                 where = f" at column {exc.column}" if exc.column else ""
-                message = f"bad condition {raw['if']!r}: {exc.message}{where}"
+                message = f"bad condition {raw['if']!r}{where}: {exc.message}"
                 problems.append(document.problem((*prefix, index, "if"), message))
     if problems:
         raise ExperimentInvalid(problems)

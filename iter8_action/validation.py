@@ -132,7 +132,9 @@ class SchemaValidator:
             out.extend(self._explain(document, error))
         return out
 
-    def _explain(self, document: SourceDocument, error: ValidationError) -> list[Problem]:
+    def _explain(
+        self, document: SourceDocument, error: ValidationError, *, nested: bool = False
+    ) -> list[Problem]:
         path: JSONPath = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = sorted(_schema(error).get("properties", {}))
@@ -152,11 +154,20 @@ class SchemaValidator:
                     "not both and not neither",
                 )
             ]
+        custom = _schema(error).get("errorMessage", {})
+        if isinstance(custom, dict) and error.validator in custom:
+            return [document.problem(path, str(custom[error.validator]))]
         if error.validator in ("oneOf", "anyOf") and error.context:
-            best = best_match(error.context)
+            # A branch that fails only on its type (or constant) is the wrong branch,
+            # not the user's mistake: explain the closest branch of the right kind.
+            same_level = ("type", "const", "enum")
+            relevant = [
+                e for e in error.context if not (e.validator in same_level and not e.relative_path)
+            ] or list(error.context)
+            best = best_match(relevant)
             others = len(error.context) - 1
-            problem = self._explain(document, best)
-            if others and problem:
+            problem = self._explain(document, best, nested=True)
+            if others and problem and not nested:
                 first = problem[0]
                 more = f" ({others} other alternative{'s' if others > 1 else ''} also failed)"
                 problem[0] = Problem(first.file, first.line, first.path, first.message + more)
@@ -193,13 +204,15 @@ def _unknown_field(key: str, allowed: list[str], path: JSONPath) -> str:
 
 
 def _unknown_task(name: Any, known: list[str]) -> str:
+    from iter8_action.aliases import LEGACY_TASK_NAMES
     from iter8_action.tasks import suggest
 
     message = f"unknown task {name!r}"
     close = suggest(str(name), known) if isinstance(name, str) else None
     if close:
         message += f"; did you mean {close!r}?"
-    return f"{message} (known tasks: {', '.join(known)})"
+    current = [n for n in known if n not in LEGACY_TASK_NAMES and n != "run"]
+    return f"{message} (tasks: {', '.join(current)}; or run: for a script)"
 
 
 def _message(error: ValidationError) -> str:
@@ -209,7 +222,7 @@ def _message(error: ValidationError) -> str:
         wanted = schema.get("type")
         names = [wanted] if isinstance(wanted, str) else list(wanted or [])
         expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return f"expected {expected}, found {_describe(error.instance)}"
+        return f"expected {expected}, found {describe_value(error.instance)}"
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"{missing!r} is required"
@@ -229,7 +242,7 @@ def _schema(error: ValidationError) -> Mapping[str, Any]:
     return error.schema if isinstance(error.schema, Mapping) else {}
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):

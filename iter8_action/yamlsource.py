@@ -109,6 +109,7 @@ def parse(raw: bytes | str, *, name: str) -> SourceDocument:
     document = SourceDocument(None, name)
     if not nodes or nodes[0] is None:
         return document
+    document.lines[()] = nodes[0].start_mark.line + 1
     builder = _Builder(document)
     document.data = builder.build(nodes[0], (), 0)
     if builder.problems:
@@ -227,8 +228,9 @@ class _Builder:
     def _scalar(self, node: yaml.Node, path: JSONPath) -> Any:
         try:
             value = self.scalars.construct_object(node)
-        except yaml.YAMLError as exc:
-            self._problem(path, node.start_mark.line + 1, f"invalid value: {exc}")
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # an explicit tag on a value that is not of that type (`!!int x`)
+            self._problem(path, node.start_mark.line + 1, f"invalid value {node.value!r}: {exc}")
             return None
         if isinstance(value, dt.datetime | dt.date):
             # Go's YAML-to-JSON decoding keeps timestamps as text; so do we.

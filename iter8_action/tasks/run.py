@@ -44,8 +44,9 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         raise TaskFailed("bash is not installed; the run task needs it") from None
     output: list[str] = []
     reader = threading.Thread(target=_read_lines, args=(process, ctx, output), daemon=True)
-    reader.start()
     try:
+        # started inside the try: a signal may arrive while the thread starts
+        reader.start()
         while process.poll() is None:
             try:
                 process.wait(timeout=0.1)
@@ -55,7 +56,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         _stop(process)
         raise
     finally:
-        reader.join(timeout=2)
+        if reader.ident is not None:
+            reader.join(timeout=2)
         text = "".join(output)
         ctx.result.tasks[ctx.index].output = text[-MAX_OUTPUT_CHARS:]
     if process.returncode != 0:

@@ -11,6 +11,7 @@ Fake backends, webhook receivers and the GitHub/GitLab API servers build on it::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -136,7 +137,9 @@ class RecordingServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(payload)
+                    # the client may have given up waiting (a timeout test)
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

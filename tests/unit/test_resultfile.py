@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from iter8_action.errors import InputError
+from iter8_action.loader import load_text
+from iter8_action.metrics import HistBucket
+from iter8_action.result import Result, TaskRecord, TaskStatus
+from iter8_action.resultfile import read_result, read_result_document, write_result
+from iter8_action.secrets import SECRETS
+
+
+@pytest.fixture
+def experiment() -> object:
+    return load_text("spec:\n- run: echo hi\n", name="e.yaml", base_dir=Path())
+
+
+def _result() -> Result:
+    result = Result(
+        tasks=[TaskRecord(0, "run", TaskStatus.COMPLETED, output="a\nb\n")],
+        start_time="2026-01-01T00:00:00.000Z",
+    )
+    result.store.ensure_versions(1, ["v1"])
+    result.store.set_histogram("http/latency", 0, [HistBucket(0.0, 1.0, 4)])
+    result.assessment["SLOs"] = {"upper": [{"metric": "http/error-rate", "limit": 0}]}
+    result.end_time = "2026-01-01T00:00:00.000Z"
+    return result
+
+
+@pytest.mark.parametrize("name", ["result.yaml", "result.json", "nested/dir/r.yml"])
+def test_round_trip(tmp_path: Path, experiment: object, name: str) -> None:
+    path = tmp_path / name
+    write_result(path, experiment, _result())  # type: ignore[arg-type]
+    document = read_result_document(path)
+    assert document["spec"] == [{"run": "echo hi"}]
+    again = read_result(path)
+    assert again.to_dict() == _result().to_dict()
+    assert again.tasks[0].output == "a\nb\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_yaml_keeps_script_output_readable(tmp_path: Path, experiment: object) -> None:
+    path = tmp_path / "r.yaml"
+    write_result(path, experiment, _result())  # type: ignore[arg-type]
+    assert "    output: |\n      a\n      b\n" in path.read_text()
+
+
+def test_secrets_never_reach_the_file(tmp_path: Path, experiment: object) -> None:
+    SECRETS.add("s3cr3t-token-value")
+    try:
+        result = _result()
+        result.tasks[0].output = "token is s3cr3t-token-value\n"
+        path = tmp_path / "r.json"
+        write_result(path, experiment, result)  # type: ignore[arg-type]
+        assert "s3cr3t" not in path.read_text()
+        assert read_result(path).tasks[0].output == "token is ***\n"
+    finally:
+        SECRETS.clear()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such result file"),
+        ("{", "not a result file (it does not parse"),
+        ("- a\n", "not a result file (no 'result:' section)"),
+        (b"\xff\xfe", "cannot read the result file"),
+    ],
+)
+def test_bad_result_files(tmp_path: Path, content: str | bytes | None, message: str) -> None:
+    path = tmp_path / "r.yaml"
+    if isinstance(content, str):
+        path.write_text(content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_result_document(path)

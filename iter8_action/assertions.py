@@ -51,11 +51,11 @@ def _completed(result: Result, argument: str | None) -> tuple[bool, str]:
     total = len(result.tasks)
     done = result.num_completed_tasks
     if result.completed:
-        return True, f"every task completed ({done} of {total})"
+        return True, f"all {total} tasks completed"
     if result.end_time is None:
         running = [t for t in result.tasks if t.status is TaskStatus.RUNNING]
         where = f"; task {running[0].index} ({running[0].task}) is running" if running else ""
-        return False, f"the experiment has not finished: {done} of {total} tasks completed{where}"
+        return False, f"the experiment has not finished ({done} of {total} tasks done{where})"
     return False, f"{done} of {total} tasks completed"
 
 
@@ -63,9 +63,7 @@ def _no_failure(result: Result, argument: str | None) -> tuple[bool, str]:
     _no_argument("nofailure", argument)
     if not result.failure:
         return True, "no task failed"
-    who = "a task" if result.failed_task is None else f"task {result.failed_task}"
-    reason = f": {result.failure_reason}" if result.failure_reason else ""
-    return False, f"{who} failed{reason}"
+    return False, result.failure_reason or "a task failed"
 
 
 def _slos(result: Result, argument: str | None) -> tuple[bool, str]:
@@ -74,10 +72,7 @@ def _slos(result: Result, argument: str | None) -> tuple[bool, str]:
     failures = slo_failures(insights, version)
     who = "every version" if version is None else result.store.version_names[version]
     if not failures:
-        assessment = insights.get("assessment") or {}
-        if not assessment.get("slos") and not insights.get("SLOsSatisfied"):
-            return True, "there are no SLOs in the result"
-        return True, f"{who} meets every SLO"
+        return True, f"{who} meets the SLOs"
     listed = "; ".join(failures[:MAX_LISTED])
     more = f"; and {len(failures) - MAX_LISTED} more" if len(failures) > MAX_LISTED else ""
     return False, f"SLOs missed: {listed}{more}"

@@ -140,7 +140,7 @@ def test_slower_version_violates_relative_slo_and_faster_one_wins(tmp_path: Path
     failed = _iter8("assert", "-c", "completed", "-c", "slos", "-c", "winner", "-f", str(path))
     assert failed.returncode == 1, failed.stderr
     lines = failed.stdout.splitlines()
-    assert lines[0] == "✓ completed: every task completed (3 of 3)"
+    assert lines[0] == "✓ completed: all 3 tasks completed"
     assert lines[1].startswith(
         "✗ slos: SLOs missed: v2: upper SLO on http/latency-p95 violated (147.62 > 124.909 "
         "(v1 +10%); Mann-Whitney U, p<1e-12, effect +30.0%, CI ["
@@ -149,7 +149,7 @@ def test_slower_version_violates_relative_slo_and_faster_one_wins(tmp_path: Path
     passed = _iter8("assert", "-c", "slos=v1", "-c", "winner=v1", "-f", str(path))
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert passed.stdout.splitlines() == [
-        "✓ slos=v1: v1 meets every SLO",
+        "✓ slos=v1: v1 meets the SLOs",
         "✓ winner=v1: v1 is the winner: v1 meets every SLO and is best on every reward",
     ]
 
@@ -167,7 +167,7 @@ def test_identical_versions_report_no_winner(tmp_path: Path) -> None:
     checked = _iter8("assert", "-c", "slos", "-c", "winner", "-f", str(path))
     assert checked.returncode == 1
     assert checked.stdout.splitlines() == [
-        "✓ slos: every version meets every SLO",
+        "✓ slos: every version meets the SLOs",
         "✗ winner: no winner: no winner yet on http/latency-mean",
     ]
 

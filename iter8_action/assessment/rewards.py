@@ -168,9 +168,11 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
     pending = [
         c for c in comparisons if leader in (c.version, c.baseline) and not c.significant
     ] or [c for c in comparisons if not c.significant]
-    reason = f"no winner yet{j.missing}: " + "; ".join(
-        _pending_text(c, names, spec) for c in pending
+    details = "; ".join(_pending_text(c, names, spec) for c in pending) or (
+        # Every pair differs, yet none beats all others: Mann-Whitney U is not transitive.
+        "every pair differs significantly, but no version is better than all the others"
     )
+    reason = f"no winner yet{j.missing}: {details}"
     return j.verdict(NO_WINNER_YET, reason, comparisons=comparisons)
 
 
@@ -187,7 +189,7 @@ def _leader(data: MetricData, direction: str, present: Sequence[int]) -> int:
 
 def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec) -> str:
     other = c.baseline if c.version == winner else c.version
-    w_value, o_value = data_values(c, winner)
+    w_value, o_value = _values_of(c, winner)
     if o_value:
         amount = f"{abs(w_value - o_value) / abs(o_value):.1%}"
     else:
@@ -197,7 +199,7 @@ def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec
     return f"{amount} {word} than {names[other]} ({versus}: {summary(c, spec)})"
 
 
-def data_values(c: Comparison, version: int) -> tuple[float, float]:
+def _values_of(c: Comparison, version: int) -> tuple[float, float]:
     """(value of `version`, value of the other version) in a comparison."""
     value, other = c.value or 0.0, c.baseline_value or 0.0
     return (value, other) if c.version == version else (other, value)

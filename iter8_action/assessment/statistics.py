@@ -384,30 +384,26 @@ def adjust(
     (80% power for the effect observed, at the strictest step of the correction).
     """
     alpha = 1.0 - confidence
-    tested = [c for c in comparisons if c.statistical and c.p_value is not None]
-    raw = [c.p_value for c in tested if c.p_value is not None]
+    tested = {
+        i: c.p_value for i, c in enumerate(comparisons) if c.statistical and c.p_value is not None
+    }
+    raw = list(tested.values())
     m = len(raw)
     if correction == "holm":
         adjusted = holm(raw)
     elif correction == "bonferroni":
         adjusted = [min(1.0, p * m) for p in raw]
     else:
-        adjusted = list(raw)
-    by_id = {id(c): a for c, a in zip(tested, adjusted, strict=True)}
-    out = []
-    for c in comparisons:
-        if id(c) not in by_id:
-            out.append(c)
-            continue
-        out.append(
-            _decide(
-                c,
-                by_id[id(c)],
-                alpha=alpha,
-                family=m,
-                correction=correction,
-                min_requests=min_requests,
-            )
+        adjusted = raw
+    out = list(comparisons)
+    for i, p in zip(tested, adjusted, strict=True):
+        out[i] = _decide(
+            comparisons[i],
+            p,
+            alpha=alpha,
+            family=m,
+            correction=correction,
+            min_requests=min_requests,
         )
     return out
 

@@ -219,3 +219,17 @@ def test_win_over_a_version_at_zero_reads_in_units() -> None:
 def test_too_few_identical_requests_ask_for_min_requests() -> None:
     r = _reward(two_versions(n=10), {"min": ["http/latency-mean"]})
     assert r.comparisons[0].more_requests_needed == 20
+
+
+def test_versions_beating_each_other_in_a_circle_have_no_winner() -> None:
+    # Efron-style non-transitive samples: each beats the next with probability 5/9.
+    store = store_with(["v1", "v2", "v3"])
+    for v, faces in enumerate(([2, 4, 9], [1, 6, 8], [3, 5, 7])):
+        store.add_samples("app/score", v, [float(f) for f in faces] * 400)
+    r = _reward(store, {"max": ["app/score"]})
+    assert all(c.significant for c in r.comparisons)
+    assert (r.verdict, r.winner, r.tied) == ("no-winner-yet", None, ())
+    assert r.reason == (
+        "no winner yet: every pair differs significantly, but no version is better than all "
+        "the others"
+    )

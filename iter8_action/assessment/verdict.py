@@ -13,6 +13,7 @@ from typing import Any
 
 from iter8_action.assessment.data import MetricData, metric_data
 from iter8_action.assessment.rewards import MAX, MIN, TIE, WINNER, RewardVerdict, judge_reward
+from iter8_action.assessment.rewards import NO_DATA as NO_REWARD_DATA
 from iter8_action.assessment.slos import NO_DATA, VIOLATED, SloVerdict, judge_slo
 from iter8_action.assessment.spec import LOWER, UPPER, AssessSpec
 from iter8_action.metrics import MetricStore
@@ -30,6 +31,8 @@ class Assessment:
 
     def winner(self) -> tuple[int | None, str]:
         """The overall winner and why (or why there is none)."""
+        if not self.slos and not self.rewards:
+            return None, "there are no SLOs and no rewards to judge the versions by"
         qualified = [v for v in range(len(self.names)) if self._qualifies(v)]
         if len(qualified) == 1:
             w = qualified[0]
@@ -43,9 +46,13 @@ class Assessment:
         passing = [v for v in range(len(self.names)) if self.slos_hold(v)]
         if not passing:
             return None, "no version meets every SLO"
-        undecided = [r.metric for r in self.rewards if r.verdict not in (WINNER, TIE)]
+        undecided = [
+            f"{'no data on' if r.verdict == NO_REWARD_DATA else 'no winner yet on'} {r.metric}"
+            for r in self.rewards
+            if r.verdict not in (WINNER, TIE)
+        ]
         if undecided:
-            return None, "no winner yet on " + ", ".join(undecided)
+            return None, "; ".join(undecided)
         return None, "no version that meets every SLO is best on every reward"
 
     def _qualifies(self, version: int) -> bool:

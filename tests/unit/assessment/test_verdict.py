@@ -198,3 +198,18 @@ def test_insights_shape_of_a_small_plain_assessment() -> None:
         "name": None,
         "reason": "no version that meets every SLO is best on every reward",
     }
+
+
+def test_nothing_to_judge_by() -> None:
+    assert _winner(_gauges({"app/p95": [90.0]})) == (
+        None,
+        "there are no SLOs and no rewards to judge the versions by",
+    )
+
+
+def test_rewards_without_data_are_named() -> None:
+    store = two_versions()
+    assert _winner(store, rewards={"min": ["http/latency-mean", "app/cost"]}) == (
+        None,
+        "no winner yet on http/latency-mean; no data on app/cost",
+    )

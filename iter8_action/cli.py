@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from iter8_action import __version__
 from iter8_action.errors import InputError, Interrupted, Iter8Error
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import LEVELS, get_logger, setup_logging
+from iter8_action.report import FORMATS as REPORT_FORMATS
 
 DEFAULT_RESULT = "result.yaml"
 ASSERT_POLL_S = 1.0
@@ -190,6 +192,64 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
 
 
 @cli.command()
+@click.option(
+    "-o",
+    "--output-format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="text",
+    show_default=True,
+    help="The report format.",
+)
+@click.option(
+    "-f",
+    "--file",
+    "result_file",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The result file written by iter8 run (it may be partial).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text report (default: only on a terminal, and never with NO_COLOR set).",
+)
+def report(fmt: str, result_file: Path, output: Path | None, color: bool | None) -> int:
+    """Report on a result: text, markdown, html, json or junit.
+
+    \b
+    Examples:
+      iter8 report
+      iter8 report -o html -f result.yaml --output report.html
+      iter8 report -o junit --output iter8-junit.xml
+    """
+    from iter8_action.report import render
+    from iter8_action.resultfile import read_result_document
+
+    document = read_result_document(result_file)
+    if color is None:
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = render(document, fmt, color=color)
+    if output is None:
+        # click strips ANSI codes when stdout is not a terminal, unless told otherwise.
+        click.echo(text, nl=False, color=color)
+        return int(ExitCode.OK)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+    click.echo(f"{fmt} report written to {output}", err=True)
+    return int(ExitCode.OK)
+
+
+@cli.command()
 @_log_level
 @click.option(
     "--output-dir",
@@ -208,7 +268,9 @@ def demo(log_level: str, output_dir: Path) -> int:
     from iter8_action.demo import run_demo
 
     setup_logging(log_level)
-    return int(run_demo(output_dir))
+    outcome = run_demo(output_dir, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    click.echo(outcome.text_report, nl=False, color=sys.stdout.isatty())
+    return int(outcome.code)
 
 
 @cli.command()

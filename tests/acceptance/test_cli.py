@@ -176,5 +176,7 @@ def test_demo_runs_and_stops_what_it_started(iter8: Iter8, tmp_path: Path) -> No
     out = iter8("demo", "--output-dir", "demo")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "demo" / "result.yaml").exists()
+    assert (tmp_path / "demo" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "demo" in out.stdout
     assert (tmp_path / "demo" / "experiment.yaml").exists()
     assert "sample app: v1 at http://127.0.0.1:" in out.stderr

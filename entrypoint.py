@@ -1,0 +1,7 @@
+"""The GitHub Action's container entrypoint: run the CI job and exit with its code."""
+
+import sys
+
+from iter8_action.pipeline import main
+
+sys.exit(main())

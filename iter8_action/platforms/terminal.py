@@ -1,0 +1,77 @@
+"""A plain terminal (or an unknown CI): messages on stderr, outputs and summary as text."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from iter8_action.platforms.base import CommentAction, CommentOutcome, Platform
+from iter8_action.secrets import SECRETS
+
+
+class TerminalPlatform(Platform):
+    name = "terminal"
+
+    @property
+    def log_stream(self) -> TextIO:
+        return sys.stderr
+
+    def _say(
+        self, label: str, message: str, title: str | None, file: str | None, line: int | None
+    ) -> None:
+        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+        head = f"{title}: " if title else ""
+        sys.stderr.write(SECRETS.redact(f"{label}: {where}{head}{message}") + "\n")
+
+    def error(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self._say("error", message, title, file, line)
+
+    def warning(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self._say("warning", message, title, file, line)
+
+    def notice(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self._say("notice", message, title, file, line)
+
+    def mask(self, secret: str) -> None:
+        # Nothing to tell a terminal: the log handlers already redact every
+        # registered secret (iter8_action.secrets).
+        return None
+
+    def set_output(self, name: str, value: str) -> None:
+        self.out.write(f"{name}: {value}\n")
+
+    def write_summary(self, markdown: str) -> None:
+        self.out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        sys.stderr.write(f"== {title}\n")
+        yield
+
+    def post_comment(self, *, key: str, body: str, create: bool = True) -> CommentOutcome:
+        return CommentOutcome(
+            CommentAction.SKIPPED, "no pull or merge request to comment on outside CI"
+        )

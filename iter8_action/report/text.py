@@ -1,0 +1,202 @@
+"""The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+
+from tabulate import tabulate
+
+from iter8_action.report import fmt
+from iter8_action.report.model import Report, SloVersion
+
+WIDTH = 80
+_FIRST_COLUMN_MAX = 36
+_VERSION_MAX = 24
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+_GREEN, _RED, _YELLOW, _BOLD, _DIM = "32", "31", "33", "1", "2"
+_VERDICT_MARK = {
+    "winner": ("★", _GREEN),
+    "passed": ("✓", _GREEN),
+    "failed": ("✗", _RED),
+    "no-data": ("?", _YELLOW),
+    "no-winner-yet": ("…", _YELLOW),
+    "no-assessment": ("✓", _GREEN),
+    "error": ("✗", _RED),
+    "incomplete": ("…", _YELLOW),
+}
+_SLO_MARK = {
+    "satisfied": ("✓", _GREEN),
+    "violated": ("✗", _RED),
+    "no-data": ("?", _YELLOW),
+    "not-applicable": ("-", _DIM),
+}
+_TASK_COLOUR = {"completed": _GREEN, "failed": _RED, "running": _YELLOW, "not-run": _DIM}
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    paint = _painter(color)
+    sections = [
+        _headline(report, paint),
+        _slos(report, paint),
+        _rewards(report),
+        _metrics(report),
+        _tasks(report, paint),
+    ]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _painter(color: bool) -> Callable[[str, str], str]:
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color and text else text
+
+    return paint
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def _clip(text: str, limit: int = _FIRST_COLUMN_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _headline(report: Report, paint: Callable[[str, str], str]) -> str:
+    run = report.run
+    mark, colour = _VERDICT_MARK.get(report.verdict.status, ("•", _BOLD))
+    title = f"{mark} {report.verdict.title}"
+    lines = [
+        _wrap(f"Experiment {run.name}" if run.name else "Experiment"),
+        paint(_wrap(title), f"{_BOLD};{colour}"),
+        _wrap(report.verdict.detail),
+        "",
+        _wrap(
+            f"Run: {run.state}, started {fmt.timestamp(run.start_time)}, "
+            f"took {fmt.duration(run.duration_s)}, {run.num_completed_tasks} of "
+            f"{run.num_tasks} tasks completed ({run.iter8_version or 'unknown version'})."
+        ),
+    ]
+    if report.winner is not None and report.winner.version is None and report.rewards:
+        lines.append(_wrap(fmt.sentence(f"No winner: {report.winner.reason or 'none yet'}")))
+    return "\n".join(lines)
+
+
+def _table(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    fixed: int = 1,
+) -> str:
+    """A table of `fixed` leading columns plus one column per version, split to fit WIDTH."""
+    version_count = len(headers) - fixed
+    chunk = max(version_count, 1)
+    # Start from an estimate (every column as wide as its widest cell), then shrink.
+    by_column = zip(headers, *rows, strict=False)
+    widths = [max(len(_ANSI.sub("", str(c))) for c in col) + 2 for col in by_column]
+    room = WIDTH - sum(widths[:fixed])
+    per_version = max(widths[fixed:], default=1)
+    chunk = max(1, min(chunk, room // per_version if room > 0 else 1))
+    while True:
+        blocks = []
+        for start in range(fixed, max(len(headers), fixed + 1), chunk):
+            columns = [*range(fixed), *range(start, min(start + chunk, len(headers)))]
+            blocks.append(
+                tabulate(
+                    [[row[c] for c in columns] for row in rows],
+                    headers=[headers[c] for c in columns],
+                    disable_numparse=True,
+                )
+            )
+        widest = max(len(_ANSI.sub("", line)) for b in blocks for line in b.splitlines())
+        if widest <= WIDTH or chunk == 1:
+            return "\n".join([title, "\n\n".join(blocks)])
+        chunk -= 1
+
+
+def _version_headers(report: Report) -> list[str]:
+    return [_clip(name, _VERSION_MAX) for name in report.versions]
+
+
+def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str], str]) -> str:
+    mark, colour = _SLO_MARK.get(result.status, ("?", _YELLOW))
+    if result.status == "not-applicable":
+        return paint(f"{mark} n/a", colour)
+    if result.status == "no-data":
+        return f"{paint(mark, colour)} no data"
+    return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
+
+
+def _slos(report: Report, paint: Callable[[str, str], str]) -> str:
+    if not report.slos:
+        return ""
+    rows = [
+        [
+            _clip(fmt.slo_label(slo, report)),
+            *(_slo_cell(v, slo.units, paint) for v in slo.versions),
+        ]
+        for slo in report.slos
+    ]
+    return _table("SLOs", ["SLO", *_version_headers(report)], rows)
+
+
+def _rewards(report: Report) -> str:
+    if not report.rewards:
+        return ""
+    lines = ["Rewards"]
+    headers = ["Compared", "Effect", f"{fmt.confidence(report)} CI", "p (adj.)", "Significant"]
+    for reward in report.rewards:
+        best = fmt.reward_best(reward, report)
+        lines.append(_wrap(f"{fmt.reward_label(reward)}: best {best}"))
+        rows = [
+            [
+                _clip(f"{report.version_name(c.version)} vs {report.version_name(c.baseline)}", 20),
+                fmt.effect(c),
+                fmt.interval(c),
+                fmt.p_value(c.adjusted_p_value),
+                fmt.significance(c),
+            ]
+            for c in reward.comparisons
+        ]
+        if rows:
+            table = tabulate(rows, headers=headers, disable_numparse=True, maxcolwidths=20)
+            lines.append(textwrap.indent(table, "  "))
+        if reward.reason:
+            lines.append(_wrap(reward.reason, "  "))
+    return "\n".join(lines)
+
+
+def _metrics(report: Report) -> str:
+    if not report.metrics:
+        return "Metrics\nNo metric values were recorded."
+    rows = [
+        [
+            _clip(fmt.metric_label(m.name, m.units)),
+            *(fmt.number(v) for v in m.values),
+        ]
+        for m in report.metrics
+    ]
+    return _table("Metrics", ["Metric", *_version_headers(report)], rows)
+
+
+def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
+    if not report.tasks:
+        return ""
+    with_errors = any(t.error for t in report.tasks)
+    rows = []
+    for t in report.tasks:
+        status = paint(fmt.task_status(t.status), _TASK_COLOUR.get(t.status, ""))
+        row = [str(t.index), t.task, status, fmt.duration(t.duration_s)]
+        rows.append([*row, t.error or ""] if with_errors else row)
+    table = tabulate(
+        rows,
+        headers=["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])],
+        disable_numparse=True,
+        maxcolwidths=[None, 14, None, None, *([34] if with_errors else [])],
+    )
+    lines = ["Tasks", table]
+    if any(t.status == "not-run" for t in report.tasks):
+        lines.append(_wrap("Tasks marked 'not run' never started: the run stopped before them."))
+    return "\n".join(lines)

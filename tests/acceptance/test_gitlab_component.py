@@ -1,0 +1,155 @@
+"""The GitLab component run for real by gitlab-ci-local, against a local GitLab API.
+
+The project includes the template with `include: local:` and inputs, as a
+user's `.gitlab-ci.yml` would; gitlab-ci-local expands the inputs, runs the job
+in shell mode (the component's image is the action's, which cannot be pulled
+here) and collects the artifacts and the dotenv report. A second job reads the
+verdict from the dotenv report, as a deploy job would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.servers.gitlab_api import FakeGitLab
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "gitlab" / "templates" / "iter8.yml"
+GITLAB_CI = """\
+stages: [test, deploy]
+include:
+  - local: templates/iter8.yml
+    inputs:
+      token: $ITER8_GITLAB_TOKEN
+      comment-key: smoke
+{extra}
+deploy:
+  stage: deploy
+  needs: [iter8-experiment]
+  script:
+    - echo "deploying after verdict=$ITER8_VERDICT slos-met=$ITER8_SLOS_MET"
+"""
+PASSING = "spec:\n- run: echo hello from the experiment\n"
+FAILING = "spec:\n- run: exit 5\n"
+JOB_TOKEN_MESSAGE = (
+    "WARNING:\x1b[0m Comment not posted: cannot post the merge-request note: only "
+    "CI_JOB_TOKEN is available, and GitLab does not accept the job token on the notes API."
+)
+
+
+@pytest.fixture
+def gitlab() -> Iterator[FakeGitLab]:
+    with FakeGitLab() as server:
+        yield server
+
+
+def project(root: Path, experiment: str, *, extra_inputs: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "templates").mkdir(exist_ok=True)
+    shutil.copy(TEMPLATE, root / "templates" / "iter8.yml")
+    (root / ".gitlab-ci.yml").write_text(GITLAB_CI.format(extra=extra_inputs))
+    (root / "experiment.yaml").write_text(experiment)
+    if not (root / ".git").exists():
+        git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        remote = "https://gitlab.example.com/iter8/demo.git"
+        subprocess.run([*git, "remote", "add", "origin", remote], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    return root
+
+
+def gitlab_ci_local(
+    root: Path, server: FakeGitLab, *variables: str
+) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("gitlab-ci-local")
+    assert executable, "gitlab-ci-local is missing: scripts/system-deps installs it (npm)"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    merge_request = [
+        f"CI_SERVER_URL={server.url}",
+        f"CI_PROJECT_ID={server.project_id}",
+        "CI_MERGE_REQUEST_IID=3",
+        "CI_PIPELINE_SOURCE=merge_request_event",
+        "CI_JOB_TOKEN=job-token-not-for-notes",
+        f"PYTHONPATH={REPO}",
+    ]
+    args = [executable, "--force-shell-executor", "--no-color", "--home", str(root.parent / "home")]
+    # The template is linted by check-jsonschema (scripts/lint-ci-files); this
+    # run checks behaviour, and its own schema pass costs seconds per run.
+    args.append("--no-json-schema-validation")
+    for variable in [*merge_request, *variables]:
+        args += ["--variable", variable]
+    return subprocess.run(
+        args, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: FakeGitLab) -> None:
+    root = project(tmp_path / "demo", PASSING)
+    first = gitlab_ci_local(root, gitlab, f"ITER8_GITLAB_TOKEN={gitlab.token}")
+    second = gitlab_ci_local(root, gitlab, f"ITER8_GITLAB_TOKEN={gitlab.token}")
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "| hello from the experiment\n" in first.stdout
+    assert "comment: added a note to merge request !3" in first.stdout
+    assert "comment: updated the note on merge request !3" in second.stdout
+    [note] = gitlab.notes_on(3)
+    assert note["body"].startswith("<!-- iter8-py:comment key=smoke -->\n### ")
+    assert [r.method for r in gitlab.writes()] == ["POST", "PUT"]
+    assert "<sub>[Reports and logs of this run](" in note["body"]
+    artifacts = root / ".gitlab-ci-local" / "artifacts" / "iter8-experiment"
+    for name in ("result.yaml", "report.html", "report.md", "junit.xml"):
+        assert (artifacts / "iter8-reports" / name).is_file(), name
+    dotenv = next((artifacts / ".gitlab-ci-reports" / "dotenv").iterdir()).read_text()
+    assert "ITER8_VERDICT=no-assessment\n" in dotenv
+    assert "deploy           > deploying after verdict=no-assessment slos-met=true" in first.stdout
+
+
+def test_with_only_the_job_token_it_says_how_to_fix_it(tmp_path: Path, gitlab: FakeGitLab) -> None:
+    root = project(tmp_path / "demo", PASSING)
+    run = gitlab_ci_local(root, gitlab)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert JOB_TOKEN_MESSAGE in run.stdout
+    assert "`token: $ITER8_GITLAB_TOKEN`" in run.stdout
+    assert gitlab.server.requests == []
+
+
+def test_a_failing_task_fails_the_job_but_keeps_the_artifacts(
+    tmp_path: Path, gitlab: FakeGitLab
+) -> None:
+    root = project(tmp_path / "demo", FAILING, extra_inputs="      report-formats: html,junit")
+    run = gitlab_ci_local(root, gitlab, f"ITER8_GITLAB_TOKEN={gitlab.token}")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "ERROR:\x1b[0m experiment.yaml:2: Task failed: task 0 (run): task 0 (run) failed: " in (
+        run.stdout
+    )
+    assert "FAIL  iter8-experiment" in run.stdout
+    artifacts = root / ".gitlab-ci-local" / "artifacts" / "iter8-experiment" / "iter8-reports"
+    assert sorted(p.name for p in artifacts.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "result.yaml",
+    ]
+    assert "failed" in gitlab.notes_on(3)[0]["body"]
+
+
+def test_the_template_has_the_actions_inputs_and_no_global_keywords() -> None:
+    header, jobs = yaml.safe_load_all(TEMPLATE.read_text())
+    action = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
+    inputs = header["spec"]["inputs"]
+    assert set(inputs) == set(action) | {"stage", "job-prefix", "image"}
+    for name, spec in action.items():
+        if name != "token":  # GitHub's default is an expression GitLab does not have
+            assert str(inputs[name]["default"]).lower() == spec["default"].lower(), name
+    assert list(jobs) == ["$[[ inputs.job-prefix ]]-experiment"]
+    variables = jobs["$[[ inputs.job-prefix ]]-experiment"]["variables"]
+    for name in action:
+        assert variables[f"INPUT_{name.upper().replace('-', '_')}"] == f"$[[ inputs.{name} ]]"

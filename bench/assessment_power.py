@@ -105,22 +105,24 @@ def experiments(
     *,
     correction: str = "holm",
     edges: np.ndarray = FINE,
-) -> tuple[list[Outcome], list[Outcome]]:
-    """The outcome on latency and on error rate of each of `runs` simulated experiments."""
+) -> tuple[list[Outcome], list[Outcome], list[int | None]]:
+    """Per simulated experiment: the outcome on latency, on error rate, and the overall winner."""
     names = [f"v{i + 1}" for i in range(len(versions))]
     spec = parse_spec(
         {"rewards": {"min": ["http/latency-mean", "http/error-rate"]}, "correction": correction},
         names,
     )
-    latency, errors = [], []
+    latency, errors, overall = [], [], []
     for _ in range(runs):
-        rewards = assess(simulate(rng, versions, n, edges), spec)["assessment"]["rewards"]
+        ours = assess(simulate(rng, versions, n, edges), spec)["assessment"]
         outcomes = [
-            Outcome(r["winner"], any(c["significant"] for c in r["comparisons"])) for r in rewards
+            Outcome(r["winner"], any(c["significant"] for c in r["comparisons"]))
+            for r in ours["rewards"]
         ]
         latency.append(outcomes[0])
         errors.append(outcomes[1])
-    return latency, errors
+        overall.append(ours["winner"]["version"])
+    return latency, errors, overall
 
 
 def rate(hits: int, runs: int) -> str:
@@ -142,43 +144,52 @@ def main() -> None:
     print(f"Identical versions, 1000 requests each ({runs} experiments per row)")
     print(
         "| versions | buckets | correction | latency: winner | latency: any pair differs "
-        "| errors: winner | errors: any pair differs |"
+        "| errors: winner | errors: any pair differs | overall winner |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, versions, edges, correction in (
         ("A/A", [a, a], FINE, "holm"),
         ("A/A", [a, a], COARSE, "holm"),
         ("A/A/A", [a, a, a], FINE, "holm"),
         ("A/A/A", [a, a, a], FINE, "none"),
     ):
-        lat, err = experiments(rng, versions, 1000, runs, correction=correction, edges=edges)
+        lat, err, overall = experiments(
+            rng, versions, 1000, runs, correction=correction, edges=edges
+        )
         cells = [
             rate(sum(o.winner is not None for o in outcomes), runs)
             + " | "
             + rate(sum(o.any_difference for o in outcomes), runs)
             for outcomes in (lat, err)
         ]
+        won = rate(sum(w is not None for w in overall), runs)
         bucket = "1/128" if edges is FINE else "5%"
-        print(f"| {label} | {bucket} | {correction} | {cells[0]} | {cells[1]} |")
+        print(f"| {label} | {bucket} | {correction} | {cells[0]} | {cells[1]} | {won} |")
 
     print()
     print(
         f"B wins: A 10% slower than B, 2% errors against 1% ({args.power_runs} experiments per row)"
     )
-    print("| versions | requests per version | correction | B wins on latency | B wins on errors |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| versions | requests per version | correction | B wins on latency | B wins on errors "
+        "| B is the overall winner |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
     for label, versions, correction in (
         ("A/B", [a, b], "holm"),
         ("A/B/C (C = A)", [a, b, Version()], "holm"),
         ("A/B/C (C = A)", [a, b, Version()], "none"),
     ):
         for n in SIZES:
-            lat, err = experiments(rng, versions, n, args.power_runs, correction=correction)
+            lat, err, overall = experiments(
+                rng, versions, n, args.power_runs, correction=correction
+            )
             wins = [
                 rate(sum(o.winner == 1 for o in outcomes), args.power_runs)
                 for outcomes in (lat, err)
             ]
-            print(f"| {label} | {n} | {correction} | {wins[0]} | {wins[1]} |")
+            won = rate(overall.count(1), args.power_runs)
+            print(f"| {label} | {n} | {correction} | {wins[0]} | {wins[1]} | {won} |")
     print()
     print(f"({time.monotonic() - started:.0f} s)")
 

@@ -40,6 +40,22 @@ class RewardVerdict:
     tied: tuple[int, ...]
     reason: str
     comparisons: tuple[Comparison, ...]
+    values: tuple[float | None, ...] = ()
+    """Each version's value (not written to the result: the store has them)."""
+
+    @property
+    def statistical(self) -> bool:
+        return any(c.statistical for c in self.comparisons)
+
+    def beats(self, a: int, b: int, comparisons: Sequence[Comparison] | None = None) -> bool:
+        """Whether version `a` is better than `b`: significantly (in `comparisons`, by default
+        this reward's own family) when there is per-request data, else by value."""
+        if self.statistical:
+            return prefers(self.direction, comparisons or self.comparisons, a, b)
+        va, vb = self.values[a], self.values[b]
+        if va is None or vb is None or math.isclose(va, vb, rel_tol=TIE_RELATIVE_TOLERANCE):
+            return False
+        return va > vb if self.direction == MAX else va < vb
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +102,7 @@ class _Judging:
             tuple(tied),
             reason,
             tuple(comparisons),
+            self.data.values,
         )
 
 
@@ -142,11 +159,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
     comparisons = compare_family(data, family_pairs(present, spec.baseline), spec)
 
     def better(a: int, c: int) -> bool:
-        for comp in comparisons:
-            if {comp.version, comp.baseline} == {a, c} and comp.significant:
-                a_higher = comp.direction > 0 if comp.version == a else comp.direction < 0
-                return a_higher == (direction == MAX)
-        return False
+        return prefers(direction, comparisons, a, c)
 
     for w in present:
         if all(better(w, o) for o in present if o != w):
@@ -174,6 +187,15 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
     )
     reason = f"no winner yet{j.missing}: {details}"
     return j.verdict(NO_WINNER_YET, reason, comparisons=comparisons)
+
+
+def prefers(direction: str, comparisons: Sequence[Comparison], a: int, b: int) -> bool:
+    """Whether `comparisons` show version `a` significantly better than `b`."""
+    for c in comparisons:
+        if {c.version, c.baseline} == {a, b} and c.significant:
+            a_higher = c.direction > 0 if c.version == a else c.direction < 0
+            return a_higher == (direction == MAX)
+    return False
 
 
 def _value(data: MetricData, version: int) -> float:

@@ -79,8 +79,7 @@ def test_without_rewards_the_only_version_meeting_the_slos_wins() -> None:
     assert _winner(store, SLOs=slos) == (0, "v1 is the only version that meets every SLO")
     assert _winner(_gauges({"app/p95": [90.0, 95.0]}), SLOs=slos) == (
         None,
-        "v1 and v2 all meet every SLO and are not separated by rewards: "
-        "add a reward to choose between them",
+        "v1 and v2 all meet every SLO: add a reward to choose between them",
     )
     assert _winner(_gauges({"app/p95": [190.0, 195.0]}), SLOs=slos) == (
         None,
@@ -92,7 +91,7 @@ def test_tied_reward_leaves_no_single_winner() -> None:
     store = _gauges({"app/revenue": [12.0, 12.0]})
     assert _winner(store, rewards={"max": ["app/revenue"]}) == (
         None,
-        "v1 and v2 all meet every SLO and are not separated by rewards: they tie",
+        "v1 and v2 meet every SLO and the rewards do not separate them",
     )
 
 
@@ -102,16 +101,16 @@ def test_tie_shared_with_a_version_that_misses_an_slo_is_a_win() -> None:
         store,
         SLOs={"upper": [{"metric": "app/p95", "limit": 100}]},
         rewards={"max": ["app/revenue"]},
-    ) == (0, "v1 meets every SLO and is best on every reward")
+    ) == (0, "v1 is the only version that meets every SLO")
 
 
-def test_best_on_rewards_but_missing_an_slo() -> None:
+def test_best_on_rewards_but_missing_an_slo_does_not_win() -> None:
     store = _gauges({"app/revenue": [10.0, 12.0], "app/p95": [90.0, 120.0]})
     assert _winner(
         store,
         SLOs={"upper": [{"metric": "app/p95", "limit": 100}]},
         rewards={"max": ["app/revenue"]},
-    ) == (None, "no version that meets every SLO is best on every reward")
+    ) == (0, "v1 is the only version that meets every SLO")
 
 
 def test_insights_shape_of_a_small_plain_assessment() -> None:
@@ -194,9 +193,9 @@ def test_insights_shape_of_a_small_plain_assessment() -> None:
         }
     ]
     assert ours["winner"] == {
-        "version": None,
-        "name": None,
-        "reason": "no version that meets every SLO is best on every reward",
+        "version": 0,
+        "name": "v1",
+        "reason": "v1 is the only version that meets every SLO",
     }
 
 
@@ -212,4 +211,37 @@ def test_rewards_without_data_are_named() -> None:
     assert _winner(store, rewards={"min": ["http/latency-mean", "app/cost"]}) == (
         None,
         "no winner yet on http/latency-mean; no data on app/cost",
+    )
+
+
+def test_better_on_one_reward_and_no_worse_on_the_others_wins() -> None:
+    # v2 is faster; both have the same error rate, which no number of requests would separate.
+    store = two_versions(medians=(65.0, 50.0))
+    rewards = {"min": ["http/latency-mean", "http/error-rate"]}
+    assert _winner(store, SLOs=RELATIVE_P95, rewards=rewards) == (
+        1,
+        "v2 meets every SLO, is better than v1 on http/latency-mean, and worse on no reward",
+    )
+
+
+def test_rewards_that_disagree_leave_no_winner() -> None:
+    store = two_versions(medians=(65.0, 50.0), errors=(10, 40))
+    rewards = {"min": ["http/latency-mean", "http/error-rate"]}
+    assert _winner(store, rewards=rewards) == (
+        None,
+        "the rewards disagree: best are v2 on http/latency-mean, v1 on http/error-rate",
+    )
+
+
+def test_a_lead_that_does_not_survive_correction_across_rewards_is_not_a_win() -> None:
+    # 2% against 0.8% errors: significant on its own, not once Holm also counts the two
+    # latency comparisons (p=1) of the other rewards.
+    store = two_versions(errors=(20, 8))
+    rewards = {"min": ["http/error-rate", "http/latency-mean", "http/latency-p95"]}
+    a = judge(store, parse_spec({"rewards": rewards}, ["v1", "v2"]))
+    assert a.rewards[0].winner == 1
+    assert a.winner() == (
+        None,
+        "v2 leads, but not significantly once the comparisons of all 3 rewards are corrected "
+        "together",
     )

@@ -26,7 +26,7 @@ class Assessment:
     names: tuple[str, ...]
     slos: tuple[SloVerdict, ...]
     rewards: tuple[RewardVerdict, ...]
-    joint: tuple[tuple[Comparison, ...], ...] = ()
+    joint: tuple[tuple[Comparison, ...], ...]
     """Per reward, its comparisons decided again as one family with those of every other
     reward: the overall winner rests on all of them at once, so its chance of being a
     false winner stays within 1 - confidence however many rewards there are."""

@@ -273,6 +273,22 @@ def demo(log_level: str, output_dir: Path) -> int:
     return int(outcome.code)
 
 
+@cli.command(name="ci")
+def ci() -> int:
+    """Run the CI job of the GitHub Action or GitLab component.
+
+    Inputs come from the environment as the runners set them (INPUT_EXPERIMENT,
+    INPUT_FAIL-ON, ...); see the README's input table.
+
+    \b
+    Example:
+      INPUT_EXPERIMENT=experiment.yaml INPUT_COMMENT=never iter8 ci
+    """
+    from iter8_action.pipeline import main as run_pipeline
+
+    return run_pipeline()
+
+
 @cli.command()
 def version() -> int:
     """Print the version of iter8-py."""

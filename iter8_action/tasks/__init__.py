@@ -19,9 +19,6 @@ PLANNED_TASKS: dict[str, str] = {
     "http": "HTTP load generation",
     "grpc": "gRPC load generation",
     "custommetrics": "metrics from backends",
-    "notify": "notifications",
-    "slack": "notifications",
-    "github": "notifications",
 }
 
 

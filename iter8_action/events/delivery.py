@@ -1,0 +1,162 @@
+"""Sending an event: the options every event task shares, and secrets from the environment.
+
+Every event task accepts `timeout` (a Go duration, default 10s) and `retries`
+(extra tries after the first on connection errors, 429 and 5xx, with
+exponential backoff from 0.5s; default 3). `softFailure` (in `with:`, as in
+Iter8, or next to `task:`) is the engine's business: the loader lifts it to the
+task, and the engine records the failure and goes on with the verdict kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from iter8_action import httpclient
+from iter8_action.durations import parse_duration
+from iter8_action.errors import TaskFailed
+from iter8_action.secrets import SECRETS
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_RETRIES = 3
+BACKOFF_S = 0.5
+_LOGGED_BODY_CHARS = 4000
+_ERROR_BODY_CHARS = 300
+# headers whose values are credentials whatever they contain
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "private-token", "job-token", "x-api-key", "cookie"}
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    retries: int = DEFAULT_RETRIES
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Any]) -> Delivery:
+        timeout = inputs.get("timeout")
+        return cls(
+            timeout_s=DEFAULT_TIMEOUT_S if timeout is None else parse_duration(timeout),
+            retries=int(inputs.get("retries", DEFAULT_RETRIES)),
+        )
+
+    @property
+    def policy(self) -> httpclient.RetryPolicy:
+        return httpclient.RetryPolicy(attempts=self.retries + 1, backoff_s=BACKOFF_S)
+
+
+def secret_from_env(name: str, *, what: str) -> str:
+    """A secret read from the environment variable `name`, registered before any use."""
+    value = os.environ.get(name, "")
+    if not value.strip():
+        raise TaskFailed(
+            f"{what}: the environment variable {name} is not set or empty; set it in the step's "
+            f"environment from a CI secret (GitHub: `env: {{{name}: ${{{{ secrets.{name} }}}}}}`; "
+            f"GitLab: a masked CI/CD variable named {name})"
+        )
+    value = value.strip()
+    SECRETS.add(value)
+    return value
+
+
+def url_input(inputs: Mapping[str, Any], *, what: str, secret: bool = False) -> str:
+    """The task's `url`, or the URL held by the environment variable named in `urlEnv`.
+
+    A URL from the environment is always treated as a secret (a Slack webhook URL
+    is one); `secret=True` masks a URL written in the experiment as well.
+    """
+    env_name = inputs.get("urlEnv")
+    if env_name:
+        return secret_from_env(str(env_name), what=what)
+    url = str(inputs["url"])
+    if secret:
+        SECRETS.add(url)
+    return url
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    what: str,
+    delivery: Delivery,
+    log: logging.Logger,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    body: bytes | None = None,
+    form: Mapping[str, str] | None = None,
+) -> requests.Response:
+    """Send one request with retries; raise `TaskFailed` (user's terms) unless it gets a 2xx/3xx."""
+    headers = dict(headers or {})
+    if form is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = urlencode(dict(form)).encode()
+    _log_request(log, method, url, headers=headers, params=params, body=body, form=form)
+    try:
+        response = httpclient.request(
+            method,
+            url,
+            headers=headers,
+            params=params,
+            data=body,
+            timeout_s=delivery.timeout_s,
+            retry=delivery.policy,
+        )
+    except httpclient.HTTPFailure as exc:
+        raise TaskFailed(f"{what}: {SECRETS.redact(str(exc))}") from None
+    if response.status_code >= 400:
+        text = response.text.strip().replace("\n", " ")[:_ERROR_BODY_CHARS]
+        raise TaskFailed(
+            SECRETS.redact(
+                f"{what}: {_origin(url)} answered {response.status_code} {response.reason}"
+                + (f": {text}" if text else "")
+            )
+        )
+    log.info("%s: delivered (%d %s)", what, response.status_code, response.reason)
+    return response
+
+
+def _origin(url: str) -> str:
+    """The URL without its query (query strings carry tokens more often than paths do)."""
+    return SECRETS.redact(url.split("?", 1)[0])
+
+
+def _log_request(
+    log: logging.Logger,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    params: Mapping[str, Any] | None,
+    body: bytes | None,
+    form: Mapping[str, str] | None,
+) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    shown = {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
+    lines = [f"{method} {url}"]
+    if params:
+        lines.append(f"params: {dict(params)}")
+    lines.extend(f"{k}: {v}" for k, v in shown.items())
+    if form is not None:
+        lines.append("form: " + ", ".join(f"{k}={v}" for k, v in form.items()))
+    elif body:
+        text = body.decode("utf-8", "replace")
+        more = len(text) - _LOGGED_BODY_CHARS
+        lines.append(
+            text[:_LOGGED_BODY_CHARS] + (f"... ({more} more characters)" if more > 0 else "")
+        )
+    log.debug("request:\n  %s", SECRETS.redact("\n  ".join(lines)))
+
+
+def api_url(inputs: Mapping[str, Any], *, env_var: str, default: str) -> str:
+    """The task's `apiURL`, else the one the CI platform sets (`env_var`), else the public API."""
+    url = inputs.get("apiURL") or os.environ.get(env_var) or default
+    return str(url).rstrip("/")

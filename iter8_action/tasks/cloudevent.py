@@ -1,0 +1,47 @@
+"""The `cloudevent` task: a CloudEvents 1.0 event over HTTP carrying the result summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cloudevents.core.exceptions import CloudEventValidationError
+
+from iter8_action.errors import TaskFailed
+from iter8_action.events import cloudevent, summary_for
+from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
+from iter8_action.tasks.base import TaskContext, TaskType
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    delivery = Delivery.from_inputs(inputs)
+    _emit(inputs, ctx, delivery)
+
+
+def _emit(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
+    url = url_input(inputs, what="cloudevent")
+    try:
+        event_headers, body = cloudevent.encode(
+            summary_for(ctx),
+            mode=str(inputs.get("mode", "binary")),
+            event_type=inputs.get("type"),
+            source=inputs.get("source"),
+            extensions=inputs.get("extensions"),
+        )
+    except CloudEventValidationError as exc:
+        raise TaskFailed(f"cloudevent: invalid event attributes: {exc}") from None
+    headers = {str(k): str(v) for k, v in (inputs.get("headers") or {}).items()}
+    for header, env_name in (inputs.get("headersEnv") or {}).items():
+        headers[str(header)] = secret_from_env(str(env_name), what=f"cloudevent header {header}")
+    send(
+        "POST",
+        url,
+        what="cloudevent",
+        delivery=delivery,
+        log=ctx.log,
+        headers={**headers, **event_headers},
+        body=body,
+    )
+
+
+TASK = TaskType(name="cloudevent", summary="send a CloudEvents 1.0 event with the summary", run=run)

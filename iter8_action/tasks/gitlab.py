@@ -1,0 +1,66 @@
+"""The `gitlab` task: trigger a GitLab pipeline with variables that carry the verdict.
+
+POSTs `{apiURL}/projects/{project}/trigger/pipeline` (GitLab REST API,
+"Trigger a pipeline with a token") with the trigger token, the `ref` and these
+variables, plus any in `variables` (values are templates):
+
+- `ITER8_VERDICT`: pass, fail, error or no-slos
+- `ITER8_WINNER`: the winner's version name, or empty
+- `ITER8_EXPERIMENT`: the experiment's name, or empty
+- `ITER8_SUMMARY`: the whole summary as compact JSON
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from iter8_action.events import render_strings, summary_for, values_for
+from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
+from iter8_action.tasks.base import TaskContext, TaskType
+
+PUBLIC_API = "https://gitlab.com/api/v4"
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    delivery = Delivery.from_inputs(inputs)
+    _trigger(inputs, ctx, delivery)
+
+
+def verdict_variables(summary: Mapping[str, Any]) -> dict[str, str]:
+    winner = summary.get("winner") or {}
+    return {
+        "ITER8_VERDICT": str(summary["verdict"]),
+        "ITER8_WINNER": str(winner.get("name") or ""),
+        "ITER8_EXPERIMENT": str((summary.get("experiment") or {}).get("name") or ""),
+        "ITER8_SUMMARY": json.dumps(summary, separators=(",", ":")),
+    }
+
+
+def _trigger(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
+    token = secret_from_env(str(inputs.get("tokenEnv", "GITLAB_TRIGGER_TOKEN")), what="gitlab")
+    project = quote(str(inputs["project"]), safe="")
+    api = api_url(inputs, env_var="CI_API_V4_URL", default=PUBLIC_API)
+    url = f"{api}/projects/{project}/trigger/pipeline"
+    summary = summary_for(ctx)
+    variables = verdict_variables(summary)
+    values = values_for(summary, ctx.result.to_dict())
+    variables.update(
+        render_strings(inputs.get("variables") or {}, values, what="variables", task="gitlab")
+    )
+    form = {"token": token, "ref": str(inputs["ref"])}
+    form.update({f"variables[{name}]": value for name, value in variables.items()})
+    response = send(
+        "POST", url, what="gitlab pipeline trigger", delivery=delivery, log=ctx.log, form=form
+    )
+    try:
+        pipeline = response.json()
+    except ValueError:
+        return
+    if isinstance(pipeline, dict) and pipeline.get("web_url"):
+        ctx.log.info("gitlab: pipeline %s started: %s", pipeline.get("id"), pipeline["web_url"])
+
+
+TASK = TaskType(name="gitlab", summary="trigger a GitLab pipeline with the verdict", run=run)

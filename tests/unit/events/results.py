@@ -1,0 +1,116 @@
+"""Results to summarise: two versions with metrics and an assessment in the contract's shape."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from iter8_action.metrics import MetricMeta, MetricType
+from iter8_action.model import Experiment
+from iter8_action.result import Result, TaskRecord, TaskStatus
+from iter8_action.tasks.base import TaskContext
+
+
+def assessed_result(*, v2_p95: float = 92.5, failure: bool = False) -> Result:
+    """v1 and v2 load-tested; SLO p95 <= 100 and error-rate <= 0.01; v2 wins latency-mean."""
+    result = Result(start_time="2026-11-27T08:00:00.000Z")
+    store = result.store
+    store.ensure_versions(2, ["v1", "v2"])
+    store.declare("http/latency-mean", MetricMeta(MetricType.GAUGE, "mean latency", "msec"))
+    store.declare("http/latency-p95", MetricMeta(MetricType.GAUGE, "p95 latency", "msec"))
+    store.declare("http/error-rate", MetricMeta(MetricType.GAUGE, "error rate", None))
+    for version, (mean, p95, errors) in enumerate([(40.0, 87.25, 0.0), (35.5, v2_p95, 0.005)]):
+        store.add_value("http/latency-mean", version, mean)
+        store.add_value("http/latency-p95", version, p95)
+        store.add_value("http/error-rate", version, errors)
+    p95_ok = v2_p95 <= 100
+    result.tasks = [
+        TaskRecord(0, "http", TaskStatus.COMPLETED),
+        TaskRecord(1, "assess", TaskStatus.COMPLETED),
+    ]
+    result.assessment = {
+        "SLOs": {
+            "upper": [
+                {"metric": "http/latency-p95", "limit": 100},
+                {"metric": "http/error-rate", "limit": 0.01},
+            ]
+        },
+        "SLOsSatisfied": {"upper": [[True, p95_ok], [True, True]]},
+        "rewards": {"min": ["http/latency-mean"]},
+        "rewardsWinners": {"min": [1]},
+        "assessment": {
+            "baseline": 0,
+            "confidence": 0.95,
+            "slos": [
+                _slo("http/latency-p95", 100, [87.25, v2_p95]),
+                _slo("http/error-rate", 0.01, [0.0, 0.005]),
+            ],
+            "rewards": [
+                {
+                    "metric": "http/latency-mean",
+                    "direction": "min",
+                    "verdict": "winner",
+                    "winner": 1,
+                    "tied": [],
+                    "reason": "v2 is 11.3% lower than v1",
+                    "comparisons": [],
+                }
+            ],
+            "versions": [
+                {"name": "v1", "slosSatisfied": True, "rewardsWon": []},
+                {"name": "v2", "slosSatisfied": p95_ok, "rewardsWon": ["http/latency-mean"]},
+            ],
+            "winner": {
+                "version": 1 if p95_ok else None,
+                "name": "v2" if p95_ok else None,
+                "reason": "v2 meets every SLO and is best on every reward"
+                if p95_ok
+                else "no version meets every SLO and wins every reward",
+            },
+        },
+    }
+    if failure:
+        result.failure = True
+        result.failure_reason = "task 0 (http) failed: cannot connect"
+        result.failed_task = 0
+    return result
+
+
+def _slo(metric: str, limit: float, values: list[float]) -> dict[str, Any]:
+    return {
+        "metric": metric,
+        "kind": "upper",
+        "limit": limit,
+        "relative": None,
+        "versions": [
+            {
+                "value": v,
+                "limit": limit,
+                "status": "satisfied" if v <= limit else "violated",
+                "test": None,
+            }
+            for v in values
+        ],
+    }
+
+
+def context(
+    result: Result, tmp_path: Path, *, name: str = "rollout-demo", task: str = "notify"
+) -> TaskContext:
+    return TaskContext(
+        index=2,
+        name=task,
+        result=result,
+        base_dir=tmp_path,
+        tempdir=tmp_path,
+        result_path=tmp_path / "result.yaml",
+        stop=threading.Event(),
+        log=logging.getLogger(f"iter8.task.{task}"),
+        started_monotonic=time.monotonic(),
+        experiment=Experiment(
+            tasks=(), source="experiment.yaml", base_dir=tmp_path, metadata={"name": name}
+        ),
+    )

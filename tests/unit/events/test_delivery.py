@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from iter8_action.errors import TaskFailed
+from iter8_action.events.delivery import Delivery, api_url, secret_from_env, url_input
+from iter8_action.secrets import SECRETS
+
+
+def test_delivery_options_and_their_defaults() -> None:
+    assert Delivery.from_inputs({}) == Delivery(timeout_s=10.0, retries=3)
+    options = Delivery.from_inputs({"timeout": "1m30s", "retries": 0})
+    assert options == Delivery(timeout_s=90.0, retries=0)
+    assert options.policy.attempts == 1
+
+
+def test_a_missing_secret_says_how_to_provide_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_URL", raising=False)
+    with pytest.raises(TaskFailed) as caught:
+        secret_from_env("SLACK_URL", what="slack")
+    assert str(caught.value) == (
+        "slack: the environment variable SLACK_URL is not set or empty; set it in the step's "
+        "environment from a CI secret (GitHub: `env: {SLACK_URL: ${{ secrets.SLACK_URL }}}`; "
+        "GitLab: a masked CI/CD variable named SLACK_URL)"
+    )
+
+
+def test_secrets_from_the_environment_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_URL", " https://hooks.example/T1/B2/secret \n")
+    assert url_input({"urlEnv": "HOOK_URL"}, what="notify") == "https://hooks.example/T1/B2/secret"
+    assert SECRETS.redact("posting to https://hooks.example/T1/B2/secret") == "posting to ***"
+
+
+def test_a_url_written_in_the_experiment_is_masked_only_when_asked() -> None:
+    assert url_input({"url": "https://public.example/hook"}, what="notify") == (
+        "https://public.example/hook"
+    )
+    assert SECRETS.redact("https://public.example/hook") == "https://public.example/hook"
+    url_input({"url": "https://hooks.slack.com/services/T/B/x"}, what="slack", secret=True)
+    assert SECRETS.redact("https://hooks.slack.com/services/T/B/x") == "***"
+
+
+def test_api_url_prefers_the_task_then_the_ci_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    assert api_url({}, env_var="GITHUB_API_URL", default="https://api.github.com") == (
+        "https://api.github.com"
+    )
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example/api/v3/")
+    assert api_url({}, env_var="GITHUB_API_URL", default="x") == "https://ghe.example/api/v3"
+    assert api_url({"apiURL": "http://127.0.0.1:1"}, env_var="GITHUB_API_URL", default="x") == (
+        "http://127.0.0.1:1"
+    )

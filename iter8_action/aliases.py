@@ -11,10 +11,10 @@ validates what the user wrote (so errors point at their lines), then calls
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from iter8_action.custommetrics.legacy import translate_legacy
 from iter8_action.metricnames import canonical_metric_name
 
 LEGACY_TASK_NAMES = {
@@ -35,7 +35,7 @@ def canonical_task(name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str,
     elif canonical == "assess":
         out = _assess(out)
     elif canonical == "custommetrics" and name != canonical:
-        out = _legacy_custommetrics(out)
+        out = translate_legacy(out)
     return canonical, out
 
 
@@ -83,12 +83,3 @@ def _assess(inputs: dict[str, Any]) -> dict[str, Any]:
                     canonical_metric_name(m) if isinstance(m, str) else m for m in rewards[side]
                 ]
     return inputs
-
-
-def _legacy_custommetrics(inputs: dict[str, Any]) -> dict[str, Any]:
-    try:
-        legacy = importlib.import_module("iter8_action.custommetrics.legacy")
-    except ModuleNotFoundError:
-        return inputs
-    translated: dict[str, Any] = legacy.translate_legacy(inputs)
-    return translated

@@ -2,67 +2,255 @@
 
 The sandboxed environment keeps a template away from Python internals
 (`__class__`, `__globals__`, unsafe callables), so an experiment file cannot
-run code through a template. Iter8's templates were Go templates; their plain
-value references (`{{ .name }}`, `{{ .elapsedTimeSeconds }}`) are accepted and
-read as `{{ name }}`. Other Go constructs get an error naming the line and the
-Jinja2 equivalent.
+run code through a template. Iter8's templates were Go templates; their simple
+forms are accepted and translated: value references (`{{ .name }}`,
+`{{ .elapsedTimeSeconds }}`), `{{ if .x }}` / `{{ else }}` / `{{ end }}`, and
+`{{ range $i, $p := .list }}`. Other Go constructs get an error naming the line
+and the Jinja2 equivalent.
+
+Besides Jinja2's own filters, a template may call `fail("message")` to stop
+with a message of its own (the equivalent of Go's `fail`), and `{% include %}`
+the partials its caller provides.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# `{{ .a.b }}` and `{{- .a -}}`: plain references, rewritten to Jinja2
-_GO_REFERENCE = re.compile(r"\{\{(-?)\s*\.([A-Za-z_][\w.]*)\s*(-?)\}\}")
-# Go actions with no direct Jinja2 spelling, and their Jinja2 equivalent
-_GO_CONSTRUCTS = (
-    (re.compile(r"\{\{-?\s*range\b"), "{% for item in items %} ... {% endfor %}"),
-    (re.compile(r"\{\{-?\s*if\b"), "{% if value %} ... {% endif %}"),
-    (re.compile(r"\{\{-?\s*end\b"), "{% endfor %} or {% endif %}"),
-    (re.compile(r"\{\{-?\s*with\b"), "{% with x = value %} ... {% endwith %}"),
-    (re.compile(r"\{\{-?\s*(define|template|block)\b"), "{% macro name() %} ... {% endmacro %}"),
-    (re.compile(r"\{\{-?\s*\$"), "{% set name = value %}"),
-    (re.compile(r"\{\{[^}]*\|\s*(toYaml|toJson|quote|default|indent)\b"), "{{ value | tojson }}"),
+# `{{ ... }}` actions on one line, with Go's and Jinja2's whitespace trimming
+_ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}")
+_NAME_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+# what we translate: `.a.b`, `$.a`, `$p`, `$p.a`; `if [not] REF`, `else if`; `range $p := REF`
+_GO_REF = re.compile(r"\$?\.[A-Za-z_][\w.]*|\$[A-Za-z_]\w*(?:\.[A-Za-z_][\w.]*)?")
+_GO_IF = re.compile(r"(if|else if)\s+((?:not\s+)?\S+)")
+_GO_RANGE = re.compile(r"range\s+\$(\w+)\s*(?:,\s*\$(\w+)\s*)?:=\s*(\S+)")
+_GO_KEYWORDS = {
+    "range": "{% for item in items %} ... {% endfor %}",
+    "if": "{% if value %} ... {% endif %}",
+    "else": "{% else %}",
+    "end": "{% endfor %} or {% endif %}",
+    "with": "{% with x = value %} ... {% endwith %}",
+    "define": "{% macro name() %} ... {% endmacro %}",
+    "template": "{% macro name() %} ... {% endmacro %} and {{ name() }}",
+    "block": "{% macro name() %} ... {% endmacro %}",
+}
+_GO_FUNCTIONS = {
+    "default": '{{ value | default("fallback") }}',
+    "toYaml": "{{ value | tojson }} (JSON is valid YAML)",
+    "toJson": "{{ value | tojson }}",
+    "quote": "{{ value | tojson }}",
+    "indent": "{{ value | indent(4) }}",
+    "printf": '{{ "%s-%d" | format(name, number) }}',
+    "fail": '{{ fail("message") }}',
+}
+# Go's shapes: `{{ keyword ...` (not Jinja2's `range(3)`), `{{ $x ...`, `{{ .x | fn ...`,
+# `{{ fn .x ...` and `{{ fn "a" ...`
+_GO_CONDITION = (
+    "{% if a == 1 and not b %} ... {% endif %} (Go's eq, ne, lt, and, or, not are Jinja2's "
+    "==, !=, <, and, or, not)"
 )
+_GO_KEYWORD = re.compile(r"^(range|if|else|end|with|define|template|block)(?=\s|$)")
+_GO_PIPELINE = re.compile(r"^\.[\w.]*\s*\|\s*(\w+)")
+_GO_CALL = re.compile(r"^(\w+)\s+[.$\"(]")
 
 
 class TemplateError(Exception):
     """A template that cannot be read or rendered; the message names the template and line."""
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+class _TemplateFailed(Exception):
+    """Raised by `fail(...)` inside a template."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise _TemplateFailed(str(message))
+
+
+def _environment(includes: Mapping[str, str] | None) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        loader=jinja2.DictLoader(dict(includes or {})),
     )
+    env.globals["fail"] = _fail
+    return env
+
+
+def _go_equivalent(action: str) -> str | None:
+    """The Jinja2 spelling to suggest when `action` (inside `{{ }}`) is Go template syntax."""
+    keyword = _GO_KEYWORD.match(action)
+    if keyword:
+        return _GO_KEYWORDS[keyword.group(1)]
+    if action.startswith("$"):
+        return "{% set name = value %} and {{ name }}"
+    pipeline = _GO_PIPELINE.match(action)
+    if pipeline:
+        return _GO_FUNCTIONS.get(pipeline.group(1), "{{ value | filter }}")
+    call = _GO_CALL.match(action)
+    if call is None or (call.group(1) == "not" and not action.startswith("not .")):
+        return None  # Jinja2's `not (a or b)` looks like a call but is not one
+    return _GO_FUNCTIONS.get(call.group(1), "{{ value | filter(arguments) }}")
+
+
+class _GoTranslator:
+    """Iter8's simple Go templates in Jinja2: references, `if`/`else`/`end`, `range $x := .list`.
+
+    A reference `.a.b` (or `$.a.b`) is the value `a.b` everywhere, inside a range too;
+    a range's variables (`$i, $p`) are the loop's index and item. `if` tests a reference
+    as Go does: a missing value is false.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.blocks: list[tuple[str, int, dict[str, str]]] = []
+        """Open `if`/`range` blocks: kind, line, and the variables they declare (Jinja2 names)."""
+
+    def fail(self, line: int, action: str, equivalent: str) -> NoReturn:
+        raise TemplateError(
+            f"{self.name}:{line}: Go template construct {action!r} is not supported; "
+            f"templates are Jinja2: write {equivalent}"
+        )
+
+    def variables(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _kind, _line, names in self.blocks:
+            out.update(names)
+        return out
+
+    def reference(self, ref: str, line: int, action: str) -> str | None:
+        """`.a.b` / `$.a.b` -> `a.b`; `$p.x` -> `p.x` for a range variable; None if not one."""
+        if ref.startswith("$."):
+            ref = ref[1:]
+        if ref.startswith("."):
+            return ref[1:] if _NAME_PATH.fullmatch(ref[1:]) else None
+        head, _, rest = ref[1:].partition(".")
+        known = self.variables()
+        if head not in known:
+            self.fail(line, action, "{% set name = value %} and {{ name }}")
+        return f"{known[head]}.{rest}" if rest else known[head]
+
+    def condition(self, text: str, line: int, action: str) -> str:
+        negate = text.startswith("not ")
+        ref = text.removeprefix("not ").strip()
+        target = self.reference(ref, line, action)
+        if target is None:
+            self.fail(line, action, _GO_KEYWORDS["if"])
+        parts = target.split(".")
+        chain = [".".join(parts[: i + 1]) for i in range(len(parts))]
+        test = " and ".join([f"{c} is defined" for c in chain] + [target])
+        test = f"({test})" if len(chain) > 1 or negate else test
+        return f"not {test}" if negate else test
+
+    def translate(self, match: re.Match[str], line: int) -> str:
+        left, action, right = match.group(1), match.group(2), match.group(3)
+        whole = match.group(0)
+
+        def block(statement: str) -> str:
+            return "{%" + left + " " + statement + " " + right + "%}"
+
+        ref = _GO_REF.fullmatch(action)
+        if ref:
+            target = self.reference(action, line, whole)
+            return whole if target is None else f"{{{{{left} {target} {right}}}}}"
+        if_match = _GO_IF.fullmatch(action)
+        if if_match:
+            keyword, condition = if_match.group(1), if_match.group(2)
+            if keyword == "if":
+                test = self.condition(condition, line, whole)
+                self.blocks.append(("if", line, {}))
+                return block(f"if {test}")
+            self.expect_open("if", line, whole)
+            return block(f"elif {self.condition(condition, line, whole)}")
+        range_match = _GO_RANGE.fullmatch(action)
+        if range_match:
+            index, item, source = range_match.groups()
+            target = self.reference(source, line, whole)
+            if target is None:
+                self.fail(line, whole, _GO_KEYWORDS["range"])
+            names = {index: "loop.index0", item: item} if item else {index: index}
+            self.blocks.append(("range", line, names))
+            return block(f"for {item or index} in {target}")
+        if action in ("else", "end") and not self.blocks:
+            raise TemplateError(
+                f"{self.name}:{line}: {whole!r} has no {{{{ if }}}} or {{{{ range }}}} to belong to"
+            )
+        if action == "else":
+            return block("else")
+        if action == "end":
+            kind, _line, _names = self.blocks.pop()
+            return block("endif" if kind == "if" else "endfor")
+        if action.startswith(("if ", "else if ")):
+            self.fail(line, whole, _GO_CONDITION)
+        equivalent = _go_equivalent(action)
+        if equivalent is not None:
+            self.fail(line, whole, equivalent)
+        return whole
+
+    def expect_open(self, kind: str, line: int, action: str) -> None:
+        if not self.blocks or self.blocks[-1][0] != kind:
+            raise TemplateError(
+                f"{self.name}:{line}: {action!r} has no {{{{ {kind} }}}} to belong to"
+            )
+
+    def finish(self) -> None:
+        if self.blocks:
+            kind, line, _names = self.blocks[-1]
+            raise TemplateError(
+                f"{self.name}:{line}: this {kind} has no {{{{ end }}}}; "
+                f"close it ({'{% endif %}' if kind == 'if' else '{% endfor %}'} in Jinja2)"
+            )
 
 
 def from_go(source: str, *, name: str) -> str:
-    """Rewrite Go-template value references to Jinja2; reject Go constructs we do not translate."""
-    for number, line in enumerate(source.splitlines(), start=1):
-        for pattern, equivalent in _GO_CONSTRUCTS:
-            if pattern.search(line):
-                raise TemplateError(
-                    f"{name}:{number}: Go template construct {line.strip()!r} is not supported; "
-                    f"templates are Jinja2: write {equivalent}"
-                )
-    return _GO_REFERENCE.sub(lambda m: f"{{{{{m.group(1)} {m.group(2)} {m.group(3)}}}}}", source)
+    """Iter8's simple Go templates rewritten to Jinja2; other Go constructs are errors."""
+    translator = _GoTranslator(name)
+    out: list[str] = []
+    last = 0
+    for match in _ACTION.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        out.append(source[last : match.start()])
+        out.append(translator.translate(match, line))
+        last = match.end()
+    out.append(source[last:])
+    translator.finish()
+    return "".join(out)
 
 
-def render(source: str, values: Mapping[str, Any], *, name: str = "<template>") -> str:
-    """Render `source` (Jinja2, or Iter8's simple Go references) with `values`."""
+def render(
+    source: str,
+    values: Mapping[str, Any],
+    *,
+    name: str = "<template>",
+    includes: Mapping[str, str] | None = None,
+) -> str:
+    """Render `source` (Jinja2, or Iter8's simple Go references) with `values`.
+
+    `includes` maps names to partial templates that `{% include "name" %}` may use.
+    """
     text = from_go(source, name=name)
     try:
-        template = _environment().from_string(text)
+        template = _environment(includes).from_string(text)
         return template.render(dict(values))
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{name}:{exc.lineno}: {exc.message}") from exc
+        where = name if exc.name is None else f"{name} (include {exc.name!r})"
+        raise TemplateError(f"{where}:{exc.lineno}: {exc.message}") from exc
     except jinja2.UndefinedError as exc:
         known = ", ".join(sorted(values)) or "none"
         raise TemplateError(f"{name}: {exc.message} (values available: {known})") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"{name}: not allowed in a template: {exc}") from exc
+    except jinja2.TemplateNotFound as exc:
+        known = ", ".join(sorted(includes or {})) or "none"
+        raise TemplateError(
+            f"{name}: no template {exc.name!r} to include (known: {known})"
+        ) from exc
+    except _TemplateFailed as exc:
+        raise TemplateError(f"{name}: {exc}") from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"{name}: {type(exc).__name__}: {exc}") from exc

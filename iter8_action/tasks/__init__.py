@@ -18,7 +18,6 @@ from iter8_action.tasks.base import TaskType
 PLANNED_TASKS: dict[str, str] = {
     "http": "HTTP load generation",
     "grpc": "gRPC load generation",
-    "custommetrics": "metrics from backends",
 }
 
 

@@ -1,0 +1,56 @@
+"""The README's custommetrics examples are valid: the experiment, the auth snippet, the template."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from iter8_action.custommetrics.render import render_spec
+from iter8_action.custommetrics.sources import TemplateSource
+from iter8_action.custommetrics.spec import AuthSpec
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- section: task custommetrics (issue 7) -->")
+    end = readme.index("<!-- section:", start + 1)
+    return re.findall(r"```yaml\n(.*?)```", readme[start:end], flags=re.S)
+
+
+def _validate(document: Any) -> list[str]:
+    schema = json.loads((ROOT / "schemas" / "experiment.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_the_example_experiment_is_valid() -> None:
+    experiment = yaml.safe_load(_blocks()[0])
+    assert _validate(experiment) == []
+    assert [t["task"] for t in experiment["spec"]] == ["http", "custommetrics", "assess"]
+
+
+def test_the_auth_example_is_valid() -> None:
+    task = yaml.safe_load(_blocks()[1])
+    assert _validate({"spec": task}) == []
+
+
+def test_the_template_example_renders_to_a_valid_spec() -> None:
+    source = TemplateSource(_blocks()[2], "README")
+    values = {"versionName": "v2", "elapsedTimeSeconds": 60}
+    spec = render_spec(source, values, provider="shop", version="v2")
+    assert spec.auth == AuthSpec(type="bearer", token_env="METRICS_TOKEN")
+    assert spec.metrics[0].params == (
+        (
+            "query",
+            'sum(increase(checkouts_total{version="v2"}[60s])) / '
+            'sum(increase(http_requests_total{version="v2"}[60s]))',
+        ),
+    )
+    assert (spec.metrics[0].body, spec.metrics[0].required) == ('{"any":"json"}', True)

@@ -128,6 +128,7 @@ def test_name(test: str | None) -> str:
     return {
         "mann-whitney-u": "Mann-Whitney U",
         "two-proportion-z": "two-proportion z",
+        "fisher-exact": "Fisher's exact",
         "plain": "single values",
     }.get(test or "", test or MISSING)
 

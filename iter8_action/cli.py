@@ -28,6 +28,25 @@ _log_level = click.option(
     help="How much to log (to stderr).",
 )
 
+_experiment_file = click.option(
+    "-f",
+    "--file",
+    "experiment_file",
+    default="experiment.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The experiment file (Iter8's current or older form).",
+)
+_result_file = click.option(
+    "-f",
+    "--file",
+    "result_file",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The result file written by iter8 run.",
+)
+
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -40,15 +59,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "-f",
-    "--file",
-    "experiment_file",
-    default="experiment.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The experiment file (Iter8's current or older form).",
-)
+@_experiment_file
 @click.option(
     "-o",
     "--output",
@@ -81,15 +92,7 @@ def run(experiment_file: Path, output: Path, log_level: str) -> int:
 
 
 @cli.command()
-@click.option(
-    "-f",
-    "--file",
-    "experiment_file",
-    default="experiment.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The experiment file.",
-)
+@_experiment_file
 @click.option(
     "--print-canonical",
     is_flag=True,
@@ -129,15 +132,7 @@ def validate(experiment_file: Path, print_canonical: bool, log_level: str) -> in
     metavar="NAME[=ARG]",
     help="A condition that must hold (repeatable): completed, nofailure, slos, slos=VERSION.",
 )
-@click.option(
-    "-f",
-    "--file",
-    "result_file",
-    default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The result file written by iter8 run.",
-)
+@_result_file
 @click.option(
     "--timeout",
     default="0s",
@@ -201,15 +196,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
     show_default=True,
     help="The report format.",
 )
-@click.option(
-    "-f",
-    "--file",
-    "result_file",
-    default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The result file written by iter8 run (it may be partial).",
-)
+@_result_file
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -84,6 +84,10 @@ class FakeGitHub(ServedFake):
     def _denied(self, request: Request) -> Reply | None:
         return bad_credentials(request, self.token)
 
+    def _write_refused(self, request: Request) -> Reply | None:
+        """A bad token's 401, or the 403 a fork's read-only token gets for a write."""
+        return self._denied(request) or (Reply(403, FORK_403) if self.read_only else None)
+
     def _issue_json(self, number: int) -> dict[str, Any]:
         url = f"{self.url}/repos/{self.repo}/issues/{number}"
         return {
@@ -131,19 +135,15 @@ class FakeGitHub(ServedFake):
 
     def _create(self, request: Request) -> Reply:
         number = int(request.match["n"]) if request.match else 0
-        if denied := self._denied(request):
-            return denied
-        if self.read_only:
-            return Reply(403, FORK_403)
+        if refused := self._write_refused(request):
+            return refused
         comment_id = self.add_comment(number, request.json()["body"], user="github-actions[bot]")
         return Reply(201, self._comment_json(self.comments[comment_id]))
 
     def _edit(self, request: Request) -> Reply:
         comment_id = int(request.match["id"]) if request.match else 0
-        if denied := self._denied(request):
-            return denied
-        if self.read_only:
-            return Reply(403, FORK_403)
+        if refused := self._write_refused(request):
+            return refused
         comment = self.comments.get(comment_id)
         if comment is None:
             return Reply(404, {"message": "Not Found", "status": "404"})

@@ -130,7 +130,8 @@ def validate(experiment_file: Path, print_canonical: bool, log_level: str) -> in
     multiple=True,
     required=True,
     metavar="NAME[=ARG]",
-    help="A condition that must hold (repeatable): completed, nofailure, slos, slos=VERSION.",
+    help="A condition that must hold (repeatable): completed, nofailure, slos, slos=VERSION, "
+    "winner, winner=VERSION.",
 )
 @_result_file
 @click.option(

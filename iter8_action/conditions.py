@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from iter8_action.assessment.queries import overall_winner, slo_failures
 from iter8_action.result import Result
 
 Function = Callable[..., Any]
@@ -62,23 +63,23 @@ class ConditionError(Exception):
 # -- built-in functions ---------------------------------------------------------------
 
 
+def _version_index(result: Result, function: str, version: Any) -> int:
+    index = result.store.version_index(version)
+    if index is None:
+        raise ConditionError(
+            f"{function}({version!r}): no such version; versions are "
+            + (", ".join(result.store.version_names) or "none yet")
+        )
+    return index
+
+
 def _slos_satisfied(result: Result, version: Any = None) -> bool:
-    """Every SLO holds for every version (or for the named one); true when there are none."""
-    satisfied = result.assessment.get("SLOsSatisfied") or {}
-    index: int | None = None
-    if version is not None:
-        index = result.store.version_index(version)
-        if index is None:
-            raise ConditionError(
-                f"SLOs({version!r}): no such version; versions are "
-                + (", ".join(result.store.version_names) or "none yet")
-            )
-    for rows in (satisfied.get("upper") or [], satisfied.get("lower") or []):
-        for row in rows:
-            values = row if index is None else row[index : index + 1]
-            if not all(bool(v) for v in values):
-                return False
-    return True
+    """Every SLO (absolute or relative) holds for every version (or for the named one).
+
+    True when there are none; a missing value never satisfies an SLO.
+    """
+    index = None if version is None else _version_index(result, "SLOs", version)
+    return not slo_failures(result.insights(), index)
 
 
 def _completed(result: Result) -> bool:
@@ -384,3 +385,22 @@ def _compare(op: str, left: Any, right: Any, column: int) -> bool:
             column,
         )
     return bool(_COMPARE[op](left, right))
+
+
+# -- assessment functions (the assess task) ------------------------------------------------
+
+
+def _winner(result: Result, version: Any = None) -> bool:
+    """An overall winner was found (or: the named version is the overall winner)."""
+    winner, _ = overall_winner(result.insights())
+    if version is None:
+        return winner is not None
+    return winner is not None and winner == _version_index(result, "Winner", version)
+
+
+register_function(
+    "Winner",
+    _winner,
+    summary="the assessment found an overall winner (or the one named is the winner)",
+    max_args=1,
+)

@@ -43,6 +43,30 @@ class HTTPFailure(Exception):
         super().__init__(SECRETS.redact(message))
 
 
+class UnexpectedStatus(HTTPFailure):
+    """A final answer other than the one the caller needs (a 404 for a document, say)."""
+
+    def __init__(self, url: str, response: requests.Response) -> None:
+        self.answer = f"{response.status_code} {response.reason}"
+        super().__init__(
+            f"{url} answered {self.answer}", status=response.status_code, body=response.text[:500]
+        )
+
+
+def get_text(
+    url: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    verify: bool | str = True,
+    retry: RetryPolicy = RetryPolicy(),
+) -> str:
+    """GET a document (a template, say): its text, or `UnexpectedStatus` for any answer but 200."""
+    response = request("GET", url, timeout_s=timeout_s, verify=verify, retry=retry)
+    if response.status_code != 200:
+        raise UnexpectedStatus(url, response)
+    return response.text
+
+
 def request(
     method: str,
     url: str,

@@ -79,19 +79,13 @@ def load_template(
 
 
 def _fetch(url: str, *, provider: str, transport: Transport) -> TemplateSource:
+    problem = f"provider {provider}: cannot fetch template {url}"
     try:
-        response = httpclient.request(
-            "GET",
-            url,
-            timeout_s=transport.timeout_s,
-            verify=transport.verify,
-            retry=transport.retry,
+        text = httpclient.get_text(
+            url, timeout_s=transport.timeout_s, verify=transport.verify, retry=transport.retry
         )
+    except httpclient.UnexpectedStatus as exc:
+        raise SourceError(f"{problem}: it answered {exc.answer}") from exc
     except httpclient.HTTPFailure as exc:
-        raise SourceError(f"provider {provider}: cannot fetch template {url}: {exc}") from exc
-    if response.status_code != 200:
-        raise SourceError(
-            f"provider {provider}: cannot fetch template {url}: it answered "
-            f"{response.status_code} {response.reason}"
-        )
-    return TemplateSource(response.text, url, remote=True)
+        raise SourceError(f"{problem}: {exc}") from exc
+    return TemplateSource(text, url, remote=True)

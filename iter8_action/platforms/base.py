@@ -6,9 +6,9 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TextIO
+from typing import TextIO, TypedDict, Unpack
 
 from iter8_action.errors import Iter8Error
 
@@ -40,6 +40,22 @@ class Annotation:
     line: int | None = None
 
 
+class Where(TypedDict, total=False):
+    """Where a message points, as keyword arguments of `Platform.error` and its siblings."""
+
+    title: str | None
+    file: str | None
+    line: int | None
+
+
+def located(note: Annotation) -> str:
+    """`file:line: title: message`, leaving out the parts `note` does not have."""
+    file, line = note.file, note.line
+    where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+    head = f"{note.title}: " if note.title else ""
+    return f"{where}{head}{note.message}"
+
+
 class CommentFailed(Iter8Error):
     """The comment could not be posted; the run's verdict does not depend on it."""
 
@@ -67,46 +83,30 @@ class Platform(ABC):
         """Where the run's log lines go."""
         return self.out
 
-    @abstractmethod
-    def error(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
+    def error(self, message: str, **where: Unpack[Where]) -> None:
         """Report an error (an annotation where the platform has them)."""
+        self._report(Annotation("error", message, **where))
 
-    @abstractmethod
-    def warning(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
+    def warning(self, message: str, **where: Unpack[Where]) -> None:
         """Report a warning."""
+        self._report(Annotation("warning", message, **where))
+
+    def notice(self, message: str, **where: Unpack[Where]) -> None:
+        """Report something worth seeing that is not a problem."""
+        self._report(Annotation("notice", message, **where))
+
+    def annotate(self, note: Annotation) -> None:
+        """Report `note`; a level other than error or warning is shown as a notice."""
+        level = note.level if note.level in ("error", "warning") else "notice"
+        self._report(replace(note, level=level))
 
     @abstractmethod
-    def notice(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        """Report something worth seeing that is not a problem."""
+    def _report(self, note: Annotation) -> None:
+        """Show `note` (its level is error, warning or notice) the platform's way."""
 
     def run_url(self) -> str | None:
         """The page of this CI run (where the artifacts are), for the comment's footer."""
         return None
-
-    def annotate(self, note: Annotation) -> None:
-        report = {"error": self.error, "warning": self.warning}.get(note.level, self.notice)
-        report(note.message, title=note.title, file=note.file, line=note.line)
 
     @abstractmethod
     def mask(self, secret: str) -> None:

@@ -15,7 +15,13 @@ from github.Repository import Repository
 
 from iter8_action.logs import get_logger
 from iter8_action.platforms import sticky
-from iter8_action.platforms.base import CommentAction, CommentFailed, CommentOutcome, Platform
+from iter8_action.platforms.base import (
+    Annotation,
+    CommentAction,
+    CommentFailed,
+    CommentOutcome,
+    Platform,
+)
 from iter8_action.platforms.workflow_commands import command, output_block
 from iter8_action.secrets import SECRETS
 
@@ -62,35 +68,10 @@ class GitHubPlatform(Platform):
         self.out.write(command(name, message, properties) + "\n")
         self.out.flush()
 
-    def error(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._command("error", message, {"title": title, "file": file, "line": line})
-
-    def warning(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._command("warning", message, {"title": title, "file": file, "line": line})
-
-    def notice(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._command("notice", message, {"title": title, "file": file, "line": line})
+    def _report(self, note: Annotation) -> None:
+        self._command(
+            note.level, note.message, {"title": note.title, "file": note.file, "line": note.line}
+        )
 
     def mask(self, secret: str) -> None:
         # A multi-line secret is masked line by line: the runner matches each

@@ -13,7 +13,14 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
 from iter8_action.platforms import sticky
-from iter8_action.platforms.base import CommentAction, CommentFailed, CommentOutcome, Platform
+from iter8_action.platforms.base import (
+    Annotation,
+    CommentAction,
+    CommentFailed,
+    CommentOutcome,
+    Platform,
+    located,
+)
 from iter8_action.secrets import SECRETS
 
 API_TIMEOUT_S = 15
@@ -27,7 +34,8 @@ TOKEN_FIX = (
     "ITER8_GITLAB_TOKEN, and pass it to the component: `token: $ITER8_GITLAB_TOKEN`."
 )
 
-_RED, _YELLOW, _CYAN, _RESET = "\x1b[31;1m", "\x1b[33;1m", "\x1b[36;1m", "\x1b[0m"
+_COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "notice": "\x1b[36;1m"}
+_RESET = "\x1b[0m"
 
 
 class GitLabPlatform(Platform):
@@ -43,50 +51,11 @@ class GitLabPlatform(Platform):
 
     # -- the job log ---------------------------------------------------------
 
-    def _line(
-        self,
-        colour: str,
-        label: str,
-        message: str,
-        title: str | None,
-        file: str | None,
-        line: int | None,
-    ) -> None:
-        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
-        head = f"{title}: " if title else ""
-        text = SECRETS.redact(f"{where}{head}{message}")
-        self.out.write(f"{colour}{label}:{_RESET} {text}\n")
+    def _report(self, note: Annotation) -> None:
+        colour = _COLOURS[note.level]
+        text = SECRETS.redact(located(note))
+        self.out.write(f"{colour}{note.level.upper()}:{_RESET} {text}\n")
         self.out.flush()
-
-    def error(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._line(_RED, "ERROR", message, title, file, line)
-
-    def warning(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._line(_YELLOW, "WARNING", message, title, file, line)
-
-    def notice(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._line(_CYAN, "NOTICE", message, title, file, line)
 
     def mask(self, secret: str) -> None:
         # GitLab masks only variables declared as masked before the job starts;

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from iter8_action.platforms.base import CommentAction, CommentOutcome, Platform
+from iter8_action.platforms.base import (
+    Annotation,
+    CommentAction,
+    CommentOutcome,
+    Platform,
+    located,
+)
 from iter8_action.secrets import SECRETS
 
 
@@ -18,42 +24,8 @@ class TerminalPlatform(Platform):
     def log_stream(self) -> TextIO:
         return sys.stderr
 
-    def _say(
-        self, label: str, message: str, title: str | None, file: str | None, line: int | None
-    ) -> None:
-        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
-        head = f"{title}: " if title else ""
-        sys.stderr.write(SECRETS.redact(f"{label}: {where}{head}{message}") + "\n")
-
-    def error(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._say("error", message, title, file, line)
-
-    def warning(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._say("warning", message, title, file, line)
-
-    def notice(
-        self,
-        message: str,
-        *,
-        title: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self._say("notice", message, title, file, line)
+    def _report(self, note: Annotation) -> None:
+        sys.stderr.write(SECRETS.redact(f"{note.level}: {located(note)}") + "\n")
 
     def mask(self, secret: str) -> None:
         # Nothing to tell a terminal: the log handlers already redact every

@@ -9,7 +9,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from iter8_action.report.model import Comparison, Report, Reward, Slo
+import yaml
+
+from iter8_action.report.model import Comparison, Report, Reward, Slo, Summary
 
 MISSING = "—"
 UPPER, LOWER = "≤", "≥"
@@ -128,6 +130,7 @@ def test_name(test: str | None) -> str:
     return {
         "mann-whitney-u": "Mann-Whitney U",
         "two-proportion-z": "two-proportion z",
+        "fisher-exact": "Fisher's exact",
         "plain": "single values",
     }.get(test or "", test or MISSING)
 
@@ -168,3 +171,29 @@ def sentence(text: str) -> str:
     """`text` ending with a full stop (reasons are written with or without one)."""
     text = text.rstrip()
     return text if not text or text.endswith((".", "!", "?")) else text + "."
+
+
+def summary_title(summary: Summary) -> str:
+    """The summary's description (or its metric's name) with a capital first letter."""
+    title = summary.description or summary.metric
+    return title[:1].upper() + title[1:]
+
+
+def summary_rows(summary: Summary) -> list[tuple[str, list[str]]]:
+    """A row per key that any version's summary has, sorted: the key and its value per version."""
+    keys = sorted({str(k) for s in summary.versions if s for k in s})
+    return [(k, [_summary_value(s, k) for s in summary.versions]) for k in keys]
+
+
+def _summary_value(summary: object, key: str) -> str:
+    if not isinstance(summary, dict) or key not in summary:
+        return MISSING
+    value = summary[key]
+    return number(float(value)) if isinstance(value, int | float) else str(value)
+
+
+def experiment_yaml(report: Report) -> str | None:
+    """The experiment as YAML, or None for a result that did not record its experiment."""
+    if not report.experiment.get("spec"):
+        return None
+    return yaml.safe_dump(dict(report.experiment), sort_keys=False, allow_unicode=True)

@@ -16,7 +16,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
-import yaml
 
 from iter8_action.metricnames import percentile_suffix
 from iter8_action.report import fmt
@@ -260,29 +259,19 @@ def _tasks(report: Report) -> str:
 def _summaries(report: Report) -> str:
     blocks = []
     for summary in report.summaries:
-        keys = sorted({str(k) for s in summary.versions if s for k in s})
         rows = [
-            [_td(k), *(_td(_summary_value(s, k), "num") for s in summary.versions)] for k in keys
+            [_td(k), *(_td(v, "num") for v in values)] for k, values in fmt.summary_rows(summary)
         ]
         table = _table([_e(summary.metric), *map(_e, report.versions)], rows)
-        title = summary.description or summary.metric
-        blocks.append(
-            f"<details><summary>{_e(title[:1].upper() + title[1:])}</summary>\n{table}\n</details>"
-        )
+        title = fmt.summary_title(summary)
+        blocks.append(f"<details><summary>{_e(title)}</summary>\n{table}\n</details>")
     return "\n".join(blocks)
 
 
-def _summary_value(summary: Any, key: str) -> str:
-    if not isinstance(summary, dict) or key not in summary:
-        return fmt.MISSING
-    value = summary[key]
-    return fmt.number(float(value)) if isinstance(value, int | float) else str(value)
-
-
 def _experiment(report: Report) -> str:
-    if not report.experiment.get("spec"):
+    text = fmt.experiment_yaml(report)
+    if text is None:
         return ""
-    text = yaml.safe_dump(dict(report.experiment), sort_keys=False, allow_unicode=True)
     return f"<details><summary>Experiment</summary>\n<pre>{_e(text)}</pre>\n</details>"
 
 

@@ -16,8 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import yaml
-
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, SloVersion
 
@@ -287,28 +285,17 @@ def _tasks(report: Report) -> str:
 def _summaries(report: Report) -> str:
     blocks = []
     for summary in report.summaries:
-        keys = sorted({str(k) for s in summary.versions if s for k in s})
-        rows = [
-            [escape(k), *(escape(_summary_value(s, k)) for s in summary.versions)] for k in keys
-        ]
+        rows = [[escape(k), *map(escape, values)] for k, values in fmt.summary_rows(summary)]
         table = _table([escape(summary.metric), *map(escape, report.versions)], rows)
         # Inside <summary> markdown is not parsed: escape as HTML only.
-        title = summary.description or summary.metric
-        blocks.append(_details(html.escape(title[:1].upper() + title[1:]), table))
+        blocks.append(_details(html.escape(fmt.summary_title(summary)), table))
     return "\n\n".join(blocks)
 
 
-def _summary_value(summary: object, key: str) -> str:
-    if not isinstance(summary, dict) or key not in summary:
-        return fmt.MISSING
-    value = summary[key]
-    return fmt.number(float(value)) if isinstance(value, int | float) else str(value)
-
-
 def _experiment(report: Report) -> str:
-    if not report.experiment.get("spec"):
+    text = fmt.experiment_yaml(report)
+    if text is None:
         return ""
-    text = yaml.safe_dump(dict(report.experiment), sort_keys=False, allow_unicode=True)
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return _details("Experiment", f"{fence}yaml\n{text.rstrip()}\n{fence}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,10 +25,10 @@ import pytest
 from iter8_action.custommetrics.legacy import translate_legacy
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.metrics import MetricMeta, MetricType
-from iter8_action.result import Result, TaskRecord
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
+from tests.acceptance.custommetrics import task_context
 from tests.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
 from tests.servers.base import RecordingServer, Reply
 
@@ -58,19 +57,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def _context(tmp_path: Path) -> TaskContext:
-    result = Result()
-    result.tasks.append(TaskRecord(index=2, task="custommetrics"))
-    return TaskContext(
-        index=2,
-        name="custommetrics",
-        result=result,
-        base_dir=tmp_path,
-        tempdir=tmp_path,
-        result_path=tmp_path / "result.yaml",
-        stop=threading.Event(),
-        log=logging.getLogger("iter8.task"),
-        started_monotonic=time.monotonic(),
-    )
+    return task_context(tmp_path, index=2)
 
 
 def _run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:

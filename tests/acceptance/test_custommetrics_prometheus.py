@@ -11,10 +11,7 @@ the mean, and percentiles by Prometheus's own `histogram_quantile` rule.
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +23,10 @@ import yaml
 
 from iter8_action.errors import TaskFailed
 from iter8_action.metrics import MetricMeta, MetricStore, MetricType
-from iter8_action.result import Result, TaskRecord
+from iter8_action.result import Result
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
-from iter8_action.tasks.base import TaskContext
+from tests.acceptance.custommetrics import task_context
 from tests.servers.prometheus import LATENCY_BUCKETS_S, Exporter, PrometheusServer
 
 # Traffic per version: (status code -> requests) and latencies in seconds (binary fractions,
@@ -69,22 +66,6 @@ def _forget_secrets() -> Iterator[None]:
     SECRETS.clear()
     yield
     SECRETS.clear()
-
-
-def _context(tmp_path: Path, result: Result | None = None) -> TaskContext:
-    result = result or Result()
-    result.tasks.append(TaskRecord(index=len(result.tasks), task="custommetrics"))
-    return TaskContext(
-        index=len(result.tasks) - 1,
-        name="custommetrics",
-        result=result,
-        base_dir=tmp_path,
-        tempdir=tmp_path,
-        result_path=tmp_path / "result.yaml",
-        stop=threading.Event(),
-        log=logging.getLogger("iter8.task"),
-        started_monotonic=time.monotonic(),
-    )
 
 
 def _inputs(backend: Backend, versions: Sequence[str], **values: Any) -> dict[str, Any]:
@@ -134,7 +115,7 @@ def _values(store: MetricStore, prefix: str, version: int) -> dict[str, float | 
 
 
 def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Path) -> None:
-    ctx = _context(tmp_path)
+    ctx = task_context(tmp_path)
     registry()["custommetrics"].run(_inputs(prometheus, ["v1", "v2"]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == _expected("v1")
     assert _values(ctx.store, "prometheus/", 1) == _expected("v2")
@@ -149,7 +130,7 @@ def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Pa
 
 
 def test_a_version_without_series_has_no_data(prometheus: Backend, tmp_path: Path) -> None:
-    ctx = _context(tmp_path)
+    ctx = task_context(tmp_path)
     registry()["custommetrics"].run(_inputs(prometheus, ["v3"], percentiles=[95]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == {
         "prometheus/error-count": 0.0,
@@ -184,7 +165,7 @@ def test_a_query_prometheus_rejects_is_no_data_with_its_error(
         "  jqExpression: .data.result[0].value[1] | tonumber\n"
         "  required: true\n"
     )
-    ctx = _context(tmp_path)
+    ctx = task_context(tmp_path)
     with pytest.raises(TaskFailed) as caught:
         registry()["custommetrics"].run(
             {
@@ -248,7 +229,7 @@ def test_http_and_prometheus_metrics_are_assessed_against_slos_together(
     """
     result = Result()
     _http_task_metrics(result.store)
-    ctx = _context(tmp_path, result)
+    ctx = task_context(tmp_path, result)
     registry()["custommetrics"].run(_inputs(prometheus, ["v1", "v2"]), ctx)
     slos = {
         "upper": [

@@ -16,10 +16,10 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -59,6 +59,15 @@ class Reply:
 
 
 Handler = Callable[[Request], Reply]
+Refusal = Callable[[Request], Reply | None]
+"""A check run before a handler: a reply (a 401, say) to answer instead, or None to go on."""
+
+
+def _guarded(handler: Handler, refuse: Refusal) -> Handler:
+    def guarded(request: Request) -> Reply:
+        return refuse(request) or handler(request)
+
+    return guarded
 
 
 class RecordingServer:
@@ -85,6 +94,11 @@ class RecordingServer:
     def route(self, method: str, path_regex: str, handler: Handler) -> None:
         """Answer `method` on paths fully matching `path_regex` (later routes win)."""
         self._routes.insert(0, (method.upper(), re.compile(path_regex), handler))
+
+    def route_guarded(self, routes: Iterable[tuple[str, str, Handler]], *, refuse: Refusal) -> None:
+        """Add `(method, path_regex, handler)` routes whose handlers run only past `refuse`."""
+        for method, path_regex, handler in routes:
+            self.route(method, path_regex, _guarded(handler, refuse))
 
     def script(self, method: str, path: str, replies: list[Reply]) -> None:
         """Answer the next requests to exactly `path` with these replies, in order, then route."""
@@ -150,3 +164,20 @@ class RecordingServer:
                 pass
 
         return _Handler
+
+
+class ServedFake:
+    """A fake API that answers on its own `server`: entering it starts the server."""
+
+    server: RecordingServer
+
+    def __enter__(self) -> Self:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+    @property
+    def url(self) -> str:
+        return self.server.url

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request
+from tests.servers.base import RecordingServer, Reply, Request, ServedFake
 
 PAGE_SIZE = 30
 FORK_403 = {
@@ -43,7 +43,7 @@ class PullRequestInfo:
 
 
 @dataclass
-class FakeGitHub:
+class FakeGitHub(ServedFake):
     repo: str = "iter8-py/demo"
     token: str = "ghs_fake_token_1234567890"
     read_only: bool = False
@@ -61,17 +61,6 @@ class FakeGitHub:
         self.server.route("POST", rf"{base}/issues/(?P<n>\d+)/comments", self._create)
         self.server.route("PATCH", rf"{base}/issues/comments/(?P<id>\d+)", self._edit)
         self.server.route("GET", rf"{base}/pulls", self._pulls)
-
-    def __enter__(self) -> FakeGitHub:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == number]
@@ -93,10 +82,11 @@ class FakeGitHub:
     # -- handlers ----------------------------------------------------------
 
     def _denied(self, request: Request) -> Reply | None:
-        auth = request.header("Authorization") or ""
-        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
-            return Reply(401, {"message": "Bad credentials", "status": "401"})
-        return None
+        return bad_credentials(request, self.token)
+
+    def _write_refused(self, request: Request) -> Reply | None:
+        """A bad token's 401, or the 403 a fork's read-only token gets for a write."""
+        return self._denied(request) or (Reply(403, FORK_403) if self.read_only else None)
 
     def _issue_json(self, number: int) -> dict[str, Any]:
         url = f"{self.url}/repos/{self.repo}/issues/{number}"
@@ -145,19 +135,15 @@ class FakeGitHub:
 
     def _create(self, request: Request) -> Reply:
         number = int(request.match["n"]) if request.match else 0
-        if denied := self._denied(request):
-            return denied
-        if self.read_only:
-            return Reply(403, FORK_403)
+        if refused := self._write_refused(request):
+            return refused
         comment_id = self.add_comment(number, request.json()["body"], user="github-actions[bot]")
         return Reply(201, self._comment_json(self.comments[comment_id]))
 
     def _edit(self, request: Request) -> Reply:
         comment_id = int(request.match["id"]) if request.match else 0
-        if denied := self._denied(request):
-            return denied
-        if self.read_only:
-            return Reply(403, FORK_403)
+        if refused := self._write_refused(request):
+            return refused
         comment = self.comments.get(comment_id)
         if comment is None:
             return Reply(404, {"message": "Not Found", "status": "404"})
@@ -181,6 +167,14 @@ class FakeGitHub:
                 for p in found
             ],
         )
+
+
+def bad_credentials(request: Request, token: str) -> Reply | None:
+    """GitHub's 401 unless the request carries `token` (as `token ...` or `Bearer ...`)."""
+    auth = request.header("Authorization") or ""
+    if auth not in (f"token {token}", f"Bearer {token}"):
+        return Reply(401, {"message": "Bad credentials", "status": "401"})
+    return None
 
 
 def pull_request_event(

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.servers.base import RecordingServer, Reply, Request
+from tests.servers.github_api import bad_credentials
 
 
 def _sha(*parts: str) -> str:
@@ -173,17 +174,7 @@ class GitHubRepoServer(RecordingServer):
             ("POST", rf"{base}/issues/(?P<n>\d+)/labels", self._add_labels),
             ("POST", "/graphql", self._graphql),
         ]
-        for method, path, handler in routes:
-            self.route(method, path, self._authorized(handler))
-
-    def _authorized(self, handler: Any) -> Any:
-        def check(request: Request) -> Reply:
-            auth = request.header("Authorization") or ""
-            if auth not in (f"token {self.token}", f"Bearer {self.token}"):
-                return Reply(401, {"message": "Bad credentials", "status": "401"})
-            return handler(request)  # type: ignore[no-any-return]
-
-        return check
+        self.route_guarded(routes, refuse=lambda r: bad_credentials(r, self.token))
 
     def _get_contents(self, request: Request) -> Reply:
         assert request.match is not None

@@ -17,13 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request
+from tests.servers.base import RecordingServer, Reply, Request, ServedFake
 
 PAGE_SIZE = 20
 
 
 @dataclass
-class FakeGitLab:
+class FakeGitLab(ServedFake):
     project_id: int = 42
     merge_requests: tuple[int, ...] = (3,)
     token: str = "glpat-fake-token-123456"
@@ -38,17 +38,6 @@ class FakeGitLab:
         self.server.route("POST", base, self._create)
         self.server.route("PUT", rf"{base}/(?P<id>\d+)", self._update)
 
-    def __enter__(self) -> FakeGitLab:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
     def notes_on(self, iid: int) -> list[dict[str, Any]]:
         return [n for n in self.notes.values() if n["iid"] == iid]
 
@@ -62,8 +51,8 @@ class FakeGitLab:
         return [r for r in self.server.requests if r.method in ("POST", "PUT")]
 
     def _refused(self, request: Request) -> Reply | None:
-        if request.header("PRIVATE-TOKEN") != self.token:
-            return Reply(401, {"message": "401 Unauthorized"})
+        if refused := bad_token(request, self.token):
+            return refused
         iid = int(request.match["iid"]) if request.match else 0
         if iid not in self.merge_requests:
             return Reply(404, {"message": "404 Not found"})
@@ -110,3 +99,10 @@ class FakeGitLab:
             return Reply(404, {"message": "404 Not found"})
         note["body"] = request.json()["body"]
         return Reply(200, self._note_json(note))
+
+
+def bad_token(request: Request, token: str) -> Reply | None:
+    """GitLab's 401 unless the request carries `PRIVATE-TOKEN: <token>`."""
+    if request.header("PRIVATE-TOKEN") != token:
+        return Reply(401, {"message": "401 Unauthorized"})
+    return None

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.servers.base import RecordingServer, Reply, Request
+from tests.servers.gitlab_api import bad_token
 
 API = "/api/v4"
 
@@ -92,16 +93,7 @@ class GitLabRepoServer(RecordingServer):
             ("PUT", rf"{project}/merge_requests/(?P<iid>\d+)/merge", self._merge),
             ("GET", rf"{API}/users", self._users),
         ]
-        for method, path, handler in routes:
-            self.route(method, path, self._authorized(handler))
-
-    def _authorized(self, handler: Any) -> Any:
-        def check(request: Request) -> Reply:
-            if request.header("PRIVATE-TOKEN") != self.token:
-                return Reply(401, {"message": "401 Unauthorized"})
-            return handler(request)  # type: ignore[no-any-return]
-
-        return check
+        self.route_guarded(routes, refuse=lambda r: bad_token(r, self.token))
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:

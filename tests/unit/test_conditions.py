@@ -91,7 +91,7 @@ def test_comparing_a_string_with_a_number_is_an_error() -> None:
         ("SLOs() and", "the condition ends where a value was expected", 11),
         ("SLOs())", "unexpected ')'", 7),
         ("SLOs() SLOs()", "unexpected 'SLOs'", 8),
-        ("Winner()", "unknown function Winner(); known: Completed(), NoFailure(), SLOs()", 1),
+        ("Best()", "unknown function Best(); known: Completed(), NoFailure(), SLOs(), Winner()", 1),
         ("SLOs(1, 2)", "SLOs() takes 0 to 1 argument(s), not 2", 1),
         ("NoFailure(1)", "NoFailure() takes 0 argument(s), not 1", 1),
         ("x == 1", "unknown name 'x': use 'result.<field>' or a function", 1),

@@ -1,0 +1,154 @@
+"""SLOs: each version's value against its limit, absolute or relative to the baseline.
+
+The status is decided as Iter8 users expect: the observed value against the
+limit (an upper SLO holds when value <= limit, a lower one when value >=
+limit); a missing value is "no-data", never "satisfied". A relative limit is
+the baseline's observed value moved by the allowance. Where per-request data
+exists, a relative SLO also carries the comparison of the version with the
+baseline (test, p-value, effect and interval) and whether the interval lies
+entirely on one side of the allowance ("conclusive").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from iter8_action.assessment.comparisons import (
+    compare_family,
+    comparison_to_dict,
+    statistical,
+    summary,
+)
+from iter8_action.assessment.data import MetricData
+from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, Slo
+from iter8_action.assessment.statistics import Comparison
+
+SATISFIED, VIOLATED, NO_DATA, NOT_APPLICABLE = "satisfied", "violated", "no-data", "not-applicable"
+
+
+@dataclass(frozen=True)
+class SloStatus:
+    """One SLO for one version."""
+
+    value: float | None
+    limit: float | None
+    status: str
+    note: str
+    test: Comparison | None = None
+    conclusive: bool | None = None
+    relative: Relative | None = None
+    """The relative limit that set `limit`, when one did."""
+
+    @property
+    def holds(self) -> bool:
+        """Not violated and not missing (an SLO that does not apply holds)."""
+        return self.status in (SATISFIED, NOT_APPLICABLE)
+
+
+@dataclass(frozen=True)
+class SloVerdict:
+    slo: Slo
+    baseline: int
+    versions: tuple[SloStatus, ...]
+
+    def absolute_holds(self, version: int) -> bool:
+        """Iter8's `SLOsSatisfied` entry: the absolute limit alone."""
+        status = self.versions[version]
+        if status.status == NOT_APPLICABLE or self.slo.limit is None:
+            return True
+        if status.value is None:
+            return False
+        if self.slo.kind == UPPER:
+            return status.value <= self.slo.limit
+        return status.value >= self.slo.limit
+
+    def to_dict(self) -> dict[str, Any]:
+        slo = self.slo
+        return {
+            "metric": slo.metric,
+            "kind": slo.kind,
+            "limit": slo.limit,
+            "relative": slo.relative_dict(self.baseline),
+            "appliesTo": None if slo.versions is None else list(slo.versions),
+            "versions": [_status_dict(s) for s in self.versions],
+        }
+
+
+def _status_dict(s: SloStatus) -> dict[str, Any]:
+    test = None
+    if s.test is not None:
+        test = {**comparison_to_dict(s.test), "conclusive": s.conclusive}
+    return {"value": s.value, "limit": s.limit, "status": s.status, "note": s.note, "test": test}
+
+
+def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
+    b = spec.baseline
+    statuses = [_status(slo, data, v, b, names) for v in range(len(names))]
+    if slo.relative:
+        statuses = _with_tests(slo, data, statuses, spec, names)
+    return SloVerdict(slo, b, tuple(statuses))
+
+
+def _status(slo: Slo, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloStatus:
+    value = data.values[v]
+    if not slo.listed(v):
+        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is not in its versions")
+    if slo.limit is None and v == b:
+        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is the baseline")
+    relative = slo.relative if v != b else ()
+    base_value = data.values[b]
+    limit, binding = replace(slo, relative=relative).binding(base_value)
+    if limit is None:
+        return SloStatus(value, None, NO_DATA, f"no data for the baseline {names[b]}")
+    if value is None:
+        return SloStatus(None, limit, NO_DATA, f"no data for {slo.metric} in {names[v]}")
+    holds = value <= limit if slo.kind == UPPER else value >= limit
+    op = ("<=" if holds else ">") if slo.kind == UPPER else (">=" if holds else "<")
+    note = f"{value:.6g} {op} {limit:.6g}"
+    if binding is not None:
+        note += f" ({names[b]} {binding.describe(slo.kind)})"
+    return SloStatus(value, limit, SATISFIED if holds else VIOLATED, note, relative=binding)
+
+
+def _with_tests(
+    slo: Slo, data: MetricData, statuses: list[SloStatus], spec: AssessSpec, names: Sequence[str]
+) -> list[SloStatus]:
+    """Attach the comparison with the baseline to every judged version with per-request data."""
+    b = spec.baseline
+    judged = [
+        v
+        for v, s in enumerate(statuses)
+        if v != b and s.status in (SATISFIED, VIOLATED) and statistical(data, [v, b])
+    ]
+    comparisons = compare_family(data, [(v, b) for v in judged], spec)
+    out = list(statuses)
+    for v, c in zip(judged, comparisons, strict=True):
+        s = statuses[v]
+        conclusive = _conclusive(slo.kind, s.relative, c, s.status)
+        note = f"{s.note}; {summary(c, spec)}"
+        if conclusive is False:
+            note += "; the interval straddles the allowance, more requests would firm this up"
+        out[v] = replace(s, note=note, test=c, conclusive=conclusive)
+    return out
+
+
+def _conclusive(kind: str, relative: Relative | None, c: Comparison, status: str) -> bool | None:
+    """Whether the interval of the effect lies entirely on the side of the status.
+
+    Judged against the relative limit that applies; None when the absolute
+    limit is the stricter one (the interval says nothing about it).
+    """
+    if relative is None:
+        return None
+    allowance = relative.amount / (100.0 if relative.percent else 1.0)
+    if relative.percent:
+        low, high = c.ci_low, c.ci_high
+    else:
+        low, high = c.difference_ci_low, c.difference_ci_high
+    if low is None or high is None:
+        return None
+    if kind == UPPER:
+        return high <= allowance if status == SATISFIED else low > allowance
+    return low >= -allowance if status == SATISFIED else high < -allowance

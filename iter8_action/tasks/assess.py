@@ -1,0 +1,73 @@
+"""The `assess` task: judge the versions on SLOs and rewards (see `iter8_action.assessment`).
+
+It reads the metric store that earlier tasks filled and writes Iter8's
+`SLOs`, `SLOsSatisfied`, `rewards`, `rewardsWinners` and our `assessment`
+into the result's insights. An SLO verdict is a result, never a failure: the
+task fails only when there is nothing to assess or an input names a version
+the run does not have.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from iter8_action.assessment import AssessSpec, SpecError, judge, parse_spec
+from iter8_action.assessment.verdict import Assessment, to_insights
+from iter8_action.errors import TaskFailed
+from iter8_action.tasks.base import TaskContext, TaskType
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    store = ctx.store
+    if store.num_versions == 0:
+        raise TaskFailed(
+            "there are no versions to assess: no task before assess collected metrics. "
+            "Put an http, grpc or custommetrics task before assess in spec."
+        )
+    try:
+        spec = parse_spec(inputs, store.version_names)
+    except SpecError as e:
+        raise TaskFailed(str(e)) from None
+    _warn_unknown_metrics(spec, ctx)
+    assessment = judge(store, spec)
+    ctx.result.assessment.update(to_insights(assessment))
+    _log_summary(assessment, ctx)
+
+
+def _warn_unknown_metrics(spec: AssessSpec, ctx: TaskContext) -> None:
+    known = ctx.store.names()
+    metrics = [s.metric for s in spec.slos] + list(spec.rewards_max) + list(spec.rewards_min)
+    for metric in dict.fromkeys(metrics):
+        if any(ctx.store.value(metric, v) is not None for v in range(ctx.store.num_versions)):
+            continue
+        if metric in known:
+            continue
+        close = difflib.get_close_matches(metric, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        ctx.log.warning(
+            "assess: no version has a value for %s: its SLOs and rewards read no-data%s",
+            metric,
+            hint,
+        )
+
+
+def _log_summary(a: Assessment, ctx: TaskContext) -> None:
+    for s in a.slos:
+        for v, status in enumerate(s.versions):
+            ctx.log.info(
+                "SLO %s %s for %s: %s (%s)",
+                s.slo.kind,
+                s.slo.metric,
+                a.names[v],
+                status.status,
+                status.note,
+            )
+    for r in a.rewards:
+        ctx.log.info("reward %s %s: %s (%s)", r.direction, r.metric, r.verdict, r.reason)
+    winner, reason = a.winner()
+    ctx.log.info("winner: %s (%s)", "none" if winner is None else a.names[winner], reason)
+
+
+TASK = TaskType(name="assess", summary="assess versions against SLOs and rewards", run=run)

@@ -17,6 +17,9 @@ from typing import Any
 
 from iter8_action.metricnames import canonical_metric_name, split_percentile
 
+FINE_SUFFIX = "-hdr"
+"""`<histogram>-hdr`: a summary with the histogram's data at full resolution (values, counts)."""
+
 
 class MetricType(StrEnum):
     COUNTER = "counter"
@@ -74,6 +77,36 @@ def histogram_quantile(buckets: Sequence[HistBucket], percentile: float) -> floa
             return bucket.lower + fraction * (bucket.upper - bucket.lower)
         seen += bucket.count
     return max(b.upper for b in buckets)
+
+
+def weighted_quantile(
+    values: Sequence[float], counts: Sequence[int], percentile: float
+) -> float | None:
+    """The nearest-rank `percentile` (0-100) of values observed `counts` times each.
+
+    The form of the http task's full-resolution latency summary (`http/latency-hdr`):
+    the smallest value with at least `percentile`% of the observations at or below it.
+    """
+    total = sum(counts)
+    if total <= 0:
+        return None
+    rank = max(1, math.ceil(percentile / 100.0 * total - 1e-9))
+    seen = 0
+    for value, count in sorted(zip(values, counts, strict=True)):
+        seen += count
+        if seen >= rank:
+            return float(value)
+    return float(max(values))
+
+
+def fine_distribution(summary: Mapping[str, Any] | None) -> tuple[list[float], list[int]] | None:
+    """(values, counts) from a full-resolution summary such as `http/latency-hdr`, if it is one."""
+    if not summary:
+        return None
+    values, counts = summary.get("values"), summary.get("counts")
+    if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts):
+        return None
+    return [float(v) for v in values], [int(c) for c in counts]
 
 
 def sample_quantile(values: Sequence[float], percentile: float) -> float | None:
@@ -176,6 +209,11 @@ class MetricStore:
         samples = self._samples.get(base, {}).get(version)
         if samples:
             return sample_quantile(samples, percentile)
+        # a percentile nobody asked the load task for: the full-resolution summary
+        # (within 1%) before the coarse display histogram
+        fine = fine_distribution(self.summary(f"{base}{FINE_SUFFIX}", version))
+        if fine is not None:
+            return weighted_quantile(*fine, percentile)
         buckets = self._histograms.get(base, {}).get(version)
         if buckets:
             return histogram_quantile(buckets, percentile)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from iter8_action.assessment.statistics import Distribution, distribution_statistic
 from iter8_action.metricnames import canonical_metric_name
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics import FINE_SUFFIX, MetricStore, fine_distribution
 
 _STATISTIC = re.compile(r"^(?:mean|p(\d+(?:\.\d+)?))$")
 ERROR_RATE = "error-rate"
@@ -86,6 +86,10 @@ def _distribution(store: MetricStore, base: str, version: int) -> Distribution |
     samples = store.samples(base, version)
     if samples:
         return Distribution.from_samples(samples)
+    # the http task keeps its latencies at full resolution beside the display histogram
+    fine = fine_distribution(store.summary(base + FINE_SUFFIX, version))
+    if fine is not None and sum(fine[1]) > 0:
+        return Distribution.from_weighted(*fine)
     buckets = store.histogram(base, version)
     if buckets and sum(b.count for b in buckets) > 0:
         return Distribution.from_histogram(buckets)

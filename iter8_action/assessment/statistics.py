@@ -81,7 +81,12 @@ class Distribution:
         )
 
     @classmethod
-    def from_samples(cls, samples: Sequence[float]) -> Distribution:
+    def from_weighted(cls, values: Sequence[float], counts: Sequence[int]) -> Distribution:
+        """Values each observed `counts` times (a full-resolution latency summary)."""
+        return cls.from_samples(np.repeat(np.asarray(values, dtype=np.float64), counts))
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float] | FloatArray) -> Distribution:
         raw = np.asarray(samples, dtype=np.float64)
         values, counts = np.unique(raw, return_counts=True)
         if len(values) <= MAX_BOOTSTRAP_ATOMS:

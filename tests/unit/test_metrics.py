@@ -9,6 +9,7 @@ from iter8_action.metrics import (
     MetricType,
     histogram_quantile,
     sample_quantile,
+    weighted_quantile,
 )
 
 
@@ -85,3 +86,23 @@ def test_round_trip_through_insights() -> None:
     assert again.histogram("http/latency", 1) == [HistBucket(1.0, 2.0, 3)]
     assert again.samples("s/x", 0) == [1.0, 2.0]
     assert again.summary("http/status-codes", 1) == {"200": 12}
+
+
+def test_unlisted_percentiles_come_from_the_full_resolution_summary() -> None:
+    store = MetricStore()
+    store.set_histogram("http/latency", 0, [HistBucket(0, 100, 100)])
+    store.set_summary(
+        "http/latency-hdr", 0, {"values": [3.0, 1.0, 2.0], "counts": [10, 80, 10], "units": "msec"}
+    )
+    assert store.value("http/latency-p80", 0) == 1.0
+    assert store.value("http/latency-p80.5", 0) == 2.0
+    assert store.value("http/latency-p97.5", 0) == 3.0
+    store.set_summary("http/latency-hdr", 1, {"values": [1.0], "counts": []})
+    store.set_histogram("http/latency", 1, [HistBucket(0, 10, 10)])
+    assert store.value("http/latency-p50", 1) == 5.0  # a malformed summary is passed over
+
+
+def test_weighted_quantile_edges() -> None:
+    assert weighted_quantile([], [], 50) is None
+    assert weighted_quantile([5.0], [0], 50) is None
+    assert weighted_quantile([1.0, 9.0], [1, 1], 100) == 9.0

@@ -42,3 +42,14 @@ def test_plain_metrics_have_no_per_request_data() -> None:
     empty = store_with(["v1"])
     empty.set_histogram("http/latency", 0, [HistBucket(0, 10, 0)])
     assert metric_data(empty, "http/latency-mean").values == (None,)
+
+
+def test_the_http_tasks_full_resolution_latencies_are_preferred() -> None:
+    store = store_with(["v1"])
+    store.set_histogram("http/latency", 0, [HistBucket(0, 10, 3)])
+    store.set_summary("http/latency-hdr", 0, {"values": [1.0, 7.0], "counts": [2, 1]})
+    data = metric_data(store, "http/latency-mean")
+    distribution = data.distributions[0]
+    assert distribution is not None
+    assert distribution.observations().tolist() == [1.0, 1.0, 7.0]
+    assert data.values == (3.0,)

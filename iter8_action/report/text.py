@@ -78,8 +78,12 @@ def _headline(report: Report, paint: Callable[[str, str], str]) -> str:
             f"{run.num_tasks} tasks completed ({run.iter8_version or 'unknown version'})."
         ),
     ]
-    if report.winner is not None and report.winner.version is None and report.rewards:
-        lines.append(_wrap(fmt.sentence(f"No winner: {report.winner.reason or 'none yet'}")))
+    winner = report.winner
+    if winner is not None and winner.version is None and report.rewards:
+        lines.append(_wrap(fmt.sentence(f"No winner: {winner.reason or 'none yet'}")))
+    elif winner is not None and winner.name and report.verdict.status != "winner":
+        # the headline is about SLOs; the winner still deserves its line
+        lines.append(_wrap(fmt.sentence(f"Winner: {winner.name}: {winner.reason or ''}")))
     return "\n".join(lines)
 
 

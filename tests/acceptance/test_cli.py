@@ -177,6 +177,10 @@ def test_demo_runs_and_stops_what_it_started(iter8: Iter8, tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "demo" / "result.yaml").exists()
     assert (tmp_path / "demo" / "report.html").read_text().startswith("<!DOCTYPE html>")
-    assert "demo" in out.stdout
+    assert out.stdout.startswith("Experiment demo\n✗ SLOs failed: v2\n")
+    assert "Winner: v1: v1 meets every SLO and is best on every reward." in out.stdout
+    assert "http/latency-p95 ≤ v1 +10%" in out.stdout
+    assert "http/request-count                400    400" in out.stdout
+    assert "| v2 misses its SLOs; keep v1" in out.stderr
     assert (tmp_path / "demo" / "experiment.yaml").exists()
     assert "sample app: v1 at http://127.0.0.1:" in out.stderr

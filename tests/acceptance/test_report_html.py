@@ -31,8 +31,8 @@ from iter8_action.report import render
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 FIXTURES = ROOT / "tests" / "fixtures" / "results"
-START_TIMEOUT_S = 15.0
-RENDER_TIMEOUT_S = 10.0
+START_TIMEOUT_S = 30.0
+RENDER_TIMEOUT_S = 30.0  # generous: a loaded CI machine parses 5 MB of plotly.js slowly
 VIEWPORT = {"width": 1200, "height": 900}
 CHROMIUM_FLAGS = [
     "--headless",

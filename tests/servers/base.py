@@ -131,6 +131,7 @@ class RecordingServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall per keep-alive answer
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

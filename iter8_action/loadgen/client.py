@@ -29,6 +29,7 @@ from iter8_action.loadgen.plan import Share, TlsOptions
 from iter8_action.loadgen.stats import StreamOutcome, StreamStats
 
 CONNECT_TIMEOUT_CAP_S = 5.0
+NS_PER_S = 1_000_000_000
 
 
 def ssl_context(options: TlsOptions) -> ssl.SSLContext:
@@ -311,6 +312,10 @@ class StreamDriver:
             self.idle.append(conn)
         self.all_busy_since = None
 
+    def _second(self, sent_ns: int) -> int:
+        """The whole second after the start of the load in which `sent_ns` falls."""
+        return max(0, (sent_ns - self.start_ns) // NS_PER_S)
+
     def answered(self, conn: Connection, status: int) -> None:
         now = perf_counter_ns()
         conn.busy = False
@@ -324,6 +329,7 @@ class StreamDriver:
         stats = self.stats
         stats.histogram.record(now - conn.due_ns)
         stats.requests += 1
+        stats.count_sent_at(self._second(conn.sent_ns))
         stats.statuses[status] = stats.statuses.get(status, 0) + 1
         if is_error:
             stats.errors += 1
@@ -345,6 +351,7 @@ class StreamDriver:
             # A timed-out request did take this long: hiding it would flatter the target.
             stats.histogram.record(now - conn.due_ns)
         stats.requests += 1
+        stats.count_sent_at(self._second(conn.sent_ns))
         stats.errors += 1
         stats.error_kinds[kind] = stats.error_kinds.get(kind, 0) + 1
         self._next(conn, now)
@@ -391,7 +398,9 @@ class StreamDriver:
         while self.slot < self.slots and self._due_ns(self.slot) <= limit:
             # Never sent: a target this slow cannot take the schedule, and the backlog
             # stays bounded to one timeout's worth, so the run ends on time.
-            stats.histogram.record(now - self._due_ns(self.slot))
+            due = self._due_ns(self.slot)
+            stats.histogram.record(now - due)
+            stats.count_sent_at(self._second(due))  # counted where it was due to be sent
             self.slot += self.step
             expired += 1
         if expired:

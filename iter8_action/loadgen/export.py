@@ -10,7 +10,12 @@ milliseconds. Besides Iter8's metrics it stores, per version:
 - `<prefix>/latency-hdr` (summary): the full-resolution latency distribution,
   `{"units": "msec", "relativeError": e, "values": [...], "counts": [...]}`,
   one entry per non-empty bucket of the HDR histogram (a few hundred at most),
-  for rank statistics such as Mann-Whitney without millions of raw samples.
+  for rank statistics such as Mann-Whitney without millions of raw samples;
+- `<prefix>/request-rate` (summary): requests per second over time,
+  `{"intervalSeconds": 1, "values": [...]}`, where `values[i]` counts the
+  recorded requests *sent* in second `i` after the start of the load (sends, as
+  `qps-achieved` counts them; counted when their outcome is known, so the values
+  add up to `request-count`). The HTML report charts it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from iter8_action.metrics import HistBucket, MetricMeta, MetricStore, MetricType
 
 DEFAULT_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
 NS_PER_MS = 1_000_000
+RATE_INTERVAL_S = 1
 _R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
 """Renard's R10 preferred numbers: ten display buckets per decade of latency."""
 _SMALLEST_DECADE = -3  # 1 microsecond
@@ -55,6 +61,11 @@ def declare(store: MetricStore, prefix: str, percentiles: Sequence[float]) -> No
         "latency-hdr": MetricMeta(
             MetricType.SUMMARY, "latency distribution at full resolution", "msec"
         ),
+        "request-rate": MetricMeta(
+            MetricType.SUMMARY,
+            "requests sent per one-second interval since the start of the load",
+            "requests/sec",
+        ),
     }
     for p in percentiles:
         metas[f"latency-p{percentile_suffix(p)}"] = MetricMeta(
@@ -83,6 +94,7 @@ def write(
         f"{prefix}/status-codes", version, {str(k): v for k, v in sorted(stats.statuses.items())}
     )
     store.set_summary(f"{prefix}/errors-by-kind", version, dict(sorted(stats.error_kinds.items())))
+    store.set_summary(f"{prefix}/request-rate", version, request_rate(stats))
     hist = stats.histogram
     if hist.total == 0:
         return  # no latency was observed: latency metrics stay missing, not zero
@@ -98,6 +110,11 @@ def write(
         store.add_value(f"{prefix}/latency-p{percentile_suffix(p)}", version, value / NS_PER_MS)
     store.set_histogram(f"{prefix}/latency", version, display_buckets(hist))
     store.set_summary(f"{prefix}/latency-hdr", version, fine_summary(hist))
+
+
+def request_rate(stats: StreamStats) -> dict[str, object]:
+    """The per-second send counts, in the shape the report charts as a rate over time."""
+    return {"intervalSeconds": RATE_INTERVAL_S, "values": stats.per_second.tolist()}
 
 
 def display_buckets(hist: LatencyHistogram) -> list[HistBucket]:

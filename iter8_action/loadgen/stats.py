@@ -7,6 +7,7 @@ Statistics never import the client: the client writes here, the task reads.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 from iter8_action.loadgen.histogram import LatencyHistogram
@@ -35,10 +36,27 @@ class StreamStats:
     error_kinds: dict[str, int] = field(default_factory=dict)
     first_send_ns: int | None = None
     last_send_ns: int | None = None
+    per_second: array[int] = field(default_factory=lambda: array("q"))
+    """`per_second[i]`: the recorded requests sent in second `i` after the start of the
+    load. One counter per second, however many requests: an hour is 3600 counters."""
+
+    def count_sent_at(self, second: int, count: int = 1) -> None:
+        """Count `count` recorded requests sent `second` whole seconds after the start.
+
+        Called with the outcome (when `requests` grows), not at the send, so that the
+        counts add up to `requests` and follow the request into `counted` or `initial`.
+        """
+        per_second = self.per_second
+        if second >= len(per_second):
+            per_second.frombytes(bytes(per_second.itemsize * (second + 1 - len(per_second))))
+        per_second[second] += count
 
     def merge(self, other: StreamStats) -> None:
         """Add `other`'s requests to these, exactly."""
         self.histogram.merge(other.histogram)
+        for second, count in enumerate(other.per_second):
+            if count:
+                self.count_sent_at(second, count)
         self.requests += other.requests
         self.errors += other.errors
         for status, count in other.statuses.items():

@@ -66,6 +66,18 @@ def test_several_processes_report_progress() -> None:
     assert seen and seen[-1].errors == 0 and 0 < seen[-1].sent <= target.count("/")
 
 
+def test_per_second_counts_of_several_processes_merge_exactly() -> None:
+    """2 s at 20 qps split over two processes (each sends every other slot, 100 ms
+    apart): the merged counts are the schedule's 20 per second. Only a send more than
+    50 ms late crosses into the next second."""
+    with Target() as target:
+        stream = _stream(target.port, duration_s=2.0, qps=20.0, num_requests=None)
+        [result] = run_streams([stream], stop=threading.Event(), processes=2)
+    values = result.stats.per_second.tolist()
+    assert sum(values) == 40 == result.stats.requests == target.count("/")
+    assert values[0] in (19, 20) and values[1] in (19, 20, 21) and values[2:] in ([], [1])
+
+
 def test_a_worker_that_dies_is_reported_with_its_last_words() -> None:
     stream = _stream(1, tls=TlsOptions(ca_file="/nonexistent/ca.pem"), num_requests=5)
     with pytest.raises(WorkerFailed) as failure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from iter8_action.errors import Interrupted, TaskFailed
+from iter8_action.report import html
+from iter8_action.report.model import build_report
 from iter8_action.result import Result
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
@@ -108,6 +111,58 @@ def test_duration_sets_the_count_of_an_open_loop(target: Target, tmp_path: Path)
     ctx = _run({"url": target.url, "duration": "300ms", "qps": 50}, tmp_path)
     assert ctx.store.value("http/request-count", 0) == 15
     assert target.count("/") == 15
+
+
+def test_request_rate_counts_each_seconds_sends_per_version(target: Target, tmp_path: Path) -> None:
+    """3 s at 10 qps: 10 sends due in each second, for each version. Timers fire late,
+    never early, and the second version's phase puts its sends 50 ms inside a second:
+    only a send more than 50 ms late crosses into the next one."""
+    inputs = {
+        "duration": "3s",
+        "qps": 10,
+        "connections": 2,
+        "versions": [{"name": "stable", "url": target.url}, {"name": "canary", "url": target.url}],
+    }
+    ctx = _run(inputs, tmp_path)
+    for version in (0, 1):
+        summary = ctx.store.summary("http/request-rate", version)
+        assert summary is not None and summary["intervalSeconds"] == 1
+        values = summary["values"]
+        assert len(values) == 3 and sum(values) == 30 == ctx.store.value("http/request-count", 0)
+        assert values[1] == 10
+        assert 9 <= values[0] <= 10 and 10 <= values[2] <= 11
+    report = build_report({"metadata": {}, "spec": [], "result": ctx.result.to_dict()})
+    [series] = report.timeseries
+    assert (series.metric, series.units, series.interval_s) == (
+        "http/request-rate",
+        "requests/sec",
+        1.0,
+    )
+    assert [sum(v or ()) for v in series.versions] == [30.0, 30.0]
+    page = html.render(report, plotly_js="")
+    assert len(re.findall(r'<div class="chart" id="chart-timeseries-\d+"></div>', page)) == 1
+
+
+def test_endpoints_get_their_own_request_rate(target: Target, tmp_path: Path) -> None:
+    inputs = {
+        "url": target.url,
+        "numRequests": 6,
+        "qps": 0,
+        "endpoints": {"home": {"url": "/"}, "missing": {"url": "/status/404", "numRequests": 2}},
+    }
+    store = _run(inputs, tmp_path).store
+    for endpoint, count in (("home", 6), ("missing", 2)):
+        summary = store.summary(f"http-{endpoint}/request-rate", 0)
+        assert summary is not None and sum(summary["values"]) == count
+    assert store.summary("http/request-rate", 0) is None
+
+
+def test_request_rate_leaves_out_what_allow_initial_errors_leaves_out(
+    target: Target, tmp_path: Path
+) -> None:
+    inputs = {"url": target.url + "/fail-first/3", "numRequests": 10, "connections": 1}
+    ctx = _run({**inputs, "qps": 0, "allowInitialErrors": True}, tmp_path)
+    assert ctx.store.summary("http/request-rate", 0) == {"intervalSeconds": 1, "values": [7]}
 
 
 def test_closed_loop_for_a_duration_ends_on_time(target: Target, tmp_path: Path) -> None:

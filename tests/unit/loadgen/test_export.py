@@ -11,7 +11,7 @@ from iter8_action.loadgen.export import (
 )
 from iter8_action.loadgen.histogram import LatencyHistogram
 from iter8_action.loadgen.stats import StreamStats
-from iter8_action.metrics import HistBucket, MetricStore, MetricType
+from iter8_action.metrics import HistBucket, MetricMeta, MetricStore, MetricType
 
 
 def _histogram_ms(values_ms: list[float]) -> LatencyHistogram:
@@ -107,3 +107,25 @@ def test_a_run_without_errors_has_error_rate_zero() -> None:
     store = MetricStore()
     write(store, "http", 0, StreamStats(requests=2), [])
     assert store.value("http/error-rate", 0) == 0.0
+
+
+def test_request_rate_is_a_per_second_series_the_report_charts() -> None:
+    store = MetricStore()
+    store.ensure_versions(2, ["a", "b"])
+    declare(store, "http-login", [])
+    stats = StreamStats(requests=7)
+    for second, count in ((0, 3), (1, 0), (2, 4)):
+        if count:
+            stats.count_sent_at(second, count)
+    write(store, "http-login", 1, stats, [])
+    assert store.summary("http-login/request-rate", 1) == {
+        "intervalSeconds": 1,
+        "values": [3, 0, 4],
+    }
+    assert store.summary("http-login/request-rate", 0) is None
+    meta = store.meta("http-login/request-rate")
+    assert meta == MetricMeta(
+        MetricType.SUMMARY,
+        "requests sent per one-second interval since the start of the load",
+        "requests/sec",
+    )

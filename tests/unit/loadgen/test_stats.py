@@ -48,3 +48,43 @@ def test_initial_errors_count_when_no_success_ever_came() -> None:
     outcome = StreamOutcome(initial=_stats(4, 4, first=1, last=5))
     stats, ignored = combine([outcome])
     assert (stats.requests, stats.errors, ignored) == (4, 4, 0)
+
+
+def test_per_second_counts_grow_to_the_last_second_counted() -> None:
+    stats = StreamStats()
+    stats.count_sent_at(0)
+    stats.count_sent_at(0)
+    stats.count_sent_at(3)
+    stats.count_sent_at(1, 5)
+    assert stats.per_second.tolist() == [2, 5, 0, 1]
+    # an hour at 1000 requests per second is 3600 counters, not 3.6 million entries
+    stats.count_sent_at(3599, 1000)
+    assert len(stats.per_second) == 3600
+    assert stats.per_second[3599] == 1000
+
+
+def test_merge_adds_per_second_counts_exactly_whatever_their_lengths() -> None:
+    total = StreamStats()
+    for second in (0, 0, 1, 4):
+        total.count_sent_at(second)
+    longer = StreamStats()
+    for second in (1, 2, 2, 6):
+        longer.count_sent_at(second)
+    total.merge(longer)
+    assert total.per_second.tolist() == [2, 2, 2, 0, 1, 0, 1]
+    assert longer.per_second.tolist() == [0, 1, 2, 0, 0, 0, 1]  # the other is left alone
+    total.merge(StreamStats())
+    assert total.per_second.tolist() == [2, 2, 2, 0, 1, 0, 1]
+
+
+def test_per_second_counts_of_left_out_initial_errors_are_left_out_too() -> None:
+    first = StreamOutcome(initial=StreamStats(requests=3), succeeded=True)
+    first.initial.count_sent_at(0, 3)
+    first.counted.count_sent_at(0, 2)
+    first.counted.count_sent_at(1, 4)
+    second = StreamOutcome()
+    second.counted.count_sent_at(1, 1)
+    stats, ignored = combine([first, second])
+    assert (stats.per_second.tolist(), ignored) == ([2, 5], 3)
+    kept, _ = combine([StreamOutcome(initial=first.initial)])
+    assert kept.per_second.tolist() == [3]

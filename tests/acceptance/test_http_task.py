@@ -447,6 +447,8 @@ def test_requests_that_wait_too_long_for_a_connection_time_out(
     assert ctx.store.value("http/request-count", 0) == 30
     kinds = ctx.store.summary("http/errors-by-kind", 0)
     assert kinds is not None and kinds["timeout"] >= 20
+    # due in the first 300 ms, and sent (or given up) within 400 ms of that: all in second 0
+    assert ctx.store.summary("http/request-rate", 0) == {"intervalSeconds": 1, "values": [30]}
     slowest = ctx.store.value("http/latency-max", 0)
     assert slowest is not None and slowest >= 400
 

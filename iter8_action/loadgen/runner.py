@@ -9,6 +9,7 @@ get the same start time, so their open-loop schedules line up to the nanosecond.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import queue
 import subprocess
@@ -17,6 +18,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter_ns
 from typing import IO, Any
 
@@ -87,12 +89,21 @@ def _run_here(
     )
 
 
+def _worker_env() -> dict[str, str]:
+    """The environment, with this very package first on the path: a worker must run the
+    same code as its parent, whatever the working directory or other installs."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
+
+
 class _Worker:
     def __init__(self, shares: list[Any], messages: queue.Queue[tuple[int, Any]], index: int):
         self.index = index
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "iter8_action.loadgen.worker"],
+            env=_worker_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

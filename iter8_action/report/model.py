@@ -797,7 +797,10 @@ def _verdict(report: Report, *, assessed: bool) -> Verdict:
         what = "was interrupted" if run.state == "interrupted" else "failed"
         reason = f": {run.failure_reason}" if run.failure_reason else ""
         return Verdict("error", f"Experiment {what}", f"The run {what}{where}{reason}.")
-    if run.state in ("running", "not-started"):
+    judged = assessed and bool(report.slos or report.rewards)
+    if run.state in ("running", "not-started") and not judged:
+        # Once the assessment is in (a rollout task reporting mid-run), its verdict
+        # is the headline; the run line still says the run goes on.
         done = f"{run.num_completed_tasks} of {run.num_tasks} tasks done"
         return Verdict(
             "incomplete",

@@ -284,3 +284,14 @@ def test_registered_secrets_never_reach_a_report() -> None:
     for fmt in FORMATS:
         assert secret not in render(document, fmt)
     assert build_report(document).run.failure_reason == "401 with token ***"
+
+
+def test_a_run_still_going_after_its_assessment_gets_the_assessments_verdict() -> None:
+    # what a rollout task sees when it puts the report in its pull request
+    document = load("winner")
+    result = document["result"]
+    del result["endTime"]
+    result["tasks"].append({"index": len(result["tasks"]), "task": "rollout", "status": "running"})
+    report = build_report(document)
+    assert report.verdict.status == "winner"
+    assert report.run.state == "running"

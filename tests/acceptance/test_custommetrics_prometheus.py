@@ -6,13 +6,19 @@ then each version serves known traffic. The experiment pins the evaluation
 time to the last scrape (the `time` value), so `increase` over the window is
 exactly the traffic served and the values are asserted exactly: counts, rates,
 the mean, and percentiles by Prometheus's own `histogram_quantile` rule.
+
+Issue 7's done-when runs the README's combined experiment through `iter8 run`:
+the http task loads two versions of the sample app, custommetrics fetches the
+same versions' metrics from this Prometheus, and assess judges SLOs on both.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +27,12 @@ from typing import Any
 import pytest
 import yaml
 
+from iter8_action.demo.app import VersionBehaviour, sample_app
 from iter8_action.errors import TaskFailed
 from iter8_action.metrics import MetricMeta, MetricStore, MetricType
-from iter8_action.result import Result
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
+from tests.acceptance.conftest import ROOT
 from tests.acceptance.custommetrics import task_context
 from tests.servers.prometheus import LATENCY_BUCKETS_S, Exporter, PrometheusServer
 
@@ -183,76 +190,112 @@ def test_a_query_prometheus_rejects_is_no_data_with_its_error(
     assert ctx.store.meta("mine/broken") == MetricMeta(MetricType.GAUGE, "", None)
 
 
-def _slos_satisfied(
-    store: MetricStore, slos: Mapping[str, Sequence[Mapping[str, Any]]]
-) -> dict[str, list[list[bool]]]:
-    """Iter8's SLO rule, as `assess` applies it: upper value <= limit, lower value >= limit,
-    and a missing value never satisfies."""
-    verdicts: dict[str, list[list[bool]]] = {}
-    for kind, entries in slos.items():
-        verdicts[kind] = []
-        for slo in entries:
-            row = []
-            for version in range(store.num_versions):
-                value = store.value(slo["metric"], version)
-                ok = value is not None and (
-                    value <= slo["limit"] if kind == "upper" else value >= slo["limit"]
-                )
-                row.append(ok)
-            verdicts[kind].append(row)
-    return verdicts
+# Two versions of an app for the http task, in the story the exporter's traffic tells too:
+# the candidate v2 fixes v1's errors and answers 4x faster. Latencies and failures are seeded
+# draws, the same on every run (the machine can only add latency), and the p95 limit sits about
+# 2x from both versions' (v1 near 560 ms, v2 near 150 ms).
+APP = (
+    VersionBehaviour("v1", median_latency_ms=400.0, error_rate=0.1, seed=1),
+    VersionBehaviour("v2", median_latency_ms=100.0, error_rate=0.0, seed=2),
+)
+HTTP_LOAD = {"numRequests": 100, "qps": 50, "connections": 32}
+SLOS = {
+    "upper": [
+        {"metric": "http/error-rate", "limit": 0.01},
+        {"metric": "http/latency-p95", "limit": 300},
+        {"metric": "prometheus/error-rate", "limit": 0.01},
+        {"metric": "prometheus/latency-p95", "limit": 300},
+    ],
+    "lower": [{"metric": "prometheus/request-count", "limit": 30}],
+}
 
 
-def _http_task_metrics(store: MetricStore) -> None:
-    """What the http task records for two versions (its documented built-in metrics)."""
-    store.ensure_versions(2)
-    for name, kind, units in (
-        ("http/request-count", MetricType.COUNTER, None),
-        ("http/error-rate", MetricType.GAUGE, None),
-        ("http/latency-p95", MetricType.GAUGE, "msec"),
-    ):
-        store.declare(name, MetricMeta(kind, name, units))
-    for version, (requests, rate, p95) in enumerate(((100, 0.0, 12.5), (100, 0.01, 14.0))):
-        store.add_value("http/request-count", version, requests)
-        store.add_value("http/error-rate", version, rate)
-        store.add_value("http/latency-p95", version, p95)
+def _readme_experiment() -> dict[str, Any]:
+    """The README's experiment that combines the http task and Prometheus."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- section: task custommetrics (issue 7) -->") :]
+    block = re.search(r"```yaml\n(.*?)```", section, flags=re.S)
+    assert block is not None
+    experiment: dict[str, Any] = yaml.safe_load(block[1])
+    return experiment
 
 
-def test_http_and_prometheus_metrics_are_assessed_against_slos_together(
-    prometheus: Backend, tmp_path: Path
+def _failures(behaviour: VersionBehaviour, requests: int) -> int:
+    """The app's 500s in its first answers: per request it draws a latency, then a failure."""
+    rng = random.Random(behaviour.seed)
+    failures = 0
+    for _ in range(requests):
+        rng.lognormvariate(0.0, behaviour.latency_spread)
+        failures += rng.random() < behaviour.error_rate
+    return failures
+
+
+def test_http_and_prometheus_metrics_of_two_versions_are_assessed_against_slos(
+    prometheus: Backend, tmp_path: Path, iter8: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    """Done when: http built-ins and Prometheus metrics for two versions meet SLOs on both.
+    """Issue 7's done-when, through `iter8 run`: the README's experiment loads two real
+    versions with the http task, fetches their Prometheus metrics, and assesses both sources'
+    SLOs; v2 meets every SLO, v1 misses some on each source."""
+    experiment = _readme_experiment()
+    http, custom, assess = experiment["spec"]
+    assert (http["task"], custom["task"], assess["task"]) == ("http", "custommetrics", "assess")
+    assert assess["with"] == {"SLOs": SLOS}
+    with sample_app(APP) as urls:
+        http["with"] = {**HTTP_LOAD, "versions": [{"url": urls["v1"]}, {"url": urls["v2"]}]}
+        custom["with"] = _inputs(prometheus, ["v1", "v2"])
+        (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(experiment))
+        run = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert run.returncode == 0, run.stderr
+    insights = json.loads((tmp_path / "result.json").read_text())["result"]["insights"]
 
-    Until the http and assess tasks are merged this test records the http task's
-    metrics directly and applies Iter8's SLO rule; the lead replaces those two
-    steps with the tasks themselves (see the report).
-    """
-    result = Result()
-    _http_task_metrics(result.store)
-    ctx = task_context(tmp_path, result)
-    registry()["custommetrics"].run(_inputs(prometheus, ["v1", "v2"]), ctx)
-    slos = {
-        "upper": [
-            {"metric": "http/error-rate", "limit": 0.005},
-            {"metric": "http/latency-p95", "limit": 20},
-            {"metric": "prometheus/error-rate", "limit": 0.01},
-            {"metric": "prometheus/latency-p95", "limit": 500},
-            {"metric": "prometheus/latency-mean", "limit": 100},
-        ],
-        "lower": [{"metric": "prometheus/request-count", "limit": 40}],
-    }
-    # metrics of both sources land side by side in the result's insights, as Iter8 wrote them
-    insights = Result.from_dict(json.loads(json.dumps(result.to_dict()))).store
-    assert _slos_satisfied(insights, slos) == {
-        "upper": [[True, False], [True, True], [False, True], [True, True], [False, True]],
+    assert insights["SLOs"] == SLOS
+    assert insights["SLOsSatisfied"] == {
+        "upper": [[False, True], [False, True], [False, True], [False, True]],
         "lower": [[True, True]],
     }
-    assert insights.meta("prometheus/latency-mean") == MetricMeta(
-        MetricType.GAUGE, "Mean latency", "msec"
+    slos = {s["metric"]: s["versions"] for s in insights["assessment"]["slos"]}
+    assert {m: [v["status"] for v in versions] for m, versions in slos.items()} == {
+        "http/error-rate": ["violated", "satisfied"],
+        "http/latency-p95": ["violated", "satisfied"],
+        "prometheus/error-rate": ["violated", "satisfied"],
+        "prometheus/latency-p95": ["violated", "satisfied"],
+        "prometheus/request-count": ["satisfied", "satisfied"],
+    }
+    # the values judged are each task's own: the app's seeded failures (6 of v1's 100 requests)
+    # and the exporter's traffic
+    assert _failures(APP[0], HTTP_LOAD["numRequests"]) == 6
+    assert [v["value"] for v in slos["http/error-rate"]] == [0.06, 0.0]
+    for name in ("prometheus/error-rate", "prometheus/latency-p95", "prometheus/request-count"):
+        assert [v["value"] for v in slos[name]] == [_expected(v)[name] for v in ("v1", "v2")]
+    assert [v["note"] for v in slos["prometheus/latency-p95"]] == ["400 > 300", "180 <= 300"]
+    assert [v["slosViolated"] for v in insights["assessment"]["versions"]] == [
+        ["http/error-rate", "http/latency-p95", "prometheus/error-rate", "prometheus/latency-p95"],
+        [],
+    ]
+
+    missed = iter8("assert", "-c", "slos", "-f", "result.json")
+    assert missed.returncode == 1, missed.stderr
+    assert missed.stdout.startswith(
+        "✗ slos: SLOs missed: v1: upper SLO on http/error-rate violated (0.06 > 0.01); "
+        "v1: upper SLO on http/latency-p95 violated ("
     )
-    assert insights.value("prometheus/latency-p95", 0) == 1000 * _bucket_quantile(
-        0.95, TRAFFIC["v1"][1]
-    )
+    met = iter8("assert", "-c", "slos=v2", "-f", "result.json")
+    assert (met.returncode, met.stdout) == (0, "✓ slos=v2: v2 meets the SLOs\n"), met.stderr
+
+    report = iter8("report", "-o", "markdown", "-f", "result.json")
+    assert report.returncode == 0, report.stderr
+    assert "### ❌ SLOs failed: v1\n" in report.stdout
+    table = report.stdout.split("#### SLOs\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    table[3] = re.sub(r"([❌✅]) [\d.]+ msec", r"\1 (measured) msec", table[3])
+    assert table == [
+        "| SLO | v1 | v2 |",
+        "|---|---|---|",
+        "| http/error-rate ≤ 0.01 | ❌ 0.06 | ✅ 0 |",
+        "| http/latency-p95 ≤ 300 msec | ❌ (measured) msec | ✅ (measured) msec |",
+        "| prometheus/error-rate ≤ 0.01 | ❌ 0.05 | ✅ 0 |",
+        "| prometheus/latency-p95 ≤ 300 msec | ❌ 400 msec | ✅ 180.0 msec |",
+        "| prometheus/request-count ≥ 30 requests | ✅ 40 requests | ✅ 40 requests |",
+    ]
 
 
 def test_an_experiment_file_runs_end_to_end(

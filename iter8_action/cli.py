@@ -253,7 +253,7 @@ def demo(log_level: str, output_dir: Path) -> int:
     Example:
       iter8 demo
     """
-    from iter8_action.demo import run_demo
+    from iter8_action.demo.runner import run_demo
 
     setup_logging(log_level)
     outcome = run_demo(output_dir, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))

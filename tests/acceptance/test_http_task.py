@@ -504,16 +504,21 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
             "Port out of range 0-65535",
         ),
         (
-            {"versions": [{"url": "http://a/", "name": "x"}, {"url": "http://b/", "name": "x"}]},
+            {
+                "versions": [
+                    {"url": "http://a.invalid/", "name": "x"},
+                    {"url": "http://b.invalid/", "name": "x"},
+                ]
+            },
             "two versions are named 'x'; give each version its own name",
         ),
         (
             {
-                "versions": [{"url": "http://a/"}, {"url": "http://b/"}],
-                "endpoints": {"e": {"url": "http://c/"}},
+                "versions": [{"url": "http://a.invalid/"}, {"url": "http://b.invalid/"}],
+                "endpoints": {"e": {"url": "http://c.invalid/"}},
             },
-            "endpoint e has a full URL (http://c/) but there are 2 versions; give endpoints a "
-            "path (url: /login) so that each version's URL supplies the host",
+            "endpoint e has a full URL (http://c.invalid/) but there are 2 versions; "
+            "give endpoints a path (url: /login) so that each version's URL supplies the host",
         ),
         (
             {"endpoints": {"e": {"url": "/login"}}},
@@ -525,19 +530,19 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
             "endpoint e has no url, and the task has none to inherit",
         ),
         (
-            {"url": "http://a/", "payloadFile": "missing.json"},
+            {"url": "http://a.invalid/", "payloadFile": "missing.json"},
             "the task: payloadFile 'missing.json' cannot be read (No such file or directory)",
         ),
         (
-            {"url": "https://a/", "caFile": "missing.pem"},
+            {"url": "https://a.invalid/", "caFile": "missing.pem"},
             "the task: caFile 'missing.pem' does not exist (TMP/missing.pem)",
         ),
         (
-            {"url": "http://a/", "duration": "0s", "qps": 5},
+            {"url": "http://a.invalid/", "duration": "0s", "qps": 5},
             "the task has duration 0: give it a duration like 10s, or numRequests",
         ),
         (
-            {"url": "http://a/", "timeout": "soon"},
+            {"url": "http://a.invalid/", "timeout": "soon"},
             "the task: timeout: 'soon' is not a duration; write it like 500ms, 10s or 1m30s "
             "(units: ns, us, ms, s, m, h)",
         ),
@@ -554,7 +559,7 @@ def test_bad_inputs_fail_with_a_clear_message(
 def test_a_ca_file_that_is_not_pem_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("not a certificate")
     with pytest.raises(TaskFailed) as failure:
-        _run({"url": "https://a/", "caFile": "ca.pem"}, tmp_path)
+        _run({"url": "https://a.invalid/", "caFile": "ca.pem"}, tmp_path)
     assert str(failure.value).startswith(
         "the task: caFile 'ca.pem' is not a PEM file of CA certificates ("
     )
@@ -564,7 +569,7 @@ def test_a_payload_url_that_fails_stops_the_task(tmp_path: Path) -> None:
     with RecordingServer() as source:
         url = source.url + "/nothing"
         with pytest.raises(TaskFailed) as failure:
-            _run({"url": "http://a/", "payloadURL": url}, tmp_path)
+            _run({"url": "http://a.invalid/", "payloadURL": url}, tmp_path)
     assert str(failure.value) == (
         f"the task: payloadURL {url} answered 404; it must answer 200 with the request body"
     )
@@ -573,5 +578,5 @@ def test_a_payload_url_that_fails_stops_the_task(tmp_path: Path) -> None:
 def test_a_payload_url_that_cannot_be_reached_stops_the_task(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{closed_port()}/payload"
     with pytest.raises(TaskFailed) as failure:
-        _run({"url": "http://a/", "payloadURL": url}, tmp_path)
+        _run({"url": "http://a.invalid/", "payloadURL": url}, tmp_path)
     assert str(failure.value).startswith("the task: payloadURL could not be fetched: ")

@@ -69,9 +69,9 @@ def test_version_info_keeps_headers_and_names() -> None:
   with:
     numQueries: 5
     versionInfo:
-    - url: http://a/
+    - url: http://a.invalid/
       headers: {Host: a.example}
-    - url: http://b/
+    - url: http://b.invalid/
       name: canary
 """
     assert load(text)["spec"] == [
@@ -80,8 +80,8 @@ def test_version_info_keeps_headers_and_names() -> None:
             "with": {
                 "numRequests": 5,
                 "versions": [
-                    {"name": "v1", "url": "http://a/", "headers": {"Host": "a.example"}},
-                    {"name": "canary", "url": "http://b/"},
+                    {"name": "v1", "url": "http://a.invalid/", "headers": {"Host": "a.example"}},
+                    {"name": "canary", "url": "http://b.invalid/"},
                 ],
             },
         }
@@ -132,12 +132,12 @@ def test_an_error_after_a_case_variant_points_at_the_right_line() -> None:
 
 
 def test_soft_failure_from_inside_with_moves_to_the_task() -> None:
-    text = "spec:\n- task: slack\n  with: {url: 'http://x/', softFailure: true}\n"
+    text = "spec:\n- task: slack\n  with: {url: 'http://x.invalid/', softFailure: true}\n"
     experiment = load_text(text, name="e.yaml", base_dir=Path())
     assert experiment.tasks[0].soft_failure is True
-    assert experiment.tasks[0].inputs == {"url": "http://x/"}
+    assert experiment.tasks[0].inputs == {"url": "http://x.invalid/"}
     assert experiment.to_document()["spec"] == [
-        {"task": "slack", "with": {"url": "http://x/"}, "softFailure": True}
+        {"task": "slack", "with": {"url": "http://x.invalid/"}, "softFailure": True}
     ]
 
 

@@ -47,36 +47,42 @@ def _spec(url: str, **kwargs: object) -> ProviderSpec:
 
 
 def test_get_with_params_and_headers() -> None:
-    spec = _spec("http://prom:9090/api/v1/query?dedup=true", headers={"X-Scope-OrgID": "team"})
+    spec = _spec(
+        "http://prom.invalid:9090/api/v1/query?dedup=true", headers={"X-Scope-OrgID": "team"}
+    )
     metric = MetricSpec(
         name="m", jq_expression=".", params=(("query", 'sum(x{a="b c"}[5s])'), ("time", "1.5"))
     )
     query = build_query(spec, metric, {"Authorization": "Bearer t"})
     assert query == Query(
         "GET",
-        "http://prom:9090/api/v1/query?dedup=true",
+        "http://prom.invalid:9090/api/v1/query?dedup=true",
         {"X-Scope-OrgID": "team", "Authorization": "Bearer t"},
         (("query", 'sum(x{a="b c"}[5s])'), ("time", "1.5")),
         None,
     )
     assert query.full_url == (
-        "http://prom:9090/api/v1/query?dedup=true&query=sum%28x%7Ba%3D%22b+c%22%7D%5B5s%5D%29"
+        "http://prom.invalid:9090/api/v1/query?dedup=true&query=sum%28x%7Ba%3D%22b+c%22%7D%5B5s%5D%29"
         "&time=1.5"
     )
 
 
 def test_a_json_body_gets_its_content_type() -> None:
     metric = MetricSpec(name="m", jq_expression=".", body='{"query": "{ actor }"}')
-    query = build_query(_spec("https://nr/graphql", method="POST"), metric, {"API-Key": "k"})
+    query = build_query(
+        _spec("https://nr.invalid/graphql", method="POST"), metric, {"API-Key": "k"}
+    )
     assert query.headers == {"API-Key": "k", "Content-Type": "application/json"}
     assert query.body == b'{"query": "{ actor }"}'
-    assert query.full_url == "https://nr/graphql"
+    assert query.full_url == "https://nr.invalid/graphql"
 
 
 def test_a_text_body_and_a_content_type_of_the_template() -> None:
     metric = MetricSpec(name="m", jq_expression=".", body="SELECT 1")
-    assert build_query(_spec("http://x"), metric, {}).headers == {"Content-Type": "text/plain"}
-    spec = _spec("http://x", headers={"content-type": "application/sql"})
+    assert build_query(_spec("http://x.invalid"), metric, {}).headers == {
+        "Content-Type": "text/plain"
+    }
+    spec = _spec("http://x.invalid", headers={"content-type": "application/sql"})
     assert build_query(spec, metric, {}).headers == {"content-type": "application/sql"}
 
 

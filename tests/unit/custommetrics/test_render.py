@@ -27,12 +27,16 @@ def test_prometheus() -> None:
     spec = _builtin(
         "prometheus",
         {
-            "url": "http://prom:9090/",
+            "url": "http://prom.invalid:9090/",
             "labels": {"app": "shop", "version": "v2"},
             "percentiles": [95],
         },
     )
-    assert (spec.url, spec.method, spec.auth) == ("http://prom:9090/api/v1/query", "GET", None)
+    assert (spec.url, spec.method, spec.auth) == (
+        "http://prom.invalid:9090/api/v1/query",
+        "GET",
+        None,
+    )
     sel = 'app="shop",version="v2"'
     assert _queries(spec) == {
         "request-count": f"sum(increase(http_requests_total{{{sel}}}[60s]))",
@@ -194,13 +198,13 @@ def test_elastic_searches_with_aggregations() -> None:
     spec = _builtin(
         "elastic",
         {
-            "url": "https://es:9200",
+            "url": "https://es.invalid:9200",
             "index": "web-logs",
             "filters": {"service.version": "v2"},
             "percentiles": [95],
         },
     )
-    assert (spec.url, spec.method) == ("https://es:9200/web-logs/_search", "POST")
+    assert (spec.url, spec.method) == ("https://es.invalid:9200/web-logs/_search", "POST")
     assert spec.auth == AuthSpec(type="basic", username="elastic", password_env="ELASTIC_PASSWORD")
     query = {
         "bool": {

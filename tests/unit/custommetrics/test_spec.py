@@ -18,7 +18,7 @@ from iter8_action.schemas import load_schema
 
 def _spec(**overrides: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "url": "http://prom:9090/api/v1/query",
+        "url": "http://prom.invalid:9090/api/v1/query",
         "metrics": [
             {"name": "request-count", "type": "counter", "jqExpression": ".data.result[0]"},
         ],
@@ -37,7 +37,7 @@ def test_a_full_spec_is_parsed() -> None:
     spec = parse_spec(
         "es",
         {
-            "url": "http://es:9200/logs/_search",
+            "url": "http://es.invalid:9200/logs/_search",
             "method": "POST",
             "headers": {"X-Trace": 7, "X-Debug": True},
             "auth": {"type": "basic", "username": "elastic", "passwordEnv": "ES_PASSWORD"},
@@ -59,7 +59,7 @@ def test_a_full_spec_is_parsed() -> None:
     )
     assert spec == ProviderSpec(
         provider="es",
-        url="http://es:9200/logs/_search",
+        url="http://es.invalid:9200/logs/_search",
         method="POST",
         headers={"X-Trace": "7", "X-Debug": "true"},
         auth=AuthSpec(type="basic", username="elastic", password_env="ES_PASSWORD"),
@@ -214,7 +214,7 @@ def test_case_variants_of_field_names_are_accepted_with_a_warning() -> None:
     spec = parse_spec(
         "ce",
         {
-            "URL": "http://x/q",
+            "URL": "http://x.invalid/q",
             "Method": "GET",
             "auth": {"type": "bearer", "TokenEnv": "T"},
             "metrics": [
@@ -224,7 +224,7 @@ def test_case_variants_of_field_names_are_accepted_with_a_warning() -> None:
         },
     )
     assert (spec.url, spec.method, spec.auth) == (
-        "http://x/q",
+        "http://x.invalid/q",
         "GET",
         AuthSpec(type="bearer", token_env="T"),
     )

@@ -34,7 +34,10 @@ def test_jinja2_filters_are_not_taken_for_go() -> None:
         ('{{- template "labels" . }}', "{% macro name() %} ... {% endmacro %} and {{ name() }}"),
         ("{{ $key }}", "{% set name = value %} and {{ name }}"),
         ("{{ .labels | toYaml }}", "{{ value | tojson }} (JSON is valid YAML)"),
-        ('{{ default .istioPromURL "http://p:9090" }}', '{{ value | default("fallback") }}'),
+        (
+            '{{ default .istioPromURL "http://p.invalid:9090" }}',
+            '{{ value | default("fallback") }}',
+        ),
         ('{{ printf "%s" .x }}', '{{ "%s-%d" | format(name, number) }}'),
         ("{{ not .x }}", "{{ value | filter(arguments) }}"),
     ],
@@ -118,9 +121,14 @@ metrics:
 
 
 def test_iter8_style_go_templates_are_translated() -> None:
-    values = {"url": "http://p", "percentiles": [50, 99], "elapsedTimeSeconds": 30, "lists": []}
+    values = {
+        "url": "http://p.invalid",
+        "percentiles": [50, 99],
+        "elapsedTimeSeconds": 30,
+        "lists": [],
+    }
     assert render(ITER8_STYLE, {**values, "revision": "r1"}, name="t") == (
-        "url: http://p/api/v1/query\n"
+        "url: http://p.invalid/api/v1/query\n"
         "metrics:\n"
         "- name: latency-p50\n  params:\n  - name: query\n"
         '    value: histogram_quantile(50, x{revision="r1"}[30s])\n  index: 0\n'

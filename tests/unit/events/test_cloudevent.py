@@ -46,5 +46,7 @@ def test_structured_mode_sends_one_cloudevents_document() -> None:
 
 
 def test_the_source_is_the_run_when_there_is_one() -> None:
-    assert default_source({"run": {"url": "https://ci/run/1"}}) == "https://ci/run/1"
+    assert (
+        default_source({"run": {"url": "https://ci.invalid/run/1"}}) == "https://ci.invalid/run/1"
+    )
     assert default_source({"experiment": {"name": None}}) == "iter8-py/experiment"

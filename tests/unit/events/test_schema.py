@@ -39,7 +39,11 @@ def _errors(task: dict[str, Any]) -> list[str]:
         {"task": "gitlab", "with": {"project": 42, "ref": "main", "variables": {"A": "b"}}},
         {
             "task": "cloudevent",
-            "with": {"url": "http://broker", "mode": "structured", "extensions": {"team": "x"}},
+            "with": {
+                "url": "http://broker.invalid",
+                "mode": "structured",
+                "extensions": {"team": "x"},
+            },
         },
         {
             "if": "SLOs()",

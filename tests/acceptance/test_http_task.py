@@ -487,7 +487,7 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
     started = time.monotonic()
     with pytest.raises(Interrupted):
         run({"url": target.url, "duration": "30s", "qps": 0, "connections": 2}, ctx)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # of a 30 s run: generous for a loaded CI machine
 
 
 @pytest.mark.parametrize(

@@ -351,7 +351,8 @@ def test_payload_and_headers_reach_the_server(target: Target, tmp_path: Path) ->
 
 
 def test_credentials_in_the_url_are_sent_as_basic_auth(target: Target, tmp_path: Path) -> None:
-    url = target.url.replace("http://", "http://alice:pa%20ss@") + "/"
+    credentials = "alice:pa%20ss"  # a space, percent-encoded, in the password
+    url = target.url.replace("://", f"://{credentials}@") + "/"
     _run({"url": url, "numRequests": 1}, tmp_path)
     assert target.requests[0].headers["Authorization"] == "Basic YWxpY2U6cGEgc3M="
     assert target.requests[0].headers["Host"] == f"127.0.0.1:{target.port}"

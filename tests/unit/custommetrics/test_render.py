@@ -266,7 +266,7 @@ def _source(text: str) -> TemplateSource:
 
 
 def test_a_rendered_template_that_is_not_yaml_shows_the_lines() -> None:
-    text = "url: http://x\nmetrics:\n- name: {{ name }}\n  jqExpression: .a\n bad: [\n"
+    text = "url: http://x.invalid\nmetrics:\n- name: {{ name }}\n  jqExpression: .a\n bad: [\n"
     with pytest.raises(SpecError) as caught:
         render_spec(_source(text), {"name": "m"}, provider="p", version="v1")
     assert str(caught.value) == "\n".join(
@@ -289,7 +289,7 @@ def test_a_template_error_names_the_template_and_version() -> None:
 
 
 def test_an_invalid_spec_names_template_version_provider_and_field() -> None:
-    text = "url: http://x\nmetrics:\n- name: m\n  type: summary\n  jqExpression: .a\n"
+    text = "url: http://x.invalid\nmetrics:\n- name: m\n  type: summary\n  jqExpression: .a\n"
     with pytest.raises(SpecError) as caught:
         render_spec(_source(text), {}, provider="p", version="v1")
     assert str(caught.value) == (

@@ -101,20 +101,36 @@ class _Worker:
     def __init__(self, shares: list[Any], messages: queue.Queue[tuple[int, Any]], index: int):
         self.index = index
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "iter8_action.loadgen.worker"],
-            env=_worker_env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
+        read_end, write_end = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "iter8_action.loadgen.worker",
+                    "--messages-fd",
+                    f"{write_end}",
+                ],
+                env=_worker_env(),
+                stdin=subprocess.PIPE,
+                stdout=self.stderr,
+                stderr=self.stderr,
+                pass_fds=(write_end,),
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        assert self.process.stdin is not None
         self.stdin: IO[bytes] = self.process.stdin
+        channel = os.fdopen(read_end, "rb")
         self.send(shares)
         self.progress: tuple[int, int] = (0, 0)
         self.result: list[StreamOutcome] | None = None
-        stdout = self.process.stdout
-        threading.Thread(target=self._read, args=(stdout, messages), daemon=True).start()
+        self.unreadable: str | None = None
+        """Why its messages could not be read, when that, not its end, stopped them."""
+        threading.Thread(target=self._read, args=(channel, messages), daemon=True).start()
 
     def send(self, message: object) -> None:
         try:
@@ -123,15 +139,24 @@ class _Worker:
         except (BrokenPipeError, OSError):
             pass  # it has ended; its exit is reported when we collect it
 
-    def _read(self, stdout: IO[bytes], messages: queue.Queue[tuple[int, Any]]) -> None:
-        try:
-            while True:
-                messages.put((self.index, pickle.load(stdout)))
-        except (EOFError, pickle.UnpicklingError, OSError):
-            messages.put((self.index, ("exit",)))
+    def _read(self, channel: IO[bytes], messages: queue.Queue[tuple[int, Any]]) -> None:
+        with channel:
+            try:
+                while True:
+                    messages.put((self.index, pickle.load(channel)))
+            except EOFError:
+                pass
+            except Exception as exc:  # any failure to read ends this worker
+                self.unreadable = f"{type(exc).__name__}: {exc}"
+        messages.put((self.index, ("exit",)))
 
     def failure(self) -> str:
         self.process.wait()
+        if self.unreadable is not None:
+            return (
+                f"the messages of load generator process {self.index} could not be read "
+                f"({self.unreadable}); it exited with code {self.process.returncode}"
+            )
         self.stderr.seek(0)
         text = self.stderr.read().decode(errors="replace").strip()
         tail = text.splitlines()[-1] if text else "no message"
@@ -157,10 +182,10 @@ def _run_processes(
     messages: queue.Queue[tuple[int, Any]] = queue.Queue()
     workers = [_Worker(s, messages, i) for i, s in enumerate(shares)]
     try:
-        _wait_ready(workers, messages, stop)
-        start_ns = perf_counter_ns() + int(START_MARGIN_S * 1e9)
-        for worker in workers:
-            worker.send(("go", start_ns))
+        if _wait_ready(workers, messages, stop):
+            start_ns = perf_counter_ns() + int(START_MARGIN_S * 1e9)
+            for worker in workers:
+                worker.send(("go", start_ns))
         return _collect(workers, messages, stop, on_progress)
     finally:
         for worker in workers:
@@ -169,11 +194,17 @@ def _run_processes(
 
 def _wait_ready(
     workers: list[_Worker], messages: queue.Queue[tuple[int, Any]], stop: threading.Event
-) -> None:
+) -> bool:
+    """Wait until every worker is connected; False if told to stop first (the workers
+    were told too, and each answers with an empty result)."""
     ready: set[int] = set()
     deadline = perf_counter_ns() + int(READY_TIMEOUT_S * 1e9)
     while len(ready) < len(workers):
-        if stop.is_set() or perf_counter_ns() > deadline:
+        if stop.is_set():
+            for worker in workers:
+                worker.send(("stop",))
+            return False
+        if perf_counter_ns() > deadline:
             for worker in workers:
                 worker.send(("stop",))
             raise WorkerFailed("the load generator processes did not start in time")
@@ -184,6 +215,7 @@ def _wait_ready(
         if message[0] == "exit":
             raise WorkerFailed(workers[index].failure())
         ready.add(index)
+    return True
 
 
 def _collect(

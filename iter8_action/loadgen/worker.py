@@ -3,9 +3,10 @@
 It runs inside the calling process at low rates, or as `python -m
 iter8_action.loadgen.worker` (one per core) when the load is heavy. A worker
 process reads pickled messages on stdin (its shares, then `go` with the common
-start time, maybe `stop`) and writes pickled messages on stdout (`ready`,
-`progress`, `result`). `perf_counter_ns` is CLOCK_MONOTONIC on Linux, one clock
-for every process, so all workers follow the same schedule.
+start time, maybe `stop`) and writes pickled messages (`ready`, `progress`,
+`result`) on a pipe of their own, `--messages-fd`. `perf_counter_ns` is
+CLOCK_MONOTONIC on Linux, one clock for every process, so all workers follow the
+same schedule.
 """
 
 from __future__ import annotations
@@ -163,9 +164,15 @@ def _send(out: BinaryIO, lock: threading.Lock, message: tuple[Any, ...]) -> None
         out.flush()
 
 
-def main() -> int:
-    """Run the shares read from stdin; report on stdout."""
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
+def main(out: BinaryIO | None = None) -> int:
+    """Run the shares read from stdin; report on `out`, the pipe named by `--messages-fd`.
+
+    Messages have a pipe of their own, not stdout: whatever else writes to stdout (a
+    `sitecustomize`, a library's print) must not garble them.
+    """
+    inp = sys.stdin.buffer
+    if out is None:
+        out = os.fdopen(_messages_fd(sys.argv[1:]), "wb")
     lock = threading.Lock()
     shares: list[Share] = pickle.load(inp)
     stop = threading.Event()
@@ -203,6 +210,12 @@ def main() -> int:
     )
     _send(out, lock, ("result", outcomes))
     return 0
+
+
+def _messages_fd(args: list[str]) -> int:
+    if len(args) != 2 or args[0] != "--messages-fd" or not args[1].isdigit():
+        raise SystemExit("usage: python -m iter8_action.loadgen.worker --messages-fd FD")
+    return int(args[1])
 
 
 def _exit_main() -> None:  # pragma: no cover - runs as its own process

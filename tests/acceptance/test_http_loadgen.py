@@ -6,8 +6,10 @@ import io
 import os
 import pickle
 import re
+import subprocess
 import sys
 import threading
+from pathlib import Path
 from time import perf_counter_ns
 from types import SimpleNamespace
 
@@ -40,12 +42,11 @@ def test_a_worker_reports_ready_progress_and_its_result(monkeypatch: pytest.Monk
         read_end, write_end = os.pipe()
         out = io.BytesIO()
         monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=os.fdopen(read_end, "rb")))
-        monkeypatch.setattr(sys, "stdout", SimpleNamespace(buffer=out))
         with os.fdopen(write_end, "wb") as writer:
             pickle.dump(shares, writer)
             pickle.dump(("go", perf_counter_ns()), writer)
             writer.flush()
-            assert main() == 0
+            assert main(out) == 0
     stream = io.BytesIO(out.getvalue())
     messages = []
     while stream.tell() < len(out.getvalue()):
@@ -86,4 +87,54 @@ def test_a_worker_that_dies_is_reported_with_its_last_words() -> None:
         r"load generator process [01] exited with code 1: "
         r"FileNotFoundError: \[Errno 2\] No such file or directory",
         str(failure.value),
+    )
+
+
+def test_a_stop_while_the_processes_start_ends_the_run_without_a_failure() -> None:
+    stop = threading.Event()
+    stop.set()
+    with Target() as target:
+        [result] = run_streams([_stream(target.port, duration_s=30.0)], stop=stop, processes=2)
+    assert result.stats.requests == 0 == target.count("/")
+
+
+def test_what_a_worker_prints_does_not_garble_its_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text("print('hello from sitecustomize')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with Target() as target:
+        [result] = run_streams(
+            [_stream(target.port, num_requests=6)], stop=threading.Event(), processes=2
+        )
+    assert result.stats.requests == 6 == target.count("/")
+
+
+def test_a_worker_whose_messages_are_garbled_is_reported_with_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bytes that are no pickle, on the worker's message pipe (its fd ends its argv).
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, sys\nos.write(int(sys.argv[-1]), b'\\xff')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with Target() as target, pytest.raises(WorkerFailed) as failure:
+        run_streams([_stream(target.port, num_requests=5)], stop=threading.Event(), processes=2)
+    assert re.fullmatch(
+        r"the messages of load generator process [01] could not be read "
+        r"\(UnpicklingError: invalid load key, '\\xff'\.\); it exited with code \d+",
+        str(failure.value),
+    )
+
+
+def test_a_worker_started_without_its_message_pipe_says_how_to_start_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "iter8_action.loadgen.worker"],
+        input=b"",
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines()[-1] == (
+        "SystemExit: usage: python -m iter8_action.loadgen.worker --messages-fd FD"
     )

@@ -179,8 +179,12 @@ class GitLabProvider:
                 ids.append(int(users[0].id))
         with self._errors(f"requesting reviews on merge request !{request.number}"):
             mr = self._mr(request)
-            mr.reviewer_ids = ids
-            mr.save()
+            # GitLab sets the whole list: keep the reviewers someone already added.
+            current = [int(user["id"]) for user in getattr(mr, "reviewers", None) or []]
+            wanted = current + [i for i in ids if i not in current]
+            if wanted != current:
+                mr.reviewer_ids = wanted
+                mr.save()
 
     def enable_auto_merge(self, request: ChangeRequest) -> str | None:
         try:

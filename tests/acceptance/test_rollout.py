@@ -375,8 +375,10 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
     assert mr["reviewer_ids"] == [101]
     assert mr["merge_when_pipeline_succeeds"] is True
 
+    gl.merge_requests[0]["reviewer_ids"].insert(0, 100)  # someone asks alice too
     later = context(assessed_result(v2_p95=99.5), tmp_path, name="checkout", task="rollout")
     rollout.run(inputs, later)
+    assert gl.merge_requests[0]["reviewer_ids"] == [100, 101]
     assert len(gl.merge_requests) == 1
     assert len(gl.commits) == 1
     assert gl.merge_requests[0]["title"] == "Draft: Roll out v2"

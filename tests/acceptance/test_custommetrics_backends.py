@@ -584,6 +584,11 @@ def test_collect_metrics_database_inputs_run_after_translation(
             {"deployment": "shop-v2", "StartingTime": int(time.time()) - 120},
         ],
     }
+    # The window is the time since StartingTime: 120 s, or a few more on a slow machine.
+    for window in range(121, 131):
+        for deployment, count in (("shop-v1", 400), ("shop-v2", 410)):
+            query = f'sum(increase(http_requests_total{{kube_deployment_name="{deployment}"}}'
+            sysdig.values[f"{query}[{window}s]))"] = count
     ctx = _context(tmp_path)
     _run(translate_legacy(legacy), ctx)
     assert _values(ctx, "sysdig") == [

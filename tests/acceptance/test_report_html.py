@@ -13,8 +13,10 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -65,22 +67,35 @@ def _chromium() -> str:
 @contextlib.contextmanager
 def _browser() -> Iterator[str]:
     """A headless Chromium with a fresh profile; yields its DevTools HTTP endpoint."""
-    with tempfile.TemporaryDirectory(prefix="iter8-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile after the browser
+    # exits: they share its session and are ended with it, and what they leave behind
+    # must not fail the test in clean-up.
+    with tempfile.TemporaryDirectory(
+        prefix="iter8-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         proc = subprocess.Popen(
             [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         try:
             yield _wait_listening(proc)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _end_session(proc)
+
+
+def _end_session(proc: subprocess.Popen[str]) -> None:
+    """Terminate the browser and every process of its session, then reap the browser."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _wait_listening(proc: subprocess.Popen[str]) -> str:

@@ -1,0 +1,218 @@
+"""Run streams of unary gRPC calls on one asyncio event loop with grpc.aio.
+
+Calls are generic (`channel.unary_unary(path)` with no serializers): the request
+is the same pre-serialized bytes each time and the answer is not decoded, so the
+cost per call is gRPC's own. Every stream starts at the same instant, so versions
+and endpoints are loaded together and interleaved in time.
+
+A stop request is polled every `STOP_POLL_S`: the calls in flight are cancelled
+and the run returns what it recorded. Every call carries a deadline (`timeout`),
+so a run never outlasts its duration (or its last call) by more than the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter_ns
+
+import grpc
+import grpc.aio
+
+from iter8_action.grpcload.plan import GrpcStream
+from iter8_action.loadgen.stats import StreamStats
+
+NS_PER_S = 1_000_000_000
+STOP_POLL_S = 0.05
+PROGRESS_INTERVAL_S = 1.0
+START_MARGIN_S = 0.02
+"""Channels connect lazily; the clock starts this long after the streams are set up."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int
+    errors: int
+
+
+@dataclass
+class StreamOutcome:
+    """What a stream recorded, and one example of each error status (for the log)."""
+
+    stats: StreamStats
+    details: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+
+
+def run_streams(
+    streams: list[GrpcStream],
+    *,
+    stop: threading.Event,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> list[StreamOutcome]:
+    """Run every stream to its end (or until `stop` is set); one outcome per stream."""
+    return asyncio.run(_run_all(streams, stop, on_progress))
+
+
+async def _run_all(
+    streams: list[GrpcStream],
+    stop: threading.Event,
+    on_progress: Callable[[Progress], None] | None,
+) -> list[StreamOutcome]:
+    runs = [_StreamRun(s) for s in streams]
+    start_ns = perf_counter_ns() + int(START_MARGIN_S * NS_PER_S)
+    tasks = [asyncio.create_task(r.run(start_ns)) for r in runs]
+    watcher = asyncio.create_task(_watch(tasks, runs, stop, on_progress))
+    try:
+        await asyncio.gather(*tasks, return_exceptions=False)
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+    finally:
+        watcher.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(r.close() for r in runs))
+    return [r.outcome for r in runs]
+
+
+async def _watch(
+    tasks: list[asyncio.Task[None]],
+    runs: list[_StreamRun],
+    stop: threading.Event,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    polls_per_progress = max(1, round(PROGRESS_INTERVAL_S / STOP_POLL_S))
+    poll = 0
+    while True:
+        await asyncio.sleep(STOP_POLL_S)
+        if stop.is_set():
+            for task in tasks:
+                task.cancel()
+            return
+        poll += 1
+        if on_progress is not None and poll % polls_per_progress == 0:
+            on_progress(
+                Progress(sum(r.sent for r in runs), sum(r.outcome.stats.errors for r in runs))
+            )
+
+
+class _StreamRun:
+    def __init__(self, stream: GrpcStream) -> None:
+        self.stream = stream
+        self.outcome = StreamOutcome(StreamStats())
+        self.channels = [_channel(stream) for _ in range(stream.connections)]
+        self.callables = [channel.unary_unary(stream.path) for channel in self.channels]
+        self.sent = 0
+        self.answered = 0
+        self.start_ns = 0
+        self.end_ns: int | None = None
+
+    async def run(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+        stream = self.stream
+        if stream.duration_s is not None:
+            self.end_ns = start_ns + int(stream.duration_s * NS_PER_S)
+        delay = (start_ns - perf_counter_ns()) / NS_PER_S
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if stream.rps is None:
+            await asyncio.gather(*(self._worker() for _ in range(stream.concurrency)))
+        else:
+            await self._open_loop(stream.rps)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close(grace=None) for c in self.channels))
+
+    # -- closed loop: `concurrency` workers, each calls again as soon as it is answered --
+
+    def _take(self) -> bool:
+        if self.stream.total is not None:
+            return self.sent < self.stream.total
+        assert self.end_ns is not None
+        return perf_counter_ns() < self.end_ns
+
+    async def _worker(self) -> None:
+        while self._take():
+            now = perf_counter_ns()
+            await self._call(now)
+
+    # -- open loop: calls due at fixed times, latency counted from the due time --------
+
+    async def _open_loop(self, rps: float) -> None:
+        stream = self.stream
+        interval_ns = NS_PER_S / rps
+        if stream.total is not None:
+            count = stream.total
+        else:
+            assert stream.duration_s is not None
+            count = max(1, math.ceil(stream.duration_s * rps - 1e-9))
+        slots = asyncio.Semaphore(stream.concurrency)
+        pending: set[asyncio.Task[None]] = set()
+        phase_ns = stream.phase_s * NS_PER_S
+        for index in range(count):
+            due = self.start_ns + int(phase_ns + index * interval_ns)
+            wait = (due - perf_counter_ns()) / NS_PER_S
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await slots.acquire()
+            task = asyncio.create_task(self._call(due))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            task.add_done_callback(lambda _: slots.release())
+        if pending:
+            await asyncio.gather(*pending)
+
+    # -- one call ------------------------------------------------------------------
+
+    async def _call(self, due_ns: int) -> None:
+        stream = self.stream
+        index = self.sent
+        self.sent += 1
+        call = self.callables[index % len(self.callables)]
+        sent_ns = perf_counter_ns()
+        try:
+            await call(stream.request, timeout=stream.timeout_s, metadata=stream.metadata)
+            code, details = grpc.StatusCode.OK, ""
+        except grpc.aio.AioRpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+        self._record(code, details, due_ns, sent_ns, perf_counter_ns())
+
+    def _record(
+        self, code: grpc.StatusCode, details: str, due_ns: int, sent_ns: int, now_ns: int
+    ) -> None:
+        self.answered += 1
+        outcome = self.outcome
+        if self.answered <= self.stream.skip_first:
+            outcome.skipped += 1
+            return
+        stats = outcome.stats
+        stats.requests += 1
+        stats.histogram.record(now_ns - due_ns)
+        stats.count_sent_at(max(0, (due_ns - self.start_ns) // NS_PER_S))
+        number = int(code.value[0])
+        stats.statuses[number] = stats.statuses.get(number, 0) + 1
+        if stats.first_send_ns is None or sent_ns < stats.first_send_ns:
+            stats.first_send_ns = sent_ns
+        if stats.last_send_ns is None or sent_ns > stats.last_send_ns:
+            stats.last_send_ns = sent_ns
+        if code is not grpc.StatusCode.OK:
+            stats.errors += 1
+            stats.error_kinds[code.name] = stats.error_kinds.get(code.name, 0) + 1
+            outcome.details.setdefault(code.name, details)
+
+
+def _channel(stream: GrpcStream) -> grpc.aio.Channel:
+    # Each channel is its own HTTP/2 connection: gRPC would otherwise share one
+    # subchannel among channels with the same target and arguments.
+    options: list[tuple[str, str | int]] = [("grpc.use_local_subchannel_pool", 1)]
+    if stream.tls is None:
+        return grpc.aio.insecure_channel(stream.host, options=options)
+    if stream.tls.server_name:
+        options.append(("grpc.ssl_target_name_override", stream.tls.server_name))
+    credentials = grpc.ssl_channel_credentials(root_certificates=stream.tls.root_certificates)
+    return grpc.aio.secure_channel(stream.host, credentials, options=options)

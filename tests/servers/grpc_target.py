@@ -5,7 +5,8 @@ into descriptors (no generated code), served by a generic handler with server
 reflection enabled::
 
     iter8test.Greeter/SayHello    answers after `sleep_ms`; fails with the status
-                                  named in `fail_with` (e.g. "INVALID_ARGUMENT")
+                                  named in `fail_with` (e.g. "INVALID_ARGUMENT") or
+                                  in the call's `x-fail-with` metadata
     iter8test.Greeter/Farewell    the same, counted apart
     iter8test.Greeter/SayHellos   server streaming (two answers)
 
@@ -144,8 +145,9 @@ class GrpcTarget:
                 time.sleep(wait)
             if request.sleep_ms:
                 time.sleep(request.sleep_ms / 1000)
-            if request.fail_with:
-                context.abort(grpc.StatusCode[request.fail_with], "asked to fail")
+            fail_with = request.fail_with or dict(context.invocation_metadata()).get("x-fail-with")
+            if fail_with:
+                context.abort(grpc.StatusCode[str(fail_with)], "asked to fail")
             return self.reply_type(message=f"Hello {request.name}")
 
         return handle

@@ -36,8 +36,6 @@ def check_binary(descriptor: Descriptor, data: bytes, origin: str) -> bytes:
     message = message_factory.GetMessageClass(descriptor)()
     try:
         message.ParseFromString(data)
-    except DecodeError as exc:
-        raise MessageError(
-            f"{origin} is not a serialized {descriptor.full_name} message ({exc})"
-        ) from None
+    except DecodeError:
+        raise MessageError(f"{origin} is not a serialized {descriptor.full_name} message") from None
     return data

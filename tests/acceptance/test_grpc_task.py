@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import descriptor_pb2
 
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.result import Result
+from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import run
@@ -284,7 +286,7 @@ def test_tls_with_the_ca_certificate(tmp_path: Path) -> None:
 UNKNOWN_METHOD = (
     "the task: proto {proto!r} has no method 'iter8test.Greeter.SayHelo'; methods that "
     "exist, nearest first: iter8test.Greeter.SayHello, iter8test.Greeter.SayHellos, "
-    "iter8test.Greeter.Farewell"
+    "iter8test.Greeter.Farewell, iter8test.Greeter.Chat, iter8test.Greeter.Collect"
 )
 
 
@@ -296,6 +298,23 @@ UNKNOWN_METHOD = (
             {"call": "iter8test.Greeter.SayHellos"},
             "the task: iter8test.Greeter.SayHellos is a server streaming method; "
             "the grpc task calls unary methods only",
+        ),
+        (
+            {"call": "iter8test.Greeter/Collect"},
+            "the task: iter8test.Greeter.Collect is a client streaming method; "
+            "the grpc task calls unary methods only",
+        ),
+        (
+            {"call": "iter8test.Greeter.Chat"},
+            "the task: iter8test.Greeter.Chat is a bidirectional streaming method; "
+            "the grpc task calls unary methods only",
+        ),
+        (
+            {"call": "iter8test.Welcomer.SayHello"},
+            "the task: proto {proto!r} has no method 'iter8test.Welcomer.SayHello'; methods "
+            "that exist, nearest first: iter8test.Greeter.SayHello, "
+            "iter8test.Greeter.SayHellos, iter8test.Greeter.Collect, "
+            "iter8test.Greeter.Chat, iter8test.Greeter.Farewell",
         ),
         (
             {"data": {"nam": "x"}},
@@ -317,6 +336,47 @@ UNKNOWN_METHOD = (
             "the task: data-file 'missing.json' cannot be read (No such file or directory)",
         ),
         ({"duration": "0s"}, "the task has duration 0: give it a duration like 10s, or total"),
+        ({"timeout": "soon"}, "the task: timeout: {timeout_error}"),
+        (
+            {"data-file": "list.json"},
+            "the task: data-file 'list.json' holds a JSON list; it must hold one JSON object, "
+            "the request message",
+        ),
+        (
+            {"data-file": "broken.json"},
+            "the task: data-file 'broken.json' is not JSON (Expecting property name enclosed "
+            "in double quotes: line 1 column 2 (char 1))",
+        ),
+        (
+            {"binary-file": "garbage.bin"},
+            "the task: binary-file 'garbage.bin' is not a serialized iter8test.HelloRequest "
+            "message",
+        ),
+        (
+            {"protoset": "missing.protoset", "proto": None},
+            "the task: protoset 'missing.protoset' cannot be read (No such file or directory)",
+        ),
+        (
+            {"protoset": "empty.protoset", "proto": None},
+            "the task: protoset 'empty.protoset' is not a FileDescriptorSet (it holds no file)",
+        ),
+        (
+            {"insecure": False, "cacert": "list.json"},
+            "the task: cacert 'list.json' is not a PEM file of CA certificates",
+        ),
+        (
+            {"endpoints": {"a": {"host": "h:1"}}, "versions": [{"host": "h:2"}, {"host": "h:3"}]},
+            "endpoint a sets host but there are 2 versions; give each version its host and "
+            "leave host out of endpoints",
+        ),
+        (
+            {"host": None, "endpoints": {"a": {"call": CALL}}},
+            "endpoint a has no host; set host: (host:port of the gRPC server)",
+        ),
+        (
+            {"call": None, "versions": [{"name": "blue", "host": "h:1"}]},
+            "version blue has no call; set call: (package.Service.Method)",
+        ),
         (
             {"versions": [{"name": "a", "host": "h:1"}, {"name": "a", "host": "h:2"}]},
             "two versions are named 'a'; give each version its own name",
@@ -326,9 +386,19 @@ UNKNOWN_METHOD = (
 def test_bad_inputs_fail_with_a_clear_message(
     target: GrpcTarget, tmp_path: Path, fields: dict[str, Any], message: str
 ) -> None:
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "broken.json").write_text("{{")
+    (tmp_path / "garbage.bin").write_bytes(b"\xff\xff\xff")
+    (tmp_path / "empty.protoset").write_bytes(b"")
+    inputs = {k: v for k, v in _inputs(target, total=1, **fields).items() if v is not None}
     with pytest.raises(TaskFailed) as failure:
-        _run(_inputs(target, total=1, **fields), tmp_path)
-    assert str(failure.value) == message.format(proto=str(PROTO), dir=tmp_path)
+        _run(inputs, tmp_path)
+    timeout_error = (
+        "'soon' is not a duration; write it like 500ms, 10s or 1m30s (units: ns, us, ms, s, m, h)"
+    )
+    assert str(failure.value) == message.format(
+        proto=str(PROTO), dir=tmp_path, timeout_error=timeout_error
+    )
     assert target.count() == 0
 
 
@@ -372,3 +442,53 @@ def test_a_version_that_is_down_borrows_anothers_reflection(tmp_path: Path) -> N
         ctx = _run(inputs, tmp_path)
     assert ctx.store.summary("grpc/status-codes", 0) == {"UNAVAILABLE": 4}
     assert ctx.store.summary("grpc/status-codes", 1) == {"OK": 4}
+
+
+def test_connections_are_separate_http2_connections(target: GrpcTarget, tmp_path: Path) -> None:
+    _run(_inputs(target, total=30, connections=3), tmp_path)
+    assert len({c.peer for c in target.calls}) == 3
+
+
+def test_reflection_is_asked_once_per_host(target: GrpcTarget, tmp_path: Path) -> None:
+    inputs = {
+        "host": target.host,
+        "call": CALL,
+        "total": 2,
+        "endpoints": {"a": {}, "b": {"call": "iter8test.Greeter.Farewell"}},
+    }
+    ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("grpc-a/request-count", 0) == 2
+    assert ctx.store.value("grpc-b/request-count", 0) == 2
+
+
+def test_tls_with_a_server_name_override(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server = GrpcTarget()
+    tls_host = server.add_tls_port(cert, key)
+    with server:
+        inputs = {"host": tls_host, "call": CALL, "total": 2, "insecure": False}
+        ctx = _run({**inputs, "cacert": str(cert), "cname": "localhost"}, tmp_path)
+    assert ctx.store.summary("grpc/status-codes", 0) == {"OK": 2}
+
+
+def test_secret_metadata_is_masked(target: GrpcTarget, tmp_path: Path) -> None:
+    _run(_inputs(target, total=1, metadata={"Authorization": "Bearer s3cr3t-value"}), tmp_path)
+    assert target.calls[0].metadata["authorization"] == "Bearer s3cr3t-value"
+    assert "s3cr3t-value" not in SECRETS.redact("token Bearer s3cr3t-value")
+
+
+def test_a_protoset_lists_its_files_in_any_order(target: GrpcTarget, tmp_path: Path) -> None:
+    files = descriptor_pb2.FileDescriptorSet.FromString(protoset(tmp_path).read_bytes())
+    reordered = descriptor_pb2.FileDescriptorSet(file=list(reversed(files.file)))
+    (tmp_path / "reordered.protoset").write_bytes(reordered.SerializeToString())
+    inputs = {"host": target.host, "call": CALL, "protoset": "reordered.protoset", "total": 2}
+    assert _run(inputs, tmp_path).store.value("grpc/request-count", 0) == 2
+    (tmp_path / "partial.protoset").write_bytes(
+        descriptor_pb2.FileDescriptorSet(file=[files.file[-1]]).SerializeToString()
+    )
+    with pytest.raises(TaskFailed) as failure:
+        _run({**inputs, "protoset": "partial.protoset"}, tmp_path)
+    assert str(failure.value) == (
+        "the task: protoset 'partial.protoset': greeter.proto import files that the set does "
+        "not hold; write it with protoc --include_imports"
+    )

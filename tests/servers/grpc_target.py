@@ -9,6 +9,8 @@ reflection enabled::
                                   in the call's `x-fail-with` metadata
     iter8test.Greeter/Farewell    the same, counted apart
     iter8test.Greeter/SayHellos   server streaming (two answers)
+    iter8test.Greeter/Collect, Chat   client and bidirectional streaming (in the
+                                  proto only: UNIMPLEMENTED)
 
 Every call is logged in `calls` (method, request as a dict, metadata);
 `freeze(seconds)` holds every answer until that much time has passed.
@@ -65,6 +67,8 @@ class Call:
     method: str
     request: dict[str, Any]
     metadata: dict[str, str]
+    peer: str
+    """The client's address: one per connection."""
     at: float
     """`time.monotonic()` when the call arrived."""
 
@@ -159,6 +163,12 @@ class GrpcTarget:
 
     def _log(self, method: str, request: Any, context: grpc.ServicerContext) -> None:
         metadata = {str(k): str(v) for k, v in context.invocation_metadata()}
-        call = Call(method, json_format.MessageToDict(request), metadata, time.monotonic())
+        call = Call(
+            method,
+            json_format.MessageToDict(request),
+            metadata,
+            context.peer(),
+            time.monotonic(),
+        )
         with self._lock:
             self.calls.append(call)

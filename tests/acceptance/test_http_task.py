@@ -444,7 +444,8 @@ def test_requests_that_wait_too_long_for_a_connection_time_out(
         "timeout": "400ms",
     }
     ctx = _run(inputs, tmp_path)
-    assert time.monotonic() - started < 1.6  # 30 requests take 1 s unsent, 4.5 s served
+    # about 1 s when unsent requests time out; 4.5 s if the backlog were drained
+    assert time.monotonic() - started < 3.0
     assert ctx.store.value("http/request-count", 0) == 30
     kinds = ctx.store.summary("http/errors-by-kind", 0)
     assert kinds is not None and kinds["timeout"] >= 20

@@ -13,10 +13,12 @@ import difflib
 import subprocess
 import sys
 import tempfile
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
@@ -105,6 +107,35 @@ def set_services(data: bytes) -> list[str]:
     return found
 
 
+# grpc's own interceptor examples build ClientCallDetails as a namedtuple subclass.
+class _CallDetails(
+    namedtuple(
+        "_CallDetails",
+        ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"),
+    ),
+    grpc.ClientCallDetails,  # type: ignore[misc]
+):
+    pass
+
+
+class _Deadline(grpc.StreamStreamClientInterceptor):  # type: ignore[misc]
+    """Give every stream-stream call (reflection's only kind) a deadline."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        timed = _CallDetails(
+            details.method,
+            self.timeout_s,
+            details.metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+        return continuation(timed, requests)
+
+
 @dataclass
 class Reflection:
     """Server reflection on one host: its pool and the services it lists."""
@@ -118,14 +149,24 @@ class Reflection:
 
 
 def reflect(
-    host: str, credentials: grpc.ChannelCredentials | None, options: Sequence[tuple[str, str]]
+    host: str,
+    credentials: grpc.ChannelCredentials | None,
+    options: Sequence[tuple[str, str]],
+    *,
+    timeout_s: float,
 ) -> Reflection:
-    """Ask the server at `host` for its services (raises DescriptorError if it cannot answer)."""
-    channel = (
+    """Ask the server at `host` for its services (raises DescriptorError if it cannot answer).
+
+    Every reflection request carries the deadline `timeout_s`: grpc_reflection's client
+    sets none, and a server that accepts connections but never answers would hold it
+    forever.
+    """
+    raw = (
         grpc.insecure_channel(host, options=options)
         if credentials is None
         else grpc.secure_channel(host, credentials, options=options)
     )
+    channel = grpc.intercept_channel(raw, _Deadline(timeout_s))
     try:
         database = ProtoReflectionDescriptorDatabase(channel)
         services = database.get_services()

@@ -197,7 +197,8 @@ class _Planner:
                 pool, services = self.pools.get(key) or self._protoset(fields, key, where)
             else:
                 origin = f"the server at {host} (reflection)"
-                pool, services = self._reflected(host, tls, where)
+                timeout_s = _duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S
+                pool, services = self._reflected(host, tls, where, timeout_s)
             return descriptors.find_method(pool, services, call, origin)
         except DescriptorError as exc:
             raise TaskFailed(f"{where}: {exc}") from None
@@ -234,7 +235,7 @@ class _Planner:
         return found
 
     def _reflected(
-        self, host: str, tls: Tls | None, where: str
+        self, host: str, tls: Tls | None, where: str, timeout_s: float
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
         """The service as `host` reflects it; a version that is down borrows another's."""
         own = ("reflection", host)
@@ -245,7 +246,10 @@ class _Planner:
         for candidate, candidate_tls in candidates:
             try:
                 reflection = descriptors.reflect(
-                    candidate, _credentials(candidate_tls), _options(candidate_tls)
+                    candidate,
+                    _credentials(candidate_tls),
+                    _options(candidate_tls),
+                    timeout_s=timeout_s,
                 )
             except DescriptorError as exc:
                 failure = failure or exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -492,3 +493,32 @@ def test_a_protoset_lists_its_files_in_any_order(target: GrpcTarget, tmp_path: P
         "the task: protoset 'partial.protoset': greeter.proto import files that the set does "
         "not hold; write it with protoc --include_imports"
     )
+
+
+@pytest.fixture
+def silent_host() -> Iterator[str]:
+    """host:port of a socket that accepts connections and never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_reflection_on_a_silent_server_ends_at_the_timeout(
+    silent_host: str, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(TaskFailed) as failure:
+        _run({"host": silent_host, "call": CALL, "timeout": "300ms"}, tmp_path)
+    assert time.monotonic() - started < 2
+    assert str(failure.value).startswith(
+        f"the task: server reflection on {silent_host} failed (DEADLINE_EXCEEDED: "
+    )
+
+
+def test_calls_to_a_silent_server_end_at_the_timeout(silent_host: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    inputs = {"host": silent_host, "call": CALL, "proto": str(PROTO), "timeout": "300ms"}
+    ctx = _run({**inputs, "total": 5, "concurrency": 5}, tmp_path)
+    assert time.monotonic() - started < 2
+    assert ctx.store.summary("grpc/status-codes", 0) == {"DEADLINE_EXCEEDED": 5}

@@ -13,6 +13,7 @@ so a run never outlasts its duration (or its last call) by more than the timeout
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -28,8 +29,9 @@ from iter8_action.loadgen.stats import StreamStats
 NS_PER_S = 1_000_000_000
 STOP_POLL_S = 0.05
 PROGRESS_INTERVAL_S = 1.0
-START_MARGIN_S = 0.02
-"""Channels connect lazily; the clock starts this long after the streams are set up."""
+START_MARGIN_S = 0.005
+"""The clock starts this long after the channels are connected (every stream at once)."""
+PRECONNECT_CAP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,25 +65,29 @@ async def _run_all(
     on_progress: Callable[[Progress], None] | None,
 ) -> list[StreamOutcome]:
     runs = [_StreamRun(s) for s in streams]
-    start_ns = perf_counter_ns() + int(START_MARGIN_S * NS_PER_S)
-    tasks = [asyncio.create_task(r.run(start_ns)) for r in runs]
-    watcher = asyncio.create_task(_watch(tasks, runs, stop, on_progress))
+
+    async def connect_then_load() -> None:
+        await asyncio.gather(*(r.preconnect() for r in runs))
+        start_ns = perf_counter_ns() + int(START_MARGIN_S * NS_PER_S)
+        await asyncio.gather(*(r.run(start_ns) for r in runs))
+
+    main = asyncio.create_task(connect_then_load())
+    watcher = asyncio.create_task(_watch(main, runs, stop, on_progress))
     try:
-        await asyncio.gather(*tasks, return_exceptions=False)
+        await main
     except asyncio.CancelledError:
         if not stop.is_set():
             raise
     finally:
         watcher.cancel()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        main.cancel()
+        await asyncio.gather(main, return_exceptions=True)
         await asyncio.gather(*(r.close() for r in runs))
     return [r.outcome for r in runs]
 
 
 async def _watch(
-    tasks: list[asyncio.Task[None]],
+    main: asyncio.Task[None],
     runs: list[_StreamRun],
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None,
@@ -91,8 +97,7 @@ async def _watch(
     while True:
         await asyncio.sleep(STOP_POLL_S)
         if stop.is_set():
-            for task in tasks:
-                task.cancel()
+            main.cancel()
             return
         poll += 1
         if on_progress is not None and poll % polls_per_progress == 0:
@@ -111,6 +116,14 @@ class _StreamRun:
         self.answered = 0
         self.start_ns = 0
         self.end_ns: int | None = None
+
+    async def preconnect(self) -> None:
+        """Connect every channel before the clock starts, as ghz does, so that the first
+        calls do not pay for the connection. A server that is down or silent is not
+        waited for beyond `PRECONNECT_CAP_S`: its calls then fail on their own."""
+        cap_s = min(self.stream.timeout_s, PRECONNECT_CAP_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(_settle(c) for c in self.channels)), cap_s)
 
     async def run(self, start_ns: int) -> None:
         self.start_ns = start_ns
@@ -204,6 +217,19 @@ class _StreamRun:
             stats.errors += 1
             stats.error_kinds[code.name] = stats.error_kinds.get(code.name, 0) + 1
             outcome.details.setdefault(code.name, details)
+
+
+async def _settle(channel: grpc.aio.Channel) -> None:
+    """Wait until the channel is connected, or has failed to connect."""
+    final = (
+        grpc.ChannelConnectivity.READY,
+        grpc.ChannelConnectivity.TRANSIENT_FAILURE,
+        grpc.ChannelConnectivity.SHUTDOWN,
+    )
+    state = channel.get_state(try_to_connect=True)
+    while state not in final:
+        await channel.wait_for_state_change(state)
+        state = channel.get_state(try_to_connect=True)
 
 
 def _channel(stream: GrpcStream) -> grpc.aio.Channel:

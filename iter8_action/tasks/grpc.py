@@ -14,12 +14,14 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 from google.protobuf import descriptor_pool
 
-from iter8_action import durations
+from iter8_action import durations, httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
@@ -36,6 +38,9 @@ DEFAULT_CONNECTIONS = 1
 DEFAULT_TIMEOUT_S = 20.0
 _SECRET_KEY_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
 _VERSION_ONLY = ("name",)
+_TYPE_SOURCES = ("proto", "protoURL", "protoset")
+FETCH_TIMEOUT_S = 30.0
+FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 _NOT_MERGED = ("versions", "endpoints", "warmup")
 
 
@@ -114,6 +119,7 @@ class _Planner:
         self.pools: dict[tuple[str, str], tuple[descriptor_pool.DescriptorPool, list[str]]] = {}
         self.reflections: list[descriptors.Reflection] = []
         self.reflection_hosts: list[tuple[str, Tls | None]] = []
+        self.fetched: dict[str, bytes] = {}
 
     def targets(self, versions: list[tuple[str, dict[str, Any]]]) -> list[Target]:
         base = {k: v for k, v in self.inputs.items() if k not in _NOT_MERGED}
@@ -140,7 +146,7 @@ class _Planner:
                     (_merge(merged_version, endpoint), index, f"grpc-{endpoint_id}", where)
                 )
         for fields, _, _, where in plans:
-            if not fields.get("proto") and not fields.get("protoset") and fields.get("host"):
+            if not any(fields.get(f) for f in _TYPE_SOURCES) and fields.get("host"):
                 self.reflection_hosts.append((str(fields["host"]), self._tls(fields, where)))
         try:
             count = len(plans)
@@ -169,7 +175,7 @@ class _Planner:
             host=str(host),
             path=method.path,
             request=self._request(fields, method, where),
-            metadata=_metadata(fields.get("metadata") or {}),
+            metadata=_metadata(self._metadata(fields, where)),
             concurrency=int(fields.get("concurrency") or DEFAULT_CONCURRENCY),
             connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
             timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
@@ -191,6 +197,10 @@ class _Planner:
                 key = ("proto", str(fields["proto"]))
                 origin = f"proto {fields['proto']!r}"
                 pool, services = self.pools.get(key) or self._compiled(fields, key, where)
+            elif fields.get("protoURL"):
+                key = ("protoURL", str(fields["protoURL"]))
+                origin = f"protoURL {fields['protoURL']}"
+                pool, services = self.pools.get(key) or self._compiled(fields, key, where)
             elif fields.get("protoset"):
                 key = ("protoset", str(fields["protoset"]))
                 origin = f"protoset {fields['protoset']!r}"
@@ -206,15 +216,21 @@ class _Planner:
     def _compiled(
         self, fields: Mapping[str, Any], key: tuple[str, str], where: str
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
-        path = self.ctx.path(key[1])
-        if not path.is_file():
-            raise TaskFailed(f"{where}: proto {key[1]!r} does not exist ({path})")
+        if key[0] == "protoURL":
+            # protoc needs a file: the fetched text goes to this run's scratch directory
+            folder = self.ctx.tempdir / f"proto-{len(self.pools)}"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = PurePosixPath(urlsplit(key[1]).path).name or "service.proto"
+            path = folder / (name if name.endswith(".proto") else f"{name}.proto")
+            path.write_bytes(self._fetch(key[1], "protoURL", where))
+        else:
+            path = self.ctx.path(key[1])
+            if not path.is_file():
+                raise TaskFailed(f"{where}: proto {key[1]!r} does not exist ({path})")
         imports = [self.ctx.path(str(p)) for p in fields.get("import-paths") or []]
         data = descriptors.compile_proto(path, imports)
-        found = (
-            descriptors.pool_from_set(data, f"proto {key[1]!r}"),
-            descriptors.set_services(data),
-        )
+        origin = f"protoURL {key[1]}" if key[0] == "protoURL" else f"proto {key[1]!r}"
+        found = (descriptors.pool_from_set(data, origin), descriptors.set_services(data))
         self.pools[key] = found
         return found
 
@@ -271,29 +287,59 @@ class _Planner:
 
     def _request(self, fields: Mapping[str, Any], method: Method, where: str) -> bytes:
         try:
-            if fields.get("binary-file"):
-                name = str(fields["binary-file"])
-                return messages.check_binary(
-                    method.input_type,
-                    self._read(name, "binary-file", where),
-                    f"{where}: binary-file {name!r}",
-                )
-            if fields.get("data-file"):
-                name = str(fields["data-file"])
-                text = self._read(name, "data-file", where)
-                try:
-                    data = json.loads(text)
-                except ValueError as exc:
-                    raise TaskFailed(f"{where}: data-file {name!r} is not JSON ({exc})") from None
-                if not isinstance(data, dict):
-                    raise TaskFailed(
-                        f"{where}: data-file {name!r} holds a JSON {type(data).__name__}; "
-                        "it must hold one JSON object, the request message"
+            for field in ("binary-file", "binaryDataURL"):
+                if fields.get(field):
+                    origin = _origin(field, str(fields[field]))
+                    content = self._content(fields, field, where)
+                    return messages.check_binary(method.input_type, content, f"{where}: {origin}")
+            for field in ("data-file", "dataURL"):
+                if fields.get(field):
+                    origin = f"{where}: {_origin(field, str(fields[field]))}"
+                    data = _json_object(
+                        self._content(fields, field, where), origin, "request message"
                     )
-                return messages.from_json(method.input_type, data, f"{where}: data-file {name!r}")
+                    return messages.from_json(method.input_type, data, origin)
             return messages.from_json(method.input_type, fields.get("data") or {}, f"{where}: data")
         except MessageError as exc:
             raise TaskFailed(str(exc)) from None
+
+    def _metadata(self, fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """`metadata`, over the map that `metadataURL` holds (Iter8's field)."""
+        fetched: dict[str, Any] = {}
+        if fields.get("metadataURL"):
+            origin = f"{where}: {_origin('metadataURL', str(fields['metadataURL']))}"
+            fetched = _json_object(self._content(fields, "metadataURL", where), origin, "metadata")
+            wrong = sorted(k for k, v in fetched.items() if not isinstance(v, str))
+            if wrong:
+                raise TaskFailed(
+                    f"{origin}: the value of {wrong[0]!r} is not a string; "
+                    "metadata maps names to strings"
+                )
+        return {**fetched, **(fields.get("metadata") or {})}
+
+    def _content(self, fields: Mapping[str, Any], field: str, where: str) -> bytes:
+        """The bytes a file field names, or that a URL field's URL answers."""
+        value = str(fields[field])
+        if field.endswith("URL"):
+            return self._fetch(value, field, where)
+        return self._read(value, field, where)
+
+    def _fetch(self, url: str, field: str, where: str) -> bytes:
+        if url not in self.fetched:
+            try:
+                response = httpclient.request(
+                    "GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY
+                )
+            except httpclient.HTTPFailure as exc:
+                raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
+            if response.status_code != 200:
+                raise TaskFailed(
+                    f"{where}: {field} {url} answered {response.status_code}; "
+                    "it must answer 200 with the content"
+                )
+            self.fetched[url] = response.content
+            self.ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
+        return self.fetched[url]
 
     def _read(self, name: str, field: str, where: str) -> bytes:
         try:
@@ -313,6 +359,23 @@ class _Planner:
                 )
         cname = fields.get("cname")
         return Tls(roots, str(cname) if cname else None)
+
+
+def _origin(field: str, value: str) -> str:
+    """How an error names a field's file or URL: `data-file 'x.json'`, `dataURL https://...`."""
+    return f"{field} {value}" if field.endswith("URL") else f"{field} {value!r}"
+
+
+def _json_object(content: bytes, origin: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise TaskFailed(f"{origin} is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise TaskFailed(
+            f"{origin} holds a JSON {type(data).__name__}; it must hold one JSON object, the {what}"
+        )
+    return data
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import run
+from tests.servers.base import RecordingServer, Reply
 from tests.servers.grpc_target import CALL, PROTO, GrpcTarget, protoset
 from tests.servers.targets import closed_port, self_signed_certificate
 
@@ -522,3 +523,98 @@ def test_calls_to_a_silent_server_end_at_the_timeout(silent_host: str, tmp_path:
     ctx = _run({**inputs, "total": 5, "concurrency": 5}, tmp_path)
     assert time.monotonic() - started < 2
     assert ctx.store.summary("grpc/status-codes", 0) == {"DEADLINE_EXCEEDED": 5}
+
+
+@pytest.fixture
+def files() -> Iterator[RecordingServer]:
+    """An HTTP server with the proto, a request, its serialized form and metadata."""
+    with RecordingServer() as server:
+        server.route("GET", "/greeter.proto", lambda _: Reply(200, PROTO.read_bytes()))
+        server.route("GET", "/hello.json", lambda _: Reply(200, {"name": "bilbo"}))
+        server.route("GET", "/list.json", lambda _: Reply(200, [1]))
+        server.route("GET", "/metadata.json", lambda _: Reply(200, {"x-team": "shire", "a": "1"}))
+        server.route("GET", "/bad-metadata.json", lambda _: Reply(200, {"retries": 3}))
+        server.route("GET", "/missing", lambda _: Reply(404, b"not found"))
+        yield server
+
+
+def test_iter8s_url_fields_are_fetched_once(
+    target: GrpcTarget, files: RecordingServer, tmp_path: Path
+) -> None:
+    inputs = {
+        "host": target.host,
+        "call": CALL,
+        "protoURL": files.url + "/greeter.proto",
+        "dataURL": files.url + "/hello.json",
+        "metadataURL": files.url + "/metadata.json",
+        "metadata": {"a": "2"},
+        "total": 3,
+        "endpoints": {"one": {}, "two": {"call": "iter8test.Greeter.Farewell"}},
+    }
+    ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("grpc-one/request-count", 0) == 3
+    assert [c.request for c in target.calls] == [{"name": "bilbo"}] * 6
+    assert {(c.metadata["x-team"], c.metadata["a"]) for c in target.calls} == {("shire", "2")}
+    assert sorted(r.path for r in files.requests) == [
+        "/greeter.proto",
+        "/hello.json",
+        "/metadata.json",
+    ]
+
+
+def test_a_binary_data_url_gives_the_serialized_request(
+    target: GrpcTarget, files: RecordingServer, tmp_path: Path
+) -> None:
+    request = target.request_type(name="rosie").SerializeToString()
+    files.route("GET", "/hello.bin", lambda _: Reply(200, request))
+    _run(_inputs(target, total=2, binaryDataURL=files.url + "/hello.bin"), tmp_path)
+    assert [c.request for c in target.calls] == [{"name": "rosie"}] * 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"dataURL": "{url}/missing"},
+            "the task: dataURL {url}/missing answered 404; it must answer 200 with the content",
+        ),
+        (
+            {"dataURL": "{url}/list.json"},
+            "the task: dataURL {url}/list.json holds a JSON list; it must hold one JSON "
+            "object, the request message",
+        ),
+        (
+            {"metadataURL": "{url}/bad-metadata.json"},
+            "the task: metadataURL {url}/bad-metadata.json: the value of 'retries' is not a "
+            "string; metadata maps names to strings",
+        ),
+        (
+            {"protoURL": "{url}/hello.json", "proto": None},
+            "the task: cannot compile {tmp}/proto-0/hello.json.proto: ",
+        ),
+    ],
+)
+def test_url_fields_that_fail_stop_the_task(
+    target: GrpcTarget,
+    files: RecordingServer,
+    tmp_path: Path,
+    fields: dict[str, Any],
+    message: str,
+) -> None:
+    given = {k: v if v is None else v.format(url=files.url) for k, v in fields.items()}
+    inputs = {k: v for k, v in _inputs(target, total=1, **given).items() if v is not None}
+    with pytest.raises(TaskFailed) as failure:
+        _run(inputs, tmp_path)
+    expected = message.format(url=files.url, tmp=tmp_path)
+    if expected.endswith(": "):
+        assert str(failure.value).startswith(expected)
+    else:
+        assert str(failure.value) == expected
+    assert target.count() == 0
+
+
+def test_a_url_that_cannot_be_reached_stops_the_task(target: GrpcTarget, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/hello.json"
+    with pytest.raises(TaskFailed) as failure:
+        _run(_inputs(target, total=1, dataURL=url), tmp_path)
+    assert str(failure.value).startswith("the task: dataURL could not be fetched: ")

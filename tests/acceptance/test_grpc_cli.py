@@ -74,6 +74,11 @@ spec:
     assert "grpc/error-rate ≤ 0" in report.stdout
     assert "Winner: stable: stable is the only version that meets every SLO." in report.stdout
 
+    markdown = iter8("report", "-f", "result.json", "-o", "markdown")
+    assert "| grpc/latency/p95 ≤ 500 msec | ✅ " in markdown.stdout
+    assert "<summary>Answers by gRPC status</summary>" in markdown.stdout
+    assert "| INTERNAL | — | 20 |" in markdown.stdout
+
     verdict = iter8("assert", "-f", "result.json", "-c", "slos")
     assert verdict.returncode == 1
     assert "canary: upper SLO on grpc/error-rate violated (1 > 0)" in verdict.stdout

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from google.protobuf import descriptor_pb2
 
+from iter8_action.aliases import canonical_task
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.result import Result
 from iter8_action.secrets import SECRETS
@@ -618,3 +619,25 @@ def test_a_url_that_cannot_be_reached_stops_the_task(target: GrpcTarget, tmp_pat
     with pytest.raises(TaskFailed) as failure:
         _run(_inputs(target, total=1, dataURL=url), tmp_path)
     assert str(failure.value).startswith("the task: dataURL could not be fetched: ")
+
+
+@pytest.mark.parametrize("spelling", ["import-paths", "importPaths"])
+def test_import_paths_resolve_a_protos_imports(
+    target: GrpcTarget, tmp_path: Path, spelling: str
+) -> None:
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "common.proto").write_text(
+        'syntax = "proto3";\npackage common;\nmessage Name { string first = 1; }\n'
+    )
+    (tmp_path / "svc.proto").write_text(
+        'syntax = "proto3";\npackage svc;\nimport "common.proto";\n'
+        "service S { rpc Do (common.Name) returns (common.Name); }\n"
+    )
+    fields = {"host": target.host, "call": "svc.S.Do", "proto": "svc.proto", "total": 2}
+    _, inputs = canonical_task("grpc", {**fields, spelling: ["vendor"], "data": {"first": "x"}})
+    ctx = _run(inputs, tmp_path)
+    # the test server does not serve svc.S: the types resolved, and the calls were answered
+    assert ctx.store.summary("grpc/status-codes", 0) == {"UNIMPLEMENTED": 2}
+    with pytest.raises(TaskFailed) as failure:
+        _run(fields, tmp_path)
+    assert "common.proto" in str(failure.value)

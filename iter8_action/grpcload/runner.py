@@ -167,13 +167,21 @@ class _StreamRun:
         slots = asyncio.Semaphore(stream.concurrency)
         pending: set[asyncio.Task[None]] = set()
         phase_ns = stream.phase_s * NS_PER_S
+        timeout_ns = int(stream.timeout_s * NS_PER_S)
         for index in range(count):
             due = self.start_ns + int(phase_ns + index * interval_ns)
             wait = (due - perf_counter_ns()) / NS_PER_S
             if wait > 0:
                 await asyncio.sleep(wait)
-            await slots.acquire()
-            task = asyncio.create_task(self._call(due))
+            # The deadline counts from the due time: a call that waits for a free slot
+            # has that much less time, and one that finds none by its deadline is a
+            # DEADLINE_EXCEEDED without being sent. So every call ends by due + timeout,
+            # and the run by its last due time + timeout, however slow the server.
+            if not await _acquire_before(slots, due + timeout_ns):
+                now = perf_counter_ns()
+                self._record(grpc.StatusCode.DEADLINE_EXCEEDED, _NO_SLOT, due, due, now)
+                continue
+            task = asyncio.create_task(self._call(due, deadline_ns=due + timeout_ns))
             pending.add(task)
             task.add_done_callback(pending.discard)
             task.add_done_callback(lambda _: slots.release())
@@ -182,14 +190,15 @@ class _StreamRun:
 
     # -- one call ------------------------------------------------------------------
 
-    async def _call(self, due_ns: int) -> None:
+    async def _call(self, due_ns: int, *, deadline_ns: int | None = None) -> None:
         stream = self.stream
         index = self.sent
         self.sent += 1
         call = self.callables[index % len(self.callables)]
         sent_ns = perf_counter_ns()
+        timeout_s = stream.timeout_s if deadline_ns is None else (deadline_ns - sent_ns) / NS_PER_S
         try:
-            await call(stream.request, timeout=stream.timeout_s, metadata=stream.metadata)
+            await call(stream.request, timeout=timeout_s, metadata=stream.metadata)
             code, details = grpc.StatusCode.OK, ""
         except grpc.aio.AioRpcError as exc:
             code, details = exc.code(), exc.details() or ""
@@ -217,6 +226,21 @@ class _StreamRun:
             stats.errors += 1
             stats.error_kinds[code.name] = stats.error_kinds.get(code.name, 0) + 1
             outcome.details.setdefault(code.name, details)
+
+
+_NO_SLOT = "no call slot was free before the deadline (raise concurrency)"
+
+
+async def _acquire_before(slots: asyncio.Semaphore, deadline_ns: int) -> bool:
+    """Take a slot, unless none frees up before `deadline_ns`."""
+    left_s = (deadline_ns - perf_counter_ns()) / NS_PER_S
+    if left_s <= 0:
+        return False
+    try:
+        await asyncio.wait_for(slots.acquire(), left_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _settle(channel: grpc.aio.Channel) -> None:

@@ -641,3 +641,19 @@ def test_import_paths_resolve_a_protos_imports(
     with pytest.raises(TaskFailed) as failure:
         _run(fields, tmp_path)
     assert "common.proto" in str(failure.value)
+
+
+def test_an_open_loop_against_a_silent_server_ends_by_the_last_due_time_plus_timeout(
+    silent_host: str, tmp_path: Path
+) -> None:
+    """One slot held by a call that never gets an answer: the calls due meanwhile find no
+    slot before their deadline and end as DEADLINE_EXCEEDED without being sent, so the
+    run does not queue 20 timeouts one after the other (8 s)."""
+    inputs = {"host": silent_host, "call": CALL, "proto": str(PROTO), "timeout": "400ms"}
+    started = time.monotonic()
+    ctx = _run({**inputs, "rps": 20, "duration": "1s", "concurrency": 1}, tmp_path)
+    assert time.monotonic() - started < 2.5  # 1 s of calls + 400 ms + connecting (<= 400 ms)
+    assert ctx.store.summary("grpc/status-codes", 0) == {"DEADLINE_EXCEEDED": 20}
+    low = ctx.store.value("grpc/latency/min", 0)
+    high = ctx.store.value("grpc/latency/max", 0)
+    assert low is not None and high is not None and 390 < low <= high < 600

@@ -32,6 +32,8 @@ def canonical_task(name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str,
     out = copy.deepcopy(dict(inputs))
     if canonical == "http":
         out = _http(out)
+    elif canonical == "grpc":
+        out = _grpc(out)
     elif canonical == "assess":
         out = _assess(out)
     elif canonical == "custommetrics" and name != canonical:
@@ -54,6 +56,16 @@ def _http(inputs: dict[str, Any]) -> dict[str, Any]:
                 version["headers"] = info["headers"]
             versions.append(version)
         inputs.setdefault("versions", versions)
+    return inputs
+
+
+def _grpc(inputs: dict[str, Any]) -> dict[str, Any]:
+    """ghz spells it `import-paths`; `importPaths`, in the style of Iter8's other fields,
+    is accepted too (the task, each endpoint)."""
+    for fields in [inputs, *(inputs.get("endpoints") or {}).values()]:
+        if isinstance(fields, dict) and "importPaths" in fields:
+            fields.setdefault("import-paths", fields.pop("importPaths"))
+            fields.pop("importPaths", None)
     return inputs
 
 

@@ -1,11 +1,15 @@
 """A stream's statistics as Iter8's built-in metrics in the metric store.
 
 Pure: it reads `StreamStats` and writes a `MetricStore`. Latencies are in
-milliseconds. Besides Iter8's metrics it stores, per version:
+milliseconds. A `Naming` spells the metrics for each load task: `HTTP`
+(`http/latency-p95`, status codes as numbers) or `GRPC` (Iter8's gRPC spelling
+`grpc/latency/p95`, statuses by name such as `OK`, `UNAVAILABLE`). Besides
+Iter8's metrics it stores, per version:
 
-- `<prefix>/qps-achieved`: requests per second sent, from the first send to
-  the last (n requests, n - 1 intervals);
-- `<prefix>/status-codes` (summary): answers by status code, `{"200": n}`;
+- `<prefix>/qps-achieved` (`rps-achieved` for gRPC): requests per second sent,
+  from the first send to the last (n requests, n - 1 intervals);
+- `<prefix>/status-codes` (summary): answers by status code, `{"200": n}`
+  (`{"OK": n, "UNAVAILABLE": m}` for gRPC);
 - `<prefix>/errors-by-kind` (summary): errors by kind (`stats.ERROR_KINDS`);
 - `<prefix>/latency-hdr` (summary): the full-resolution latency distribution,
   `{"units": "msec", "relativeError": e, "values": [...], "counts": [...]}`,
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from iter8_action.loadgen.histogram import RELATIVE_ERROR, LatencyHistogram
 from iter8_action.loadgen.stats import StreamStats
@@ -37,26 +42,70 @@ _R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
 _SMALLEST_DECADE = -3  # 1 microsecond
 
 
+@dataclass(frozen=True)
+class Naming:
+    """How a load task spells its metrics."""
+
+    latency_sep: str
+    """Between `latency` and a statistic: `latency-mean` (http), `latency/mean` (grpc)."""
+    status_label: Callable[[int], str]
+    """A status code as the key of the `status-codes` summary."""
+    status_description: str
+    achieved: str
+    """The achieved rate's metric: `qps-achieved` (http), `rps-achieved` (grpc, ghz's word)."""
+
+
+HTTP = Naming("-", str, "responses by HTTP status code", "qps-achieved")
+
+
+def _grpc_status(code: int) -> str:
+    # gRPC's status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html)
+    return _GRPC_STATUS_NAMES[code] if 0 <= code < len(_GRPC_STATUS_NAMES) else str(code)
+
+
+_GRPC_STATUS_NAMES = (
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+)
+GRPC = Naming("/", _grpc_status, "answers by gRPC status", "rps-achieved")
+
+
 def percentile_list(extra: Sequence[float]) -> list[float]:
     """Iter8's percentiles (always reported) merged with those asked for, sorted."""
     return sorted({float(p) for p in DEFAULT_PERCENTILES} | {float(p) for p in extra})
 
 
-def declare(store: MetricStore, prefix: str, percentiles: Sequence[float]) -> None:
+def declare(
+    store: MetricStore, prefix: str, percentiles: Sequence[float], *, naming: Naming = HTTP
+) -> None:
     gauge, counter = MetricType.GAUGE, MetricType.COUNTER
+    lat = f"latency{naming.latency_sep}"
     metas = {
         "request-count": MetricMeta(counter, "number of requests sent", None),
         "error-count": MetricMeta(counter, "number of responses that were errors", None),
         "error-rate": MetricMeta(gauge, "fraction of responses that were errors", None),
-        "latency-mean": MetricMeta(gauge, "mean of observed latency values", "msec"),
-        "latency-stddev": MetricMeta(
-            gauge, "standard deviation of observed latency values", "msec"
-        ),
-        "latency-min": MetricMeta(gauge, "minimum of observed latency values", "msec"),
-        "latency-max": MetricMeta(gauge, "maximum of observed latency values", "msec"),
+        f"{lat}mean": MetricMeta(gauge, "mean of observed latency values", "msec"),
+        f"{lat}stddev": MetricMeta(gauge, "standard deviation of observed latency values", "msec"),
+        f"{lat}min": MetricMeta(gauge, "minimum of observed latency values", "msec"),
+        f"{lat}max": MetricMeta(gauge, "maximum of observed latency values", "msec"),
         "latency": MetricMeta(MetricType.HISTOGRAM, "latency histogram", "msec"),
-        "qps-achieved": MetricMeta(gauge, "requests per second achieved", "requests/sec"),
-        "status-codes": MetricMeta(MetricType.SUMMARY, "responses by HTTP status code", None),
+        naming.achieved: MetricMeta(gauge, "requests per second achieved", "requests/sec"),
+        "status-codes": MetricMeta(MetricType.SUMMARY, naming.status_description, None),
         "errors-by-kind": MetricMeta(MetricType.SUMMARY, "errors by kind", None),
         "latency-hdr": MetricMeta(
             MetricType.SUMMARY, "latency distribution at full resolution", "msec"
@@ -68,7 +117,7 @@ def declare(store: MetricStore, prefix: str, percentiles: Sequence[float]) -> No
         ),
     }
     for p in percentiles:
-        metas[f"latency-p{percentile_suffix(p)}"] = MetricMeta(
+        metas[f"{lat}p{percentile_suffix(p)}"] = MetricMeta(
             gauge, f"{percentile_suffix(p)}-th percentile of observed latency values", "msec"
         )
     for name, meta in metas.items():
@@ -81,33 +130,38 @@ def write(
     version: int,
     stats: StreamStats,
     percentiles: Sequence[float],
+    *,
+    naming: Naming = HTTP,
 ) -> None:
-    """Write one stream's metrics for `version` under `prefix` (`http` or `http-<id>`)."""
+    """Write one stream's metrics for `version` under `prefix` (`http`, `http-<id>`, `grpc`...)."""
     store.add_value(f"{prefix}/request-count", version, stats.requests)
     store.add_value(f"{prefix}/error-count", version, stats.errors)
     rate = stats.error_rate()
     store.add_value(f"{prefix}/error-rate", version, 0.0 if rate is None else rate)
     qps = stats.achieved_qps()
     if qps is not None:
-        store.add_value(f"{prefix}/qps-achieved", version, qps)
+        store.add_value(f"{prefix}/{naming.achieved}", version, qps)
     store.set_summary(
-        f"{prefix}/status-codes", version, {str(k): v for k, v in sorted(stats.statuses.items())}
+        f"{prefix}/status-codes",
+        version,
+        {naming.status_label(k): v for k, v in sorted(stats.statuses.items())},
     )
     store.set_summary(f"{prefix}/errors-by-kind", version, dict(sorted(stats.error_kinds.items())))
     store.set_summary(f"{prefix}/request-rate", version, request_rate(stats))
     hist = stats.histogram
     if hist.total == 0:
         return  # no latency was observed: latency metrics stay missing, not zero
+    lat = f"{prefix}/latency{naming.latency_sep}"
     mean, stddev = hist.mean_ns(), hist.stddev_ns()
     assert mean is not None and stddev is not None
-    store.add_value(f"{prefix}/latency-mean", version, mean / NS_PER_MS)
-    store.add_value(f"{prefix}/latency-stddev", version, stddev / NS_PER_MS)
-    store.add_value(f"{prefix}/latency-min", version, hist.min_ns / NS_PER_MS)
-    store.add_value(f"{prefix}/latency-max", version, hist.max_ns / NS_PER_MS)
+    store.add_value(f"{lat}mean", version, mean / NS_PER_MS)
+    store.add_value(f"{lat}stddev", version, stddev / NS_PER_MS)
+    store.add_value(f"{lat}min", version, hist.min_ns / NS_PER_MS)
+    store.add_value(f"{lat}max", version, hist.max_ns / NS_PER_MS)
     for p in percentiles:
         value = hist.percentile_ns(p)
         assert value is not None
-        store.add_value(f"{prefix}/latency-p{percentile_suffix(p)}", version, value / NS_PER_MS)
+        store.add_value(f"{lat}p{percentile_suffix(p)}", version, value / NS_PER_MS)
     store.set_histogram(f"{prefix}/latency", version, display_buckets(hist))
     store.set_summary(f"{prefix}/latency-hdr", version, fine_summary(hist))
 

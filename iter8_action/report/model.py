@@ -28,7 +28,7 @@ REPORT_SCHEMA_VERSION = 1
 MAX_NAMED_VERSIONS = 6
 """A verdict names at most this many versions; beyond, it names the first and counts the rest."""
 
-# The order the load task's metrics read best in; other metrics follow by name.
+# The order the load tasks' metrics read best in; other metrics follow by name.
 _HTTP_ORDER = (
     "request-count",
     "error-count",
@@ -37,6 +37,11 @@ _HTTP_ORDER = (
     "latency-stddev",
     "latency-min",
     "latency-max",
+    # the grpc task: Iter8 spelled its latency statistics with a slash
+    "latency/mean",
+    "latency/stddev",
+    "latency/min",
+    "latency/max",
 )
 
 SLO_STATUSES = ("satisfied", "violated", "no-data", "not-applicable")

@@ -15,9 +15,7 @@ from iter8_action.tasks.base import TaskType
 
 # Tasks that the schema knows (so experiments using them validate) but whose
 # implementation arrives with a later issue; running one gives a clear message.
-PLANNED_TASKS: dict[str, str] = {
-    "grpc": "gRPC load generation",
-}
+PLANNED_TASKS: dict[str, str] = {}
 
 
 @cache

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 from iter8_action.loadgen.export import (
+    GRPC,
     declare,
     display_buckets,
     fine_summary,
@@ -129,3 +130,26 @@ def test_request_rate_is_a_per_second_series_the_report_charts() -> None:
         "requests sent per one-second interval since the start of the load",
         "requests/sec",
     )
+
+
+def test_grpc_naming_spells_latency_with_a_slash_and_statuses_by_name() -> None:
+    store = MetricStore()
+    store.ensure_versions(1, ["v1"])
+    stats = StreamStats(requests=4, errors=2, first_send_ns=0, last_send_ns=3_000_000_000)
+    stats.statuses = {0: 2, 14: 1, 99: 1}
+    stats.error_kinds = {"UNAVAILABLE": 1, "99": 1}
+    stats.histogram = _histogram_ms([1.0, 2.0, 3.0, 4.0])
+    declare(store, "grpc", [50.0, 95.0], naming=GRPC)
+    write(store, "grpc", 0, stats, [50.0, 95.0], naming=GRPC)
+    assert store.value("grpc/error-rate", 0) == 0.5
+    assert store.value("grpc/rps-achieved", 0) == 1.0  # 3 intervals in 3 s
+    assert store.value("grpc/latency/mean", 0) == 2.5
+    assert store.value("grpc/latency/min", 0) == 1.0
+    assert store.value("grpc/latency/p95.0", 0) == 4.0
+    assert store.value("grpc/latency/p50", 0) == 2.0029435
+    # a status code gRPC does not define keeps its number
+    assert store.summary("grpc/status-codes", 0) == {"OK": 2, "UNAVAILABLE": 1, "99": 1}
+    meta = store.meta("grpc/status-codes")
+    assert meta is not None and meta.description == "answers by gRPC status"
+    assert store.meta("grpc/latency/stddev") is not None
+    assert store.meta("grpc/qps-achieved") is None

@@ -295,3 +295,13 @@ def test_a_run_still_going_after_its_assessment_gets_the_assessments_verdict() -
     report = build_report(document)
     assert report.verdict.status == "winner"
     assert report.run.state == "running"
+
+
+def test_grpc_metrics_read_in_the_load_tasks_order() -> None:
+    names = ["grpc/latency/p95", "grpc/latency/mean", "grpc/error-rate", "grpc/request-count"]
+    assert sorted(names, key=metric_sort_key) == [
+        "grpc/request-count",
+        "grpc/error-rate",
+        "grpc/latency/mean",
+        "grpc/latency/p95",
+    ]

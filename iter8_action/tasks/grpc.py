@@ -1,0 +1,511 @@
+"""The `grpc` task: load one or many versions of a gRPC service and record built-in metrics.
+
+Inputs are ghz's fields as Iter8 passed them (already validated and translated
+from older forms). Every version, and every endpoint of every version, is one
+stream of unary calls; all streams run at once, interleaved in time, like the
+http task's. `total`, `rps`, `concurrency` and `connections` apply to each stream.
+Metrics are named `grpc/...` (`grpc-<endpoint>/...` for endpoints), with Iter8's
+gRPC spelling of latency statistics: `grpc/latency/p95`, `grpc/latency/mean`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import grpc
+from google.protobuf import descriptor_pool
+
+from iter8_action import durations, httpclient
+from iter8_action.errors import TaskFailed
+from iter8_action.grpcload import descriptors, messages
+from iter8_action.grpcload.descriptors import DescriptorError, Method
+from iter8_action.grpcload.messages import MessageError
+from iter8_action.grpcload.plan import GrpcStream, Tls
+from iter8_action.grpcload.runner import Progress, StreamOutcome, run_streams
+from iter8_action.loadgen import export
+from iter8_action.secrets import SECRETS
+from iter8_action.tasks.base import TaskContext, TaskType
+
+DEFAULT_TOTAL = 200
+DEFAULT_CONCURRENCY = 50
+DEFAULT_CONNECTIONS = 1
+DEFAULT_TIMEOUT_S = 20.0
+_SECRET_KEY_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
+_VERSION_ONLY = ("name",)
+_TYPE_SOURCES = ("proto", "protoURL", "protoset")
+FETCH_TIMEOUT_S = 30.0
+FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
+_NOT_MERGED = ("versions", "endpoints", "warmup")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One stream as the user described it: where its metrics go, and what it calls."""
+
+    version: int
+    prefix: str
+    where: str
+    percentiles: list[float]
+    stream: GrpcStream
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    versions = _versions(inputs)
+    targets = _Planner(inputs, ctx).targets(versions)
+    warmup = bool(inputs.get("warmup", False))
+    ctx.log.info(
+        "%s %d version(s), %d stream(s): %s",
+        "warming up" if warmup else "loading",
+        len(versions),
+        len(targets),
+        ", ".join(sorted({_describe(t.stream) for t in targets})),
+    )
+    outcomes = _run(targets, ctx)
+    ctx.check_stop()
+    names = [name for name, _ in versions]
+    for target, outcome in zip(targets, outcomes, strict=True):
+        _log_outcome(ctx, target, outcome, names[target.version], warmup=warmup)
+    if warmup:
+        ctx.log.info("warmup done: its results are discarded")
+        return
+    store = ctx.store
+    store.ensure_versions(len(versions), names)
+    for prefix in sorted({t.prefix for t in targets}):
+        percentiles = sorted({p for t in targets for p in t.percentiles})
+        export.declare(store, prefix, percentiles, naming=export.GRPC)
+    for target, outcome in zip(targets, outcomes, strict=True):
+        export.write(
+            store,
+            target.prefix,
+            target.version,
+            outcome.stats,
+            target.percentiles,
+            naming=export.GRPC,
+        )
+
+
+TASK = TaskType(name="grpc", summary="gRPC load generation with built-in metrics", run=run)
+
+
+# -- from inputs to streams -----------------------------------------------------------
+
+
+def _versions(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
+    listed = inputs.get("versions")
+    if not listed:
+        return [("v1", {})]
+    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise TaskFailed(
+            f"two versions are named {duplicates[0]!r}; give each version its own name"
+        )
+    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
+
+
+class _Planner:
+    """Builds the streams; loads each descriptor source and request once."""
+
+    def __init__(self, inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+        self.inputs = inputs
+        self.ctx = ctx
+        self.pools: dict[tuple[str, str], tuple[descriptor_pool.DescriptorPool, list[str]]] = {}
+        self.reflections: list[descriptors.Reflection] = []
+        self.reflection_hosts: list[tuple[str, Tls | None]] = []
+        self.fetched: dict[str, bytes] = {}
+
+    def targets(self, versions: list[tuple[str, dict[str, Any]]]) -> list[Target]:
+        base = {k: v for k, v in self.inputs.items() if k not in _NOT_MERGED}
+        endpoints: Mapping[str, Mapping[str, Any]] = self.inputs.get("endpoints") or {}
+        plans: list[tuple[dict[str, Any], int, str, str]] = []
+        for index, (name, fields) in enumerate(versions):
+            merged_version = _merge(
+                base, {k: v for k, v in fields.items() if k not in _VERSION_ONLY}
+            )
+            if not endpoints:
+                where = f"version {name}" if self.inputs.get("versions") else "the task"
+                plans.append((merged_version, index, "grpc", where))
+                continue
+            for endpoint_id, endpoint in sorted(endpoints.items()):
+                if "host" in endpoint and len(versions) > 1:
+                    raise TaskFailed(
+                        f"endpoint {endpoint_id} sets host but there are {len(versions)} "
+                        "versions; give each version its host and leave host out of endpoints"
+                    )
+                where = f"endpoint {endpoint_id}" + (
+                    f" of version {name}" if len(versions) > 1 else ""
+                )
+                plans.append(
+                    (_merge(merged_version, endpoint), index, f"grpc-{endpoint_id}", where)
+                )
+        for fields, _, _, where in plans:
+            if not any(fields.get(f) for f in _TYPE_SOURCES) and fields.get("host"):
+                self.reflection_hosts.append((str(fields["host"]), self._tls(fields, where)))
+        try:
+            count = len(plans)
+            return [
+                self._target(fields, index, prefix, where, phase=i / count)
+                for i, (fields, index, prefix, where) in enumerate(plans)
+            ]
+        finally:
+            for reflection in self.reflections:
+                reflection.close()
+
+    def _target(
+        self, fields: Mapping[str, Any], version: int, prefix: str, where: str, *, phase: float
+    ) -> Target:
+        host = fields.get("host")
+        if not host:
+            raise TaskFailed(f"{where} has no host; set host: (host:port of the gRPC server)")
+        call = fields.get("call")
+        if not call:
+            raise TaskFailed(f"{where} has no call; set call: (package.Service.Method)")
+        tls = self._tls(fields, where)
+        method = self._method(fields, str(host), tls, str(call), where)
+        load = _load_model(fields, where)
+        rps = load["rps"]
+        stream = GrpcStream(
+            host=str(host),
+            path=method.path,
+            request=self._request(fields, method, where),
+            metadata=_metadata(self._metadata(fields, where)),
+            concurrency=int(fields.get("concurrency") or DEFAULT_CONCURRENCY),
+            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+            skip_first=int(fields.get("skipFirst") or 0),
+            tls=tls,
+            phase_s=phase / rps if rps else 0.0,
+            **load,
+        )
+        percentiles = export.percentile_list(fields.get("percentiles") or [])
+        return Target(version, prefix, where, percentiles, stream)
+
+    # -- descriptors ------------------------------------------------------------------
+
+    def _method(
+        self, fields: Mapping[str, Any], host: str, tls: Tls | None, call: str, where: str
+    ) -> Method:
+        try:
+            if fields.get("proto"):
+                key = ("proto", str(fields["proto"]))
+                origin = f"proto {fields['proto']!r}"
+                pool, services = self.pools.get(key) or self._compiled(fields, key, where)
+            elif fields.get("protoURL"):
+                key = ("protoURL", str(fields["protoURL"]))
+                origin = f"protoURL {fields['protoURL']}"
+                pool, services = self.pools.get(key) or self._compiled(fields, key, where)
+            elif fields.get("protoset"):
+                key = ("protoset", str(fields["protoset"]))
+                origin = f"protoset {fields['protoset']!r}"
+                pool, services = self.pools.get(key) or self._protoset(fields, key, where)
+            else:
+                origin = f"the server at {host} (reflection)"
+                timeout_s = _duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S
+                pool, services = self._reflected(host, tls, where, timeout_s)
+            return descriptors.find_method(pool, services, call, origin)
+        except DescriptorError as exc:
+            raise TaskFailed(f"{where}: {exc}") from None
+
+    def _compiled(
+        self, fields: Mapping[str, Any], key: tuple[str, str], where: str
+    ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
+        if key[0] == "protoURL":
+            # protoc needs a file: the fetched text goes to this run's scratch directory
+            folder = self.ctx.tempdir / f"proto-{len(self.pools)}"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = PurePosixPath(urlsplit(key[1]).path).name or "service.proto"
+            path = folder / (name if name.endswith(".proto") else f"{name}.proto")
+            path.write_bytes(self._fetch(key[1], "protoURL", where))
+        else:
+            path = self.ctx.path(key[1])
+            if not path.is_file():
+                raise TaskFailed(f"{where}: proto {key[1]!r} does not exist ({path})")
+        imports = [self.ctx.path(str(p)) for p in fields.get("import-paths") or []]
+        data = descriptors.compile_proto(path, imports)
+        origin = f"protoURL {key[1]}" if key[0] == "protoURL" else f"proto {key[1]!r}"
+        found = (descriptors.pool_from_set(data, origin), descriptors.set_services(data))
+        self.pools[key] = found
+        return found
+
+    def _protoset(
+        self, fields: Mapping[str, Any], key: tuple[str, str], where: str
+    ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
+        path = self.ctx.path(key[1])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TaskFailed(
+                f"{where}: protoset {key[1]!r} cannot be read ({exc.strerror})"
+            ) from None
+        origin = f"protoset {key[1]!r}"
+        pool = descriptors.pool_from_set(data, origin)
+        found = (pool, descriptors.set_services(data))
+        self.pools[key] = found
+        return found
+
+    def _reflected(
+        self, host: str, tls: Tls | None, where: str, timeout_s: float
+    ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
+        """The service as `host` reflects it; a version that is down borrows another's."""
+        own = ("reflection", host)
+        if own in self.pools:
+            return self.pools[own]
+        failure: DescriptorError | None = None
+        candidates = [(host, tls)] + [h for h in self.reflection_hosts if h[0] != host]
+        for candidate, candidate_tls in candidates:
+            try:
+                reflection = descriptors.reflect(
+                    candidate,
+                    _credentials(candidate_tls),
+                    _options(candidate_tls),
+                    timeout_s=timeout_s,
+                )
+            except DescriptorError as exc:
+                failure = failure or exc
+                continue
+            self.reflections.append(reflection)
+            if candidate != host:
+                self.ctx.log.warning(
+                    "%s: server reflection on %s failed; using the service as %s reflects it",
+                    where,
+                    host,
+                    candidate,
+                )
+            self.pools[own] = (reflection.pool, reflection.services)
+            return self.pools[own]
+        assert failure is not None
+        raise failure
+
+    # -- request, TLS ------------------------------------------------------------------
+
+    def _request(self, fields: Mapping[str, Any], method: Method, where: str) -> bytes:
+        try:
+            for field in ("binary-file", "binaryDataURL"):
+                if fields.get(field):
+                    origin = _origin(field, str(fields[field]))
+                    content = self._content(fields, field, where)
+                    return messages.check_binary(method.input_type, content, f"{where}: {origin}")
+            for field in ("data-file", "dataURL"):
+                if fields.get(field):
+                    origin = f"{where}: {_origin(field, str(fields[field]))}"
+                    data = _json_object(
+                        self._content(fields, field, where), origin, "request message"
+                    )
+                    return messages.from_json(method.input_type, data, origin)
+            return messages.from_json(method.input_type, fields.get("data") or {}, f"{where}: data")
+        except MessageError as exc:
+            raise TaskFailed(str(exc)) from None
+
+    def _metadata(self, fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """`metadata`, over the map that `metadataURL` holds (Iter8's field)."""
+        fetched: dict[str, Any] = {}
+        if fields.get("metadataURL"):
+            origin = f"{where}: {_origin('metadataURL', str(fields['metadataURL']))}"
+            fetched = _json_object(self._content(fields, "metadataURL", where), origin, "metadata")
+            wrong = sorted(k for k, v in fetched.items() if not isinstance(v, str))
+            if wrong:
+                raise TaskFailed(
+                    f"{origin}: the value of {wrong[0]!r} is not a string; "
+                    "metadata maps names to strings"
+                )
+        return {**fetched, **(fields.get("metadata") or {})}
+
+    def _content(self, fields: Mapping[str, Any], field: str, where: str) -> bytes:
+        """The bytes a file field names, or that a URL field's URL answers."""
+        value = str(fields[field])
+        if field.endswith("URL"):
+            return self._fetch(value, field, where)
+        return self._read(value, field, where)
+
+    def _fetch(self, url: str, field: str, where: str) -> bytes:
+        if url not in self.fetched:
+            try:
+                response = httpclient.request(
+                    "GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY
+                )
+            except httpclient.HTTPFailure as exc:
+                raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
+            if response.status_code != 200:
+                raise TaskFailed(
+                    f"{where}: {field} {url} answered {response.status_code}; "
+                    "it must answer 200 with the content"
+                )
+            self.fetched[url] = response.content
+            self.ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
+        return self.fetched[url]
+
+    def _read(self, name: str, field: str, where: str) -> bytes:
+        try:
+            return self.ctx.path(name).read_bytes()
+        except OSError as exc:
+            raise TaskFailed(f"{where}: {field} {name!r} cannot be read ({exc.strerror})") from None
+
+    def _tls(self, fields: Mapping[str, Any], where: str) -> Tls | None:
+        if fields.get("insecure", True):
+            return None
+        roots = None
+        if fields.get("cacert"):
+            roots = self._read(str(fields["cacert"]), "cacert", where)
+            if b"-----BEGIN CERTIFICATE-----" not in roots:
+                raise TaskFailed(
+                    f"{where}: cacert {fields['cacert']!r} is not a PEM file of CA certificates"
+                )
+        cname = fields.get("cname")
+        return Tls(roots, str(cname) if cname else None)
+
+
+def _origin(field: str, value: str) -> str:
+    """How an error names a field's file or URL: `data-file 'x.json'`, `dataURL https://...`."""
+    return f"{field} {value}" if field.endswith("URL") else f"{field} {value!r}"
+
+
+def _json_object(content: bytes, origin: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise TaskFailed(f"{origin} is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise TaskFailed(
+            f"{origin} holds a JSON {type(data).__name__}; it must hold one JSON object, the {what}"
+        )
+    return data
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over`'s fields over `base`'s; metadata maps are merged key by key."""
+    merged = {**base, **over}
+    if "metadata" in base and "metadata" in over:
+        merged["metadata"] = {**base["metadata"], **over["metadata"]}
+    return merged
+
+
+def _metadata(fields: Mapping[str, Any]) -> tuple[tuple[str, str | bytes], ...]:
+    """Call metadata: gRPC keys are lowercase, and `-bin` keys carry bytes (gRPC spec)."""
+    out: list[tuple[str, str | bytes]] = []
+    for key, value in fields.items():
+        name = str(key).lower()
+        text = str(value)
+        if any(word in name for word in _SECRET_KEY_WORDS):
+            SECRETS.add(text)
+        out.append((name, text.encode() if name.endswith("-bin") else text))
+    return tuple(out)
+
+
+def _credentials(tls: Tls | None) -> grpc.ChannelCredentials | None:
+    if tls is None:
+        return None
+    return grpc.ssl_channel_credentials(root_certificates=tls.root_certificates)
+
+
+def _options(tls: Tls | None) -> list[tuple[str, str]]:
+    if tls is None or not tls.server_name:
+        return []
+    return [("grpc.ssl_target_name_override", tls.server_name)]
+
+
+def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """`rps`, `total`, `duration_s` of a stream, with ghz's defaults (duration wins over total)."""
+    raw_rps = fields.get("rps")
+    rps = float(raw_rps) if raw_rps else None
+    duration_s = _duration(fields.get("duration"), "duration", where)
+    if duration_s == 0:
+        raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or total")
+    if duration_s is not None:
+        return {"rps": rps, "total": None, "duration_s": duration_s}
+    return {"rps": rps, "total": int(fields.get("total") or DEFAULT_TOTAL), "duration_s": None}
+
+
+def _duration(value: Any, field: str, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
+        raise TaskFailed(f"{where}: {field}: {exc}") from None
+
+
+# -- running and reporting ----------------------------------------------------------------
+
+
+def _run(targets: list[Target], ctx: TaskContext) -> list[StreamOutcome]:
+    progress = ctx.progress()
+    last = [time.monotonic(), 0]
+
+    def show(now: Progress) -> None:
+        moment = time.monotonic()
+        elapsed = moment - last[0]
+        rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
+        last[:] = [moment, now.sent]
+        progress.update(f"{now.sent} calls sent, {rate:.0f}/s, {now.errors} errors")
+
+    try:
+        return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+    finally:
+        progress.close()
+
+
+def _describe(stream: GrpcStream) -> str:
+    model = "closed loop" if stream.rps is None else f"{stream.rps:g} rps"
+    amount = (
+        f"{stream.total} calls"
+        if stream.total is not None
+        else durations.format_duration(stream.duration_s or 0)
+    )
+    return (
+        f"{amount}, {model}, concurrency {stream.concurrency}, "
+        f"{stream.connections} connection{'s' if stream.connections > 1 else ''}"
+    )
+
+
+def _log_outcome(
+    ctx: TaskContext, target: Target, outcome: StreamOutcome, name: str, *, warmup: bool
+) -> None:
+    stats = outcome.stats
+    stream = target.stream
+    label = f"{target.prefix} {name} ({stream.host}{stream.path})"
+    p50 = stats.histogram.percentile_ns(50)
+    p99 = stats.histogram.percentile_ns(99)
+    latency = (
+        f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
+        if p50 is not None and p99 is not None
+        else ""
+    )
+    ctx.log.info(
+        "%s: %d calls, %d errors%s, %.1f rps",
+        label,
+        stats.requests,
+        stats.errors,
+        latency,
+        stats.achieved_qps() or 0.0,
+    )
+    if outcome.skipped:
+        ctx.log.info("%s: the first %d answers were left out (skipFirst)", label, outcome.skipped)
+    if stats.requests and stats.errors == stats.requests and not warmup:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.error_kinds.items()))
+        top = max(stats.error_kinds.items(), key=lambda kv: kv[1])[0]
+        detail = outcome.details.get(top, "")
+        ctx.log.warning(
+            "%s: every call failed (%s)%s%s",
+            label,
+            kinds,
+            f": {top}: {detail}" if detail else "",
+            _HINTS.get(top, ""),
+        )
+
+
+_HINTS = {
+    "UNAVAILABLE": "; is the server running and listening on that host and port "
+    "(and does insecure match whether it serves TLS)?",
+    "DEADLINE_EXCEEDED": "; the server did not answer in time: raise timeout or check the server",
+    "UNIMPLEMENTED": "; the server does not serve this method: check call and host",
+    "UNAUTHENTICATED": "; check the credentials in metadata",
+    "PERMISSION_DENIED": "; check the credentials in metadata",
+    "INVALID_ARGUMENT": "; the server rejects the request: check data",
+}

@@ -1,0 +1,109 @@
+"""`iter8 run` with the grpc task, as a user runs it: a subprocess and an experiment file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+
+Iter8 = Callable[..., Any]
+
+
+@pytest.fixture
+def target() -> Iterator[GrpcTarget]:
+    with GrpcTarget() as server:
+        yield server
+
+
+def _result(tmp_path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((tmp_path / "result.json").read_text())["result"]
+    return data
+
+
+def test_grpc_and_assess_end_to_end(iter8: Iter8, tmp_path: Path, target: GrpcTarget) -> None:
+    (tmp_path / "experiment.yaml").write_text(
+        f"""\
+spec:
+- task: grpc
+  with:
+    call: {CALL}
+    proto: {PROTO}
+    total: 20
+    rps: 200
+    data: {{name: frodo}}
+    percentiles: [97.5]
+    versions:
+    - name: stable
+      host: {target.host}
+    - name: canary
+      host: {target.host}
+      metadata: {{x-fail-with: INTERNAL}}
+- task: assess
+  with:
+    SLOs:
+      upper:
+      - metric: grpc/latency/p95
+        limit: 500
+      - metric: grpc/error-rate
+        limit: 0
+"""
+    )
+    done = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert done.returncode == 0, done.stderr
+    assert target.count() == 40
+    insights = _result(tmp_path)["insights"]
+    assert insights["versionNames"] == ["stable", "canary"]
+    values = insights["nonHistMetricValues"]
+    assert [v["grpc/request-count"] for v in values] == [[20.0], [20.0]]
+    assert [v["grpc/error-rate"] for v in values] == [[0.0], [1.0]]
+    assert "grpc/latency/p97.5" in values[0]
+    assert insights["summaryMetricValues"][1]["grpc/status-codes"] == {"INTERNAL": 20}
+    assert insights["metricsInfo"]["grpc/latency/p95"]["units"] == "msec"
+    # rows are SLOs (p95, error-rate), columns versions (stable, canary)
+    assert insights["SLOsSatisfied"] == {"upper": [[True, True], [True, False]], "lower": []}
+    assert "every call failed (INTERNAL 20): INTERNAL: asked to fail" in done.stderr
+
+    report = iter8("report", "-f", "result.json")
+    assert report.returncode == 0, report.stderr
+    assert "grpc/latency/p95 ≤ 500 msec" in report.stdout
+    assert "grpc/error-rate ≤ 0" in report.stdout
+    assert "Winner: stable: stable is the only version that meets every SLO." in report.stdout
+
+    markdown = iter8("report", "-f", "result.json", "-o", "markdown")
+    assert "| grpc/latency/p95 ≤ 500 msec | ✅ " in markdown.stdout
+    assert "<summary>Answers by gRPC status</summary>" in markdown.stdout
+    assert "| INTERNAL | — | 20 |" in markdown.stdout
+
+    verdict = iter8("assert", "-f", "result.json", "-c", "slos")
+    assert verdict.returncode == 1
+    assert "canary: upper SLO on grpc/error-rate violated (1 > 0)" in verdict.stdout
+
+
+def test_the_older_form_maps_onto_grpc(iter8: Iter8, tmp_path: Path, target: GrpcTarget) -> None:
+    (tmp_path / "experiment.yaml").write_text(
+        f"""\
+- task: gen-load-and-collect-metrics-grpc
+  with:
+    host: {target.host}
+    call: {CALL}
+    total: 7
+    concurrency: 2
+    data: {{name: gandalf}}
+- task: assess-app-versions
+  with:
+    SLOs:
+    - metric: grpc/error-rate
+      upperLimit: 0
+"""
+    )
+    done = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert done.returncode == 0, done.stderr
+    insights = _result(tmp_path)["insights"]
+    assert insights["nonHistMetricValues"][0]["grpc/request-count"] == [7.0]
+    assert [c.request for c in target.calls] == [{"name": "gandalf"}] * 7
+    assert iter8("assert", "-f", "result.json", "-c", "slos").returncode == 0

@@ -25,7 +25,7 @@ from iter8_action.logs import get_logger
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import write_result
-from iter8_action.tasks import PLANNED_TASKS, registry
+from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 
 
@@ -177,10 +177,10 @@ class _Runner:
 
 
 def _not_available(name: str) -> str:
-    what = PLANNED_TASKS.get(name, name)
+    """The schema knows a task that no module registers (a broken install)."""
     available = ", ".join(registry())
     return (
-        f"task {name!r} ({what}) is not available in this version of iter8-py; "
+        f"task {name!r} is not available in this installation of iter8-py; "
         f"available tasks: {available}"
     )
 

@@ -13,10 +13,6 @@ from functools import cache
 
 from iter8_action.tasks.base import TaskType
 
-# Tasks that the schema knows (so experiments using them validate) but whose
-# implementation arrives with a later issue; running one gives a clear message.
-PLANNED_TASKS: dict[str, str] = {}
-
 
 @cache
 def registry() -> dict[str, TaskType]:
@@ -35,8 +31,8 @@ def registry() -> dict[str, TaskType]:
 
 
 def known_names() -> list[str]:
-    """Every task name an experiment may use, available or planned."""
-    return sorted(set(registry()) | set(PLANNED_TASKS))
+    """Every task name an experiment may use."""
+    return sorted(registry())
 
 
 def suggest(name: str, candidates: list[str]) -> str | None:

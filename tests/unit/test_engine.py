@@ -17,7 +17,7 @@ from iter8_action.loader import load_text
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.result import TaskStatus
 from iter8_action.resultfile import read_result, read_result_document
-from iter8_action.tasks import PLANNED_TASKS, registry
+from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext, TaskType
 from tests.servers.base import RecordingServer, Reply
 
@@ -111,16 +111,15 @@ def test_a_condition_that_cannot_be_evaluated_fails_the_task(tmp_path: Path) -> 
     )
 
 
-def test_a_task_not_yet_available_fails_clearly(
+def test_a_task_the_installation_lacks_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # No task is planned today: pretend grpc still were one (known to the schema, not built).
+    # The schema knows grpc, but its module is missing (a broken install).
     monkeypatch.delitem(registry(), "grpc")
-    monkeypatch.setitem(PLANNED_TASKS, "grpc", "gRPC load generation")
     result, _ = run("spec:\n- task: grpc\n  with: {host: 'localhost:50051'}\n", tmp_path)
     assert result.failure_reason == (
-        "task 0 (grpc) failed: task 'grpc' (gRPC load generation) is not available in this "
-        f"version of iter8-py; available tasks: {', '.join(registry())}"
+        "task 0 (grpc) failed: task 'grpc' is not available in this installation of "
+        f"iter8-py; available tasks: {', '.join(registry())}"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from iter8_action.aliases import LEGACY_TASK_NAMES
 from iter8_action.schemas import load_schema
-from iter8_action.tasks import PLANNED_TASKS, known_names, registry, suggest
+from iter8_action.tasks import known_names, registry, suggest
 
 
 def _schema_tasks() -> set[str]:
@@ -22,10 +22,9 @@ def test_every_registered_task_has_a_schema_definition() -> None:
         assert name in _schema_tasks(), f"task {name!r} is not in the task enum"
 
 
-def test_every_task_in_the_schema_is_registered_or_planned() -> None:
+def test_every_task_in_the_schema_is_registered() -> None:
     current = _schema_tasks() - set(LEGACY_TASK_NAMES)
-    assert current == (set(registry()) | set(PLANNED_TASKS)) - {"run"}
-    assert not set(registry()) & set(PLANNED_TASKS), "a planned task is registered: drop it"
+    assert current == set(registry()) - {"run"}
 
 
 def test_every_legacy_name_maps_to_a_known_task() -> None:

@@ -413,6 +413,7 @@ def _error_rate_chart(metric: str, report: Report) -> go.Figure:
                 line={"dash": "dash", "color": "#b91c1c"},
                 annotation_text=f"SLO limit {fmt.number(slo.limit * 100)}%",
             )
+    fig.update_yaxes(rangemode="tozero")  # a rate is never negative, also when all are 0
     return fig
 
 
@@ -431,6 +432,7 @@ def _timeseries_chart(series: TimeSeries, report: Report) -> go.Figure:
                 line={"color": _colour(version), "shape": "hv"},
             )
         )
+    fig.update_yaxes(rangemode="tozero")  # a steady rate reads as steady, not as noise
     return fig
 
 

@@ -11,7 +11,6 @@ gRPC spelling of latency statistics: `grpc/latency/p95`, `grpc/latency/mean`.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -27,9 +26,10 @@ from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
 from iter8_action.grpcload.messages import MessageError
 from iter8_action.grpcload.plan import GrpcStream, Tls
-from iter8_action.grpcload.runner import Progress, StreamOutcome, run_streams
+from iter8_action.grpcload.runner import StreamOutcome, run_streams
 from iter8_action.loadgen import export
 from iter8_action.secrets import SECRETS
+from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
 
 DEFAULT_TOTAL = 200
@@ -56,58 +56,24 @@ class Target:
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    versions = _versions(inputs)
+    versions = _load.versions(inputs)
     targets = _Planner(inputs, ctx).targets(versions)
     warmup = bool(inputs.get("warmup", False))
-    ctx.log.info(
-        "%s %d version(s), %d stream(s): %s",
-        "warming up" if warmup else "loading",
-        len(versions),
-        len(targets),
-        ", ".join(sorted({_describe(t.stream) for t in targets})),
-    )
+    _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
     outcomes = _run(targets, ctx)
     ctx.check_stop()
-    names = [name for name, _ in versions]
     for target, outcome in zip(targets, outcomes, strict=True):
-        _log_outcome(ctx, target, outcome, names[target.version], warmup=warmup)
+        _log_outcome(ctx, target, outcome, versions[target.version][0], warmup=warmup)
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    store = ctx.store
-    store.ensure_versions(len(versions), names)
-    for prefix in sorted({t.prefix for t in targets}):
-        percentiles = sorted({p for t in targets for p in t.percentiles})
-        export.declare(store, prefix, percentiles, naming=export.GRPC)
-    for target, outcome in zip(targets, outcomes, strict=True):
-        export.write(
-            store,
-            target.prefix,
-            target.version,
-            outcome.stats,
-            target.percentiles,
-            naming=export.GRPC,
-        )
+    _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=export.GRPC)
 
 
 TASK = TaskType(name="grpc", summary="gRPC load generation with built-in metrics", run=run)
 
 
 # -- from inputs to streams -----------------------------------------------------------
-
-
-def _versions(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
-    listed = inputs.get("versions")
-    if not listed:
-        return [("v1", {})]
-    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise TaskFailed(
-            f"two versions are named {duplicates[0]!r}; give each version its own name"
-        )
-    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
 
 
 class _Planner:
@@ -435,20 +401,8 @@ def _duration(value: Any, field: str, where: str) -> float | None:
 
 
 def _run(targets: list[Target], ctx: TaskContext) -> list[StreamOutcome]:
-    progress = ctx.progress()
-    last = [time.monotonic(), 0]
-
-    def show(now: Progress) -> None:
-        moment = time.monotonic()
-        elapsed = moment - last[0]
-        rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
-        last[:] = [moment, now.sent]
-        progress.update(f"{now.sent} calls sent, {rate:.0f}/s, {now.errors} errors")
-
-    try:
+    with _load.progress_line(ctx, "calls") as show:
         return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
-    finally:
-        progress.close()
 
 
 def _describe(stream: GrpcStream) -> str:
@@ -470,19 +424,12 @@ def _log_outcome(
     stats = outcome.stats
     stream = target.stream
     label = f"{target.prefix} {name} ({stream.host}{stream.path})"
-    p50 = stats.histogram.percentile_ns(50)
-    p99 = stats.histogram.percentile_ns(99)
-    latency = (
-        f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
-        if p50 is not None and p99 is not None
-        else ""
-    )
     ctx.log.info(
         "%s: %d calls, %d errors%s, %.1f rps",
         label,
         stats.requests,
         stats.errors,
-        latency,
+        _load.latency_text(stats),
         stats.achieved_qps() or 0.0,
     )
     if outcome.skipped:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import ssl
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,10 @@ from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
 from iter8_action.loadgen.client import ssl_context
 from iter8_action.loadgen.plan import Stream, TlsOptions, build_request
-from iter8_action.loadgen.runner import Progress, StreamResult, WorkerFailed, run_streams
+from iter8_action.loadgen.runner import StreamResult, WorkerFailed, run_streams
 from iter8_action.loadgen.stats import ERROR_KINDS
 from iter8_action.secrets import SECRETS
+from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
 
 DEFAULT_NUM_REQUESTS = 100
@@ -51,50 +51,24 @@ class Target:
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    versions = _versions(inputs)
+    versions = _load.versions(inputs)
     targets = _targets(inputs, versions, ctx)
     warmup = bool(inputs.get("warmup", False))
-    ctx.log.info(
-        "%s %d version(s), %d stream(s): %s",
-        "warming up" if warmup else "loading",
-        len(versions),
-        len(targets),
-        ", ".join(sorted({_describe(t.stream) for t in targets})),
-    )
+    _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
     results = _run(targets, ctx)
     ctx.check_stop()
-    names = [name for name, _ in versions]
     for target, result in zip(targets, results, strict=True):
-        _log_outcome(ctx, target, result, names[target.version], warmup=warmup)
+        _log_outcome(ctx, target, result, versions[target.version][0], warmup=warmup)
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    store = ctx.store
-    store.ensure_versions(len(versions), names)
-    for prefix in sorted({t.prefix for t in targets}):
-        export.declare(store, prefix, sorted({p for t in targets for p in t.percentiles}))
-    for target, result in zip(targets, results, strict=True):
-        export.write(store, target.prefix, target.version, result.stats, target.percentiles)
+    _load.record(ctx, versions, targets, [r.stats for r in results], naming=export.HTTP)
 
 
 TASK = TaskType(name="http", summary="HTTP load generation with built-in metrics", run=run)
 
 
 # -- from inputs to streams -----------------------------------------------------------
-
-
-def _versions(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
-    listed = inputs.get("versions")
-    if not listed:
-        return [("v1", {})]
-    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise TaskFailed(
-            f"two versions are named {duplicates[0]!r}; give each version its own name"
-        )
-    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
 
 
 def _targets(
@@ -298,23 +272,11 @@ def _payload(
 
 
 def _run(targets: list[Target], ctx: TaskContext) -> list[StreamResult]:
-    progress = ctx.progress()
-    last = [time.monotonic(), 0]
-
-    def show(now: Progress) -> None:
-        moment = time.monotonic()
-        elapsed = moment - last[0]
-        rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
-        last[:] = [moment, now.sent]
-        progress.update(f"{now.sent} requests sent, {rate:.0f}/s, {now.errors} errors")
-
-    streams = [t.stream for t in targets]
-    try:
-        return run_streams(streams, stop=ctx.stop, on_progress=show)
-    except WorkerFailed as exc:
-        raise TaskFailed(str(exc)) from None
-    finally:
-        progress.close()
+    with _load.progress_line(ctx, "requests") as show:
+        try:
+            return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+        except WorkerFailed as exc:
+            raise TaskFailed(str(exc)) from None
 
 
 def _describe(stream: Stream) -> str:
@@ -332,19 +294,12 @@ def _log_outcome(
 ) -> None:
     stats = result.stats
     label = f"{target.prefix} {name} ({SECRETS.redact(target.url)})"
-    p50 = stats.histogram.percentile_ns(50)
-    p99 = stats.histogram.percentile_ns(99)
-    latency = (
-        f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
-        if p50 is not None and p99 is not None
-        else ""
-    )
     ctx.log.info(
         "%s: %d requests, %d errors%s, %.1f qps",
         label,
         stats.requests,
         stats.errors,
-        latency,
+        _load.latency_text(stats),
         stats.achieved_qps() or 0.0,
     )
     if result.ignored_initial_errors:

@@ -1,0 +1,114 @@
+"""What the load tasks (`http`, `grpc`) share: their versions, their progress line,
+their log lines, and how their statistics become metrics.
+
+Not a task itself (the registry skips modules whose name starts with `_`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from iter8_action.errors import TaskFailed
+from iter8_action.loadgen import export
+from iter8_action.loadgen.stats import StreamStats
+from iter8_action.tasks.base import TaskContext
+
+Versions = list[tuple[str, dict[str, Any]]]
+
+
+class Sent(Protocol):
+    """Totals so far, as each load generator reports them."""
+
+    @property
+    def sent(self) -> int: ...
+
+    @property
+    def errors(self) -> int: ...
+
+
+class Target(Protocol):
+    """A stream as the metrics see it: whose it is, and under which prefix."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def percentiles(self) -> list[float]: ...
+
+
+def versions(inputs: Mapping[str, Any]) -> Versions:
+    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
+    listed = inputs.get("versions")
+    if not listed:
+        return [("v1", {})]
+    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise TaskFailed(
+            f"two versions are named {duplicates[0]!r}; give each version its own name"
+        )
+    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
+
+
+def announce(
+    ctx: TaskContext, versions: Versions, descriptions: Sequence[str], *, warmup: bool
+) -> None:
+    ctx.log.info(
+        "%s %d version(s), %d stream(s): %s",
+        "warming up" if warmup else "loading",
+        len(versions),
+        len(descriptions),
+        ", ".join(sorted(set(descriptions))),
+    )
+
+
+@contextlib.contextmanager
+def progress_line(ctx: TaskContext, unit: str) -> Iterator[Callable[[Sent], None]]:
+    """A callback for the generator's progress: `N <unit> sent, R/s, E errors`."""
+    progress = ctx.progress()
+    last = [time.monotonic(), 0]
+
+    def show(now: Sent) -> None:
+        moment = time.monotonic()
+        elapsed = moment - last[0]
+        rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
+        last[:] = [moment, now.sent]
+        progress.update(f"{now.sent} {unit} sent, {rate:.0f}/s, {now.errors} errors")
+
+    try:
+        yield show
+    finally:
+        progress.close()
+
+
+def latency_text(stats: StreamStats) -> str:
+    """`, p50 1.234 ms, p99 5.678 ms` for a log line, or nothing without latencies."""
+    p50 = stats.histogram.percentile_ns(50)
+    p99 = stats.histogram.percentile_ns(99)
+    if p50 is None or p99 is None:
+        return ""
+    return f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
+
+
+def record(
+    ctx: TaskContext,
+    versions: Versions,
+    targets: Sequence[Target],
+    stats: Sequence[StreamStats],
+    *,
+    naming: export.Naming,
+) -> None:
+    """Write every stream's statistics as metrics of its version."""
+    store = ctx.store
+    store.ensure_versions(len(versions), [name for name, _ in versions])
+    for prefix in sorted({t.prefix for t in targets}):
+        percentiles = sorted({p for t in targets for p in t.percentiles})
+        export.declare(store, prefix, percentiles, naming=naming)
+    for target, one in zip(targets, stats, strict=True):
+        export.write(store, target.prefix, target.version, one, target.percentiles, naming=naming)

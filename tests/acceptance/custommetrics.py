@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from pathlib import Path
 
 from iter8_action.result import Result, TaskRecord
 from iter8_action.tasks.base import TaskContext
+from tests import taskcontext
 
 
 def task_context(
@@ -22,14 +20,6 @@ def task_context(
     result = result or Result()
     index = len(result.tasks) if index is None else index
     result.tasks.append(TaskRecord(index=index, task="custommetrics"))
-    return TaskContext(
-        index=index,
-        name="custommetrics",
-        result=result,
-        base_dir=tmp_path,
-        tempdir=tmp_path,
-        result_path=tmp_path / "result.yaml",
-        stop=threading.Event(),
-        log=logging.getLogger("iter8.task"),
-        started_monotonic=time.monotonic(),
+    return taskcontext.task_context(
+        "custommetrics", tmp_path, result=result, index=index, logger="iter8.task"
     )

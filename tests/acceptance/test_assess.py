@@ -13,8 +13,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ from iter8_action.model import Experiment
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import read_result, write_result
 from iter8_action.tasks import registry
-from iter8_action.tasks.base import TaskContext
+from tests.taskcontext import task_context
 from tests.unit.assessment.stores import two_versions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,16 +56,8 @@ def _run(experiment: Experiment, store: MetricStore, path: Path) -> Result:
         store=store, tasks=[TaskRecord(index=t.index, task=t.name) for t in experiment.tasks]
     )
     first = experiment.tasks[0]
-    ctx = TaskContext(
-        index=0,
-        name=first.name,
-        result=result,
-        base_dir=path.parent,
-        tempdir=path.parent,
-        result_path=path,
-        stop=threading.Event(),
-        log=get_logger(),
-        started_monotonic=time.monotonic(),
+    ctx = task_context(
+        first.name, path.parent, result=result, logger=get_logger().name, result_path=path
     )
     registry()[first.name].run(first.inputs, ctx)
     result.tasks[0].status = TaskStatus.COMPLETED

@@ -15,7 +15,6 @@ from google.protobuf import descriptor_pb2
 
 from iter8_action.aliases import canonical_task
 from iter8_action.errors import Interrupted, TaskFailed
-from iter8_action.result import Result
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
@@ -23,6 +22,7 @@ from iter8_action.tasks.grpc import run
 from tests.servers.base import RecordingServer, Reply
 from tests.servers.grpc_target import CALL, PROTO, GrpcTarget, protoset
 from tests.servers.targets import closed_port, self_signed_certificate
+from tests.taskcontext import task_context
 
 
 @pytest.fixture
@@ -32,19 +32,7 @@ def target() -> Iterator[GrpcTarget]:
 
 
 def _context(base_dir: Path) -> TaskContext:
-    logger = logging.getLogger("tests.grpc")
-    logger.setLevel(logging.INFO)
-    return TaskContext(
-        index=0,
-        name="grpc",
-        result=Result(),
-        base_dir=base_dir,
-        tempdir=base_dir,
-        result_path=base_dir / "result.yaml",
-        stop=threading.Event(),
-        log=logger,
-        started_monotonic=time.monotonic(),
-    )
+    return task_context("grpc", base_dir, logger="tests.grpc", level=logging.INFO)
 
 
 def _run(inputs: dict[str, Any], base_dir: Path) -> TaskContext:

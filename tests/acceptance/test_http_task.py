@@ -15,7 +15,6 @@ import pytest
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.report import html
 from iter8_action.report.model import build_report
-from iter8_action.result import Result
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.http import run
@@ -26,6 +25,7 @@ from tests.servers.targets import (
     self_signed_certificate,
     server_tls,
 )
+from tests.taskcontext import task_context
 
 
 @pytest.fixture
@@ -46,19 +46,7 @@ def tls_target(certificate: tuple[Path, Path]) -> Iterator[Target]:
 
 
 def _context(base_dir: Path) -> TaskContext:
-    logger = logging.getLogger("tests.http")
-    logger.setLevel(logging.INFO)
-    return TaskContext(
-        index=0,
-        name="http",
-        result=Result(),
-        base_dir=base_dir,
-        tempdir=base_dir,
-        result_path=base_dir / "result.yaml",
-        stop=threading.Event(),
-        log=logger,
-        started_monotonic=time.monotonic(),
-    )
+    return task_context("http", base_dir, logger="tests.http", level=logging.INFO)
 
 
 def _run(inputs: dict[str, Any], base_dir: Path) -> TaskContext:

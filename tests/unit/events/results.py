@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +9,7 @@ from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.model import Experiment
 from iter8_action.result import Result, TaskRecord, TaskStatus
 from iter8_action.tasks.base import TaskContext
+from tests.taskcontext import task_context
 
 
 def assessed_result(*, v2_p95: float = 92.5, failure: bool = False) -> Result:
@@ -100,17 +98,7 @@ def _slo(metric: str, limit: float, values: list[float]) -> dict[str, Any]:
 def context(
     result: Result, tmp_path: Path, *, name: str = "rollout-demo", task: str = "notify"
 ) -> TaskContext:
-    return TaskContext(
-        index=2,
-        name=task,
-        result=result,
-        base_dir=tmp_path,
-        tempdir=tmp_path,
-        result_path=tmp_path / "result.yaml",
-        stop=threading.Event(),
-        log=logging.getLogger(f"iter8.task.{task}"),
-        started_monotonic=time.monotonic(),
-        experiment=Experiment(
-            tasks=(), source="experiment.yaml", base_dir=tmp_path, metadata={"name": name}
-        ),
+    experiment = Experiment(
+        tasks=(), source="experiment.yaml", base_dir=tmp_path, metadata={"name": name}
     )
+    return task_context(task, tmp_path, result=result, index=2, experiment=experiment)

@@ -11,12 +11,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
 from iter8_action.loadgen.stats import StreamStats
 from iter8_action.tasks.base import TaskContext
 
 Versions = list[tuple[str, dict[str, Any]]]
+
+FETCH_TIMEOUT_S = 30.0
+FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 
 
 class Sent(Protocol):
@@ -54,6 +58,28 @@ def versions(inputs: Mapping[str, Any]) -> Versions:
             f"two versions are named {duplicates[0]!r}; give each version its own name"
         )
     return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
+
+
+def fetch(
+    ctx: TaskContext, cache: dict[str, bytes], url: str, *, field: str, where: str, content: str
+) -> bytes:
+    """What `url` answers, fetched once per run: an input given by URL (`payloadURL`, ...).
+
+    `content` says in an error what the URL must answer with (`the request body`).
+    """
+    if url not in cache:
+        try:
+            response = httpclient.request("GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY)
+        except httpclient.HTTPFailure as exc:
+            raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
+        if response.status_code >= 400:
+            raise TaskFailed(
+                f"{where}: {field} {url} answered {response.status_code}; "
+                f"it must answer 200 with {content}"
+            )
+        cache[url] = response.content
+        ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
+    return cache[url]
 
 
 def announce(

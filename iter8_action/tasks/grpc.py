@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import grpc
 from google.protobuf import descriptor_pool
 
-from iter8_action import durations, httpclient
+from iter8_action import durations
 from iter8_action.errors import TaskFailed
 from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
@@ -39,8 +39,6 @@ DEFAULT_TIMEOUT_S = 20.0
 _SECRET_KEY_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
 _VERSION_ONLY = ("name",)
 _TYPE_SOURCES = ("proto", "protoURL", "protoset")
-FETCH_TIMEOUT_S = 30.0
-FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 _NOT_MERGED = ("versions", "endpoints", "warmup")
 
 
@@ -158,29 +156,25 @@ class _Planner:
     def _method(
         self, fields: Mapping[str, Any], host: str, tls: Tls | None, call: str, where: str
     ) -> Method:
+        source = next((f for f in _TYPE_SOURCES if fields.get(f)), None)
         try:
-            if fields.get("proto"):
-                key = ("proto", str(fields["proto"]))
-                origin = f"proto {fields['proto']!r}"
-                pool, services = self.pools.get(key) or self._compiled(fields, key, where)
-            elif fields.get("protoURL"):
-                key = ("protoURL", str(fields["protoURL"]))
-                origin = f"protoURL {fields['protoURL']}"
-                pool, services = self.pools.get(key) or self._compiled(fields, key, where)
-            elif fields.get("protoset"):
-                key = ("protoset", str(fields["protoset"]))
-                origin = f"protoset {fields['protoset']!r}"
-                pool, services = self.pools.get(key) or self._protoset(fields, key, where)
-            else:
+            if source is None:
                 origin = f"the server at {host} (reflection)"
                 timeout_s = _duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S
                 pool, services = self._reflected(host, tls, where, timeout_s)
+            else:
+                key = (source, str(fields[source]))
+                origin = _origin(*key)
+                if key not in self.pools:
+                    load = self._protoset if source == "protoset" else self._compiled
+                    self.pools[key] = load(fields, key, where, origin)
+                pool, services = self.pools[key]
             return descriptors.find_method(pool, services, call, origin)
         except DescriptorError as exc:
             raise TaskFailed(f"{where}: {exc}") from None
 
     def _compiled(
-        self, fields: Mapping[str, Any], key: tuple[str, str], where: str
+        self, fields: Mapping[str, Any], key: tuple[str, str], where: str, origin: str
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
         if key[0] == "protoURL":
             # protoc needs a file: the fetched text goes to this run's scratch directory
@@ -195,13 +189,10 @@ class _Planner:
                 raise TaskFailed(f"{where}: proto {key[1]!r} does not exist ({path})")
         imports = [self.ctx.path(str(p)) for p in fields.get("import-paths") or []]
         data = descriptors.compile_proto(path, imports)
-        origin = f"protoURL {key[1]}" if key[0] == "protoURL" else f"proto {key[1]!r}"
-        found = (descriptors.pool_from_set(data, origin), descriptors.set_services(data))
-        self.pools[key] = found
-        return found
+        return descriptors.pool_from_set(data, origin), descriptors.set_services(data)
 
     def _protoset(
-        self, fields: Mapping[str, Any], key: tuple[str, str], where: str
+        self, fields: Mapping[str, Any], key: tuple[str, str], where: str, origin: str
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
         path = self.ctx.path(key[1])
         try:
@@ -210,11 +201,7 @@ class _Planner:
             raise TaskFailed(
                 f"{where}: protoset {key[1]!r} cannot be read ({exc.strerror})"
             ) from None
-        origin = f"protoset {key[1]!r}"
-        pool = descriptors.pool_from_set(data, origin)
-        found = (pool, descriptors.set_services(data))
-        self.pools[key] = found
-        return found
+        return descriptors.pool_from_set(data, origin), descriptors.set_services(data)
 
     def _reflected(
         self, host: str, tls: Tls | None, where: str, timeout_s: float
@@ -291,21 +278,9 @@ class _Planner:
         return self._read(value, field, where)
 
     def _fetch(self, url: str, field: str, where: str) -> bytes:
-        if url not in self.fetched:
-            try:
-                response = httpclient.request(
-                    "GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY
-                )
-            except httpclient.HTTPFailure as exc:
-                raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
-            if response.status_code != 200:
-                raise TaskFailed(
-                    f"{where}: {field} {url} answered {response.status_code}; "
-                    "it must answer 200 with the content"
-                )
-            self.fetched[url] = response.content
-            self.ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
-        return self.fetched[url]
+        return _load.fetch(
+            self.ctx, self.fetched, url, field=field, where=where, content="the content"
+        )
 
     def _read(self, name: str, field: str, where: str) -> bytes:
         try:

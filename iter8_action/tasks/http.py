@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from iter8_action import durations, httpclient
+from iter8_action import durations
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
 from iter8_action.loadgen.client import ssl_context
@@ -33,8 +33,6 @@ DEFAULT_QPS = 8.0
 DEFAULT_CONNECTIONS = 4
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-PAYLOAD_FETCH_TIMEOUT_S = 30.0
-PAYLOAD_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
 _VERSION_ONLY = ("name",)
 
@@ -250,22 +248,9 @@ def _payload(
     url = fields.get("payloadURL")
     if not url:
         return None
-    url = str(url)
-    if url not in cache:
-        try:
-            response = httpclient.request(
-                "GET", url, timeout_s=PAYLOAD_FETCH_TIMEOUT_S, retry=PAYLOAD_RETRY
-            )
-        except httpclient.HTTPFailure as exc:
-            raise TaskFailed(f"{where}: payloadURL could not be fetched: {exc}") from None
-        if response.status_code >= 400:
-            raise TaskFailed(
-                f"{where}: payloadURL {url} answered {response.status_code}; "
-                "it must answer 200 with the request body"
-            )
-        cache[url] = response.content
-        ctx.log.info("payload: %d bytes from %s", len(response.content), url)
-    return cache[url]
+    return _load.fetch(
+        ctx, cache, str(url), field="payloadURL", where=where, content="the request body"
+    )
 
 
 # -- running and reporting ----------------------------------------------------------------

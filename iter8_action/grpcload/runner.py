@@ -24,6 +24,7 @@ import grpc
 import grpc.aio
 
 from iter8_action.grpcload.plan import GrpcStream
+from iter8_action.loadgen import export
 from iter8_action.loadgen.stats import StreamStats
 
 NS_PER_S = 1_000_000_000
@@ -32,6 +33,17 @@ PROGRESS_INTERVAL_S = 1.0
 START_MARGIN_S = 0.005
 """The clock starts this long after the channels are connected (every stream at once)."""
 PRECONNECT_CAP_S = 1.0
+
+_STATUS_NAMES: dict[int, str] = {code.value[0]: code.name for code in grpc.StatusCode}
+
+
+def status_name(code: int) -> str:
+    """`UNAVAILABLE` for 14; a code gRPC does not define keeps its number."""
+    return _STATUS_NAMES.get(code, str(code))
+
+
+NAMING = export.Naming("/", status_name, "answers by gRPC status", "rps-achieved")
+"""How the grpc task's metrics are spelled (Iter8's `grpc/latency/p95`)."""
 
 
 @dataclass(frozen=True)

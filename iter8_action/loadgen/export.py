@@ -2,8 +2,9 @@
 
 Pure: it reads `StreamStats` and writes a `MetricStore`. Latencies are in
 milliseconds. A `Naming` spells the metrics for each load task: `HTTP`
-(`http/latency-p95`, status codes as numbers) or `GRPC` (Iter8's gRPC spelling
-`grpc/latency/p95`, statuses by name such as `OK`, `UNAVAILABLE`). Besides
+(`http/latency-p95`, status codes as numbers) or the grpc task's
+(`iter8_action.grpcload.runner.NAMING`: Iter8's gRPC spelling `grpc/latency/p95`,
+statuses by name such as `OK`, `UNAVAILABLE`). Besides
 Iter8's metrics it stores, per version:
 
 - `<prefix>/qps-achieved` (`rps-achieved` for gRPC): requests per second sent,
@@ -56,33 +57,6 @@ class Naming:
 
 
 HTTP = Naming("-", str, "responses by HTTP status code", "qps-achieved")
-
-
-def _grpc_status(code: int) -> str:
-    # gRPC's status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html)
-    return _GRPC_STATUS_NAMES[code] if 0 <= code < len(_GRPC_STATUS_NAMES) else str(code)
-
-
-_GRPC_STATUS_NAMES = (
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-)
-GRPC = Naming("/", _grpc_status, "answers by gRPC status", "rps-achieved")
 
 
 def percentile_list(extra: Sequence[float]) -> list[float]:

@@ -26,7 +26,7 @@ from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
 from iter8_action.grpcload.messages import MessageError
 from iter8_action.grpcload.plan import GrpcStream, Tls
-from iter8_action.grpcload.runner import StreamOutcome, run_streams
+from iter8_action.grpcload.runner import NAMING, StreamOutcome, run_streams
 from iter8_action.loadgen import export
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import _load
@@ -65,7 +65,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=export.GRPC)
+    _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=NAMING)
 
 
 TASK = TaskType(name="grpc", summary="gRPC load generation with built-in metrics", run=run)

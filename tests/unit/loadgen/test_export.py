@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import math
 
+from iter8_action.grpcload.runner import NAMING as GRPC
 from iter8_action.loadgen.export import (
-    GRPC,
     declare,
     display_buckets,
     fine_summary,

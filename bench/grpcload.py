@@ -22,10 +22,8 @@ machine are noisy.
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,10 +31,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from iter8_action.result import Result  # noqa: E402
 from iter8_action.tasks.base import TaskContext  # noqa: E402
 from iter8_action.tasks.grpc import run  # noqa: E402
 from tests.servers.grpc_target import CALL, PROTO, GrpcTarget  # noqa: E402
+from tests.taskcontext import task_context  # noqa: E402
 
 
 def _serve(ready: Any, stop: Any) -> None:
@@ -46,18 +44,7 @@ def _serve(ready: Any, stop: Any) -> None:
 
 
 def _context() -> TaskContext:
-    log = logging.getLogger("bench.grpc")
-    return TaskContext(
-        index=0,
-        name="grpc",
-        result=Result(),
-        base_dir=ROOT,
-        tempdir=ROOT,
-        result_path=ROOT / "result.yaml",
-        stop=threading.Event(),
-        log=log,
-        started_monotonic=time.monotonic(),
-    )
+    return task_context("grpc", ROOT, logger="bench.grpc")
 
 
 def _load(host: str, **fields: Any) -> tuple[float, dict[str, float | None]]:

@@ -1,4 +1,4 @@
-"""The README's copy-paste YAML for the action and the component is valid as pasted."""
+"""The copy-paste YAML of the CI pages (action, forks, component) is valid as pasted."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import yaml
 from iter8_action.loader import load_experiment
 
 REPO = Path(__file__).resolve().parents[2]
-START = "<!-- section: github action and gitlab component (issue 6) -->"
+PAGES = ("getting-started/github-action.md", "ci/forks.md", "getting-started/gitlab-component.md")
 BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
 
 def section_blocks() -> list[str]:
-    text = (REPO / "README.md").read_text()
-    section = text.split(START, 1)[1].split("<!-- section:", 1)[0]
-    return BLOCK.findall(section)
+    return [
+        block
+        for page in PAGES
+        for block in BLOCK.findall((REPO / "docs" / page).read_text(encoding="utf-8"))
+    ]
 
 
 def kind(block: str) -> str:
@@ -42,7 +44,7 @@ def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str
     )
 
 
-def test_the_section_has_workflows_an_experiment_and_gitlab_configs() -> None:
+def test_the_pages_have_workflows_an_experiment_and_gitlab_configs() -> None:
     kinds = [kind(block) for block in section_blocks()]
     assert kinds.count("github-workflows") == 3
     assert kinds.count("experiment") == 1

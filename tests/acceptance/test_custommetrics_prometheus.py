@@ -7,7 +7,7 @@ time to the last scrape (the `time` value), so `increase` over the window is
 exactly the traffic served and the values are asserted exactly: counts, rates,
 the mean, and percentiles by Prometheus's own `histogram_quantile` rule.
 
-Issue 7's done-when runs the README's combined experiment through `iter8 run`:
+Issue 7's done-when runs the docs' combined experiment through `iter8 run`:
 the http task loads two versions of the sample app, custommetrics fetches the
 same versions' metrics from this Prometheus, and assess judges SLOs on both.
 """
@@ -211,10 +211,9 @@ SLOS = {
 
 
 def _readme_experiment() -> dict[str, Any]:
-    """The README's experiment that combines the http task and Prometheus."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("<!-- section: task custommetrics (issue 7) -->") :]
-    block = re.search(r"```yaml\n(.*?)```", section, flags=re.S)
+    """The custommetrics page's experiment that combines the http task and Prometheus."""
+    page = (ROOT / "docs" / "tasks" / "custommetrics.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", page, flags=re.S)
     assert block is not None
     experiment: dict[str, Any] = yaml.safe_load(block[1])
     return experiment
@@ -233,7 +232,7 @@ def _failures(behaviour: VersionBehaviour, requests: int) -> int:
 def test_http_and_prometheus_metrics_of_two_versions_are_assessed_against_slos(
     prometheus: Backend, tmp_path: Path, iter8: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    """Issue 7's done-when, through `iter8 run`: the README's experiment loads two real
+    """Issue 7's done-when, through `iter8 run`: the docs' experiment loads two real
     versions with the http task, fetches their Prometheus metrics, and assesses both sources'
     SLOs; v2 meets every SLO, v1 misses some on each source."""
     experiment = _readme_experiment()

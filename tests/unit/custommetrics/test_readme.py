@@ -1,4 +1,4 @@
-"""The README's custommetrics examples are valid: the experiment, the auth snippet, the template."""
+"""The custommetrics page's examples are valid: the experiment, the auth snippet, the template."""
 
 from __future__ import annotations
 
@@ -18,10 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _blocks() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- section: task custommetrics (issue 7) -->")
-    end = readme.index("<!-- section:", start + 1)
-    return re.findall(r"```yaml\n(.*?)```", readme[start:end], flags=re.S)
+    page = (ROOT / "docs" / "tasks" / "custommetrics.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", page, flags=re.S)
 
 
 def _validate(document: Any) -> list[str]:
@@ -42,7 +40,7 @@ def test_the_auth_example_is_valid() -> None:
 
 
 def test_the_template_example_renders_to_a_valid_spec() -> None:
-    source = TemplateSource(_blocks()[2], "README")
+    source = TemplateSource(_blocks()[2], "docs")
     values = {"versionName": "v2", "elapsedTimeSeconds": 60}
     spec = render_spec(source, values, provider="shop", version="v2")
     assert spec.auth == AuthSpec(type="bearer", token_env="METRICS_TOKEN")

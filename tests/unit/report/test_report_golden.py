@@ -50,8 +50,8 @@ def test_text_in_colour_matches_golden_file() -> None:
     assert actual == path.read_text(encoding="utf-8")
 
 
-def test_readme_shows_the_current_markdown_comment() -> None:
-    """The README's example is the winner fixture's comment, up to its collapsed sections."""
+def test_the_reports_page_shows_the_current_markdown_comment() -> None:
+    """The docs' example is the winner fixture's comment, up to its collapsed sections."""
     golden = (GOLDEN / "winner.md").read_text(encoding="utf-8")
-    readme = (GOLDEN.parents[2] / "README.md").read_text(encoding="utf-8")
-    assert golden[: golden.index("<details>")].rstrip() in readme
+    page = (GOLDEN.parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    assert golden[: golden.index("<details>")].rstrip() in page

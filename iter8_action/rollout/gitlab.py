@@ -114,9 +114,14 @@ class GitLabProvider:
 
     def commit(self, *, branch: str, base: str, files: Mapping[str, str], message: str) -> None:
         # `start_branch` with `force` makes the branch exactly one commit on top of `base`,
-        # whether or not it existed (REST API, "Create a commit with multiple files").
+        # whether or not it existed (REST API, "Create a commit with multiple files"); a
+        # file not on `base` yet is a `create` action, GitLab refuses `update` for it.
         actions = [
-            {"action": "update", "file_path": path, "content": text}
+            {
+                "action": "update" if self.read(path, base) is not None else "create",
+                "file_path": path,
+                "content": text,
+            }
             for path, text in sorted(files.items())
         ]
         data: dict[str, Any] = {

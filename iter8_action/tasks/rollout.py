@@ -9,15 +9,13 @@ change nothing open nothing and say so.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events import summary_for, values_for
-from iter8_action.events.delivery import api_url, secret_from_env
-from iter8_action.rollout import description, edits
-from iter8_action.rollout.provider import ChangeRequest, Provider
+from iter8_action.rollout import change, description, edits
+from iter8_action.rollout.provider import Provider
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.templating import TemplateError, render
 
@@ -30,7 +28,7 @@ DEFAULT_TITLE = (
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     summary = summary_for(ctx)
     values = values_for(summary, ctx.result.to_dict())
-    provider = make_provider(inputs)
+    provider = change.make_provider(inputs)
     target = str(inputs.get("targetBranch") or provider.default_branch())
     branch = _render(str(inputs.get("branch", DEFAULT_BRANCH)), values, "branch")
     title = _render(str(inputs.get("title", DEFAULT_TITLE)), values, "title")
@@ -45,106 +43,17 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         )
         return
     message = _render(str(inputs.get("commitMessage", title)), values, "commitMessage")
-    _push(provider, ctx, branch=branch, target=target, files=changed, message=message)
-    request = _open_or_update(
+    change.push(provider, ctx.log, branch=branch, target=target, files=changed, message=message)
+    request = change.open_or_update(
         provider,
-        ctx,
+        ctx.log,
         branch=branch,
         target=target,
         title=title,
         body=description.body(ctx.document(), summary),
         draft=bool(inputs.get("draft")),
     )
-    if inputs.get("labels"):
-        provider.add_labels(request, [str(x) for x in inputs["labels"]])
-    if inputs.get("reviewers"):
-        provider.request_reviewers(request, [str(x) for x in inputs["reviewers"]])
-    if inputs.get("autoMerge"):
-        refused = provider.enable_auto_merge(request)
-        if refused:
-            ctx.log.warning("rollout: auto-merge not enabled: %s", refused)
-
-
-def _push(
-    provider: Provider,
-    ctx: TaskContext,
-    *,
-    branch: str,
-    target: str,
-    files: Mapping[str, str],
-    message: str,
-) -> None:
-    """Make `branch` one commit on `target` with `files`, unless it already holds them."""
-    if provider.branch_exists(branch) and all(
-        provider.read(path, branch) == text for path, text in files.items()
-    ):
-        ctx.log.info("rollout: %s already holds these changes", branch)
-        return
-    provider.commit(branch=branch, base=target, files=files, message=message)
-    ctx.log.info("rollout: committed %s to %s", ", ".join(sorted(files)), branch)
-
-
-def _open_or_update(
-    provider: Provider,
-    ctx: TaskContext,
-    *,
-    branch: str,
-    target: str,
-    title: str,
-    body: str,
-    draft: bool,
-) -> ChangeRequest:
-    """The open PR/MR from `branch`, updated; or a new one."""
-    request = provider.find_open(branch=branch, target=target)
-    if request is not None:
-        provider.update(request, title=title, body=body)
-        ctx.log.info("rollout: updated %s %s", provider.kind, request.url)
-        return request
-    request = provider.open(branch=branch, target=target, title=title, body=body, draft=draft)
-    ctx.log.info("rollout: opened %s %s", provider.kind, request.url)
-    return request
-
-
-def make_provider(inputs: Mapping[str, Any]) -> Provider:
-    platform = inputs.get("platform") or _platform_here()
-    if platform == "github":
-        from iter8_action.rollout.github import PUBLIC_API, GitHubProvider
-
-        token_env = str(inputs.get("tokenEnv", "GITHUB_TOKEN"))
-        return GitHubProvider(
-            api_url=api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API),
-            repository=_repository(inputs, "GITHUB_REPOSITORY"),
-            token=secret_from_env(token_env, what="rollout"),
-            token_env=token_env,
-        )
-    from iter8_action.rollout.gitlab import PUBLIC_API as GITLAB_API
-    from iter8_action.rollout.gitlab import GitLabProvider
-
-    token_env = str(inputs.get("tokenEnv", "GITLAB_TOKEN"))
-    return GitLabProvider(
-        api_url=api_url(inputs, env_var="CI_API_V4_URL", default=GITLAB_API),
-        project=_repository(inputs, "CI_PROJECT_PATH"),
-        token=secret_from_env(token_env, what="rollout"),
-        token_env=token_env,
-    )
-
-
-def _platform_here() -> str:
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        return "github"
-    if os.environ.get("GITLAB_CI") == "true":
-        return "gitlab"
-    raise TaskFailed(
-        "rollout: cannot tell the code host outside GitHub Actions and GitLab CI; "
-        "set `platform: github` or `platform: gitlab`"
-    )
-
-
-def _repository(inputs: Mapping[str, Any], env_var: str) -> str:
-    repository = inputs.get("repository") or os.environ.get(env_var)
-    if not repository:
-        raise TaskFailed(f"rollout: set `repository` ({env_var} is not there to default it)")
-    return str(repository)
+    change.decorate(provider, ctx.log, request, inputs)
 
 
 def _render(source: str, values: Mapping[str, Any], name: str, *, strip: bool = True) -> str:

@@ -149,6 +149,8 @@ class GitLabRepoServer(RecordingServer):
         for action in body["actions"]:
             if action["action"] == "update" and action["file_path"] not in files:
                 return Reply(400, {"message": "A file with this name doesn't exist"})
+            if action["action"] == "create" and action["file_path"] in files:
+                return Reply(400, {"message": "A file with this name already exists"})
             files[action["file_path"]] = action["content"]
         self.branches[branch] = files
         commit = {

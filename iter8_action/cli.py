@@ -261,6 +261,45 @@ def demo(log_level: str, output_dir: Path) -> int:
     return int(outcome.code)
 
 
+@cli.group()
+def traffic() -> None:
+    """Traffic engineering: the next step of a release, as manifests."""
+
+
+@traffic.command(name="render")
+@_result_file
+@click.option(
+    "--manifests",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the current manifests are (the traffic tasks' `file` paths are relative to it).",
+)
+@click.option(
+    "--out",
+    default="traffic-next",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the next manifests, under the same relative paths.",
+)
+@_log_level
+def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str) -> int:
+    """Write the next manifests of a result's traffic tasks, without any API call.
+
+    \b
+    Examples:
+      iter8 traffic render -f result.yaml --manifests . --out traffic-next
+    """
+    from iter8_action.resultfile import read_result_document
+    from iter8_action.traffic.offline import render_next
+
+    setup_logging(log_level)
+    document = read_result_document(result_file)
+    for line in render_next(document, manifests=manifests, out=out):
+        click.echo(line)
+    return int(ExitCode.OK)
+
+
 @cli.command(name="ci")
 def ci() -> int:
     """Run the CI job of the GitHub Action or GitLab component.

@@ -1,0 +1,98 @@
+"""The `traffic` task: move a release one step, as a reviewed pull or merge request.
+
+It reads the routing manifest on the target branch (where the last merged step left the
+release), decides from the assessment what comes next (the candidate met its SLOs: the
+next step, or promotion after the last; it violated one: roll back; no data, no SLOs or a
+failed task: stay), and writes the manifest for that state through the rollout
+machinery: one branch and one PR/MR per application, updated in place by later runs,
+whose description says the step and why, then the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iter8_action.errors import TaskFailed
+from iter8_action.events import summary_for
+from iter8_action.rollout import change, description
+from iter8_action.tasks.base import TaskContext, TaskType
+from iter8_action.traffic.manifests import current_state, next_text
+from iter8_action.traffic.model import (
+    Decision,
+    Routing,
+    RoutingError,
+    decide,
+    routing_from,
+    step_line,
+)
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    try:
+        routing = routing_from(inputs)
+    except RoutingError as exc:
+        raise TaskFailed(f"traffic: {exc}") from exc
+    summary = summary_for(ctx)
+    if inputs.get("platform") == "none":
+        _record_only(routing, summary, ctx)
+        return
+    provider = change.make_provider(inputs, task="traffic")
+    target = str(inputs.get("targetBranch") or provider.default_branch())
+    text = provider.read(routing.file, target)
+    try:
+        state = current_state(text, routing)
+        decision, following, why = decide(summary, routing.candidate.name, state, routing)
+        step = step_line(routing, state, following, decision, why)
+        ctx.result.tasks[ctx.index].output = step
+        if decision is Decision.STAY:
+            ctx.log.info("traffic: %s stays at %s: %s", routing.app, state.describe(routing), why)
+            return
+        new_text = next_text(text, routing, following)
+    except RoutingError as exc:
+        raise TaskFailed(f"traffic: {exc}") from exc
+    ctx.log.info("traffic: %s", step)
+    branch = str(inputs.get("branch") or f"iter8/traffic-{routing.app}")
+    title = f"Traffic for {routing.app}: {following.describe(routing)}"
+    change.push(
+        provider,
+        ctx.log,
+        branch=branch,
+        target=target,
+        files={routing.file: new_text},
+        message=f"{title}\n\n{step}",
+        task="traffic",
+    )
+    body = f"**{step}**\n\n{description.body(ctx.document(), summary)}"
+    request = change.open_or_update(
+        provider,
+        ctx.log,
+        branch=branch,
+        target=target,
+        title=title,
+        body=body,
+        draft=bool(inputs.get("draft")),
+        task="traffic",
+    )
+    change.decorate(provider, ctx.log, request, inputs, task="traffic")
+
+
+def _record_only(routing: Routing, summary: Mapping[str, Any], ctx: TaskContext) -> None:
+    """`platform: none`: the decision for a new release goes to the log and the result.
+
+    Without the repository the task cannot see the current step; `iter8 traffic render`
+    reads it from the user's checkout and writes the next manifests there.
+    """
+    state = current_state(None, routing)
+    decision, following, why = decide(summary, routing.candidate.name, state, routing)
+    line = step_line(routing, state, following, decision, why)
+    ctx.result.tasks[ctx.index].output = line
+    ctx.log.info("traffic: %s (platform: none; `iter8 traffic render` writes the manifests)", line)
+
+
+TASK = TaskType(
+    name="traffic",
+    summary="move a release one step (canary, blue-green, mirror, segment, affinity) "
+    "as a reviewed pull or merge request",
+    run=run,
+)

@@ -3,7 +3,9 @@
 - `docs/reference/cli.md`: every `iter8` command's `--help`, from the click commands;
 - `docs/reference/exit-codes.md`: the table of `ExitCode`, from its member docstrings;
 - `docs/tasks/fields/<task>.md`: each task's field table, from the descriptions in
-  `schemas/experiment.schema.json` (included into the task pages).
+  `schemas/experiment.schema.json` (included into the task pages);
+- `docs/traffic/generated/`: the manifests the traffic task writes for each strategy and
+  environment, and the step lines of a release, from `iter8_action.traffic`.
 
 Usage: python scripts/gen_docs.py [--check]
 With --check nothing is written; the exit code is 1 when a page differs from what the
@@ -42,7 +44,42 @@ TASKS = (
     "gitlab",
     "cloudevent",
     "rollout",
+    "traffic",
 )
+
+# The application of the traffic pages' examples.
+TRAFFIC_EXAMPLE: dict[str, Any] = {
+    "app": "checkout",
+    "namespace": "shop",
+    "stable": {
+        "name": "v1",
+        "service": "checkout-v1",
+        "port": 8080,
+        "selector": {"app": "checkout", "version": "v1"},
+    },
+    "candidate": {
+        "name": "v2",
+        "service": "checkout-v2",
+        "port": 8080,
+        "selector": {"app": "checkout", "version": "v2"},
+    },
+    "gateway": "public",
+    "hosts": ["checkout.example.com"],
+    "segment": {"headers": {"x-beta": "true"}, "cookies": {"beta": "1"}},
+    "file": "deploy/traffic/checkout.yaml",
+}
+KSERVE_EXAMPLE = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://models/checkout/v2   # the candidate: the latest revision
+"""
 
 
 def _cell(text: str) -> str:
@@ -164,6 +201,54 @@ def cli_page() -> str:
     return "\n".join(out)
 
 
+def traffic_pages() -> dict[Path, str]:
+    """A manifest at the first step for each strategy x environment, and each strategy's
+    step lines from a new release to its promotion."""
+    from iter8_action.traffic.manifests import next_text
+    from iter8_action.traffic.model import (
+        SUPPORTED,
+        Decision,
+        Environment,
+        Phase,
+        State,
+        Strategy,
+        decide,
+        routing_from,
+        step_line,
+    )
+
+    out: dict[Path, str] = {}
+    folder = DOCS / "traffic" / "generated"
+    passing = {
+        "slos": [{"metric": "http/error-rate", "versions": [{"name": "v2", "status": "satisfied"}]}]
+    }
+    for strategy in Strategy:
+        rows = ["| run | decision | the pull request says |", "| --- | --- | --- |"]
+        for environment in Environment:
+            if strategy not in SUPPORTED[environment]:
+                continue
+            routing = routing_from(
+                {**TRAFFIC_EXAMPLE, "environment": environment, "strategy": strategy}
+            )
+            base = KSERVE_EXAMPLE if environment is Environment.KSERVE else None
+            text = next_text(base, routing, State("v2", Phase.PROGRESSING, 0))
+            out[folder / f"{strategy}-{environment}.yaml"] = text
+            if len(rows) > 2:
+                continue
+            state, run = State("v2", Phase.PROGRESSING, -1), 1
+            while True:
+                decision, following, why = decide(passing, "v2", state, routing)
+                if decision is Decision.STAY:
+                    break
+                line = step_line(routing, state, following, decision, why)
+                rows.append(f"| {run} | {decision} | {_cell(line)} |")
+                state, run = following, run + 1
+        out[folder / f"{strategy}-steps.md"] = (
+            GENERATED.format(source="iter8_action/traffic") + "\n".join(rows) + "\n"
+        )
+    return out
+
+
 def pages() -> dict[Path, str]:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     generated = {
@@ -172,6 +257,7 @@ def pages() -> dict[Path, str]:
     }
     for task in TASKS:
         generated[DOCS / "tasks" / "fields" / f"{task}.md"] = task_fields(task, schema)
+    generated.update(traffic_pages())
     return generated
 
 

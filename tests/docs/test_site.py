@@ -4,7 +4,8 @@ Every YAML example in `docs/` and the README is checked by what it is: an experi
 loaded and validated as `iter8 validate` does, a GitHub workflow and a GitLab CI file are
 checked against their schemas, a provider template is rendered and validated. A block that
 is none of these says what it is in a marker comment before it:
-`<!-- check: with:TASK -->` (the `with:` of a task), `<!-- check: provider -->`, or
+`<!-- check: with:TASK -->` (the `with:` of a task), `<!-- check: provider -->`,
+`<!-- check: manifest -->` (an included, generated Kubernetes manifest), or
 `<!-- check: none (why) -->`. Console examples are run in the folder their marker names,
 `<!-- run: docs/examples -->`, and their output compared (`...` stands for any text);
 `<!-- run: none (why) -->` marks one that cannot run offline.
@@ -28,6 +29,7 @@ import yaml
 from iter8_action.custommetrics.render import render_spec
 from iter8_action.custommetrics.sources import TemplateSource
 from iter8_action.loader import load_experiment
+from tests import k8s
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -141,6 +143,11 @@ def test_each_yaml_example_is_valid(block: Block, tmp_path: Path) -> None:
     elif marker.startswith("with:"):
         task = {"task": marker.removeprefix("with:"), "with": document}
         _validate_experiment({"spec": [task]}, tmp_path)
+    elif marker == "manifest":
+        snippet = re.fullmatch(r'--8<-- "(.+)"\n', block.body)
+        assert snippet, f"{block}: a manifest block includes one generated file"
+        text = (ROOT / "docs" / snippet[1]).read_text(encoding="utf-8")
+        assert k8s.problems([d for d in yaml.safe_load_all(text) if d]) == []
     elif marker == "provider":
         source = TemplateSource(block.body, str(block))
         render_spec(

@@ -113,14 +113,18 @@ async def _housekeep(
     deadline_ns: int,
 ) -> None:
     """Expire timed-out requests, report progress, honour a stop, and cut a run that
-    outlives its deadline (so it never hangs past duration plus the request timeout)."""
+    outlives its deadline (so it never hangs past duration plus the request timeout;
+    what it cuts is recorded as timed out, not dropped)."""
     last_progress = perf_counter_ns()
     while not finished.done():
         await asyncio.sleep(HOUSEKEEPING_S)
         now = perf_counter_ns()
-        if stop.is_set() or now > deadline_ns:
+        if stop.is_set():
             for driver in drivers:
                 driver.stop()
+        elif now > deadline_ns:
+            for driver in drivers:
+                driver.cut(now)
         for driver in drivers:
             driver.expire(now)
         if on_progress is not None and now - last_progress >= PROGRESS_S * 1e9:

@@ -182,3 +182,22 @@ def test_a_run_cut_at_its_deadline_records_every_request_as_timed_out() -> None:
     assert sum(counted.per_second) == 5 and counted.histogram.total == 5
     assert (driver.outcome.sent, driver.in_flight, driver.done) == (5, 0, True)
     assert (counted.pool.peak, counted.pool.cap) == (2, 2)
+
+
+def test_a_worker_raises_its_open_files_limit_for_the_pool_up_to_the_hard_limit() -> None:
+    """Checked in a process of its own: limits are per process and this one's stay put."""
+    script = """
+import resource
+from iter8_action.loadgen.worker import raise_open_files_limit
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (100, hard))
+print(raise_open_files_limit(50), raise_open_files_limit(300), raise_open_files_limit(10**9))
+print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    first, second = done.stdout.splitlines()
+    soft, hard = (int(x) for x in second.split())
+    assert soft == hard
+    assert first.split() == ["100", "300", str(hard)]

@@ -196,8 +196,8 @@ def write(
     if limit is not None:
         store.set_summary(f"{prefix}/client-limit", version, limit.summary(naming))
     store.add_value(f"{prefix}/error-count", version, stats.errors)
-    rate = stats.error_rate()
-    store.add_value(f"{prefix}/error-rate", version, 0.0 if rate is None else rate)
+    error_rate = stats.error_rate()
+    store.add_value(f"{prefix}/error-rate", version, 0.0 if error_rate is None else error_rate)
     qps = stats.achieved_qps()
     if qps is not None:
         store.add_value(f"{prefix}/{naming.achieved}", version, qps)

@@ -151,6 +151,8 @@ spec:
     assert values["grpc/error-rate"] == [0.5]
     # all but the first two waited for the one call slot, held by a call never answered
     assert values["grpc/waited-count"] == [float(count - 2)]
+    # a call never answered ends 3 s after it was due, however long it waited
+    assert 3000 <= values["grpc/latency/max"][0] < 3500
     summaries = insights["summaryMetricValues"][0]
     assert summaries["grpc/status-codes"] == {"DEADLINE_EXCEEDED": count // 2, "OK": count // 2}
     assert sum(summaries["grpc/request-rate"]["values"]) == count

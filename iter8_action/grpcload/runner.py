@@ -42,7 +42,16 @@ def status_name(code: int) -> str:
     return _STATUS_NAMES.get(code, str(code))
 
 
-NAMING = export.Naming("/", status_name, "answers by gRPC status", "rps-achieved")
+NAMING = export.Naming(
+    "/",
+    status_name,
+    "answers by gRPC status",
+    "rps-achieved",
+    rate_unit="rps",
+    requests="calls",
+    holder="call slot",
+    limit_field="concurrency",
+)
 """How the grpc task's metrics are spelled (Iter8's `grpc/latency/p95`)."""
 
 
@@ -126,6 +135,9 @@ class _StreamRun:
         self.callables = [channel.unary_unary(stream.path) for channel in self.channels]
         self.sent = 0
         self.answered = 0
+        self.in_flight = 0
+        self.pool = self.outcome.stats.pool
+        self.pool.cap = stream.concurrency
         self.start_ns = 0
         self.end_ns: int | None = None
 
@@ -180,16 +192,25 @@ class _StreamRun:
         pending: set[asyncio.Task[None]] = set()
         phase_ns = stream.phase_s * NS_PER_S
         timeout_ns = int(stream.timeout_s * NS_PER_S)
+        blocked_until = 0
         for index in range(count):
             due = self.start_ns + int(phase_ns + index * interval_ns)
             wait = (due - perf_counter_ns()) / NS_PER_S
             if wait > 0:
                 await asyncio.sleep(wait)
+            # Waited: no slot was free when it was due, or an earlier call held the
+            # schedule up past this one's due time while it waited for one.
+            waited = slots.locked() or due < blocked_until
+            if waited:
+                self.pool.waited += 1
             # The deadline counts from the due time: a call that waits for a free slot
             # has that much less time, and one that finds none by its deadline is a
             # DEADLINE_EXCEEDED without being sent. So every call ends by due + timeout,
             # and the run by its last due time + timeout, however slow the server.
-            if not await _acquire_before(slots, due + timeout_ns):
+            acquired = await _acquire_before(slots, due + timeout_ns)
+            if waited:
+                blocked_until = perf_counter_ns()
+            if not acquired:
                 now = perf_counter_ns()
                 self._record(grpc.StatusCode.DEADLINE_EXCEEDED, _NO_SLOT, due, due, now)
                 continue
@@ -209,12 +230,20 @@ class _StreamRun:
         call = self.callables[index % len(self.callables)]
         sent_ns = perf_counter_ns()
         timeout_s = stream.timeout_s if deadline_ns is None else (deadline_ns - sent_ns) / NS_PER_S
+        pool = self.pool
+        self.in_flight += 1
+        pool.peak = max(pool.peak, self.in_flight)
         try:
             await call(stream.request, timeout=timeout_s, metadata=stream.metadata)
             code, details = grpc.StatusCode.OK, ""
         except grpc.aio.AioRpcError as exc:
             code, details = exc.code(), exc.details() or ""
-        self._record(code, details, due_ns, sent_ns, perf_counter_ns())
+        finally:
+            self.in_flight -= 1
+        now = perf_counter_ns()
+        pool.busy_ns += now - sent_ns
+        pool.busy_count += 1
+        self._record(code, details, due_ns, sent_ns, now)
 
     def _record(
         self, code: grpc.StatusCode, details: str, due_ns: int, sent_ns: int, now_ns: int

@@ -12,6 +12,13 @@ shows up in the percentiles instead of being hidden by the wait (coordinated
 omission, as wrk2 and HdrHistogram describe it). When a connection was free,
 the request is timed from its actual send, so our timer's granularity does not
 inflate a fast target's latencies.
+
+Every request is accounted for: answered, failed, or timed out. In open loop the
+timeout counts from the scheduled time, so a request that waited for a connection
+has that much less time, and every request ends by its due time plus the timeout.
+The open-loop pool grows on demand (as k6's arrival-rate executors add VUs): a
+request due while every connection is busy opens a new one, up to the stream's
+cap; past the cap it waits, and is counted in `PoolStats.waited`.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ class Connection(asyncio.Protocol):
         self.busy = False
         self.due_ns = 0
         self.sent_ns = 0
+        self.deadline_ns = 0
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -151,11 +159,16 @@ class StreamDriver:
         self.timeout_ns = int(stream.timeout_s * 1e9)
         self.on_idle = on_idle
         self.outcome = StreamOutcome()
+        self.open_loop = stream.qps is not None
         self.stats: StreamStats = (
             self.outcome.initial if stream.allow_initial_errors else self.outcome.counted
         )
         self._error_status: dict[int, bool] = {}
         self.connections = [Connection(self) for _ in range(share.connections)]
+        self.cap = max(share.connections, share.max_connections) if self.open_loop else 0
+        self.pool = self.outcome.counted.pool
+        self.pool.cap = self.cap or share.connections
+        self.pool.peak = share.connections
         self.idle: list[Connection] = []
         self.in_flight = 0
         self.stopping = False
@@ -163,7 +176,6 @@ class StreamDriver:
         self.remaining = share.num_requests
         self.end_ns = 0
         # open loop
-        self.open_loop = stream.qps is not None
         self.slot = share.first
         self.step = share.step
         self.slots = stream.scheduled_count() if self.open_loop else 0
@@ -221,6 +233,23 @@ class StreamDriver:
             conn.close()
         self.in_flight = 0
 
+    def cut(self, now: int) -> None:
+        """The run outlived its deadline (the event loop was starved): every request not
+        yet answered, sent or not, is recorded as a timeout, so none goes missing."""
+        self.stopping = True  # first: a failed request must not send the next one
+        if self.timer is not None:
+            self.timer.cancel()
+        for conn in list(self.connections):
+            if conn.busy:
+                self.fail(conn, "timeout")
+        if self.open_loop:
+            self._expire_unsent(now, until_ns=None)
+        elif self.remaining:
+            self.stats.count_sent_at(self._second(now), self.remaining)
+            self._record_unsent(self.remaining)
+            self.remaining = 0
+        self._check_idle()
+
     @property
     def done(self) -> bool:
         if self.in_flight:
@@ -245,27 +274,44 @@ class StreamDriver:
     def _tick(self) -> None:
         self.timer = None
         now = perf_counter_ns()
-        while self.slot < self.slots and self.idle and self._due_ns(self.slot) <= now:
-            conn = self.idle.pop()
-            if not self.idle:
-                self.all_busy_since = now
+        while self.slot < self.slots and (due := self._due_ns(self.slot)) <= now:
+            conn = self._free_connection(now)
+            if conn is None:
+                break
             self.slot += self.step
-            self._send(conn, now)
+            self._send(conn, now, due + self.timeout_ns)
         self._arm(now)
+
+    def _free_connection(self, now: int) -> Connection | None:
+        """An idle connection, or a new one while the pool is below its cap; None when
+        every connection is busy and the pool is full (the request must wait)."""
+        if self.idle:
+            conn = self.idle.pop()
+        elif len(self.connections) < self.cap:
+            conn = Connection(self)  # not connected: its first send connects it
+            self.connections.append(conn)
+            self.pool.peak = max(self.pool.peak, len(self.connections))
+        else:
+            return None
+        if not self.idle and len(self.connections) >= self.cap and self.all_busy_since is None:
+            self.all_busy_since = now
+        return conn
 
     def _arm(self, now: int) -> None:
         if self.timer is not None or self.slot >= self.slots or self.stopping:
             return
         due = self._due_ns(self.slot)
-        if due <= now and not self.idle:
+        if due <= now and not self.idle and len(self.connections) >= self.cap:
             return  # the next connection to free up sends it
         self.timer = self.loop.call_later(max(0, due - now) / 1e9, self._tick)
 
     # -- per request -------------------------------------------------------------------
 
-    def _send(self, conn: Connection, due_ns: int) -> None:
+    def _send(self, conn: Connection, due_ns: int, deadline_ns: int) -> None:
+        """Send on `conn`; latency counts from `due_ns`, and it times out at `deadline_ns`."""
         conn.busy = True
         conn.due_ns = due_ns
+        conn.deadline_ns = deadline_ns
         conn.sent_ns = sent = perf_counter_ns()
         self.in_flight += 1
         self.outcome.sent += 1
@@ -289,8 +335,10 @@ class StreamDriver:
                 due = self._due_ns(self.slot)
                 if due <= now:
                     waited = self.all_busy_since is not None and self.all_busy_since <= due
+                    if waited:
+                        self.pool.waited += 1
                     self.slot += self.step
-                    self._send(conn, due if waited else now)
+                    self._send(conn, due if waited else now, due + self.timeout_ns)
                     return
             self._go_idle(conn)
             self._arm(now)
@@ -305,7 +353,7 @@ class StreamDriver:
             return
         if conn in self.idle:
             self.idle.remove(conn)
-        self._send(conn, now)
+        self._send(conn, now, now + self.timeout_ns)
 
     def _go_idle(self, conn: Connection) -> None:
         if conn not in self.idle:
@@ -316,10 +364,21 @@ class StreamDriver:
         """The whole second after the start of the load in which `sent_ns` falls."""
         return max(0, (sent_ns - self.start_ns) // NS_PER_S)
 
-    def answered(self, conn: Connection, status: int) -> None:
-        now = perf_counter_ns()
+    def _release(self, conn: Connection, now: int) -> None:
         conn.busy = False
         self.in_flight -= 1
+        pool = self.pool
+        pool.busy_ns += now - conn.sent_ns
+        pool.busy_count += 1
+
+    def answered(self, conn: Connection, status: int) -> None:
+        now = perf_counter_ns()
+        # `_release`, inlined: this is the hot path of a closed loop
+        conn.busy = False
+        self.in_flight -= 1
+        pool = self.pool
+        pool.busy_ns += now - conn.sent_ns
+        pool.busy_count += 1
         is_error = self._error_status.get(status)
         if is_error is None:
             is_error = self._error_status[status] = self.stream.is_error_status(status)
@@ -343,9 +402,8 @@ class StreamDriver:
         if not conn.busy:
             return
         now = perf_counter_ns()
-        conn.busy = False
+        self._release(conn, now)
         conn.close()
-        self.in_flight -= 1
         stats = self.stats
         if kind == "timeout":
             # A timed-out request did take this long: hiding it would flatter the target.
@@ -366,6 +424,7 @@ class StreamDriver:
         """
         fresh = Connection(self)
         fresh.busy, fresh.due_ns, fresh.sent_ns = True, conn.due_ns, conn.sent_ns
+        fresh.deadline_ns = conn.deadline_ns
         conn.busy = False
         self.connections[self.connections.index(conn)] = fresh
         future = self._create(fresh)
@@ -385,28 +444,37 @@ class StreamDriver:
             conn.transport.write(self.request)
 
     def expire(self, now: int) -> None:
-        """Fail the requests that have waited longer than the timeout: those sent and
-        not answered, and in open loop those still waiting for a free connection."""
-        limit = now - self.timeout_ns
-        for conn in self.connections:
-            if conn.busy and conn.sent_ns <= limit:
+        """Fail the requests whose time is up: those sent and not answered by their
+        deadline, and in open loop those still waiting for a free connection a
+        timeout after they were due."""
+        for conn in list(self.connections):
+            if conn.busy and conn.deadline_ns <= now:
                 self.fail(conn, "timeout")
         if not self.open_loop or self.stopping:
             return
+        self._expire_unsent(now, until_ns=now - self.timeout_ns)
+
+    def _expire_unsent(self, now: int, *, until_ns: int | None) -> None:
+        """Record the schedule's unsent requests due by `until_ns` (None: all of them) as
+        timeouts. Never sent: a target this slow cannot take the schedule, and the backlog
+        stays bounded to one timeout's worth, so the run ends on time."""
         stats = self.stats
         expired = 0
-        while self.slot < self.slots and self._due_ns(self.slot) <= limit:
-            # Never sent: a target this slow cannot take the schedule, and the backlog
-            # stays bounded to one timeout's worth, so the run ends on time.
+        while self.slot < self.slots and (until_ns is None or self._due_ns(self.slot) <= until_ns):
             due = self._due_ns(self.slot)
-            stats.histogram.record(now - due)
+            stats.histogram.record(max(0, now - due))
             stats.count_sent_at(self._second(due))  # counted where it was due to be sent
             self.slot += self.step
             expired += 1
         if expired:
-            self.outcome.sent += expired
-            stats.requests += expired
-            stats.errors += expired
-            stats.error_kinds["timeout"] = stats.error_kinds.get("timeout", 0) + expired
-            if not self.in_flight:
-                self._check_idle()
+            self.pool.waited += expired
+            self._record_unsent(expired)
+
+    def _record_unsent(self, count: int) -> None:
+        self.outcome.sent += count
+        stats = self.stats
+        stats.requests += count
+        stats.errors += count
+        stats.error_kinds["timeout"] = stats.error_kinds.get("timeout", 0) + count
+        if not self.in_flight:
+            self._check_idle()

@@ -20,7 +20,13 @@ Iter8's metrics it stores, per version:
   `{"intervalSeconds": 1, "values": [...]}`, where `values[i]` counts the
   recorded requests *sent* in second `i` after the start of the load (sends, as
   `qps-achieved` counts them; counted when their outcome is known, so the values
-  add up to `request-count`). The HTML report charts it.
+  add up to `request-count`). The HTML report charts it;
+- `<prefix>/waited-count`: requests that were due while the client's every
+  connection (gRPC: call slot) was busy and none could be added, so they waited;
+- `<prefix>/client-limit` (summary, only when requests waited): the numbers behind
+  the warning that the load generator, not the app, limited the rate: the rate asked
+  for times the mean time a request held a connection gives the connections needed
+  (Little's law), against the cap and the peak of the pool.
 """
 
 from __future__ import annotations
@@ -54,9 +60,74 @@ class Naming:
     status_description: str
     achieved: str
     """The achieved rate's metric: `qps-achieved` (http), `rps-achieved` (grpc, ghz's word)."""
+    rate_unit: str = "qps"
+    requests: str = "requests"
+    holder: str = "connection"
+    """What a request holds while in flight, the client's limited resource."""
+    limit_field: str = "maxConnections"
+    """The field that raises the client's limit."""
 
 
 HTTP = Naming("-", str, "responses by HTTP status code", "qps-achieved")
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """Requests waited for the client: how many, and what would have avoided it."""
+
+    waited: int
+    requests: int
+    rate: float
+    busy_ms: float
+    needed: int
+    """`rate` x `busy_ms`: how many requests are in flight at once on average."""
+    cap: int
+    peak: int
+
+    def message(self, naming: Naming) -> str:
+        """The warning, with its numbers and what to change."""
+        what, holder = naming.requests, naming.holder
+        text = (
+            f"the load generator limited the rate: {self.waited} of {self.requests} {what} "
+            f"waited for a free {holder} ({self.peak} in use, {naming.limit_field} {self.cap}); "
+            f"{self.rate:g} {naming.rate_unit} x {self.busy_ms:.1f} ms per {what[:-1]} = "
+            f"{self.needed} {holder}s needed"
+        )
+        if self.needed > self.cap:
+            return f"{text}: raise {naming.limit_field} to at least {self.needed}"
+        return (
+            f"{text} on average, within the limit: the waits came from bursts or stalls "
+            "of the app (see the latency percentiles)"
+        )
+
+    def summary(self, naming: Naming) -> dict[str, object]:
+        holder = naming.holder
+        return {
+            f"{naming.requests} waited": self.waited,
+            f"rate asked ({naming.rate_unit})": self.rate,
+            f"time per {naming.requests[:-1]} (ms)": round(self.busy_ms, 3),
+            f"{holder}s needed (rate x time)": self.needed,
+            f"{holder}s allowed ({naming.limit_field})": self.cap,
+            f"{holder}s used (peak)": self.peak,
+        }
+
+
+def client_limit(stats: StreamStats, rate: float | None) -> ClientLimit | None:
+    """The client's limit on an open-loop stream at `rate`, if any request waited for it."""
+    pool = stats.pool
+    busy_s = pool.busy_s()
+    if rate is None or not pool.waited:
+        return None
+    busy_ms = (busy_s or 0.0) * 1e3
+    return ClientLimit(
+        waited=pool.waited,
+        requests=stats.requests,
+        rate=rate,
+        busy_ms=busy_ms,
+        needed=math.ceil(rate * busy_ms / 1e3 - 1e-9),
+        cap=pool.cap,
+        peak=pool.peak,
+    )
 
 
 def percentile_list(extra: Sequence[float]) -> list[float]:
@@ -89,6 +160,15 @@ def declare(
             "requests sent per one-second interval since the start of the load",
             "requests/sec",
         ),
+        "waited-count": MetricMeta(
+            counter, f"number of {naming.requests} that waited for a free {naming.holder}", None
+        ),
+        "client-limit": MetricMeta(
+            MetricType.SUMMARY,
+            f"⚠ the load generator limited the rate: {naming.requests} waited for a free "
+            f"{naming.holder} (raise {naming.limit_field})",
+            None,
+        ),
     }
     for p in percentiles:
         metas[f"{lat}p{percentile_suffix(p)}"] = MetricMeta(
@@ -106,12 +186,18 @@ def write(
     percentiles: Sequence[float],
     *,
     naming: Naming = HTTP,
+    rate: float | None = None,
 ) -> None:
-    """Write one stream's metrics for `version` under `prefix` (`http`, `http-<id>`, `grpc`...)."""
+    """Write one stream's metrics for `version` under `prefix` (`http`, `http-<id>`, `grpc`...);
+    `rate` is the rate the stream asked for (None: closed loop)."""
     store.add_value(f"{prefix}/request-count", version, stats.requests)
+    store.add_value(f"{prefix}/waited-count", version, stats.pool.waited)
+    limit = client_limit(stats, rate)
+    if limit is not None:
+        store.set_summary(f"{prefix}/client-limit", version, limit.summary(naming))
     store.add_value(f"{prefix}/error-count", version, stats.errors)
-    rate = stats.error_rate()
-    store.add_value(f"{prefix}/error-rate", version, 0.0 if rate is None else rate)
+    error_rate = stats.error_rate()
+    store.add_value(f"{prefix}/error-rate", version, 0.0 if error_rate is None else error_rate)
     qps = stats.achieved_qps()
     if qps is not None:
         store.add_value(f"{prefix}/{naming.achieved}", version, qps)

@@ -45,6 +45,9 @@ class Stream:
     duration_s: float | None = None
     """Used when `num_requests` is None."""
     phase_s: float = 0.0
+    max_connections: int | None = None
+    """Open loop: the pool grows from `connections` up to this many when a request is due
+    and every connection is busy (None: it does not grow)."""
     error_ranges: tuple[tuple[int | None, int | None], ...] = ((400, None),)
     allow_initial_errors: bool = False
 
@@ -53,6 +56,12 @@ class Stream:
             (low is None or status >= low) and (high is None or status <= high)
             for low, high in self.error_ranges
         )
+
+    def pool_cap(self) -> int:
+        """The most connections this stream may hold open at once."""
+        if self.qps is None or self.max_connections is None:
+            return self.connections
+        return max(self.connections, self.max_connections)
 
     def scheduled_count(self) -> int:
         """Open loop: how many requests the schedule holds."""
@@ -73,6 +82,8 @@ class Share:
     first: int = 0
     step: int = 1
     """Open loop: this worker sends schedule slots first, first+step, ..."""
+    max_connections: int = 0
+    """Open loop: how far this worker's pool may grow (at least `connections`)."""
 
 
 def build_request(
@@ -109,7 +120,7 @@ def available_cores() -> int:
 def process_count(streams: list[Stream], *, cores: int) -> int:
     """One process at low rates; one per core (at most one per connection) when
     the load is closed loop or its total rate is high."""
-    connections = min(s.connections for s in streams)
+    connections = min(s.pool_cap() for s in streams)
     fast = (
         any(
             s.qps is None
@@ -133,7 +144,10 @@ def split(streams: list[Stream], workers: int) -> list[list[Share]]:
                     count = _part(stream.num_requests, workers, w)
                 shares[w].append(Share(stream, connections, count))
             else:
-                shares[w].append(Share(stream, connections, None, first=w, step=workers))
+                cap = max(connections, _part(stream.pool_cap(), workers, w))
+                shares[w].append(
+                    Share(stream, connections, None, first=w, step=workers, max_connections=cap)
+                )
     return shares
 
 

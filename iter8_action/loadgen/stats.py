@@ -26,6 +26,32 @@ ERROR_KINDS = {
 
 
 @dataclass
+class PoolStats:
+    """How the client's own limit (connections, or gRPC call slots) held up the load."""
+
+    waited: int = 0
+    """Requests that were due while every connection was busy and the pool was full."""
+    busy_ns: int = 0
+    busy_count: int = 0
+    """Time connections spent on requests, from send to outcome, over `busy_count` requests."""
+    peak: int = 0
+    """The largest pool held open (summed over worker processes)."""
+    cap: int = 0
+    """The most the pool could hold (summed over worker processes)."""
+
+    def merge(self, other: PoolStats) -> None:
+        self.waited += other.waited
+        self.busy_ns += other.busy_ns
+        self.busy_count += other.busy_count
+        self.peak += other.peak
+        self.cap += other.cap
+
+    def busy_s(self) -> float | None:
+        """The mean time one request held a connection (or slot), in seconds."""
+        return self.busy_ns / self.busy_count / 1e9 if self.busy_count else None
+
+
+@dataclass
 class StreamStats:
     """Counts and latencies of one stream of requests (a version, or an endpoint of one)."""
 
@@ -39,6 +65,7 @@ class StreamStats:
     per_second: array[int] = field(default_factory=lambda: array("q"))
     """`per_second[i]`: the recorded requests sent in second `i` after the start of the
     load. One counter per second, however many requests: an hour is 3600 counters."""
+    pool: PoolStats = field(default_factory=lambda: PoolStats())
 
     def count_sent_at(self, second: int, count: int = 1) -> None:
         """Count `count` recorded requests sent `second` whole seconds after the start.
@@ -54,6 +81,7 @@ class StreamStats:
     def merge(self, other: StreamStats) -> None:
         """Add `other`'s requests to these, exactly."""
         self.histogram.merge(other.histogram)
+        self.pool.merge(other.pool)
         for second, count in enumerate(other.per_second):
             if count:
                 self.count_sent_at(second, count)

@@ -26,6 +26,8 @@ from iter8_action.loadgen.client import StreamDriver
 from iter8_action.loadgen.plan import Share
 from iter8_action.loadgen.stats import StreamOutcome
 
+FILES_MARGIN = 64
+"""Descriptors kept for everything but the pool: the event loop, pipes, logs, imports."""
 HOUSEKEEPING_S = 0.05
 PROGRESS_S = 0.5
 GRACE_S = 1.0
@@ -53,8 +55,31 @@ def run_shares(
     on_ready: Callable[[], None] | None = None,
 ) -> list[StreamOutcome]:
     """Run the shares; `wait_start` blocks until the common start time (None: do not start)."""
+    raise_open_files_limit(
+        sum(max(s.connections, s.max_connections) for s in shares) + FILES_MARGIN
+    )
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(_run(shares, wait_start, stop, on_progress, on_ready))
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards `wanted` (at most the hard
+    limit), as Go's runtime does at start: a pool of hundreds of connections would
+    otherwise fail with EMFILE under a shell's default of 1024 (256 on macOS).
+    Returns the soft limit in force."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return int(soft)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (OSError, ValueError):
+        return int(soft)
+    return int(target)
 
 
 async def _run(
@@ -113,14 +138,18 @@ async def _housekeep(
     deadline_ns: int,
 ) -> None:
     """Expire timed-out requests, report progress, honour a stop, and cut a run that
-    outlives its deadline (so it never hangs past duration plus the request timeout)."""
+    outlives its deadline (so it never hangs past duration plus the request timeout;
+    what it cuts is recorded as timed out, not dropped)."""
     last_progress = perf_counter_ns()
     while not finished.done():
         await asyncio.sleep(HOUSEKEEPING_S)
         now = perf_counter_ns()
-        if stop.is_set() or now > deadline_ns:
+        if stop.is_set():
             for driver in drivers:
                 driver.stop()
+        elif now > deadline_ns:
+            for driver in drivers:
+                driver.cut(now)
         for driver in drivers:
             driver.expire(now)
         if on_progress is not None and now - last_progress >= PROGRESS_S * 1e9:

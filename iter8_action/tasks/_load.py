@@ -45,6 +45,10 @@ class Target(Protocol):
     @property
     def percentiles(self) -> list[float]: ...
 
+    @property
+    def rate(self) -> float | None:
+        """The rate asked for (open loop), or None (closed loop)."""
+
 
 def versions(inputs: Mapping[str, Any]) -> Versions:
     """Each version's name and the fields it sets (one unnamed version without `versions`)."""
@@ -122,6 +126,15 @@ def latency_text(stats: StreamStats) -> str:
     return f", p50 {p50 / 1e6:.3f} ms, p99 {p99 / 1e6:.3f} ms"
 
 
+def warn_if_client_limited(
+    ctx: TaskContext, label: str, stats: StreamStats, rate: float | None, naming: export.Naming
+) -> None:
+    """Say so when the load generator, not the app, held requests back."""
+    limit = export.client_limit(stats, rate)
+    if limit is not None:
+        ctx.log.warning("%s: %s", label, limit.message(naming))
+
+
 def record(
     ctx: TaskContext,
     versions: Versions,
@@ -137,4 +150,12 @@ def record(
         percentiles = sorted({p for t in targets for p in t.percentiles})
         export.declare(store, prefix, percentiles, naming=naming)
     for target, one in zip(targets, stats, strict=True):
-        export.write(store, target.prefix, target.version, one, target.percentiles, naming=naming)
+        export.write(
+            store,
+            target.prefix,
+            target.version,
+            one,
+            target.percentiles,
+            naming=naming,
+            rate=target.rate,
+        )

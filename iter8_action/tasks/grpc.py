@@ -52,6 +52,10 @@ class Target:
     percentiles: list[float]
     stream: GrpcStream
 
+    @property
+    def rate(self) -> float | None:
+        return self.stream.rps
+
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     versions = _load.versions(inputs)
@@ -407,6 +411,7 @@ def _log_outcome(
         _load.latency_text(stats),
         stats.achieved_qps() or 0.0,
     )
+    _load.warn_if_client_limited(ctx, label, stats, target.rate, NAMING)
     if outcome.skipped:
         ctx.log.info("%s: the first %d answers were left out (skipFirst)", label, outcome.skipped)
     if stats.requests and stats.errors == stats.requests and not warmup:

@@ -31,6 +31,9 @@ from iter8_action.tasks.base import TaskContext, TaskType
 DEFAULT_NUM_REQUESTS = 100
 DEFAULT_QPS = 8.0
 DEFAULT_CONNECTIONS = 4
+DEFAULT_MAX_CONNECTIONS = 256
+"""The open-loop pool's default cap: enough for 1000 qps at 250 ms per request, with
+room for several streams within a CI runner's open-file limit."""
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
@@ -46,6 +49,10 @@ class Target:
     url: str
     percentiles: list[float]
     stream: Stream
+
+    @property
+    def rate(self) -> float | None:
+        return self.stream.qps
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
@@ -159,11 +166,13 @@ def _target(
         body=body,
         content_type=content_type,
     )
+    connections = int(fields.get("connections") or DEFAULT_CONNECTIONS)
     stream = Stream(
         host=parts.hostname,
         port=port,
         request=request,
-        connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+        connections=connections,
+        max_connections=_max_connections(fields, connections, where),
         timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
         tls=_tls(fields, where, ctx) if parts.scheme == "https" else None,
         head=method == "HEAD",
@@ -190,6 +199,20 @@ def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
         "num_requests": None if num_requests is None else int(num_requests),
         "duration_s": None if num_requests is not None else duration_s,
     }
+
+
+def _max_connections(fields: Mapping[str, Any], connections: int, where: str) -> int:
+    """How far the open-loop pool may grow: `maxConnections`, at least `connections`."""
+    value = fields.get("maxConnections")
+    if value is None:
+        return max(connections, DEFAULT_MAX_CONNECTIONS)
+    if int(value) < connections:
+        raise TaskFailed(
+            f"{where} has maxConnections {value}, below connections {connections}: "
+            "connections is the pool the load starts with and maxConnections its cap; "
+            f"raise maxConnections to at least {connections}"
+        )
+    return int(value)
 
 
 def _duration(value: Any, field: str, where: str) -> float | None:
@@ -271,7 +294,9 @@ def _describe(stream: Stream) -> str:
         if stream.num_requests is not None
         else f"{durations.format_duration(stream.duration_s or 0)}"
     )
-    return f"{amount}, {model}, {stream.connections} connections"
+    if stream.qps is None or stream.pool_cap() == stream.connections:
+        return f"{amount}, {model}, {stream.connections} connections"
+    return f"{amount}, {model}, {stream.connections} to {stream.pool_cap()} connections"
 
 
 def _log_outcome(
@@ -287,6 +312,7 @@ def _log_outcome(
         _load.latency_text(stats),
         stats.achieved_qps() or 0.0,
     )
+    _load.warn_if_client_limited(ctx, label, stats, target.rate, export.HTTP)
     if result.ignored_initial_errors:
         ctx.log.info(
             "%s: %d errors before the first success were left out (allowInitialErrors)",

@@ -107,3 +107,56 @@ def test_the_older_form_maps_onto_grpc(iter8: Iter8, tmp_path: Path, target: Grp
     assert insights["nonHistMetricValues"][0]["grpc/request-count"] == [7.0]
     assert [c.request for c in target.calls] == [{"name": "gandalf"}] * 7
     assert iter8("assert", "-f", "result.json", "-c", "slos").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("load", "count"),
+    # a call after a held one has half a second (1/rps) to spare: enough on a busy machine
+    [("total: 4\n    rps: 2", 4), ("duration: 2s\n    rps: 2", 4)],
+    ids=["total", "duration"],
+)
+def test_every_call_due_is_recorded_when_half_are_never_answered(
+    iter8: Iter8, tmp_path: Path, target: GrpcTarget, load: str, count: int
+) -> None:
+    """The server answers the odd calls at once and never the even ones: every call that
+    was due is recorded (answered, or DEADLINE_EXCEEDED counted from its due time), so
+    the error rate is the true 50% and an SLO of 40% fails."""
+    (tmp_path / "experiment.yaml").write_text(
+        f"""\
+spec:
+- task: grpc
+  with:
+    host: {target.host}
+    call: {CALL}
+    proto: {PROTO}
+    {load}
+    concurrency: 1
+    timeout: 3s
+    metadata: {{x-answer: odd}}
+- task: assess
+  with:
+    SLOs:
+      upper:
+      - metric: grpc/error-rate
+        limit: 0.4
+"""
+    )
+    done = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert done.returncode == 0, done.stderr
+    assert target.count() == count
+    insights = _result(tmp_path)["insights"]
+    values = insights["nonHistMetricValues"][0]
+    assert values["grpc/request-count"] == [float(count)]
+    assert values["grpc/error-count"] == [float(count // 2)]
+    assert values["grpc/error-rate"] == [0.5]
+    # all but the first two waited for the one call slot, held by a call never answered
+    assert values["grpc/waited-count"] == [float(count - 2)]
+    # a call never answered ends 3 s after it was due, however long it waited
+    assert 3000 <= values["grpc/latency/max"][0] < 3500
+    summaries = insights["summaryMetricValues"][0]
+    assert summaries["grpc/status-codes"] == {"DEADLINE_EXCEEDED": count // 2, "OK": count // 2}
+    assert sum(summaries["grpc/request-rate"]["values"]) == count
+
+    verdict = iter8("assert", "-f", "result.json", "-c", "completed", "-c", "slos")
+    assert verdict.returncode == 1, verdict.stdout
+    assert "v1: upper SLO on grpc/error-rate violated (0.5 > 0.4)" in verdict.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import threading
 import time
@@ -148,6 +149,39 @@ def test_a_stall_shows_up_in_the_tail_latency(target: GrpcTarget, tmp_path: Path
     # with 4 calls in flight, calls due during the freeze wait for a free slot; the
     # upper bound only leaves out a freeze counted twice
     assert p99 is not None and 380 < p99 < 1500
+
+
+def test_too_little_concurrency_is_a_warning_with_the_numbers(
+    target: GrpcTarget, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100 rps to a method that takes 50 ms needs 5 calls in flight; with 2 allowed, calls
+    wait for a slot, and the task says the client, not the server, was the limit."""
+    inputs = _inputs(target, total=60, rps=100, concurrency=2, data={"sleep_ms": 50})
+    with caplog.at_level(logging.INFO, logger="tests.grpc"):
+        ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("grpc/request-count", 0) == 60
+    waited = ctx.store.value("grpc/waited-count", 0)
+    assert waited is not None and 50 <= waited <= 58
+    limit = ctx.store.summary("grpc/client-limit", 0)
+    assert limit is not None
+    assert limit["call slots allowed (concurrency)"] == 2
+    assert limit["call slots used (peak)"] == 2
+    # Little's law: rate x mean time a call holds its slot (50 ms and gRPC's own)
+    assert limit["time per call (ms)"] >= 50
+    assert limit["call slots needed (rate x time)"] == math.ceil(limit["time per call (ms)"] / 10)
+    assert "calls waited for a free call slot (2 in use, concurrency 2)" in caplog.text
+    assert "raise concurrency to at least " in caplog.text
+
+
+def test_enough_concurrency_is_no_warning(
+    target: GrpcTarget, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    inputs = _inputs(target, total=60, rps=100, concurrency=20, data={"sleep_ms": 50})
+    with caplog.at_level(logging.INFO, logger="tests.grpc"):
+        ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("grpc/waited-count", 0) == 0
+    assert ctx.store.summary("grpc/client-limit", 0) is None
+    assert "limited the rate" not in caplog.text
 
 
 def test_errors_are_counted_by_status(target: GrpcTarget, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import pickle
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from iter8_action.loadgen.client import StreamDriver
 from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
 from iter8_action.loadgen.runner import Progress, WorkerFailed, run_streams
 from iter8_action.loadgen.worker import main
@@ -138,3 +140,64 @@ def test_a_worker_started_without_its_message_pipe_says_how_to_start_it() -> Non
     assert done.stderr.decode().strip().splitlines()[-1] == (
         "SystemExit: usage: python -m iter8_action.loadgen.worker --messages-fd FD"
     )
+
+
+def test_a_run_cut_at_its_deadline_records_every_request_as_timed_out() -> None:
+    """Should the event loop be starved past a run's deadline, the requests in flight and
+    those not yet sent are recorded as timeouts: none goes missing from the count."""
+    with Target() as target:
+        request = build_request(
+            method="GET",
+            host_header="127.0.0.1",
+            target="/stall",
+            headers={},
+            body=None,
+            content_type=None,
+        )
+        stream = _stream(
+            target.port,
+            request=request,
+            connections=1,
+            max_connections=2,
+            qps=10.0,
+            num_requests=5,
+            timeout_s=30.0,
+        )
+        share = split([stream], 1)[0][0]
+
+        async def cut_mid_run() -> StreamDriver:
+            loop = asyncio.get_running_loop()
+            driver = StreamDriver(
+                share, loop, address=("127.0.0.1", target.port), resolve_error=None, on_idle=int
+            )
+            await driver.preconnect()
+            driver.start(perf_counter_ns())
+            await asyncio.sleep(0.25)  # 3 due: 2 sent (the pool's cap), 1 waiting, 2 to come
+            driver.cut(perf_counter_ns())
+            return driver
+
+        driver = asyncio.run(cut_mid_run())
+    counted = driver.outcome.counted
+    assert (counted.requests, counted.errors, counted.error_kinds) == (5, 5, {"timeout": 5})
+    assert sum(counted.per_second) == 5 and counted.histogram.total == 5
+    assert (driver.outcome.sent, driver.in_flight, driver.done) == (5, 0, True)
+    assert (counted.pool.peak, counted.pool.cap) == (2, 2)
+
+
+def test_a_worker_raises_its_open_files_limit_for_the_pool_up_to_the_hard_limit() -> None:
+    """Checked in a process of its own: limits are per process and this one's stay put."""
+    script = """
+import resource
+from iter8_action.loadgen.worker import raise_open_files_limit
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (100, hard))
+print(raise_open_files_limit(50), raise_open_files_limit(300), raise_open_files_limit(10**9))
+print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    first, second = done.stdout.splitlines()
+    soft, hard = (int(x) for x in second.split())
+    assert soft == hard
+    assert first.split() == ["100", "300", str(hard)]

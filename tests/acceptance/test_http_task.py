@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -169,7 +170,10 @@ def test_default_is_100_requests_at_8_qps_over_4_connections(
     ctx.stop.set()  # we only want to see the plan: stop before the first request
     with caplog.at_level(logging.INFO, logger="tests.http"), pytest.raises(Interrupted):
         run({"url": target.url}, ctx)
-    assert "loading 1 version(s), 1 stream(s): 100 requests, 8 qps, 4 connections" in caplog.text
+    assert (
+        "loading 1 version(s), 1 stream(s): 100 requests, 8 qps, 4 to 256 connections"
+        in caplog.text
+    )
     assert target.count("/") == 0
 
 
@@ -420,15 +424,16 @@ def test_a_stall_shows_up_in_the_tail_latency(target: Target, tmp_path: Path) ->
 def test_requests_that_wait_too_long_for_a_connection_time_out(
     target: Target, tmp_path: Path
 ) -> None:
-    """At 100 qps over one connection to a target that takes 150 ms, the backlog grows;
-    requests still unsent a timeout after they were due count as timeouts, so the run
-    ends near its schedule's end instead of draining the backlog."""
+    """At 100 qps over one connection (capped there) to a target that takes 150 ms, the
+    backlog grows; requests still unsent a timeout after they were due count as
+    timeouts, so the run ends near its schedule's end instead of draining the backlog."""
     started = time.monotonic()
     inputs = {
         "url": target.url + "/slow/150",
         "numRequests": 30,
         "qps": 100,
         "connections": 1,
+        "maxConnections": 1,
         "timeout": "400ms",
     }
     ctx = _run(inputs, tmp_path)
@@ -441,6 +446,78 @@ def test_requests_that_wait_too_long_for_a_connection_time_out(
     assert ctx.store.summary("http/request-rate", 0) == {"intervalSeconds": 1, "values": [30]}
     slowest = ctx.store.value("http/latency-max", 0)
     assert slowest is not None and slowest >= 400
+
+
+def test_the_pool_grows_to_keep_the_rate_of_a_slow_target(
+    target: Target, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100 qps to an app that takes 50 ms needs 5 connections: from 1, the pool grows,
+    no request waits, and the rate holds."""
+    inputs = {"url": target.url + "/slow/50", "numRequests": 100, "qps": 100, "connections": 1}
+    with caplog.at_level(logging.INFO, logger="tests.http"):
+        ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("http/request-count", 0) == 100
+    assert ctx.store.value("http/error-count", 0) == 0
+    assert ctx.store.value("http/waited-count", 0) == 0
+    assert ctx.store.summary("http/client-limit", 0) is None
+    assert 5 <= target.connections <= 20
+    achieved = ctx.store.value("http/qps-achieved", 0)
+    assert achieved is not None and 90 <= achieved <= 110
+    # the app's 50 ms, not a queue's wait (over a pool capped at 2, p50 is ~700 ms)
+    p50 = ctx.store.value("http/latency-p50", 0)
+    assert p50 is not None and p50 < 100
+    assert "limited the rate" not in caplog.text
+
+
+def test_a_capped_pool_says_the_client_limited_the_rate(
+    target: Target, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same load with the pool capped at 2 connections: requests wait, and the log
+    and the result say that the client, not the app, was the limit, with the numbers."""
+    inputs = {
+        "url": target.url + "/slow/50",
+        "numRequests": 100,
+        "qps": 100,
+        "connections": 1,
+        "maxConnections": 2,
+    }
+    with caplog.at_level(logging.INFO, logger="tests.http"):
+        ctx = _run(inputs, tmp_path)
+    assert ctx.store.value("http/request-count", 0) == 100
+    assert target.connections == 2
+    waited = ctx.store.value("http/waited-count", 0)
+    assert waited is not None and 90 <= waited <= 98
+    limit = ctx.store.summary("http/client-limit", 0)
+    assert limit is not None
+    assert limit["requests waited"] == waited
+    assert limit["rate asked (qps)"] == 100
+    assert limit["connections allowed (maxConnections)"] == 2
+    assert limit["connections used (peak)"] == 2
+    # Little's law: rate x mean time a request holds its connection (50 ms and HTTP's own)
+    needed = limit["connections needed (rate x time)"]
+    assert limit["time per request (ms)"] >= 50
+    assert needed == math.ceil(limit["time per request (ms)"] / 10)
+    warning = (
+        rf"http v1 \(http://127\.0\.0\.1:\d+/slow/50\): the load generator limited the "
+        rf"rate: {int(waited)} of 100 requests waited for a free connection \(2 in use, "
+        rf"maxConnections 2\); 100 qps x \d+\.\d ms per request = {needed} connections "
+        rf"needed: raise maxConnections to at least {needed}"
+    )
+    assert re.search(warning, caplog.text), caplog.text
+    assert [r.levelname for r in caplog.records if "limited" in r.message] == ["WARNING"]
+
+
+def test_a_closed_loop_keeps_its_connections(target: Target, tmp_path: Path) -> None:
+    inputs = {"url": target.url + "/slow/20", "numRequests": 20, "qps": 0, "connections": 2}
+    ctx = _run(inputs, tmp_path)
+    assert target.connections == 2
+    assert ctx.store.value("http/waited-count", 0) == 0
+
+
+def test_max_connections_below_connections_fails_clearly(tmp_path: Path) -> None:
+    inputs = {"url": "http://127.0.0.1:1/", "connections": 8, "maxConnections": 4}
+    with pytest.raises(TaskFailed, match="maxConnections 4, below connections 8"):
+        _run(inputs, tmp_path)
 
 
 def test_tls_with_the_ca_file(tls_target: Target, tmp_path: Path, certificate: Any) -> None:

@@ -6,7 +6,9 @@ reflection enabled::
 
     iter8test.Greeter/SayHello    answers after `sleep_ms`; fails with the status
                                   named in `fail_with` (e.g. "INVALID_ARGUMENT") or
-                                  in the call's `x-fail-with` metadata
+                                  in the call's `x-fail-with` metadata; with the
+                                  metadata `x-answer: odd`, answers the odd-numbered
+                                  such calls (1st, 3rd, ...) and never the even ones
     iter8test.Greeter/Farewell    the same, counted apart
     iter8test.Greeter/SayHellos   server streaming (two answers)
     iter8test.Greeter/Collect, Chat   client and bidirectional streaming (in the
@@ -92,6 +94,7 @@ class GrpcTarget:
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._frozen_until = 0.0
+        self._odd = 0
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=WORKERS))
         self.server.add_generic_rpc_handlers((self._handlers(),))
         if reflection_enabled:
@@ -149,12 +152,22 @@ class GrpcTarget:
                 time.sleep(wait)
             if request.sleep_ms:
                 time.sleep(request.sleep_ms / 1000)
+            if dict(context.invocation_metadata()).get("x-answer") == "odd" and self._odd_even():
+                while context.is_active():  # until the caller gives up
+                    time.sleep(0.01)
+                return self.reply_type()
             fail_with = request.fail_with or dict(context.invocation_metadata()).get("x-fail-with")
             if fail_with:
                 context.abort(grpc.StatusCode[str(fail_with)], "asked to fail")
             return self.reply_type(message=f"Hello {request.name}")
 
         return handle
+
+    def _odd_even(self) -> bool:
+        """Counts a call of `x-answer: odd`; True for an even-numbered one."""
+        with self._lock:
+            self._odd += 1
+            return self._odd % 2 == 0
 
     def _stream(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         self._log("SayHellos", request, context)

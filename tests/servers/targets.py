@@ -11,6 +11,8 @@ own, so it serves while the load generator runs in the test's thread. Paths:
     /close            closes the connection (FIN) without an answer
     /garbage          answers bytes that are not HTTP
     /fail-first/<n>   503 for the first n requests to this path, then 200
+    /odd              answers the odd-numbered requests to this path (1st, 3rd, ...)
+                      at once and never the even ones (holds their connections)
     /bye              200 with `Connection: close`
 
 `freeze(seconds)` holds every answer until that much time has passed (a target
@@ -129,6 +131,7 @@ class Target:
         self.connections = 0
         self.frozen_until = 0.0
         self._fail_first: dict[str, int] = {}
+        self._odd = 0
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -203,6 +206,11 @@ class Target:
             seen = self._fail_first.get(path, 0)
             self._fail_first[path] = seen + 1
             session.write(503 if seen < int(arg) else 200, BODY, head=head)
+        elif route == "odd":
+            self._odd += 1
+            if self._odd % 2 == 0:
+                await asyncio.sleep(3600)
+            session.write(200, BODY, head=head)
         elif route == "bye":
             session.write(200, BODY, close=True, head=head)
         else:

@@ -4,6 +4,8 @@ import math
 
 from iter8_action.grpcload.runner import NAMING as GRPC
 from iter8_action.loadgen.export import (
+    HTTP,
+    client_limit,
     declare,
     display_buckets,
     fine_summary,
@@ -11,7 +13,7 @@ from iter8_action.loadgen.export import (
     write,
 )
 from iter8_action.loadgen.histogram import LatencyHistogram
-from iter8_action.loadgen.stats import StreamStats
+from iter8_action.loadgen.stats import PoolStats, StreamStats
 from iter8_action.metrics import HistBucket, MetricMeta, MetricStore, MetricType
 
 
@@ -153,3 +155,53 @@ def test_grpc_naming_spells_latency_with_a_slash_and_statuses_by_name() -> None:
     assert meta is not None and meta.description == "answers by gRPC status"
     assert store.meta("grpc/latency/stddev") is not None
     assert store.meta("grpc/qps-achieved") is None
+
+
+def _limited(waited: int, *, busy_ms: float, cap: int) -> StreamStats:
+    stats = StreamStats(requests=1000)
+    stats.pool = PoolStats(
+        waited=waited, busy_ns=int(busy_ms * 1e6) * 1000, busy_count=1000, peak=cap, cap=cap
+    )
+    return stats
+
+
+def test_no_client_limit_without_waits_or_in_closed_loop() -> None:
+    assert client_limit(_limited(0, busy_ms=20, cap=4), 1000.0) is None
+    assert client_limit(_limited(5, busy_ms=20, cap=4), None) is None
+
+
+def test_the_client_limit_says_how_many_connections_the_rate_needs() -> None:
+    limit = client_limit(_limited(730, busy_ms=20, cap=4), 1000.0)
+    assert limit is not None
+    assert limit.message(HTTP) == (
+        "the load generator limited the rate: 730 of 1000 requests waited for a free "
+        "connection (4 in use, maxConnections 4); 1000 qps x 20.0 ms per request = "
+        "20 connections needed: raise maxConnections to at least 20"
+    )
+    assert limit.message(GRPC).startswith(
+        "the load generator limited the rate: 730 of 1000 calls waited for a free call slot "
+        "(4 in use, concurrency 4); 1000 rps x 20.0 ms per call = 20 call slots needed: "
+        "raise concurrency to at least 20"
+    )
+    store = MetricStore()
+    store.ensure_versions(1, ["v1"])
+    declare(store, "http", [])
+    write(store, "http", 0, _limited(730, busy_ms=20, cap=4), [], rate=1000.0)
+    assert store.value("http/waited-count", 0) == 730
+    assert store.summary("http/client-limit", 0) == {
+        "requests waited": 730,
+        "rate asked (qps)": 1000.0,
+        "time per request (ms)": 20.0,
+        "connections needed (rate x time)": 20,
+        "connections allowed (maxConnections)": 4,
+        "connections used (peak)": 4,
+    }
+
+
+def test_waits_within_the_limit_point_at_the_app() -> None:
+    limit = client_limit(_limited(12, busy_ms=20, cap=256), 1000.0)
+    assert limit is not None
+    assert limit.message(HTTP).endswith(
+        "= 20 connections needed on average, within the limit: the waits came from "
+        "bursts or stalls of the app (see the latency percentiles)"
+    )

@@ -107,3 +107,19 @@ def test_split_divides_connections_and_requests_exactly() -> None:
 def test_versions_are_offset_by_a_fraction_of_a_period() -> None:
     streams = with_phases([_stream(qps=10.0), _stream(qps=10.0), _stream(qps=None)])
     assert [s.phase_s for s in streams] == [0.0, pytest.approx(1 / 30), 0.0]
+
+
+def test_an_open_loop_pool_may_grow_to_its_cap_shared_among_processes() -> None:
+    opened = _stream(qps=3000.0, connections=3, max_connections=10)
+    assert opened.pool_cap() == 10
+    assert _stream(qps=None, connections=3, max_connections=10).pool_cap() == 3
+    assert _stream(qps=10.0, connections=3).pool_cap() == 3
+    # the cap, not the starting pool, bounds the processes of a fast open loop
+    assert process_count([opened], cores=8) == 8
+    shares = split([opened], 4)
+    assert [(s[0].connections, s[0].max_connections) for s in shares] == [
+        (1, 3),
+        (1, 3),
+        (1, 2),
+        (0, 2),
+    ]

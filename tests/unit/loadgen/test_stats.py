@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from iter8_action.loadgen.stats import StreamOutcome, StreamStats, combine
+from iter8_action.loadgen.stats import PoolStats, StreamOutcome, StreamStats, combine
 
 
 def _stats(requests: int, errors: int, *, first: int | None, last: int | None) -> StreamStats:
@@ -88,3 +88,13 @@ def test_per_second_counts_of_left_out_initial_errors_are_left_out_too() -> None
     assert (stats.per_second.tolist(), ignored) == ([2, 5], 3)
     kept, _ = combine([StreamOutcome(initial=first.initial)])
     assert kept.per_second.tolist() == [3]
+
+
+def test_pool_figures_merge_exactly() -> None:
+    one, two = StreamStats(), StreamStats()
+    one.pool = PoolStats(waited=3, busy_ns=4_000, busy_count=2, peak=2, cap=2)
+    two.pool = PoolStats(waited=1, busy_ns=2_000, busy_count=1, peak=3, cap=4)
+    one.merge(two)
+    assert one.pool == PoolStats(waited=4, busy_ns=6_000, busy_count=3, peak=5, cap=6)
+    assert one.pool.busy_s() == 2e-6
+    assert PoolStats().busy_s() is None

@@ -10,7 +10,7 @@ change nothing open nothing and say so.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
@@ -18,6 +18,7 @@ from iter8_action.events import summary_for, values_for
 from iter8_action.events.delivery import api_url, secret_from_env
 from iter8_action.rollout import description, edits
 from iter8_action.rollout.provider import ChangeRequest, Provider
+from iter8_action.secrets import env_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.templating import TemplateError, render
 
@@ -199,8 +200,16 @@ def _apply(text: str, spec: Mapping[str, Any], values: Mapping[str, Any], where:
     return text
 
 
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    # Without tokenEnv the platform picks the variable (GITHUB_TOKEN or GITLAB_TOKEN).
+    names = [inputs["tokenEnv"]] if "tokenEnv" in inputs else ["GITHUB_TOKEN", "GITLAB_TOKEN"]
+    yield from env_secrets(env, names)
+    yield from url_secrets(inputs.get("apiURL"))
+
+
 TASK = TaskType(
     name="rollout",
     summary="edit files on a branch and open or update a pull/merge request with the report",
     run=run,
+    secrets=secrets,
 )

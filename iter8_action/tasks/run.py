@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
+from iter8_action.secrets import REDACTED, SECRETS
 from iter8_action.tasks.base import TaskContext, TaskType
 
 TOKEN_VARIABLES = frozenset(
@@ -95,7 +96,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     finally:
         if reader.ident is not None:
             reader.join(timeout=2)
-        text = "".join(output)
+        # Redacted as it enters the result: an event payload template may quote it.
+        text = SECRETS.redact("".join(output), REDACTED)
         ctx.result.tasks[ctx.index].output = text[-MAX_OUTPUT_CHARS:]
     if process.returncode != 0:
         last = text.strip().splitlines()[-1:] if text.strip() else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
+from tests.acceptance.conftest import iter8_command, iter8_env
 from tests.acceptance.test_action_contract import GITHUB_TOKEN, Run, commands, run_action
 from tests.servers.github_api import FakeGitHub
 from tests.servers.targets import Received, Target
@@ -216,6 +218,40 @@ spec:
     assert spec[2]["with"]["headers"] == {"X-API-Key": "(redacted)"}
     [comment] = github.comments_on(7)
     _nowhere(run, [userinfo, header, hook_key, dispatch], comment["body"])
+
+
+def test_a_secret_goes_only_where_it_is_needed(tmp_path: Path) -> None:
+    """A script's output reaches an event payload redacted; the header that needs the
+    secret still carries it."""
+    token = "hook-token-24680"
+    (tmp_path / "experiment.yaml").write_text(
+        """\
+spec:
+- run: echo "deploying with $HOOK_TOKEN"
+- task: notify
+  with:
+    url: http://127.0.0.1:{port}/hook
+    headersEnv: {{X-Hook-Token: HOOK_TOKEN}}
+    payloadTemplate: '{{{{ result.tasks[0].output | tojson }}}}'
+"""
+    )
+    with WebhookReceiver() as hook:
+        text = (tmp_path / "experiment.yaml").read_text().format(port=hook.port)
+        (tmp_path / "experiment.yaml").write_text(text)
+        done = subprocess.run(
+            iter8_command("run", "-f", "experiment.yaml"),
+            cwd=tmp_path,
+            env=iter8_env(HOOK_TOKEN=token),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    [request] = hook.requests
+    assert request.header("x-hook-token") == token
+    assert request.json() == "deploying with (redacted)\n"
+    assert "| deploying with ***" in done.stderr
+    assert token not in done.stderr + (tmp_path / "result.yaml").read_text()
 
 
 def test_a_run_script_gets_the_documented_environment(tmp_path: Path, github: FakeGitHub) -> None:

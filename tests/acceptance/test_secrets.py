@@ -9,6 +9,7 @@ and 9 (the mode of every file the job writes).
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
@@ -278,6 +279,34 @@ def test_a_run_script_gets_the_documented_environment(tmp_path: Path, github: Fa
     assert env["ITER8_RESULT"] == str((tmp_path / "iter8-reports/result.yaml").resolve())
     assert env["ITER8_TASK_INDEX"] == "0"
     assert Path(env["ITER8_TMPDIR"]).name.startswith("iter8-")
+
+
+def test_a_run_script_under_the_gitlab_component(tmp_path: Path) -> None:
+    """`iter8 ci` as the GitLab component runs it: inputs as INPUT_* with underscores,
+    the job token and the comment token in the job's variables."""
+    (tmp_path / "experiment.yaml").write_text("spec:\n- run: env -0 > script.env\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": iter8_env()["PYTHONPATH"],
+        "GITLAB_CI": "true",
+        "CI_JOB_TOKEN": "job-token-0123456",
+        "CI_REGISTRY_PASSWORD": "registry-pass-0123",
+        "ITER8_GITLAB_TOKEN": "glpat-comment-0123",
+        "CI_PROJECT_PATH": "group/app",
+        "INPUT_TOKEN": "glpat-comment-0123",
+        "INPUT_COMMENT": "never",
+        "INPUT_REPORT_FORMATS": "none",
+    }
+    done = subprocess.run(
+        iter8_command("ci"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    raw = (tmp_path / "script.env").read_text()
+    names = {item.split("=", 1)[0] for item in raw.split("\0") if item}
+    assert not {n for n in names if n.startswith("INPUT_") or "TOKEN" in n or "PASSWORD" in n}
+    assert {"GITLAB_CI", "CI_PROJECT_PATH", "ITER8_RESULT", "PATH"} <= names
+    for value in ("job-token-0123456", "registry-pass-0123", "glpat-comment-0123"):
+        assert value not in raw
 
 
 @pytest.mark.parametrize("umask", [0o002, 0o022])

@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from tests.acceptance.conftest import iter8_command, iter8_env
 from tests.acceptance.test_action_contract import GITHUB_TOKEN, Run, commands, run_action
 from tests.servers.github_api import FakeGitHub
-from tests.servers.targets import Received, Target
+from tests.servers.targets import Received, Target, closed_port
 from tests.servers.webhooks import SlackReceiver, WebhookReceiver
 
 Iter8 = Callable[..., Any]
@@ -222,23 +222,24 @@ spec:
 
 
 def test_a_secret_goes_only_where_it_is_needed(tmp_path: Path) -> None:
-    """A script's output reaches an event payload redacted; the header that needs the
-    secret still carries it."""
-    token = "hook-token-24680"
-    (tmp_path / "experiment.yaml").write_text(
-        """\
+    """A script's output and a failure's reason reach an event payload redacted; the
+    header that needs the secret still carries it."""
+    token, probe = "hook-token-24680", "probe-token-13579"
+    with WebhookReceiver() as hook:
+        (tmp_path / "experiment.yaml").write_text(
+            f"""\
 spec:
 - run: echo "deploying with $HOOK_TOKEN"
+- task: ready
+  with: {{url: "http://{probe}@127.0.0.1:{closed_port()}/", timeout: 1s, interval: 0.2s}}
+  softFailure: true
 - task: notify
   with:
-    url: http://127.0.0.1:{port}/hook
+    url: http://127.0.0.1:{hook.port}/hook
     headersEnv: {{X-Hook-Token: HOOK_TOKEN}}
-    payloadTemplate: '{{{{ result.tasks[0].output | tojson }}}}'
+    payloadTemplate: '{{{{ [result.tasks[0].output, result.tasks[1].error] | tojson }}}}'
 """
-    )
-    with WebhookReceiver() as hook:
-        text = (tmp_path / "experiment.yaml").read_text().format(port=hook.port)
-        (tmp_path / "experiment.yaml").write_text(text)
+        )
         done = subprocess.run(
             iter8_command("run", "-f", "experiment.yaml"),
             cwd=tmp_path,
@@ -250,9 +251,12 @@ spec:
     assert done.returncode == 0, done.stderr
     [request] = hook.requests
     assert request.header("x-hook-token") == token
-    assert request.json() == "deploying with (redacted)\n"
+    output, error = request.json()
+    assert output == "deploying with (redacted)\n"
+    assert error.startswith("http://(redacted)@127.0.0.1:")
     assert "| deploying with ***" in done.stderr
-    assert token not in done.stderr + (tmp_path / "result.yaml").read_text()
+    for secret in (token, probe):
+        assert secret not in done.stderr + (tmp_path / "result.yaml").read_text()
 
 
 def test_a_run_script_gets_the_documented_environment(tmp_path: Path, github: FakeGitHub) -> None:

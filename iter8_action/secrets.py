@@ -132,7 +132,8 @@ def is_sensitive_name(name: str) -> bool:
 def url_secrets(url: object) -> Iterator[str]:
     """Credentials in a URL: its userinfo (a username alone is a token, as in
     `https://TOKEN@host/`), the Basic credentials made of it (RFC 7617), and the
-    values of query parameters named like credentials (`?token=...`)."""
+    values of query parameters named like credentials (`?token=...`; a short value
+    such as `?auth=true` is a switch, and masking it would garble every "true")."""
     if not isinstance(url, str):
         return
     try:
@@ -153,7 +154,7 @@ def url_secrets(url: object) -> Iterator[str]:
         basic = f"{unquote(user)}:{unquote(password)}".encode()
         yield base64.b64encode(basic).decode("ascii")
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
-        if is_sensitive_name(name):
+        if is_sensitive_name(name) and len(value) >= _MIN_WORD_LEN:
             yield value
 
 

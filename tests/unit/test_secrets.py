@@ -37,7 +37,7 @@ def clean() -> Iterator[None]:
             "https://me:p%40ss@host.example/",
             {"me:p%40ss", "me:p@ss", "p%40ss", "p@ss", "bWU6cEBzcw=="},
         ),
-        ("https://host.example/?q=1&api_key=k3y-value&token=", {"k3y-value"}),
+        ("https://host.example/?q=1&api_key=k3y-value&token=&auth=false", {"k3y-value"}),
         (None, set()),
         ("http://[::1", set()),
     ],
@@ -129,9 +129,9 @@ def _load(text: str, env: dict[str, str] | None = None) -> None:
         ),
         (
             "- task: notify\n"
-            "  with: {url: 'http://x.example/?token=qv1', headersEnv: {X-Key: K}}\n",
+            "  with: {url: 'http://x.example/?token=qv1-long', headersEnv: {X-Key: K}}\n",
             {"K": "from-env"},
-            ["qv1", "from-env"],
+            ["qv1-long", "from-env"],
         ),
         (
             "- task: cloudevent\n"

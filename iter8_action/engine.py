@@ -25,6 +25,7 @@ from iter8_action.logs import get_logger
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import write_result
+from iter8_action.secrets import REDACTED, SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 
@@ -160,6 +161,8 @@ class _Runner:
     def _failed(
         self, spec: TaskSpec, record: TaskRecord, reason: str, *, began: float | None = None
     ) -> bool:
+        # Redacted as it enters the result: later tasks send it on (an event's summary).
+        reason = SECRETS.redact(reason, REDACTED)
         record.status = TaskStatus.FAILED
         record.error = reason
         if began is not None:

@@ -4,10 +4,16 @@ Stages, each in its own module: `yamlsource` (bytes to data with lines),
 `validation` (schema, every error at its line), `aliases` (old Iter8 forms to
 the current one), `conditions` (the `if:` expressions). Every problem found is
 reported together in one `ExperimentInvalid`.
+
+A valid experiment's secrets are registered as it is loaded, before any task
+can run or print: each task module names those of its inputs
+(`TaskType.secrets`), including the values of environment variables they name.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,8 @@ from iter8_action.conditions import ConditionError, Expression, parse_condition
 from iter8_action.errors import ExperimentInvalid, Problem
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.schemas import load_schema
-from iter8_action.tasks import known_names
+from iter8_action.secrets import SECRETS
+from iter8_action.tasks import known_names, registry
 from iter8_action.validation import SchemaValidator, describe_value
 from iter8_action.yamlsource import SourceDocument, parse, read_file
 
@@ -29,18 +36,28 @@ def validator() -> SchemaValidator:
     return SchemaValidator(schema, known_tasks=sorted(set(names) | set(known_names())))
 
 
-def load_experiment(path: str | Path, *, label: str | None = None) -> Experiment:
-    """Load and validate an experiment file; raise `ExperimentInvalid` listing every problem."""
+def load_experiment(
+    path: str | Path, *, label: str | None = None, env: Mapping[str, str] | None = None
+) -> Experiment:
+    """Load and validate an experiment file; raise `ExperimentInvalid` listing every problem.
+
+    `env` is the environment the tasks will read their secrets from (default: this
+    process's); the values of the variables the experiment names are registered.
+    """
     document = read_file(path, label=label)
-    return from_document(document, base_dir=Path(path).resolve().parent)
+    return from_document(document, base_dir=Path(path).resolve().parent, env=env)
 
 
-def load_text(text: str | bytes, *, name: str, base_dir: Path) -> Experiment:
+def load_text(
+    text: str | bytes, *, name: str, base_dir: Path, env: Mapping[str, str] | None = None
+) -> Experiment:
     """Load an experiment from text (the embedded demo, tests)."""
-    return from_document(parse(text, name=name), base_dir=base_dir)
+    return from_document(parse(text, name=name), base_dir=base_dir, env=env)
 
 
-def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
+def from_document(
+    document: SourceDocument, *, base_dir: Path, env: Mapping[str, str] | None = None
+) -> Experiment:
     data = document.data
     if data is None:
         raise ExperimentInvalid(
@@ -86,6 +103,7 @@ def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
         _task(document, raw, index, (*prefix, index), conditions.get(index))
         for index, raw in enumerate(raw_tasks)
     ]
+    register_secrets(tasks, os.environ if env is None else env)
     metadata = dict(data.get("metadata") or {}) if isinstance(data, dict) else {}
     return Experiment(
         tasks=tuple(tasks),
@@ -95,6 +113,16 @@ def from_document(document: SourceDocument, *, base_dir: Path) -> Experiment:
         legacy_form=legacy,
         warnings=tuple(warnings),
     )
+
+
+def register_secrets(tasks: list[TaskSpec], env: Mapping[str, str]) -> None:
+    """Every secret of every task, registered before the first task runs (so a task that
+    never runs has its secrets redacted from the result too)."""
+    tasks_by_name = registry()
+    for spec in tasks:
+        task = tasks_by_name.get(spec.name)
+        if task is not None:
+            SECRETS.add_all(task.secrets(spec.inputs, env))
 
 
 def _task(

@@ -29,7 +29,7 @@ from iter8_action.platforms import Annotation, CommentFailed, Platform, detect
 from iter8_action.platforms.inputs import Inputs, raw_input, read_inputs
 from iter8_action.report import markdown
 from iter8_action.report.model import Report
-from iter8_action.secrets import SECRETS
+from iter8_action.secrets import REDACTED, SECRETS
 
 RESULT_FILE = "result.yaml"
 REPORT_FILES = {
@@ -134,7 +134,7 @@ class _Job:
         )
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
-        body = SECRETS.redact(markdown.render(report))
+        body = SECRETS.redact(markdown.render(report), REDACTED)
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)

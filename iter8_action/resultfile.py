@@ -1,15 +1,18 @@
 """The result file: the canonical experiment plus its `result`, replaced atomically.
 
 It is rewritten after every task, so a run that is interrupted, or crashes in a
-later task, leaves a valid file describing what finished. Secrets that reached
-it by mistake are redacted on the way out.
+later task, leaves a valid file describing what finished. Every registered
+secret is redacted in the data before it is serialised (never in the YAML or
+JSON text, where a placeholder could change what the file means). The file
+gets the mode the umask gives, as any file the user writes, so that later
+steps of a job (which may run as another user than a Docker action) can read it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +51,28 @@ def dumps(document: dict[str, Any], path: Path) -> str:
 
 
 def write_result(path: Path, experiment: Experiment, result: Result) -> None:
-    """Replace `path` atomically (write a sibling temp file, fsync, rename)."""
-    text = SECRETS.redact(dumps(result_document(experiment, result), path))
+    """Write the result, secrets redacted, replacing `path` atomically."""
+    document = SECRETS.redact_data(result_document(experiment, result))
+    write_atomic(path, dumps(document, path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` atomically (write a sibling temp file, fsync, rename).
+
+    The temp file is created with mode 0666 and the process's umask applied, as
+    `open()` would create `path` itself; `tempfile.mkstemp` would make it 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

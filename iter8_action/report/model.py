@@ -343,13 +343,7 @@ def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
 def _redacted(value: Any) -> Any:
     """The document with every registered secret masked: a report never shows one, even
     from a document that did not come from a (redacted) result file."""
-    if isinstance(value, str):
-        return SECRETS.redact(value)
-    if isinstance(value, Mapping):
-        return {k: _redacted(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(v) for v in value]
-    return value
+    return SECRETS.redact_data(value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

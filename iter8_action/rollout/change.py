@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events.delivery import api_url, secret_from_env
 from iter8_action.rollout.provider import ChangeRequest, Provider
+from iter8_action.secrets import env_secrets, url_secrets
+
+
+def host_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    """The code host's token (and any credentials in `apiURL`), registered at load."""
+    # Without tokenEnv the platform picks the variable (GITHUB_TOKEN or GITLAB_TOKEN).
+    names = [inputs["tokenEnv"]] if "tokenEnv" in inputs else ["GITHUB_TOKEN", "GITLAB_TOKEN"]
+    yield from env_secrets(env, names)
+    yield from url_secrets(inputs.get("apiURL"))
 
 
 def make_provider(inputs: Mapping[str, Any], *, task: str = "rollout") -> Provider:

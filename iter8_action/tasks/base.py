@@ -1,7 +1,9 @@
 """What a task is, and what it is given when it runs.
 
 A task is one module under `iter8_action.tasks` that defines `TASK`, a
-`TaskType` with its name, a one-line summary and a `run` function. Its input
+`TaskType` with its name, a one-line summary, a `run` function and, when its
+inputs can hold credentials, a `secrets` function naming them (the loader
+registers them all before the first task runs, see `iter8_action.secrets`). Its input
 schema is `$defs/<name>` in `schemas/experiment.schema.json`; the loader has
 validated `with:` against it before `run` is called, so `run` may rely on its
 shape. A task reports failure by raising `TaskFailed` with a reason in the
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,12 @@ class TaskContext:
 
 
 TaskRun = Callable[[Mapping[str, Any], TaskContext], None]
+TaskSecrets = Callable[[Mapping[str, Any], Mapping[str, str]], Iterable[str]]
+"""The secrets in a task's (canonical, valid) inputs, and in the environment variables they name."""
+
+
+def no_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterable[str]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,4 @@ class TaskType:
     name: str
     summary: str
     run: TaskRun
+    secrets: TaskSecrets = no_secrets

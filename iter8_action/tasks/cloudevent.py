@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cloudevents.core.exceptions import CloudEventValidationError
@@ -10,6 +10,7 @@ from cloudevents.core.exceptions import CloudEventValidationError
 from iter8_action.errors import TaskFailed
 from iter8_action.events import cloudevent, summary_for
 from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
+from iter8_action.secrets import env_secrets, header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
 
@@ -44,4 +45,15 @@ def _emit(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> No
     )
 
 
-TASK = TaskType(name="cloudevent", summary="send a CloudEvents 1.0 event with the summary", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    yield from url_secrets(inputs.get("url"))
+    yield from header_secrets(inputs.get("headers"))
+    yield from env_secrets(env, [inputs.get("urlEnv"), *(inputs.get("headersEnv") or {}).values()])
+
+
+TASK = TaskType(
+    name="cloudevent",
+    summary="send a CloudEvents 1.0 event with the summary",
+    run=run,
+    secrets=secrets,
+)

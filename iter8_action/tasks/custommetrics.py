@@ -13,7 +13,7 @@ the task with a message that says which credentials were refused.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from iter8_action.errors import TaskFailed
 from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.progress import Progress
-from iter8_action.secrets import SECRETS
+from iter8_action.secrets import SECRETS, env_secrets, url_secrets
 from iter8_action.tasks import suggest
 from iter8_action.tasks.base import TaskContext, TaskType
 
@@ -319,8 +319,21 @@ def _note(ctx: TaskContext, text: str) -> None:
             record.output = f"{record.output}\n{text}" if record.output else text
 
 
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    """Credentials in template URLs, and those `auth` reads from the environment (a secret
+    in a file is registered when the task reads it, before it is sent)."""
+    for location in (inputs.get("templates") or {}).values():
+        yield from url_secrets(location)
+    for spec in (inputs.get("auth") or {}).values():
+        if isinstance(spec, Mapping):
+            yield from env_secrets(
+                env, [spec.get(k) for k in ("tokenEnv", "passwordEnv", "keyEnv")]
+            )
+
+
 TASK = TaskType(
     name="custommetrics",
     summary="metrics per version from Prometheus, New Relic, Sysdig, Elastic or any backend",
     run=run,
+    secrets=secrets,
 )

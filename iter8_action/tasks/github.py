@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events import render_strings, summary_for, values_for
 from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
+from iter8_action.secrets import env_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.tasks.notify import payload_template
 from iter8_action.templating import TemplateError, render
@@ -110,8 +111,15 @@ def _repository_dispatch_body(
         ) from None
 
 
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    yield from env_secrets(env, [inputs.get("tokenEnv", "GITHUB_TOKEN")])
+    yield from url_secrets(inputs.get("apiURL"))
+    yield from url_secrets(inputs.get("payloadTemplateURL"))
+
+
 TASK = TaskType(
     name="github",
     summary="send a repository_dispatch or workflow_dispatch event to GitHub",
     run=run,
+    secrets=secrets,
 )

@@ -13,12 +13,13 @@ variables, plus any in `variables` (values are templates):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from iter8_action.events import render_strings, summary_for, values_for
 from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
+from iter8_action.secrets import env_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
 PUBLIC_API = "https://gitlab.com/api/v4"
@@ -63,4 +64,11 @@ def _trigger(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) ->
         ctx.log.info("gitlab: pipeline %s started: %s", pipeline.get("id"), pipeline["web_url"])
 
 
-TASK = TaskType(name="gitlab", summary="trigger a GitLab pipeline with the verdict", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    yield from env_secrets(env, [inputs.get("tokenEnv", "GITLAB_TRIGGER_TOKEN")])
+    yield from url_secrets(inputs.get("apiURL"))
+
+
+TASK = TaskType(
+    name="gitlab", summary="trigger a GitLab pipeline with the verdict", run=run, secrets=secrets
+)

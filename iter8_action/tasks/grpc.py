@@ -11,7 +11,7 @@ gRPC spelling of latency statistics: `grpc/latency/p95`, `grpc/latency/mean`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -28,7 +28,7 @@ from iter8_action.grpcload.messages import MessageError
 from iter8_action.grpcload.plan import GrpcStream, Tls
 from iter8_action.grpcload.runner import NAMING, StreamOutcome, run_streams
 from iter8_action.loadgen import export
-from iter8_action.secrets import SECRETS
+from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
 
@@ -72,7 +72,17 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=NAMING)
 
 
-TASK = TaskType(name="grpc", summary="gRPC load generation with built-in metrics", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    return load_secrets(
+        inputs,
+        url_fields=("protoURL", "dataURL", "binaryDataURL", "metadataURL"),
+        header_fields=("metadata",),
+    )
+
+
+TASK = TaskType(
+    name="grpc", summary="gRPC load generation with built-in metrics", run=run, secrets=secrets
+)
 
 
 # -- from inputs to streams -----------------------------------------------------------

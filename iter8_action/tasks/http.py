@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from iter8_action.loadgen.client import ssl_context
 from iter8_action.loadgen.plan import Stream, TlsOptions, build_request
 from iter8_action.loadgen.runner import StreamResult, WorkerFailed, run_streams
 from iter8_action.loadgen.stats import ERROR_KINDS
-from iter8_action.secrets import SECRETS
+from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
 
@@ -70,7 +70,13 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     _load.record(ctx, versions, targets, [r.stats for r in results], naming=export.HTTP)
 
 
-TASK = TaskType(name="http", summary="HTTP load generation with built-in metrics", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    return load_secrets(inputs, url_fields=("url", "payloadURL"), header_fields=("headers",))
+
+
+TASK = TaskType(
+    name="http", summary="HTTP load generation with built-in metrics", run=run, secrets=secrets
+)
 
 
 # -- from inputs to streams -----------------------------------------------------------

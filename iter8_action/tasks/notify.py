@@ -11,13 +11,14 @@ the request is a GET, as in Iter8; with one, a POST.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.events import summary_for, values_for
 from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
+from iter8_action.secrets import env_secrets, header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.templating import TemplateError, render
 
@@ -92,4 +93,14 @@ def _content_type(payload: str) -> str:
     return "application/json"
 
 
-TASK = TaskType(name="notify", summary="send a webhook request about the result", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    yield from url_secrets(inputs.get("url"))
+    yield from url_secrets(inputs.get("payloadTemplateURL"))
+    yield from header_secrets(inputs.get("headers"))
+    yield from header_secrets(inputs.get("params"))
+    yield from env_secrets(env, [inputs.get("urlEnv"), *(inputs.get("headersEnv") or {}).values()])
+
+
+TASK = TaskType(
+    name="notify", summary="send a webhook request about the result", run=run, secrets=secrets
+)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 
 from iter8_action.durations import format_duration, parse_duration
 from iter8_action.errors import TaskFailed
+from iter8_action.secrets import header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -100,8 +101,14 @@ def _probe_tcp(host: str, port: int, limit_s: float) -> str | None:
         return exc.strerror or str(exc)
 
 
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    yield from url_secrets(inputs.get("url"))
+    yield from header_secrets(inputs.get("headers"))
+
+
 TASK = TaskType(
     name="ready",
     summary="wait until an HTTP URL answers or a TCP port accepts connections",
     run=run,
+    secrets=secrets,
 )

@@ -112,4 +112,5 @@ TASK = TaskType(
     name="rollout",
     summary="edit files on a branch and open or update a pull/merge request with the report",
     run=run,
+    secrets=change.host_secrets,
 )

@@ -1,8 +1,11 @@
 """`run:` — a bash script, as in Iter8 (`bash -c`); a non-zero exit fails the task.
 
-The script runs in the experiment's directory with `ITER8_RESULT` (the result
-file, as written after the previous task) and `ITER8_TMPDIR` (a scratch
-directory for this run) in its environment. Its output (stdout and stderr,
+The script runs in the experiment's directory. Its environment is the job's,
+without the action's inputs (`INPUT_*`, the comment token among them) and the
+CI platform's credentials (`TOKEN_VARIABLES`), plus `ITER8_RESULT` (the result
+file, as written after the previous task), `ITER8_TMPDIR` (a scratch directory
+for this run) and `ITER8_TASK_INDEX`. A script that needs a token is given one
+under a name of its own in the step's `env:`. Its output (stdout and stderr,
 interleaved) goes to the log line by line and into the result.
 """
 
@@ -16,20 +19,55 @@ from collections.abc import Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
+from iter8_action.secrets import REDACTED, SECRETS
 from iter8_action.tasks.base import TaskContext, TaskType
 
+TOKEN_VARIABLES = frozenset(
+    {
+        # GitHub: the workflow token as workflows and the gh CLI pass it, and the
+        # runtime's own tokens (artifacts and cache, OIDC), which a Docker action receives.
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        # GitLab: the job's token and credentials, and the token the README has the
+        # component read the comment token from.
+        "CI_JOB_TOKEN",
+        "CI_JOB_JWT",
+        "CI_JOB_JWT_V1",
+        "CI_JOB_JWT_V2",
+        "CI_REGISTRY_PASSWORD",
+        "CI_DEPENDENCY_PROXY_PASSWORD",
+        "CI_DEPLOY_PASSWORD",
+        "GITLAB_TOKEN",
+        "ITER8_GITLAB_TOKEN",
+    }
+)
+"""Credentials of the job that a `run:` script does not inherit."""
 MAX_OUTPUT_CHARS = 64 * 1024
 """The result keeps the last this-many characters of a script's output."""
 KILL_GRACE_S = 0.5
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+def script_environment(inherited: Mapping[str, str], ctx: TaskContext) -> dict[str, str]:
+    """The job's environment less its inputs and credentials, plus the ITER8_* variables."""
     env = {
-        **os.environ,
-        "ITER8_RESULT": str(ctx.result_path.resolve()),
-        "ITER8_TMPDIR": str(ctx.tempdir),
-        "ITER8_TASK_INDEX": str(ctx.index),
+        name: value
+        for name, value in inherited.items()
+        if not name.upper().startswith("INPUT_") and name.upper() not in TOKEN_VARIABLES
     }
+    env.update(
+        ITER8_RESULT=str(ctx.result_path.resolve()),
+        ITER8_TMPDIR=str(ctx.tempdir),
+        ITER8_TASK_INDEX=str(ctx.index),
+    )
+    return env
+
+
+def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    env = script_environment(os.environ, ctx)
     try:
         process = subprocess.Popen(
             ["bash", "-c", inputs["script"]],
@@ -58,7 +96,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     finally:
         if reader.ident is not None:
             reader.join(timeout=2)
-        text = "".join(output)
+        # Redacted as it enters the result: an event payload template may quote it.
+        text = SECRETS.redact("".join(output), REDACTED)
         ctx.result.tasks[ctx.index].output = text[-MAX_OUTPUT_CHARS:]
     if process.returncode != 0:
         last = text.strip().splitlines()[-1:] if text.strip() else []

@@ -7,11 +7,12 @@ The webhook URL is a secret (anyone holding it can post): give it through
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iter8_action.events import slack, summary_for
 from iter8_action.events.delivery import Delivery, send, url_input
+from iter8_action.secrets import env_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
 
@@ -35,4 +36,13 @@ def _post(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> No
     )
 
 
-TASK = TaskType(name="slack", summary="post a summary to a Slack incoming webhook", run=run)
+def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
+    """The webhook URL itself: anyone holding it can post to the channel."""
+    if isinstance(inputs.get("url"), str):
+        yield inputs["url"]
+    yield from env_secrets(env, [inputs.get("urlEnv")])
+
+
+TASK = TaskType(
+    name="slack", summary="post a summary to a Slack incoming webhook", run=run, secrets=secrets
+)

@@ -95,4 +95,5 @@ TASK = TaskType(
     summary="move a release one step (canary, blue-green, mirror, segment, affinity) "
     "as a reviewed pull or merge request",
     run=run,
+    secrets=change.host_secrets,
 )

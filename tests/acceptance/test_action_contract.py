@@ -74,8 +74,11 @@ def run_action(
     *,
     event_name: str = "pull_request",
     event: dict[str, Any] | None = None,
+    step_env: dict[str, str] | None = None,
+    umask: int = 0o022,
 ) -> Run:
-    """Run the entrypoint with the environment the runner builds for `uses: ./` + `with:`."""
+    """Run the entrypoint with the environment the runner builds for `uses: ./` + `with:`
+    (and the step's `env:`, which the runner passes to a Docker action as they are)."""
     with_ = with_ or {}
     unknown = set(with_) - set(ACTION["inputs"])
     assert not unknown, f"the runner would warn: unexpected inputs {unknown}"
@@ -107,6 +110,7 @@ def run_action(
         GITHUB_RUN_ID="4242",
         RUNNER_TEMP=str(runner_temp),
     )
+    env.update(step_env or {})
     done = subprocess.run(
         [sys.executable, str(REPO / "entrypoint.py")],
         cwd=workspace,
@@ -114,6 +118,7 @@ def run_action(
         capture_output=True,
         text=True,
         timeout=60,
+        umask=umask,
     )
     return Run(
         done.returncode,
@@ -287,12 +292,12 @@ def test_on_failure_does_not_comment_on_a_pass(tmp_path: Path, github: FakeGitHu
 def test_secrets_are_masked_first_and_redacted_everywhere(
     tmp_path: Path, github: FakeGitHub
 ) -> None:
-    experiment = 'spec:\n- run: echo "the token is $INPUT_TOKEN"\n'
-    run = run_action(tmp_path, github, experiment)
+    experiment = 'spec:\n- run: echo "the token is ${INPUT_TOKEN:-not given to scripts}"\n'
+    run = run_action(tmp_path, github, experiment, step_env={"GH_TOKEN": GITHUB_TOKEN})
     assert run.code == 0
     assert run.stdout.splitlines()[0] == f"::add-mask::{GITHUB_TOKEN}"
     assert GITHUB_TOKEN not in run.stdout.replace(f"::add-mask::{GITHUB_TOKEN}", "")
-    assert "the token is ***" in run.stdout
+    assert "the token is not given to scripts" in run.stdout
     assert GITHUB_TOKEN not in (tmp_path / "iter8-reports/result.yaml").read_text()
     assert GITHUB_TOKEN not in github.comments_on(7)[0]["body"]
 

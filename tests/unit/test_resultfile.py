@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -56,9 +58,64 @@ def test_secrets_never_reach_the_file(tmp_path: Path, experiment: object) -> Non
         path = tmp_path / "r.json"
         write_result(path, experiment, result)  # type: ignore[arg-type]
         assert "s3cr3t" not in path.read_text()
-        assert read_result(path).tasks[0].output == "token is ***\n"
+        assert read_result(path).tasks[0].output == "token is (redacted)\n"
     finally:
         SECRETS.clear()
+
+
+@pytest.mark.parametrize("name", ["r.yaml", "r.json"])
+def test_a_redacted_file_still_parses_and_says_the_same(tmp_path: Path, name: str) -> None:
+    """A secret that is a whole value, a key, or part of a string: the placeholder goes
+    into the data, and the file means what it meant with the secret replaced."""
+    experiment = load_text(
+        "spec:\n"
+        "- task: http\n"
+        "  with:\n"
+        "    url: http://TOKEN-in-userinfo@127.0.0.1:1/\n"
+        "    headers: {Authorization: Bearer abc123456, X-Api-Key: key-0123456}\n"
+        "- task: slack\n"
+        "  with: {url: 'https://hooks.slack.invalid/services/T1/B2/x'}\n",
+        name="e.yaml",
+        base_dir=Path(),
+        env={},
+    )
+    result = _result()
+    result.tasks[0].output = "Bearer abc123456"
+    path = tmp_path / name
+    try:
+        write_result(path, experiment, result)
+    finally:
+        SECRETS.clear()
+    text = path.read_text()
+    for secret in ("abc123456", "key-0123456", "TOKEN-in-userinfo", "hooks.slack"):
+        assert secret not in text
+    document = read_result_document(path)
+    assert document["spec"] == [
+        {
+            "task": "http",
+            "with": {
+                "url": "http://(redacted)@127.0.0.1:1/",
+                "headers": {"Authorization": "(redacted)", "X-Api-Key": "(redacted)"},
+            },
+        },
+        {"task": "slack", "with": {"url": "(redacted)"}},
+    ]
+    assert read_result(path).tasks[0].output == "(redacted)"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_the_file_gets_the_mode_the_umask_gives(tmp_path: Path, umask: int) -> None:
+    """Not mkstemp's 0600: a later step, as another user, reads the file of a Docker action."""
+    path = tmp_path / "result.yaml"
+    path.write_text("old")
+    path.chmod(0o600)
+    old = os.umask(umask)
+    try:
+        write_result(path, load_text("- run: echo\n", name="e", base_dir=Path()), _result())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["result.yaml"]
 
 
 @pytest.mark.parametrize(

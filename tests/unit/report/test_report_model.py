@@ -283,7 +283,7 @@ def test_registered_secrets_never_reach_a_report() -> None:
     document["result"]["failureReason"] = f"401 with token {secret}"
     for fmt in FORMATS:
         assert secret not in render(document, fmt)
-    assert build_report(document).run.failure_reason == "401 with token ***"
+    assert build_report(document).run.failure_reason == "401 with token (redacted)"
 
 
 def test_a_run_still_going_after_its_assessment_gets_the_assessments_verdict() -> None:

@@ -55,10 +55,14 @@ class SchemaValidator:
     # -- case variants ----------------------------------------------------------------
 
     def normalize_case(self, document: SourceDocument) -> list[str]:
-        """Rename case variants of known fields in place; return the warnings."""
+        """Rename case variants of known fields in place; return the warnings.
+
+        Fields the schema marks `deprecated` (accepted so that Iter8's files
+        validate, without effect here) get a warning too, with the reason.
+        """
         warnings: list[str] = []
         self._normalize(document, document.data, self.schema, (), warnings)
-        return warnings
+        return list(dict.fromkeys(warnings))
 
     def _normalize(
         self,
@@ -95,6 +99,11 @@ class SchemaValidator:
                             )
                         )
                     )
+            for key in value:
+                prop = known.get(key)
+                if isinstance(prop, Mapping) and prop.get("deprecated"):
+                    reason = str(prop.get("description") or "it has no effect here")
+                    warnings.append(str(document.problem((*path, key), reason)))
             for key, item in value.items():
                 for sub in schemas:
                     prop = sub.get("properties", {}).get(key)

@@ -40,3 +40,12 @@ class GrpcStream:
     tls: Tls | None
     phase_s: float = 0.0
     """Open loop: how far into each interval this stream's calls fall (versions interleave)."""
+    connect_timeout_s: float | None = None
+    """ghz's `connect-timeout`: how long the channels may take to connect before the clock
+    starts; None waits at most min(timeout, 1s)."""
+    keepalive_s: float | None = None
+    """ghz's `keepalive`: the interval of HTTP/2 keepalive pings on each channel."""
+    max_duration_s: float | None = None
+    """ghz's `max-duration`: no call is sent (or due) this long after the start."""
+    count_errors: bool = True
+    """ghz's `count-errors`: calls that end in an error count in the latency statistics."""

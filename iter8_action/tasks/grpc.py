@@ -57,6 +57,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     versions = _load.versions(inputs)
     targets = _Planner(inputs, ctx).targets(versions)
     warmup = bool(inputs.get("warmup", False))
+    if inputs.get("name"):
+        ctx.log.info("load test %r", str(inputs["name"]))
     _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
     outcomes = _run(targets, ctx)
     ctx.check_stop()
@@ -146,6 +148,10 @@ class _Planner:
             skip_first=int(fields.get("skipFirst") or 0),
             tls=tls,
             phase_s=phase / rps if rps else 0.0,
+            connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
+            keepalive_s=_duration(fields.get("keepalive"), "keepalive", where),
+            max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
+            count_errors=bool(fields.get("count-errors", True)),
             **load,
         )
         percentiles = export.percentile_list(fields.get("percentiles") or [])
@@ -257,18 +263,22 @@ class _Planner:
             raise TaskFailed(str(exc)) from None
 
     def _metadata(self, fields: Mapping[str, Any], where: str) -> dict[str, Any]:
-        """`metadata`, over the map that `metadataURL` holds (Iter8's field)."""
-        fetched: dict[str, Any] = {}
-        if fields.get("metadataURL"):
-            origin = f"{where}: {_origin('metadataURL', str(fields['metadataURL']))}"
-            fetched = _json_object(self._content(fields, "metadataURL", where), origin, "metadata")
+        """`metadata`, over the map that `metadataURL` holds (Iter8's field), over the map
+        that `metadata-file` holds (ghz's)."""
+        merged: dict[str, Any] = {}
+        for field in ("metadata-file", "metadataURL"):
+            if not fields.get(field):
+                continue
+            origin = f"{where}: {_origin(field, str(fields[field]))}"
+            fetched = _json_object(self._content(fields, field, where), origin, "metadata")
             wrong = sorted(k for k, v in fetched.items() if not isinstance(v, str))
             if wrong:
                 raise TaskFailed(
                     f"{origin}: the value of {wrong[0]!r} is not a string; "
                     "metadata maps names to strings"
                 )
-        return {**fetched, **(fields.get("metadata") or {})}
+            merged.update(fetched)
+        return {**merged, **(fields.get("metadata") or {})}
 
     def _content(self, fields: Mapping[str, Any], field: str, where: str) -> bytes:
         """The bytes a file field names, or that a URL field's URL answers."""
@@ -387,6 +397,8 @@ def _describe(stream: GrpcStream) -> str:
         if stream.total is not None
         else durations.format_duration(stream.duration_s or 0)
     )
+    if stream.max_duration_s is not None:
+        amount += f" (at most {durations.format_duration(stream.max_duration_s)})"
     return (
         f"{amount}, {model}, concurrency {stream.concurrency}, "
         f"{stream.connections} connection{'s' if stream.connections > 1 else ''}"

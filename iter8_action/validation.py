@@ -234,16 +234,18 @@ def nearest(key: str, known: list[str]) -> str | None:
     Edit distance over every known name, so that `connect-timeeout` finds
     `connect-timeout` (one edit) rather than a name that merely shares a prefix.
     """
-    if not known:
-        return None
     lowered = key.lower()
+    most = max(2, len(key) // 3)
+    # a length difference is a lower bound of the distance: skip the hopeless
+    # (and so never spend quadratic time on a hostile, very long key)
+    near = [name for name in known if abs(len(name) - len(key)) <= most]
 
     def rank(name: str) -> tuple[int, float]:
         similarity = difflib.SequenceMatcher(None, lowered, name.lower()).ratio()
         return edit_distance(lowered, name.lower()), -similarity
 
-    best = min(known, key=rank)
-    if edit_distance(lowered, best.lower()) <= max(2, len(key) // 3):
+    best = min(near, key=rank) if near else None
+    if best is not None and edit_distance(lowered, best.lower()) <= most:
         return best
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return close[0] if close else None

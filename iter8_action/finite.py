@@ -26,7 +26,7 @@ def non_finite(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, floa
             yield path, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from non_finite(item, (*path, str(key)))
+            yield from non_finite(item, (*path, key if isinstance(key, str | int) else str(key)))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from non_finite(item, (*path, index))

@@ -366,7 +366,7 @@ def _check_url(value: str, *, path_allowed: bool = False) -> None:
     except ValueError:
         raise _Invalid("the URL's port is not a number from 1 to 65535") from None
     if parts.scheme not in ("http", "https"):
-        scheme = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
+        scheme = f"'{parts.scheme[:20]}://'" if parts.scheme else "no scheme"
         raise _Invalid(f"the URL has {scheme}; write an http:// or https:// URL like {example}")
     if not parts.hostname:
         raise _Invalid(f"the URL has no host; write it like {example}")

@@ -385,3 +385,15 @@ def _go_duration(value: object) -> bool:
             limit = durations.format_duration(MAX_DURATION_S)
             raise _Invalid(f"{value!r} is longer than {limit}, the longest duration accepted")
     return True
+
+
+@FORMATS.checks("message-size", raises=_Invalid)
+def _message_size(value: object) -> bool:
+    from iter8_action.grpcload.plan import message_size
+
+    if isinstance(value, str):
+        try:
+            message_size(value)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+    return True

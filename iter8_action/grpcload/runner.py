@@ -280,8 +280,7 @@ def _channel(stream: GrpcStream) -> grpc.aio.Channel:
     # Each channel is its own HTTP/2 connection: gRPC would otherwise share one
     # subchannel among channels with the same target and arguments.
     options: list[tuple[str, str | int]] = [("grpc.use_local_subchannel_pool", 1)]
-    if stream.keepalive_s:
-        options.append(("grpc.keepalive_time_ms", max(1, round(stream.keepalive_s * 1000))))
+    options.extend(stream.channel_options)
     if stream.tls is None:
         return grpc.aio.insecure_channel(stream.host, options=options)
     if stream.tls.server_name:

@@ -25,7 +25,7 @@ from iter8_action.errors import TaskFailed
 from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
 from iter8_action.grpcload.messages import MessageError
-from iter8_action.grpcload.plan import GrpcStream, Tls
+from iter8_action.grpcload.plan import GrpcStream, Tls, message_size
 from iter8_action.grpcload.runner import NAMING, StreamOutcome, run_streams
 from iter8_action.loadgen import export
 from iter8_action.secrets import SECRETS
@@ -149,7 +149,7 @@ class _Planner:
             tls=tls,
             phase_s=phase / rps if rps else 0.0,
             connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
-            keepalive_s=_duration(fields.get("keepalive"), "keepalive", where),
+            channel_options=_channel_options(fields, where),
             max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
             count_errors=bool(fields.get("count-errors", True)),
             **load,
@@ -371,6 +371,27 @@ def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
     if duration_s is not None:
         return {"rps": rps, "total": None, "duration_s": duration_s}
     return {"rps": rps, "total": int(fields.get("total") or DEFAULT_TOTAL), "duration_s": None}
+
+
+def _channel_options(fields: Mapping[str, Any], where: str) -> tuple[tuple[str, int], ...]:
+    """gRPC channel arguments for ghz's `keepalive` and message size limits."""
+    options: list[tuple[str, int]] = []
+    keepalive_s = _duration(fields.get("keepalive"), "keepalive", where)
+    if keepalive_s:
+        options.append(("grpc.keepalive_time_ms", max(1, round(keepalive_s * 1000))))
+    for field, argument in _SIZE_OPTIONS:
+        if fields.get(field) is not None:
+            try:
+                options.append((argument, message_size(fields[field])))
+            except ValueError as exc:
+                raise TaskFailed(f"{where}: {field}: {exc}") from None
+    return tuple(options)
+
+
+_SIZE_OPTIONS = (
+    ("max-recv-message-size", "grpc.max_receive_message_length"),
+    ("max-send-message-size", "grpc.max_send_message_length"),
+)
 
 
 def _duration(value: Any, field: str, where: str) -> float | None:

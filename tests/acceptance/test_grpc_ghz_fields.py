@@ -205,3 +205,29 @@ def test_connect_timeout_is_how_long_the_channels_may_take(
     assert result["tasks"][0]["durationSeconds"] >= 3.0
     summary = result["insights"]["summaryMetricValues"][0]["grpc/status-codes"]
     assert summary == {"DEADLINE_EXCEEDED": 1}
+
+
+@pytest.mark.parametrize(
+    ("field", "size", "data"),
+    [
+        ("max-recv-message-size", "4B", {"name": "bob"}),  # every answer is longer
+        ("max-send-message-size", "0.01KiB", {"name": "b" * 40}),  # 10 bytes, a longer request
+    ],
+)
+def test_message_size_limits_apply_to_each_call(
+    iter8: Iter8, tmp_path: Path, target: GrpcTarget, field: str, size: str, data: dict[str, str]
+) -> None:
+    grpc = {
+        "host": target.host,
+        "call": CALL,
+        "proto": str(PROTO),
+        "total": 5,
+        "concurrency": 1,
+        "data": data,
+        field: size,
+    }
+    _write(tmp_path, [{"task": "grpc", "with": grpc}])
+    done = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
+    assert done.returncode == 0, done.stderr
+    summary = _insights(tmp_path)["summaryMetricValues"][0]["grpc/status-codes"]
+    assert summary == {"RESOURCE_EXHAUSTED": 5}

@@ -324,9 +324,16 @@ def version() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (the console script exits with it)."""
+    """Run the command line; returns the exit code (the console script exits with it).
+
+    SIGINT and SIGTERM are handled one way for the whole command (`signals`):
+    both exit 130, naming the signal.
+    """
+    from iter8_action import signals
+
     try:
-        code: Any = cli.main(args=argv, prog_name="iter8", standalone_mode=False)
+        with signals.handling():
+            code: Any = cli.main(args=argv, prog_name="iter8", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -12,6 +12,10 @@ Grammar (keywords are case-insensitive; `&&`, `||` and `!` are accepted too)::
                 | "result"                              Iter8's result object
                 | "(" expr ")"
 
+Nesting (parentheses, `not`, function calls) is limited to `MAX_DEPTH` levels,
+so that a hostile `if:` cannot exhaust Python's stack; `and`/`or` chains and
+field accesses are flat and cost no depth.
+
 Field access reads the result as it is written to the result file
 (`result.numCompletedTasks`, `result.insights.numVersions`); a missing field is
 null. Functions are looked up in `FUNCTIONS`, which other modules extend with
@@ -30,6 +34,9 @@ from iter8_action.assessment.queries import overall_winner, slo_failures
 from iter8_action.result import Result
 
 Function = Callable[..., Any]
+
+MAX_DEPTH = 50
+"""Most levels of parentheses, `not` and function calls inside one another."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -185,24 +193,36 @@ class _Parser:
             raise ConditionError(f"unexpected {_describe(token)}", token.column)
         return node
 
+    def deeper(self, token: _Token) -> None:
+        """Enter one more level of nesting; the parser recurses once per level."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                f"the condition nests more than {MAX_DEPTH} levels deep (parentheses, 'not', "
+                "function calls); write it more simply",
+                token.column,
+            )
+
     def or_expr(self) -> Node:
-        node = self.and_expr()
+        nodes = [self.and_expr()]
         while self.peek().kind == "keyword" and self.peek().text == "or":
             self.take()
-            node = ("or", node, self.and_expr())
-        return node
+            nodes.append(self.and_expr())
+        return nodes[0] if len(nodes) == 1 else ("or", tuple(nodes))
 
     def and_expr(self) -> Node:
-        node = self.not_expr()
+        nodes = [self.not_expr()]
         while self.peek().kind == "keyword" and self.peek().text == "and":
             self.take()
-            node = ("and", node, self.not_expr())
-        return node
+            nodes.append(self.not_expr())
+        return nodes[0] if len(nodes) == 1 else ("and", tuple(nodes))
 
     def not_expr(self) -> Node:
         if self.peek().kind == "keyword" and self.peek().text == "not":
-            self.take()
-            return ("not", self.not_expr())
+            self.deeper(self.take())
+            node = ("not", self.not_expr())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -215,6 +235,7 @@ class _Parser:
 
     def operand(self) -> Node:
         node = self.primary()
+        keys: list[Any] = []
         while True:
             token = self.peek()
             if token.kind == "op" and token.text == ".":
@@ -224,7 +245,7 @@ class _Parser:
                     raise ConditionError(
                         f"expected a field name after '.' but found {_describe(name)}", name.column
                     )
-                node = ("field", node, name.text)
+                keys.append(name.text)
             elif token.kind == "op" and token.text == "[":
                 self.take()
                 key = self.take()
@@ -234,9 +255,9 @@ class _Parser:
                         key.column,
                     )
                 self.expect("]")
-                node = ("field", node, _literal(key))
+                keys.append(_literal(key))
             else:
-                return node
+                return ("field", node, tuple(keys)) if keys else node
 
     def primary(self) -> Node:
         token = self.take()
@@ -245,8 +266,10 @@ class _Parser:
         if token.kind == "keyword" and token.text in ("true", "false", "null", "none"):
             return ("const", {"true": True, "false": False}.get(token.text))
         if token.kind == "op" and token.text == "(":
+            self.deeper(token)
             node = self.or_expr()
             self.expect(")")
+            self.depth -= 1
             return node
         if token.kind == "name":
             if self.peek().text == "(" and self.peek().kind == "op":
@@ -268,7 +291,7 @@ class _Parser:
             raise ConditionError(
                 f"unknown function {name.text}(); known: {_function_list()}", name.column
             )
-        self.expect("(")
+        self.deeper(self.expect("("))
         args: list[Node] = []
         if not (self.peek().kind == "op" and self.peek().text == ")"):
             args.append(self.or_expr())
@@ -276,6 +299,7 @@ class _Parser:
                 self.take()
                 args.append(self.or_expr())
         self.expect(")")
+        self.depth -= 1
         if not definition.min_args <= len(args) <= definition.max_args:
             wanted = (
                 str(definition.min_args)
@@ -342,11 +366,14 @@ class _Evaluator:
         if kind == "not":
             return not self.eval(node[1])
         if kind == "and":
-            return bool(self.eval(node[1])) and bool(self.eval(node[2]))
+            return all(bool(self.eval(n)) for n in node[1])
         if kind == "or":
-            return bool(self.eval(node[1])) or bool(self.eval(node[2]))
+            return any(bool(self.eval(n)) for n in node[1])
         if kind == "field":
-            return _get_field(self.eval(node[1]), node[2])
+            value = self.eval(node[1])
+            for key in node[2]:
+                value = _get_field(value, key)
+            return value
         if kind == "call":
             args = [self.eval(arg) for arg in node[2]]
             return FUNCTIONS[node[1]].func(self.result, *args)

@@ -1,23 +1,21 @@
 """Running an experiment: tasks in order, conditions, failures, the result after every task.
 
 A failing task sets `result.failure` and stops the experiment unless it is a
-soft failure. SIGINT and SIGTERM set the stop event, write the result of what
-finished and raise `Interrupted` (the caller exits 130).
+soft failure. SIGINT and SIGTERM (see `signals`) stop the run: the result of
+what finished is written, the interrupted task's error names the signal, and
+`Interrupted` is raised (the caller exits 130).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
-import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
+from iter8_action import signals
 from iter8_action.conditions import ConditionError
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.exitcodes import ExitCode
@@ -38,8 +36,13 @@ def run_experiment(
     log: logging.Logger | None = None,
 ) -> Result:
     """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
-    log = log or get_logger()
-    stop = stop or threading.Event()
+    with signals.handling(watch=stop) as signalled:
+        return _run(experiment, result_path, stop or signalled, log or get_logger())
+
+
+def _run(
+    experiment: Experiment, result_path: Path, stop: threading.Event, log: logging.Logger
+) -> Result:
     result = Result(
         tasks=[
             TaskRecord(
@@ -55,18 +58,17 @@ def run_experiment(
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
     try:
-        with _signals_stop(stop):
-            runner.save()
-            for spec in experiment.tasks:
-                if not runner.run_task(spec):
-                    break
-            result.end_time = now_iso()
-            runner.save()
-    except Interrupted:
+        runner.save()
+        for spec in experiment.tasks:
+            if not runner.run_task(spec):
+                break
+        result.end_time = now_iso()
+        runner.save()
+    except Interrupted as exc:
         result.interrupted = True
         result.end_time = now_iso()
         runner.save()
-        log.warning("interrupted: the result of what finished is in %s", result_path)
+        log.warning("%s: the result of what finished is in %s", exc, result_path)
         raise
     finally:
         shutil.rmtree(tempdir, ignore_errors=True)
@@ -107,7 +109,7 @@ class _Runner:
         """Run one task; False when the experiment must stop."""
         record = self.result.tasks[spec.index]
         if self.stop.is_set():
-            raise Interrupted()
+            raise Interrupted(getattr(self.stop, "signal_name", None))
         if spec.condition is not None:
             try:
                 holds = spec.condition.evaluate(self.result)
@@ -142,9 +144,9 @@ class _Runner:
             task.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
-        except Interrupted:
+        except Interrupted as exc:
             record.status = TaskStatus.FAILED
-            record.error = "interrupted"
+            record.error = str(exc)
             record.duration_s = time.monotonic() - began
             raise
         except Exception as exc:
@@ -186,22 +188,3 @@ def _not_available(name: str) -> str:
         f"task {name!r} is not available in this installation of iter8-py; "
         f"available tasks: {available}"
     )
-
-
-@contextlib.contextmanager
-def _signals_stop(stop: threading.Event) -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into `Interrupted` (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from iter8_action import signals
 from iter8_action.errors import ExperimentInvalid, InputError, Interrupted, Problem
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import setup_logging
@@ -59,7 +60,15 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     platform.set_token(inputs.token)
     log = setup_logging(inputs.log_level, stream=platform.log_stream)
     try:
-        return int(_Job(platform, inputs, log).run())
+        # One signal handling for the whole job, reports and comment included:
+        # SIGTERM while the comment is posted exits 130 too, not 143 (`signals`).
+        with signals.handling():
+            return int(_Job(platform, inputs, log).run())
+    except Interrupted as e:
+        # A signal after the run (the run's own is handled in _Job._run): the
+        # reports and outputs written so far stay; nothing more is attempted.
+        platform.error(f"{e}; the reports written so far are kept", title="Interrupted")
+        return int(ExitCode.INTERRUPTED)
     except Exception as e:
         log.debug("internal error", exc_info=True)
         platform.error(

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from iter8_action import finite
 from iter8_action.errors import InputError
 from iter8_action.model import Experiment
 from iter8_action.result import Result
@@ -45,7 +46,7 @@ def result_document(experiment: Experiment, result: Result) -> dict[str, Any]:
 def dumps(document: dict[str, Any], path: Path) -> str:
     """The document as JSON for a `.json` path, YAML otherwise."""
     if path.suffix.lower() == ".json":
-        return json.dumps(document, indent=2, sort_keys=False) + "\n"
+        return finite.dumps(document, what=str(path), indent=2, sort_keys=False) + "\n"
     text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return text
 

@@ -140,12 +140,13 @@ class _StreamRun:
         self.pool.cap = stream.concurrency
         self.start_ns = 0
         self.end_ns: int | None = None
+        self.cut_ns: int | None = None
 
     async def preconnect(self) -> None:
         """Connect every channel before the clock starts, as ghz does, so that the first
         calls do not pay for the connection. A server that is down or silent is not
         waited for beyond `PRECONNECT_CAP_S`: its calls then fail on their own."""
-        cap_s = min(self.stream.timeout_s, PRECONNECT_CAP_S)
+        cap_s = self.stream.connect_timeout_s or min(self.stream.timeout_s, PRECONNECT_CAP_S)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(_settle(c) for c in self.channels)), cap_s)
 
@@ -154,6 +155,8 @@ class _StreamRun:
         stream = self.stream
         if stream.duration_s is not None:
             self.end_ns = start_ns + int(stream.duration_s * NS_PER_S)
+        if stream.max_duration_s is not None:
+            self.cut_ns = start_ns + int(stream.max_duration_s * NS_PER_S)
         delay = (start_ns - perf_counter_ns()) / NS_PER_S
         if delay > 0:
             await asyncio.sleep(delay)
@@ -168,6 +171,8 @@ class _StreamRun:
     # -- closed loop: `concurrency` workers, each calls again as soon as it is answered --
 
     def _take(self) -> bool:
+        if self.cut_ns is not None and perf_counter_ns() >= self.cut_ns:
+            return False
         if self.stream.total is not None:
             return self.sent < self.stream.total
         assert self.end_ns is not None
@@ -195,6 +200,8 @@ class _StreamRun:
         blocked_until = 0
         for index in range(count):
             due = self.start_ns + int(phase_ns + index * interval_ns)
+            if self.cut_ns is not None and due >= self.cut_ns:
+                break
             wait = (due - perf_counter_ns()) / NS_PER_S
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -255,7 +262,8 @@ class _StreamRun:
             return
         stats = outcome.stats
         stats.requests += 1
-        stats.histogram.record(now_ns - due_ns)
+        if code is grpc.StatusCode.OK or self.stream.count_errors:
+            stats.histogram.record(now_ns - due_ns)
         stats.count_sent_at(max(0, (due_ns - self.start_ns) // NS_PER_S))
         number = int(code.value[0])
         stats.statuses[number] = stats.statuses.get(number, 0) + 1
@@ -301,6 +309,7 @@ def _channel(stream: GrpcStream) -> grpc.aio.Channel:
     # Each channel is its own HTTP/2 connection: gRPC would otherwise share one
     # subchannel among channels with the same target and arguments.
     options: list[tuple[str, str | int]] = [("grpc.use_local_subchannel_pool", 1)]
+    options.extend(stream.channel_options)
     if stream.tls is None:
         return grpc.aio.insecure_channel(stream.host, options=options)
     if stream.tls.server_name:

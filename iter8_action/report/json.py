@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
+from iter8_action import finite
 from iter8_action.report.model import Report
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document = report.to_dict()
+    return finite.dumps(document, what="the JSON report", indent=2, ensure_ascii=False) + "\n"

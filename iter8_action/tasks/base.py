@@ -69,7 +69,7 @@ class TaskContext:
     def check_stop(self) -> None:
         """Raise `Interrupted` if the run was asked to stop."""
         if self.stop.is_set():
-            raise Interrupted()
+            raise Interrupted(getattr(self.stop, "signal_name", None))
 
 
 TaskRun = Callable[[Mapping[str, Any], TaskContext], None]

@@ -126,3 +126,32 @@ def test_random_conditions_raise_only_condition_errors(source: str) -> None:
         return
     with contextlib.suppress(ConditionError):
         expression.evaluate(_result())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 5000 + "SLOs()" + ")" * 5000,
+        "not " * 5000 + "SLOs()",
+        "SLOs(" * 5000 + ")" * 5000,
+    ],
+)
+def test_deep_nesting_is_a_condition_error_not_a_recursion_error(source: str) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse_condition(source)
+    assert info.value.message.startswith("the condition nests more than 50 levels deep")
+
+
+def test_fifty_levels_are_fine() -> None:
+    # the call SLOs() is a level of its own
+    assert evaluate("(" * 49 + "SLOs()" + ")" * 49) is True
+    assert evaluate("not " * 48 + "SLOs()") is True
+    with pytest.raises(ConditionError):
+        parse_condition("(" * 50 + "SLOs()" + ")" * 50)
+
+
+def test_long_chains_are_flat_and_evaluate() -> None:
+    # chains cost no depth: thousands of terms parse and evaluate without recursion
+    assert evaluate(" or ".join(["false"] * 3000 + ["SLOs()"])) is True
+    assert evaluate(" and ".join(["true"] * 3000 + ["false"])) is False
+    assert evaluate("result" + ".x" * 3000 + " == null") is True

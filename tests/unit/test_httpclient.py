@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from iter8_action.httpclient import HTTPFailure, RetryPolicy, request
+from iter8_action.httpclient import HTTPFailure, Limits, RetryPolicy, request
 from iter8_action.secrets import SECRETS
 from tests.servers.base import RecordingServer, Reply
 
@@ -56,8 +56,12 @@ def test_connection_refused_and_timeouts() -> None:
         request("GET", f"http://127.0.0.1:{port}/", retry=FAST)
     with RecordingServer() as server:
         server.route("GET", "/", lambda r: Reply(200, delay_s=0.5))
-        with pytest.raises(HTTPFailure, match=r"no answer from .* within 0.1s \(2 attempts\)"):
-            request("GET", server.url + "/", timeout_s=0.1, retry=RetryPolicy(2, 0.01, 5))
+        with pytest.raises(
+            HTTPFailure,
+            match=r"no complete answer from .* within 100ms \(the deadline set by timeout\) "
+            r"\(2 attempts\)",
+        ):
+            request("GET", server.url + "/", limits=Limits(0.1), retry=RetryPolicy(2, 0.01, 5))
 
 
 def test_secrets_are_masked_in_failures() -> None:

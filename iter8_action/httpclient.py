@@ -299,11 +299,6 @@ class _Adapter(HTTPAdapter):
 # -- redirects --------------------------------------------------------------------------------
 
 
-class _Redirect(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
 class Session(requests.Session):
     """A requests session that keeps to HTTP(S) and drops credentials between origins.
 
@@ -317,6 +312,10 @@ class Session(requests.Session):
         self.secret_headers = frozenset(h.lower() for h in secret_headers)
         self.limits = Limits()
         """The limits of the attempt under way (a redirect's body is read under its cap)."""
+        self.following = True
+        """Whether the request under way follows redirects (requests prepares the next anyway)."""
+        self.misdirected: str | None = None
+        """Why the redirect being followed leads nowhere we go: requests then says InvalidSchema."""
         self.hooks["response"].append(self._read_redirect)
         adapter = _Adapter()
         self.mount("http://", adapter)
@@ -325,11 +324,11 @@ class Session(requests.Session):
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
         old_url, new_url = str(response.request.url), str(prepared_request.url)
         if urlsplit(new_url).scheme.lower() not in ("http", "https"):
-            raise _Redirect(
+            self.misdirected = (
                 f"{_origin(old_url)} redirected to {_origin(new_url)}, which is not an http(s) "
                 "URL; only HTTP redirects are followed"
             )
-        if self.should_strip_auth(old_url, new_url):  # type: ignore[no-untyped-call]
+        if self.following and self.should_strip_auth(old_url, new_url):  # type: ignore[no-untyped-call]
             headers = prepared_request.headers
             dropped = [name for name, value in headers.items() if self._is_credential(name, value)]
             for name in dropped:
@@ -473,6 +472,8 @@ def _attempt(
         f"(the deadline set by {limits.timeout_field})"
     )
     sender.limits = limits
+    sender.following = allow_redirects
+    sender.misdirected = None
     with _Watchdog(limits.timeout_s) as watchdog:
         try:
             response = sender.request(
@@ -490,14 +491,13 @@ def _attempt(
                     response._content = b""
             finally:
                 response.close()
-        except _Redirect as exc:
-            raise Misdirected(exc.message) from None
         except requests.exceptions.TooManyRedirects as exc:
             raise Misdirected(
                 f"{url} redirected more than {MAX_REDIRECTS} times (a redirect loop?)"
             ) from exc
         except requests.exceptions.InvalidSchema as exc:
-            raise Misdirected(f"{url} redirected to a URL that is not http(s): {exc}") from exc
+            reason = sender.misdirected or f"{url} redirected to a URL that is not http(s): {exc}"
+            raise Misdirected(reason) from exc
         except requests.exceptions.SSLError as exc:
             if watchdog.expired:
                 raise DeadlineExceeded(deadline) from exc

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env
+from tests.acceptance.conftest import iter8_command, iter8_env, peak_rss_mib, run_measured
 from tests.servers.base import RecordingServer, Reply
 from tests.servers.faults import Fault, FaultServer
 from tests.servers.webhooks import WebhookReceiver
@@ -69,7 +69,7 @@ def test_a_huge_backend_answer_is_cut_at_the_cap(iter8: Iter8, tmp_path: Path) -
             },
         }
         _write(tmp_path, [task])
-        done = _run_measured(tmp_path)
+        done = run_measured(tmp_path)
     assert done.returncode == 3, done.stderr
     [record] = _tasks(tmp_path)
     assert record["error"] == (
@@ -77,34 +77,7 @@ def test_a_huge_backend_answer_is_cut_at_the_cap(iter8: Iter8, tmp_path: Path) -
         f"{backend.url}/api is larger than 1 MiB (the cap set by maxBodySize)"
     )
     assert backend.sent_bytes < 64 * 1024**2  # it stopped reading: far from the 1 GiB
-    assert _peak_rss_mib(done) < 300  # 3.3 GB before
-
-
-def _run_measured(tmp_path: Path) -> CompletedProcess[str]:
-    """`iter8 run` with its peak memory (of it and its children) printed last on stderr."""
-    wrapper = (
-        "import resource, subprocess, sys\n"
-        "code = subprocess.run(sys.argv[1:]).returncode\n"
-        "print('peak-rss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
-        "file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    command = iter8_command("run", "-f", "experiment.yaml")
-    return subprocess.run(
-        [command[0], "-c", wrapper, *command],
-        cwd=tmp_path,
-        env=iter8_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _peak_rss_mib(done: CompletedProcess[str]) -> float:
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("peak-rss-kib "), done.stderr
-    return int(last.split()[1]) / 1024
+    assert peak_rss_mib(done) < 300  # 3.3 GB before
 
 
 def test_a_bad_size_is_an_input_error(iter8: Iter8, tmp_path: Path) -> None:

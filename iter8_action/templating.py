@@ -373,14 +373,15 @@ def _in_child(work: Callable[[], str], *, name: str) -> str:
         os.close(read_fd)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
     if data is None:
         raise TemplateError(
             f"{name}: rendering took longer than {RENDER_TIMEOUT_S:g}s, the most a template may "
             "take (a loop that never ends, or one too long?)"
         )
     if not data:
-        raise TemplateError(f"{name}: rendering failed (out of memory?)")
+        ended = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no answer"
+        raise TemplateError(f"{name}: rendering ended with {ended} (out of memory?)")
     outcome = json.loads(data)
     if "text" in outcome:
         return str(outcome["text"])
@@ -393,6 +394,9 @@ def _child(work: Callable[[], str], read_fd: int, write_fd: int) -> NoReturn:
     """Render, write the outcome as JSON to `write_fd`, and exit without any cleanup."""
     try:
         os.close(read_fd)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the parent's handlers are for the parent
+            with contextlib.suppress(ValueError):  # not the main thread: nothing to reset
+                signal.signal(sig, signal.SIG_DFL)
         _limit_memory()
         try:
             outcome = {"text": work()}

@@ -48,6 +48,8 @@ CALLS = [
     Call("notify payloadTemplateURL fetch", DEADLINE_S),
     Call("slack", DEADLINE_S),
     Call("cloudevent", DEADLINE_S),
+    Call("github", DEADLINE_S),
+    Call("gitlab", DEADLINE_S),
     Call(
         "http payloadURL fetch",
         FETCH_ATTEMPTS * DEADLINE_S + FETCH_BACKOFF_S,
@@ -87,6 +89,16 @@ def _tasks(fault_url: str, receiver_url: str) -> list[dict[str, Any]]:
         {"task": "slack", "with": {"url": fault_url + "/services/T/B/x", **quick}},
         {"task": "cloudevent", "with": {"url": fault_url + "/events", **quick}},
         {
+            "task": "github",
+            "with": {"apiURL": fault_url, "owner": "acme", "repo": "app", "eventType": "iter8"}
+            | {"tokenEnv": "MATRIX_GITHUB_TOKEN", **quick},
+        },
+        {
+            "task": "gitlab",
+            "with": {"apiURL": fault_url, "project": "acme/app", "ref": "main"}
+            | {"tokenEnv": "MATRIX_GITLAB_TOKEN", **quick},
+        },
+        {
             "task": "http",
             "with": {
                 "url": "http://127.0.0.1:9/",
@@ -123,7 +135,11 @@ def _expected(fault: Fault, call: Call) -> str | None:
 
 
 @pytest.mark.parametrize("fault", list(Fault), ids=[f.value for f in Fault])
-def test_every_call_keeps_its_bounds_against(fault: Fault, tmp_path: Path) -> None:
+def test_every_call_keeps_its_bounds_against(
+    fault: Fault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MATRIX_GITHUB_TOKEN", "matrix-github-token")
+    monkeypatch.setenv("MATRIX_GITLAB_TOKEN", "matrix-gitlab-token")
     (tmp_path / "backend.yaml.j2").write_text(
         "url: {{ url }}/api/v1/query\nmethod: GET\nmetrics:\n"
         "- name: up\n  type: gauge\n  jqExpression: .data.result[0].value[1] | tonumber\n"

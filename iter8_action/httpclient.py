@@ -178,6 +178,8 @@ def parse_size(value: int | str) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a size")
     if isinstance(value, int):
+        if value < 1:
+            raise ValueError(f"{value!r} is less than a byte; give a size of at least 1 byte")
         return value
     match = _SIZE.match(str(value))
     if match is None:
@@ -185,7 +187,10 @@ def parse_size(value: int | str) -> int:
             f"{value!r} is not a size: give bytes (1048576) or a number with a unit "
             "(B, KB, MB, GB, KiB, MiB, GiB), e.g. 10MiB"
         )
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
+    size = int(float(match.group(1)) * _UNITS[match.group(2)])
+    if size < 1:
+        raise ValueError(f"{value!r} is less than a byte; give a size of at least 1 byte")
+    return size
 
 
 def format_size(size: int) -> str:

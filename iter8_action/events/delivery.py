@@ -44,8 +44,12 @@ class Delivery:
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any]) -> Delivery:
+        try:
+            limits = httpclient.Limits.from_inputs(inputs, default_timeout_s=DEFAULT_TIMEOUT_S)
+        except ValueError as exc:  # the schema checked their form; a value may still be out
+            raise TaskFailed(str(exc)) from exc
         return cls(
-            limits=httpclient.Limits.from_inputs(inputs, default_timeout_s=DEFAULT_TIMEOUT_S),
+            limits=limits,
             retries=int(inputs.get("retries", DEFAULT_RETRIES)),
             secret_headers=frozenset(str(h) for h in inputs.get("headersEnv") or {}),
         )

@@ -87,13 +87,16 @@ def fetch_limits(ctx: TaskContext) -> httpclient.Limits:
     """The task's `fetchTimeout` and `fetchMaxBodySize` (each URL fetch's deadline and cap)."""
     experiment = ctx.experiment
     inputs = experiment.tasks[ctx.index].inputs if experiment is not None else {}
-    return httpclient.Limits.from_inputs(
-        inputs,
-        timeout_field="fetchTimeout",
-        size_field="fetchMaxBodySize",
-        default_timeout_s=FETCH_TIMEOUT_S,
-        default_max_body_bytes=FETCH_MAX_BODY_BYTES,
-    )
+    try:
+        return httpclient.Limits.from_inputs(
+            inputs,
+            timeout_field="fetchTimeout",
+            size_field="fetchMaxBodySize",
+            default_timeout_s=FETCH_TIMEOUT_S,
+            default_max_body_bytes=FETCH_MAX_BODY_BYTES,
+        )
+    except ValueError as exc:  # the schema checked their form; a value may still be out
+        raise TaskFailed(str(exc)) from exc
 
 
 def announce(

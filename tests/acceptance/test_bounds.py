@@ -80,13 +80,22 @@ def test_a_huge_backend_answer_is_cut_at_the_cap(iter8: Iter8, tmp_path: Path) -
     assert peak_rss_mib(done) < 300  # 3.3 GB before
 
 
-def test_a_bad_size_is_an_input_error(iter8: Iter8, tmp_path: Path) -> None:
-    _write(
-        tmp_path, [{"task": "notify", "with": {"url": "http://x.invalid/", "maxBodySize": "1 lot"}}]
-    )
-    done = iter8("run", "-f", "experiment.yaml")
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ("1 lot", "'1 lot' is not a size above 0; write it like 10MiB, 512KiB or 1048576"),
+        ("0MiB", "'0MiB' is not a size above 0; write it like 10MiB, 512KiB or 1048576"),
+        (0, "0 is less than the minimum of 1"),
+    ],
+)
+def test_a_bad_size_is_an_input_error(
+    iter8: Iter8, tmp_path: Path, size: str | int, message: str
+) -> None:
+    task = {"task": "notify", "with": {"url": "http://x.invalid/", "maxBodySize": size}}
+    _write(tmp_path, [task])
+    done = iter8("validate", "-f", "experiment.yaml")
     assert done.returncode == 2
-    assert "maxBodySize" in done.stderr
+    assert f"experiment.yaml:7: $.spec[0].with.maxBodySize: {message}" in done.stderr
 
 
 # -- 12.5: templates that never end --------------------------------------------------------------

@@ -101,6 +101,9 @@ def test_sizes(text: int | str, size: int) -> None:
 def test_a_bad_size_says_how_to_write_one() -> None:
     with pytest.raises(ValueError, match=r"'1 lot' is not a size: give bytes .* e\.g\. 10MiB"):
         parse_size("1 lot")
+    for nothing in ("0MiB", "0.1B", 0):
+        with pytest.raises(ValueError, match="is less than a byte; give a size of at least 1 byte"):
+            parse_size(nothing)
     assert [format_size(n) for n in (2**20, 3 * 1024, 1500)] == ["1 MiB", "3 KiB", "1500 bytes"]
 
 

@@ -50,7 +50,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         if time.monotonic() + interval_s > deadline:
             raise TaskFailed(
                 f"{target} was not ready within {format_duration(timeout_s)} "
-                f"({attempts} attempts); last attempt: {problem}"
+                f"({attempts} attempt{'s' if attempts > 1 else ''}); last attempt: {problem}"
             )
         ctx.log.debug("%s not ready yet: %s", target, problem)
         if ctx.stop.wait(interval_s):

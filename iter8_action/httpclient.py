@@ -49,6 +49,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from iter8_action.durations import format_duration, parse_duration
 from iter8_action.logs import get_logger
 from iter8_action.secrets import SECRETS
 
@@ -108,8 +109,6 @@ class Limits:
         default_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> Limits:
         """The limits a task's `with:` sets (validated by the schema), with these defaults."""
-        from iter8_action.durations import parse_duration
-
         timeout = inputs.get(timeout_field)
         size = inputs.get(size_field)
         try:
@@ -470,8 +469,6 @@ def _attempt(
     **kwargs: Any,
 ) -> requests.Response:
     """One try: the answer, read whole within the deadline and the cap."""
-    from iter8_action.durations import format_duration
-
     deadline = (
         f"no complete answer from {url} within {format_duration(limits.timeout_s)} "
         f"(the deadline set by {limits.timeout_field})"

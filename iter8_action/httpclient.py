@@ -361,9 +361,12 @@ class Session(requests.Session):
 
 def _origin(url: str) -> str:
     """`scheme://host:port/path` without the query and userinfo (where tokens hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a bad port or IPv6 literal: show it as it came, less its query
+        return SECRETS.redact(url.split("?", 1)[0])
     return SECRETS.redact(f"{parts.scheme}://{host}{port}{parts.path}")
 
 
@@ -514,6 +517,8 @@ def _attempt(
             raise _Broken(f"the answer from {url} broke off: {_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:
             raise HTTPFailure(f"request to {url} failed: {_reason(exc)}") from exc
+        except ValueError as exc:  # urllib.parse on a Location like http://[::1/ or :99999
+            raise Misdirected(f"{url} redirected to a URL that cannot be parsed: {exc}") from exc
         if watchdog.expired:  # a body without a length ends "cleanly" when its socket shuts
             raise DeadlineExceeded(deadline)
     return response

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 
@@ -10,6 +11,7 @@ from iter8_action.httpclient import (
     DeadlineExceeded,
     HTTPFailure,
     Limits,
+    Misdirected,
     RetryPolicy,
     Session,
     TooLarge,
@@ -164,3 +166,20 @@ def test_a_cross_origin_redirect_drops_credentials_and_says_so(
         f"redirect from {origin.url}/b to {other.url}/c, another origin: credential header(s) "
         "Authorization, X-Mine, X-Any dropped"
     ) in caplog.messages
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("ftp://x/", "redirected to ftp://x/, which is not an http(s) URL"),
+        ("javascript:alert(1)", "which is not an http(s) URL"),
+        ("http://[::1/", "redirected to a URL that cannot be parsed: Invalid IPv6 URL"),
+        ("http://127.0.0.1:99999/", "redirected to a URL that cannot be parsed: Port out of range"),
+    ],
+)
+def test_a_redirect_that_leads_nowhere_is_misdirected(location: str, reason: str) -> None:
+    with RecordingServer() as server:
+        server.route("GET", "/", lambda r: Reply(302, headers={"Location": location}))
+        with pytest.raises(Misdirected, match=re.escape(reason)):
+            request("GET", server.url + "/", retry=FAST)
+    assert len(server.requests) == 1  # not retried

@@ -328,7 +328,7 @@ def _render(
         raise TemplateError(f"{name}: {exc}, past what a template may compute") from None
     except RecursionError:
         raise TemplateError(
-            f"{name}: templates nested too deep (a macro that calls itself without end?)"
+            f"{name}: nested too deep (a macro or include that calls itself without end?)"
         ) from None
     except MemoryError:
         raise TemplateError(
@@ -337,6 +337,8 @@ def _render(
     except jinja2.TemplateSyntaxError as exc:
         where = name if exc.name is None else f"{name} (include {exc.name!r})"
         raise TemplateError(f"{where}:{exc.lineno}: {exc.message}") from exc
+    except SyntaxError as exc:  # Python's own limits on the code Jinja2 generates
+        raise TemplateError(f"{name}: blocks nested too deep ({exc.msg})") from None
     except jinja2.UndefinedError as exc:
         known = ", ".join(sorted(values)) or "none"
         raise TemplateError(f"{name}: {exc.message} (values available: {known})") from exc

@@ -108,7 +108,7 @@ def test_a_bad_size_is_an_input_error(
         ("{{ 'a'*200000000 }}", "repeating 1 items 200000000 times would make more than 4194304"),
         (
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}",
-            "templates nested too deep (a macro that calls itself without end?)",
+            "nested too deep (a macro or include that calls itself without end?)",
         ),
     ],
     ids=["power", "repeat", "recursion"],

@@ -61,8 +61,17 @@ def test_the_sandbox_keeps_python_internals_out() -> None:
         ),
         (
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}",
-            "t: templates nested too deep (a macro that calls itself without end?)",
+            "t: nested too deep (a macro or include that calls itself without end?)",
         ),
+        (
+            "{% if 1 %}" * 200 + "{% endif %}" * 200,
+            "t: blocks nested too deep (too many levels of indentation)",
+        ),
+        (
+            "{% include 't' %}",
+            "t: nested too deep (a macro or include that calls itself without end?)",
+        ),
+        ("{{ '%1000000000d' % 1 }}", "t: rendering needs more than 512 MiB of memory"),
         (
             "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
             "t: the output is longer than 4194304 characters, the most a template may render",
@@ -73,11 +82,21 @@ def test_the_sandbox_keeps_python_internals_out() -> None:
             "t: rendering needs more than 512 MiB of memory",
         ),
     ],
-    ids=["power", "repeat", "product", "recursion", "output", "memory"],
+    ids=[
+        "power",
+        "repeat",
+        "product",
+        "recursion",
+        "blocks",
+        "include",
+        "format",
+        "output",
+        "memory",
+    ],
 )
 def test_rendering_is_bounded(source: str, message: str) -> None:
     with pytest.raises(TemplateError) as info:
-        render(source, {}, name="t")
+        render(source, {}, name="t", includes={"t": source})
     assert str(info.value) == message
 
 

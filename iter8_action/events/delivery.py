@@ -29,10 +29,6 @@ DEFAULT_RETRIES = 3
 BACKOFF_S = 0.5
 _LOGGED_BODY_CHARS = 4000
 _ERROR_BODY_CHARS = 300
-# headers whose values are credentials whatever they contain
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "private-token", "job-token", "x-api-key", "cookie"}
-)
 
 
 @dataclass(frozen=True)
@@ -148,7 +144,8 @@ def _log_request(
 ) -> None:
     if not log.isEnabledFor(logging.DEBUG):
         return
-    shown = {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
+    credentials = httpclient.CREDENTIAL_HEADERS
+    shown = {k: ("***" if k.lower() in credentials else v) for k, v in headers.items()}
     lines = [f"{method} {url}"]
     if params:
         lines.append(f"params: {dict(params)}")

@@ -138,6 +138,9 @@ class DeadlineExceeded(HTTPFailure):
 class TooLarge(HTTPFailure):
     """The answer is larger than the cap; retrying would not make it smaller."""
 
+    read_bytes = 0
+    """How much of the body was read before stopping (0: its declared length was enough)."""
+
 
 class Misdirected(HTTPFailure):
     """Redirects that loop or lead away from HTTP(S) (`file://`, say)."""
@@ -539,7 +542,9 @@ def _read_body(response: requests.Response, url: str, limits: Limits) -> None:
     for chunk in response.iter_content(_CHUNK_BYTES):
         total += len(chunk)
         if total > cap:
-            raise TooLarge(too_large, status=response.status_code)
+            failure = TooLarge(too_large, status=response.status_code)
+            failure.read_bytes = total
+            raise failure
         chunks.append(chunk)
     response._content = b"".join(chunks)
 

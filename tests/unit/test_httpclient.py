@@ -183,3 +183,13 @@ def test_a_redirect_that_leads_nowhere_is_misdirected(location: str, reason: str
         with pytest.raises(Misdirected, match=re.escape(reason)):
             request("GET", server.url + "/", retry=FAST)
     assert len(server.requests) == 1  # not retried
+
+
+def test_a_huge_streamed_answer_is_read_no_further_than_the_cap() -> None:
+    cap = 1024**2
+    with FaultServer(Fault.HUGE_BODY) as server, pytest.raises(TooLarge) as info:
+        request("GET", server.url + "/", limits=Limits(5, cap), retry=FAST)
+    assert cap < info.value.read_bytes <= cap * 1.2
+    assert str(info.value) == (
+        f"the answer from {server.url}/ is larger than 1 MiB (the cap set by maxBodySize)"
+    )

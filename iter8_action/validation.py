@@ -294,6 +294,8 @@ def _message(error: ValidationError) -> str:
         return f"{missing!r} is required"
     if validator == "pattern" and "duration" in str(schema.get("description", "")).lower():
         return f"{error.instance!r} is not a duration; write it like 500ms, 10s or 1m30s"
+    if validator == "pattern" and "size" in str(schema.get("description", "")).lower():
+        return f"{error.instance!r} is not a size above 0; write it like 10MiB, 512KiB or 1048576"
     if validator == "enum":
         allowed = ", ".join(repr(v) for v in schema.get("enum", []))
         return f"{error.instance!r} is not one of {allowed}"

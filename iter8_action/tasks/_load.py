@@ -20,6 +20,7 @@ from iter8_action.tasks.base import TaskContext
 Versions = list[tuple[str, dict[str, Any]]]
 
 FETCH_TIMEOUT_S = 30.0
+FETCH_MAX_BODY_BYTES = 64 * 1024 * 1024
 FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 
 
@@ -73,7 +74,7 @@ def fetch(
     """
     if url not in cache:
         try:
-            response = httpclient.request("GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY)
+            response = httpclient.request("GET", url, limits=fetch_limits(ctx), retry=FETCH_RETRY)
         except httpclient.HTTPFailure as exc:
             raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
         if response.status_code >= 400:
@@ -84,6 +85,22 @@ def fetch(
         cache[url] = response.content
         ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
     return cache[url]
+
+
+def fetch_limits(ctx: TaskContext) -> httpclient.Limits:
+    """The task's `fetchTimeout` and `fetchMaxBodySize` (each URL fetch's deadline and cap)."""
+    experiment = ctx.experiment
+    inputs = experiment.tasks[ctx.index].inputs if experiment is not None else {}
+    try:
+        return httpclient.Limits.from_inputs(
+            inputs,
+            timeout_field="fetchTimeout",
+            size_field="fetchMaxBodySize",
+            default_timeout_s=FETCH_TIMEOUT_S,
+            default_max_body_bytes=FETCH_MAX_BODY_BYTES,
+        )
+    except ValueError as exc:  # the schema checked their form; a value may still be out
+        raise TaskFailed(str(exc)) from exc
 
 
 def announce(

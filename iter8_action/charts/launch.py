@@ -117,7 +117,7 @@ def render(request: ChartRequest) -> Rendered:
     chart = resolve_chart(request)
     values = build_values(
         chart.values,
-        files=request.values_files,
+        files=[request.base / p for p in request.values_files],
         sets=request.sets,
         set_strings=request.set_strings,
         set_files=request.set_files,

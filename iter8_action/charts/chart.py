@@ -156,6 +156,11 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
             lines.append(f"values: {_key_path([*path, key])}: unknown key; {hint}")
         return lines
+    if error.validator == "anyOf" and error.context:
+        # "is not valid under any of the given schemas" says less than its branches do
+        reasons = list(dict.fromkeys(e.message for e in error.context if not e.path))
+        if reasons:
+            return [f"values: {_key_path(path)}: {', or '.join(reasons)}"]
     return [f"values: {_key_path(path)}: {error.message}"]
 
 

@@ -1,0 +1,45 @@
+"""The README's values reference is generated from the built-in chart's schema, which
+stays in step with the experiment schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iter8_action.charts.reference import END, SCHEMA, START, builtin_reference, replace_section
+
+REPO = Path(__file__).resolve().parents[3]
+CHART_ONLY = {
+    "http": {"warmupNumRequests", "warmupDuration"},
+    "grpc": {"warmupNumRequests", "warmupDuration"},
+    "ready": {"service", "deploy", "ksvc", "isvc", "namespace"},
+    "slack": {"if", "payloadTemplateURL"},
+    "github": {"if", "token"},
+    "notify": {"if"},
+    "rollout": {"if"},
+    "gitlab": {"if"},
+    "cloudevent": {"if"},
+}
+
+
+def test_readme_holds_the_generated_reference() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert readme == replace_section(readme, builtin_reference()), (
+        "run: python -m iter8_action.charts.reference --write README.md"
+    )
+    section = readme.split(START, 1)[1].split(END, 1)[0]
+    assert "| `assess.SLOs.upper.<metric>` | number or object |" in section
+    assert (
+        "| `iter8Image` | string | Iter8 (Kubernetes): the runner image. Accepted with a notice"
+        in (section)
+    )
+
+
+@pytest.mark.parametrize("task", [*sorted(CHART_ONLY), "custommetrics", "assess"])
+def test_task_values_are_fields_of_the_task(task: str) -> None:
+    chart = json.loads(SCHEMA.read_text())["properties"][task]["properties"]
+    experiment = json.loads((REPO / "schemas" / "experiment.schema.json").read_text())
+    fields = set(experiment["$defs"][task]["properties"])
+    assert set(chart) - fields - CHART_ONLY.get(task, set()) == set()

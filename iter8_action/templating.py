@@ -15,6 +15,7 @@ the partials its caller provides.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -222,6 +223,37 @@ def from_go(source: str, *, name: str) -> str:
     return "".join(out)
 
 
+def _go_shaped(source: str) -> bool:
+    """Go template syntax and no Jinja2 statements: Iter8's templates, for the Go engine."""
+    if "{%" in source:
+        return False
+    for match in _ACTION.finditer(source):
+        action = match.group(2)
+        if _GO_REF.fullmatch(action) or _GO_KEYWORD.match(action) or action.startswith("$"):
+            return True
+        if _go_equivalent(action) is not None:
+            return True
+    return False
+
+
+def _render_go(source: str, values: Mapping[str, Any], *, name: str) -> str:
+    """Render with the Go text/template engine (Sprig functions, Iter8's semantics).
+
+    The values are copied: Sprig's `set`/`unset` change maps in place.
+    """
+    from iter8_action.charts import gotemplate
+
+    limits = gotemplate.Limits(nil_is_error=True)
+    try:
+        return gotemplate.render(source, copy.deepcopy(dict(values)), name=name, limits=limits)
+    except gotemplate.TemplateError as exc:
+        message = str(exc)
+        if "no value to print" in message:
+            known = ", ".join(sorted(values)) or "none"
+            message += f" (values available: {known})"
+        raise TemplateError(message) from exc
+
+
 def render(
     source: str,
     values: Mapping[str, Any],
@@ -229,10 +261,34 @@ def render(
     name: str = "<template>",
     includes: Mapping[str, str] | None = None,
 ) -> str:
-    """Render `source` (Jinja2, or Iter8's simple Go references) with `values`.
+    """Render `source` with `values`: Go templates (Iter8's) with the Go text/template
+    engine, Jinja2 (with Iter8's `{{ .x }}` references translated) otherwise.
 
+    A template whose Go parse fails but which reads as Jinja2 with Go references
+    (`{{ a }} and {{ .b }}`) is Jinja2; when neither reads it, Go's error is raised.
     `includes` maps names to partial templates that `{% include "name" %}` may use.
     """
+    if _go_shaped(source):
+        from iter8_action.charts import gotemplate
+
+        try:
+            gotemplate.TemplateSet().add(name, source)
+        except gotemplate.TemplateError as go_error:
+            try:
+                return _render_jinja(source, values, name=name, includes=includes)
+            except TemplateError:
+                raise TemplateError(str(go_error)) from go_error
+        return _render_go(source, values, name=name)
+    return _render_jinja(source, values, name=name, includes=includes)
+
+
+def _render_jinja(
+    source: str,
+    values: Mapping[str, Any],
+    *,
+    name: str,
+    includes: Mapping[str, str] | None,
+) -> str:
     text = from_go(source, name=name)
     try:
         template = _environment(includes).from_string(text)

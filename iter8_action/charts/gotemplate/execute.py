@@ -52,6 +52,8 @@ class Limits:
     max_depth: int = 100
     max_iterations: int = 1_000_000
     max_seconds: float = 10.0
+    nil_is_error: bool = False
+    """Printing a missing value is an error (provider templates) instead of "" (Helm)."""
 
 
 class FuncError(Exception):
@@ -207,6 +209,9 @@ class _Frame:
 
     def printable(self, node: Node, value: Any) -> str:
         if value is None:
+            if self.ex.limits.nil_is_error:
+                at = node.pipe if isinstance(node, Action) else None
+                raise self.error(node, "no value to print (missing or null)", at)
             return ""
         if callable(value):
             raise self.error(node, "can't print a function")

@@ -546,18 +546,22 @@ class _Parser:
         name_tok = self.expect("string", "define clause")
         self.expect("rdelim", "define clause")
         saved_vars, self.vars = self.vars, ["$"]
-        body, end = self.item_list()
+        body, end = self.item_list("define", pos)
         if not isinstance(end, _End):
             raise self.error("unexpected {{else}} in define", end.pos)
         self.vars = saved_vars
         self.defines[name_tok.val] = Tree(name_tok.val, body, self.src)
 
-    def item_list(self) -> tuple[ListNode, _End | _Else]:
+    def item_list(self, opened: str, at: int) -> tuple[ListNode, _End | _Else]:
         body = ListNode(self.peek().pos, [])
         while True:
             tok = self.peek()
             if tok.kind == "eof":
-                raise self.error("unexpected EOF", tok.pos)
+                line_col = self.src.where(at).removeprefix(self.src.name + ":")
+                raise self.error(
+                    f"unexpected EOF: the {{{{{opened}}}}} at {line_col} has no {{{{end}}}}",
+                    tok.pos,
+                )
             node = self.text_or_action()
             if isinstance(node, (_End, _Else)):
                 return body, node
@@ -603,7 +607,7 @@ class _Parser:
         pipe = self.pipeline(kind, "rdelim")
         if kind == "range":
             self.range_depth += 1
-        body, end = self.item_list()
+        body, end = self.item_list(kind, pos)
         if kind == "range":
             self.range_depth -= 1
         else_body: ListNode | None = None
@@ -614,7 +618,7 @@ class _Parser:
             elif end.chained is not None:
                 raise self.error(f"unexpected else {end.chained} in {kind}", end.pos)
             else:
-                else_body, end2 = self.item_list()
+                else_body, end2 = self.item_list(kind, pos)
                 if not isinstance(end2, _End):
                     raise self.error("expected end; found {{else}}", end2.pos)
         del self.vars[mark:]
@@ -631,7 +635,7 @@ class _Parser:
             self.next_non_space()
         if word == "block":
             saved_vars, self.vars = self.vars, ["$"]
-            body, end = self.item_list()
+            body, end = self.item_list("block", pos)
             self.vars = saved_vars
             if not isinstance(end, _End):
                 raise self.error("unexpected {{else}} in block", end.pos)

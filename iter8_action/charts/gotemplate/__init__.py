@@ -32,7 +32,10 @@ class TemplateSet:
 
     def add(self, name: str, text: str) -> None:
         """Parse one file; its `define`s join the set (a later one replaces an earlier)."""
-        tree, defines = parse(Source(name, text), self._names)
+        try:
+            tree, defines = parse(Source(name, text), self._names)
+        except RecursionError:
+            raise TemplateError("parentheses nest too deeply", where=name) from None
         self.files[name] = tree
         self.named.update(defines)
 
@@ -45,13 +48,22 @@ class TemplateSet:
         return Executor(self.named, FUNCS, self.limits, self._parse_text)
 
     def render_file(self, name: str, dot: Any) -> str:
-        return self._executor().run(self.files[name], dot)
+        return self._run(self.files[name], dot)
 
     def render_named(self, name: str, dot: Any) -> str:
         tree = self.named.get(name)
         if tree is None:
             raise TemplateError(f"no template named {name!r}")
-        return self._executor().run(tree, dot)
+        return self._run(tree, dot)
+
+    def _run(self, tree: Tree, dot: Any) -> str:
+        try:
+            return self._executor().run(tree, dot)
+        except RecursionError:
+            # Python's stack ends before Limits.max_depth when values nest deeply
+            raise TemplateError(
+                "templates or values nest too deeply to render", where=tree.source.name
+            ) from None
 
 
 def render(text: str, dot: Any, *, name: str = "<template>", limits: Limits | None = None) -> str:

@@ -49,7 +49,7 @@ class Limits:
     """Bounds on one execution (the top template and everything it calls)."""
 
     max_output_chars: int = 8 * 2**20
-    max_depth: int = 100
+    max_depth: int = 50
     max_iterations: int = 1_000_000
     max_seconds: float = 10.0
     nil_is_error: bool = False
@@ -388,8 +388,6 @@ class _Frame:
             raise self.error(ident, f"error calling {name}: {exc}", cmd) from None
         except TypeError as exc:
             raise self.error(ident, f"wrong arguments for {name}: {exc}", cmd) from None
-        except RecursionError:
-            raise self.error(ident, f"error calling {name}: value nested too deeply", cmd) from None
 
     def logical(self, dot: Any, ident: Identifier, cmd: Node, args: list[Node], final: Any) -> Any:
         """`and`/`or` evaluate their arguments lazily, as Go 1.18 does."""

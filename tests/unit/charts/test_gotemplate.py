@@ -306,6 +306,17 @@ def test_errors_inside_an_included_template_name_its_own_file() -> None:
             "rendering took longer than 0.2s",
         ),
         ("{{ until 10000000 }}", Limits(), "more than 100000 items"),
+        (
+            '{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}',
+            Limits(),
+            "templates nest deeper than 50",
+        ),
+        (
+            '{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}',
+            Limits(),
+            "templates nest deeper than 50",
+        ),
+        ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", Limits(), "nest too deeply"),
     ],
 )
 def test_execution_is_bounded(text: str, limits: Limits, message: str) -> None:

@@ -118,8 +118,8 @@ def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
     "--values",
     "values_files",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A values file (YAML; repeatable, later files win).",
+    metavar="FILE|URL",
+    help="A values file (YAML, a path or an http(s) URL; repeatable, later files win).",
 )
 @click.option("--repoURL", "repo_url", help="A Helm repository to take the chart from.")
 @click.option(
@@ -145,7 +145,7 @@ def launch(
     sets: tuple[str, ...],
     set_strings: tuple[str, ...],
     set_files: tuple[str, ...],
-    values_files: tuple[Path, ...],
+    values_files: tuple[str, ...],
     repo_url: str | None,
     chart_version: str | None,
     local_chart: bool,

@@ -96,6 +96,11 @@ def load_chart(root: Path) -> Chart:
     metadata = _yaml_file(root / "Chart.yaml", "Chart.yaml")
     if not isinstance(metadata, dict) or not metadata.get("name"):
         raise ChartError(f"{root / 'Chart.yaml'}: Chart.yaml needs at least `name:` and `version:`")
+    if metadata.get("dependencies"):
+        raise ChartError(
+            f"{root / 'Chart.yaml'}: chart dependencies (subcharts) are not supported; "
+            "copy the templates you need into this chart"
+        )
     values: Any = {}
     if (root / "values.yaml").is_file():
         values = _yaml_file(root / "values.yaml", "values.yaml") or {}
@@ -130,7 +135,15 @@ def validate_values(chart: Chart, values: Mapping[str, Any]) -> list[str]:
     schema marks as ignored. Every violation is reported, each with its key path."""
     if chart.schema is None:
         return []
-    validator = jsonschema.Draft202012Validator(chart.schema)
+    # Helm checks values.schema.json with gojsonschema (drafts 4-7): draft 7 unless `$schema` says
+    cls = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(chart.schema)
+    except jsonschema.SchemaError as exc:
+        raise ChartError(
+            f"{chart.path / 'values.schema.json'}: not a valid JSON schema: {exc.message}"
+        ) from None
+    validator = cls(chart.schema)
     errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = [line for e in errors for line in _describe(e)]

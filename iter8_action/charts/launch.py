@@ -10,7 +10,7 @@ from typing import Any
 
 from iter8_action.charts.chart import Chart, ChartError, load_chart, render_experiment
 from iter8_action.charts.chart import validate_values as _validate
-from iter8_action.charts.values import build_values
+from iter8_action.charts.values import build_values, is_url
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 DEFAULT_CHART = "iter8"
@@ -25,7 +25,8 @@ class ChartRequest:
     version: str | None = None
     local: bool = False
     no_download: bool = False
-    values_files: Sequence[Path] = ()
+    values_files: Sequence[str] = ()
+    """Paths (relative to `base`) or http(s) URLs."""
     sets: Sequence[str] = ()
     set_strings: Sequence[str] = ()
     set_files: Sequence[str] = ()
@@ -117,7 +118,7 @@ def render(request: ChartRequest) -> Rendered:
     chart = resolve_chart(request)
     values = build_values(
         chart.values,
-        files=[request.base / p for p in request.values_files],
+        files=[f if is_url(f) else request.base / f for f in request.values_files],
         sets=request.sets,
         set_strings=request.set_strings,
         set_files=request.set_files,

@@ -139,7 +139,7 @@ def matches(range_text: str | None, version: Version) -> bool:
 # ------------------------------------------------------------ downloads
 
 
-def _download(url: str, limit: int, what: str) -> bytes:
+def download(url: str, limit: int, what: str) -> bytes:
     deadline = time.monotonic() + DOWNLOAD_TIMEOUT_S
     try:
         with requests.get(url, stream=True, timeout=30) as response:
@@ -208,7 +208,7 @@ def fetch_chart(
             )
         raw = index_cache.read_bytes()
     else:
-        raw = _download(index_url, MAX_INDEX_BYTES, "repository index")
+        raw = download(index_url, MAX_INDEX_BYTES, "repository index")
     try:
         index = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
@@ -231,7 +231,7 @@ def fetch_chart(
     if not isinstance(urls, list) or not urls:
         raise ChartError(f"{index_url}: chart {name} {entry.get('version')} has no `urls`")
     archive_url = urljoin(base, str(urls[0]))
-    archive = _download(archive_url, MAX_ARCHIVE_BYTES, "chart archive")
+    archive = download(archive_url, MAX_ARCHIVE_BYTES, "chart archive")
     actual = hashlib.sha256(archive).hexdigest()
     if actual != digest:
         raise ChartError(

@@ -190,12 +190,25 @@ def _replace_leaf(data: Any, content: str) -> None:
                 _replace_leaf(value, content)
 
 
-def read_values_file(path: Path) -> dict[str, Any]:
-    """A `-f` values file: a YAML map (empty file: no values)."""
+def is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def _values_text(path: Path | str) -> str:
+    if isinstance(path, str) and is_url(path):
+        from iter8_action.charts.repo import download
+
+        return download(path, MAX_VALUES_FILE_BYTES, "values file").decode("utf-8", "replace")
+    path = Path(path)
+    if path.stat().st_size > MAX_VALUES_FILE_BYTES:
+        raise InputError(f"{path}: values file larger than {MAX_VALUES_FILE_BYTES} bytes")
+    return path.read_text(encoding="utf-8")
+
+
+def read_values_file(path: Path | str) -> dict[str, Any]:
+    """A `-f` values file (a path, or an http(s) URL as Iter8 allowed): a YAML map."""
     try:
-        if path.stat().st_size > MAX_VALUES_FILE_BYTES:
-            raise InputError(f"{path}: values file larger than {MAX_VALUES_FILE_BYTES} bytes")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_values_text(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the values file: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
@@ -226,7 +239,7 @@ def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 def build_values(
     defaults: Mapping[str, Any],
     *,
-    files: Sequence[Path] = (),
+    files: Sequence[Path | str] = (),
     sets: Sequence[str] = (),
     set_strings: Sequence[str] = (),
     set_files: Sequence[str] = (),

@@ -55,8 +55,8 @@ class ChartInputs:
     """An experiment chart to render into the experiment file before the run."""
 
     chart: str
-    values: tuple[Path, ...]
-    """Values files, relative to the working directory; later ones win."""
+    values: tuple[str, ...]
+    """Values files (relative to the working directory) or URLs; later ones win."""
     sets: tuple[str, ...]
     """One `K=V` per line of the `set` input, with Helm's --set rules."""
     repo: str
@@ -166,7 +166,7 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
 def _chart_inputs(
     environ: Mapping[str, str], aliased: Callable[[str], str], problems: list[str]
 ) -> ChartInputs | None:
-    values = tuple(Path(p) for p in _split(aliased("values")))
+    values = tuple(_split(aliased("values")))
     repo, version = aliased("chart-repo"), aliased("chart-version")
     sets = tuple(line.strip() for line in raw_input(environ, "set").splitlines() if line.strip())
     chart = raw_input(environ, "chart")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.acceptance.conftest import iter8_command, iter8_env
+from tests.servers.base import Reply
 from tests.servers.helmrepo import HelmRepo, package
 from tests.servers.targets import Target
 
@@ -279,3 +280,52 @@ def test_unsafe_archives_are_refused(
 def test_package_helper_makes_helm_style_archives() -> None:
     with tarfile.open(fileobj=io.BytesIO(package("c", {"Chart.yaml": "x"}))) as tar:
         assert tar.getnames() == ["c/Chart.yaml"]
+
+
+def test_a_values_file_from_a_url(iter8: Iter8, tmp_path: Path, repo: HelmRepo) -> None:
+    repo.server.route(
+        "GET",
+        "/values.yaml",
+        lambda _r: Reply(200, "tasks: [http]\nhttp: {url: http://x.invalid/}\n"),
+    )
+    done = iter8("launch", "-f", f"{repo.url}/values.yaml", "--set", "http.qps=3", "--dry")
+    assert done.returncode == 0, done.stderr
+    experiment = yaml.safe_load((tmp_path / "experiment.yaml").read_text())
+    assert experiment["spec"] == [{"task": "http", "with": {"url": "http://x.invalid/", "qps": 3}}]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {
+                "values.schema.json": '{"$schema": "http://json-schema.org/draft-07/schema#",'
+                ' "properties": {"n": {"type": "integer", "exclusiveMinimum": 0}}}',
+                "templates/experiment.yaml": "spec: [{run: 'echo {{ .Values.n }}'}]\n",
+            },
+            "values: n: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            {"values.schema.json": '{"type": 5}', "templates/experiment.yaml": "spec: []\n"},
+            "values.schema.json: not a valid JSON schema: 5 is not valid under any of the given",
+        ),
+        (
+            {"Chart.yaml": "name: d\nversion: 1.0.0\ndependencies: [{name: x}]\n"},
+            "chart dependencies (subcharts) are not supported",
+        ),
+        (
+            {"templates/other.yaml": "x: 1\n"},
+            'has no experiment: define a template named "experiment"',
+        ),
+    ],
+)
+def test_chart_problems_exit_2(
+    iter8: Iter8, tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    files = {"Chart.yaml": "apiVersion: v2\nname: d\nversion: 1.0.0\n", **files}
+    for path, text in files.items():
+        (tmp_path / "d" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "d" / path).write_text(text)
+    done = iter8("launch", "-c", "./d", "--set", "n=0", "--dry")
+    assert done.returncode == 2
+    assert message in done.stderr

@@ -13,7 +13,7 @@ from iter8_action.charts.launch import ChartRequest, render
 from iter8_action.loader import load_experiment
 
 
-def rendered(tmp_path: Path, *sets: str, files: tuple[Path, ...] = ()) -> dict[str, Any]:
+def rendered(tmp_path: Path, *sets: str, files: tuple[str, ...] = ()) -> dict[str, Any]:
     out = render(ChartRequest(sets=sets, values_files=files, base=tmp_path))
     path = tmp_path / "experiment.yaml"
     path.write_text(out.text)
@@ -121,7 +121,7 @@ notify:
   if: SLOs()
 """
     )
-    doc = rendered(tmp_path, files=(values,))
+    doc = rendered(tmp_path, files=("values.yaml",))
     assert doc["metadata"] == {"name": "canary-check"}
     assert doc["spec"][1]["with"]["SLOs"]["upper"] == [
         {"metric": "http/latency-p95", "maxIncreasePercent": 20, "versions": ["canary"]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from iter8_action.charts.gotemplate import Limits, Struct, TemplateError, TemplateSet, render
 
@@ -262,6 +264,34 @@ def test_parse_errors_name_file_line_and_column(text: str, message: str) -> None
     with pytest.raises(TemplateError) as info:
         r(text)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "dot", "expected"),
+    [
+        ("{{range $i, $x := .}}{{if $i}}, {{end}}{{$x}}{{end}}", ["a", "b", "c"], "a, b, c"),
+        ('{{ $x := "none" }}{{ range . }}{{ $x = . }}{{ end }}{{ $x }}', [1, 2], "2"),
+        (
+            '{{ define "row" }}{{ .k }}={{ index $ "v" }};{{ end }}'
+            '{{ range . }}{{ template "row" . }}{{ end }}',
+            [{"k": "a", "v": 1}],
+            "a=1;",
+        ),
+        ("{{ with $v := .a }}{{ $v }}{{ . }}{{ end }}", {"a": "x"}, "xx"),
+        ("{{ if and .a (not .b) }}yes{{ end }}", {"a": 1, "b": 0}, "yes"),
+        ("{{ (list 1 2) | len }} {{ list | len }}", None, "2 0"),
+        ('{{ print nil }} {{ printf "%v" nil }}', None, "<nil> %!v(<nil>)"),
+    ],
+)
+def test_more_go_cases(text: str, dot: Any, expected: str) -> None:
+    assert r(text, dot) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_text_without_actions_is_unchanged(text: str) -> None:
+    assume("{{" not in text)
+    assert r(text) == text
 
 
 def test_defines_are_shared_across_files_as_in_a_chart() -> None:

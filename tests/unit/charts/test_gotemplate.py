@@ -280,7 +280,7 @@ def test_parse_errors_name_file_line_and_column(text: str, message: str) -> None
         ("{{ with $v := .a }}{{ $v }}{{ . }}{{ end }}", {"a": "x"}, "xx"),
         ("{{ if and .a (not .b) }}yes{{ end }}", {"a": 1, "b": 0}, "yes"),
         ("{{ (list 1 2) | len }} {{ list | len }}", None, "2 0"),
-        ('{{ print nil }} {{ printf "%v" nil }}', None, "<nil> %!v(<nil>)"),
+        ('{{ print nil }} {{ printf "%v %d" nil nil }}', None, "<nil> <nil> %!d(<nil>)"),
     ],
 )
 def test_more_go_cases(text: str, dot: Any, expected: str) -> None:

@@ -88,16 +88,15 @@ def coerce_numbers(schema: Mapping[str, Any], value: Any) -> Any:
             return int(number) if number.is_integer() and "." not in value else number
         return value
     if isinstance(value, dict):
+        for branch in schema.get("anyOf") or ():
+            if isinstance(branch, Mapping) and branch.get("type") == "object":
+                return coerce_numbers(branch, value)
         props = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
         for key, item in value.items():
             sub = props.get(key, extra if isinstance(extra, Mapping) else None)
             if isinstance(sub, Mapping):
                 value[key] = coerce_numbers(sub, item)
-            for branch in schema.get("anyOf") or ():
-                if isinstance(branch, Mapping) and branch.get("type") == "object":
-                    value = coerce_numbers(branch, value)
-                    break
         return value
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [coerce_numbers(schema["items"], v) for v in value]

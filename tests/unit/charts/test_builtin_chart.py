@@ -57,7 +57,7 @@ def test_warmup_adds_a_task_and_float_values_become_numbers(tmp_path: Path) -> N
         "http.warmupNumRequests=5",
         "assess.SLOs.lower.http/request-count=1",
         "assess.SLOs.upper.http/latency-p97\\.5=12.5",
-        "assess.SLOs.upper.http/latency-mean.maxIncreasePercent=10",
+        "assess.SLOs.upper.http/latency-mean.maxIncreasePercent=10.5",
         "assess.rewards.min={http/latency-mean}",
     )
     spec = doc["spec"]
@@ -73,7 +73,7 @@ def test_warmup_adds_a_task_and_float_values_become_numbers(tmp_path: Path) -> N
         "SLOs": {
             "lower": [{"metric": "http/request-count", "limit": 1}],
             "upper": [
-                {"metric": "http/latency-mean", "maxIncreasePercent": 10},
+                {"metric": "http/latency-mean", "maxIncreasePercent": 10.5},
                 {"metric": "http/latency-p97.5", "limit": 12.5},
             ],
         },

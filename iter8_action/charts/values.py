@@ -49,12 +49,17 @@ def typed(text: str) -> Any:
     return text
 
 
+_NO_VALUE: Any = object()
+
+
 class _Scanner:
-    def __init__(self, text: str, flag: str, as_string: bool) -> None:
+    def __init__(self, text: str, flag: str, as_string: bool, fixed: Any = _NO_VALUE) -> None:
         self.text = text
         self.pos = 0
         self.flag = flag
         self.as_string = as_string
+        self.fixed = fixed
+        """The value of every key (`--set-file`: the file's text), instead of parsing one."""
 
     def error(self, message: str) -> SetError:
         return SetError(f"{self.flag} {self.text!r}: {message}")
@@ -75,6 +80,9 @@ class _Scanner:
         return "".join(out), ""
 
     def value(self) -> Any:
+        if self.fixed is not _NO_VALUE:
+            self.pos = len(self.text)
+            return self.fixed, ""
         if self.text.startswith("{", self.pos):
             self.pos += 1
             items: list[Any] = []
@@ -170,24 +178,8 @@ def parse_set_file(text: str, target: dict[str, Any], *, base: Path) -> None:
     except OSError as exc:
         raise SetError(f"--set-file {text!r}: cannot read {path}: {exc.strerror or exc}") from None
     holder: dict[str, Any] = {}
-    _Scanner(key + "=x", "--set-file", True).pairs(holder)
-    _replace_leaf(holder, content)
-    merge(target, holder)
-
-
-def _replace_leaf(data: Any, content: str) -> None:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if value == "x":
-                data[key] = content
-            else:
-                _replace_leaf(value, content)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            if value == "x":
-                data[i] = content
-            else:
-                _replace_leaf(value, content)
+    _Scanner(key + "=", "--set-file", True, fixed=content).pairs(holder)
+    _merge_keep_null(target, holder)
 
 
 def is_url(text: str) -> bool:

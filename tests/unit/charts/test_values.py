@@ -111,3 +111,11 @@ def test_values_file_errors_name_file_and_line(tmp_path: Path) -> None:
         build_values({}, files=[tmp_path / "list.yaml"])
     with pytest.raises(InputError, match=r"--set-file 'x=nope.txt': cannot read"):
         build_values({}, set_files=["x=nope.txt"], base=tmp_path)
+
+
+def test_set_file_nests_and_indexes_like_set(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text('{"a": 1}')
+    values = build_values(
+        {}, set_files=["notify.payloadTemplate=p.json", "list[1]=p.json"], base=tmp_path
+    )
+    assert values == {"notify": {"payloadTemplate": '{"a": 1}'}, "list": [None, '{"a": 1}']}

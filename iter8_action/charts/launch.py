@@ -65,7 +65,7 @@ def resolve_chart(request: ChartRequest) -> Chart:
             raise ChartError(f"{local}: no chart directory there")
         return load_chart(local)
     if request.chart in builtin_charts():
-        return load_chart(BUILTIN_DIR / request.chart)
+        return load_chart(BUILTIN_DIR / request.chart, schema_checked=True)
     known = ", ".join(builtin_charts())
     raise ChartError(
         f"unknown chart {request.chart!r}: give a chart directory (a path), a chart of a Helm "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from iter8_action.charts.reference import END, SCHEMA, START, builtin_reference, replace_section
@@ -43,3 +44,9 @@ def test_task_values_are_fields_of_the_task(task: str) -> None:
     experiment = json.loads((REPO / "schemas" / "experiment.schema.json").read_text())
     fields = set(experiment["$defs"][task]["properties"])
     assert set(chart) - fields - CHART_ONLY.get(task, set()) == set()
+
+
+def test_the_builtin_schema_is_a_valid_schema() -> None:
+    # launch skips this check for built-in charts (it costs 0.1 s)
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema).check_schema(schema)

@@ -67,6 +67,22 @@ class Token:
     pos: int
 
 
+_PUNCTUATION = {
+    "=": ("assign", "="),
+    ":": ("declare", ":="),
+    "|": ("pipe", "|"),
+    ",": ("comma", ","),
+    "(": ("lparen", "("),
+    ")": ("rparen", ")"),
+}
+_WORD_KINDS = {
+    **dict.fromkeys(_KEYWORDS, "keyword"),
+    "true": "bool",
+    "false": "bool",
+    "nil": "nil",
+}
+
+
 def _is_alnum(c: str) -> bool:
     return c == "_" or c.isalnum()
 
@@ -129,93 +145,72 @@ class _Lexer:
         return self._after_delim(end + 2 + delim[0], delim[1])
 
     def _action(self, pos: int) -> int:
-        text, n, toks = self.text, len(self.text), self.tokens
+        """Tokens of one action, up to and past its right delimiter; returns the position after."""
+        text, n = self.text, len(self.text)
         while True:
             delim = self._right_delim(pos)
             if delim is not None and self.paren == 0:
-                toks.append(Token("rdelim", "}}", pos))
+                self.tokens.append(Token("rdelim", "}}", pos))
                 return self._after_delim(pos + delim[0], delim[1])
             if pos >= n:
                 raise self.error("unclosed action", pos)
-            c = text[pos]
-            if c in SPACE_CHARS:
-                start = pos
-                while pos < n and text[pos] in SPACE_CHARS:
-                    trim = self._right_delim(pos)
-                    if trim is not None and trim[1]:
-                        break
-                    pos += 1
-                if pos > start:
-                    toks.append(Token("space", text[start:pos], start))
-                continue
-            if delim is not None:  # `}}` inside parentheses
+            if text[pos] in SPACE_CHARS:
+                pos = self._space(pos)
+            elif delim is not None:  # `}}` inside parentheses
                 raise self.error("unclosed left paren", pos)
-            if c == "=":
-                toks.append(Token("assign", "=", pos))
-                pos += 1
-            elif c == ":":
-                if not text.startswith(":=", pos):
-                    raise self.error("expected :=", pos)
-                toks.append(Token("declare", ":=", pos))
-                pos += 2
-            elif c == "|":
-                toks.append(Token("pipe", "|", pos))
-                pos += 1
-            elif c == ",":
-                toks.append(Token("comma", ",", pos))
-                pos += 1
-            elif c == '"':
-                pos = self._quoted(pos)
-            elif c == "`":
-                end = text.find("`", pos + 1)
-                if end < 0:
-                    raise self.error("unterminated raw quoted string", pos)
-                toks.append(Token("string", text[pos + 1 : end], pos))
-                pos = end + 1
-            elif c == "'":
-                pos = self._char(pos)
-            elif c == "$":
-                end = pos + 1
-                while end < n and _is_alnum(text[end]):
-                    end += 1
-                toks.append(Token("var", text[pos:end], pos))
-                pos = self._terminated(end)
-            elif c == "." and not (pos + 1 < n and text[pos + 1].isdigit()):
-                end = pos + 1
-                while end < n and _is_alnum(text[end]):
-                    end += 1
-                kind = "dot" if end == pos + 1 else "field"
-                toks.append(Token(kind, text[pos:end], pos))
-                pos = self._terminated(end)
-            elif c in "+-." or c.isdigit():
-                pos = self._number(pos)
-            elif c == "_" or c.isalpha():
-                end = pos
-                while end < n and _is_alnum(text[end]):
-                    end += 1
-                word = text[pos:end]
-                if word in _KEYWORDS:
-                    kind = "keyword"
-                elif word in ("true", "false"):
-                    kind = "bool"
-                elif word == "nil":
-                    kind = "nil"
-                else:
-                    kind = "ident"
-                toks.append(Token(kind, word, pos))
-                pos = self._terminated(end)
-            elif c == "(":
-                self.paren += 1
-                toks.append(Token("lparen", "(", pos))
-                pos += 1
-            elif c == ")":
-                self.paren -= 1
-                if self.paren < 0:
-                    raise self.error("unexpected right paren", pos)
-                toks.append(Token("rparen", ")", pos))
-                pos += 1
             else:
-                raise self.error(f"unrecognized character in action: {c!r}", pos)
+                pos = self._token(pos)
+
+    def _space(self, pos: int) -> int:
+        start, text = pos, self.text
+        while pos < len(text) and text[pos] in SPACE_CHARS:
+            trim = self._right_delim(pos)
+            if trim is not None and trim[1]:  # the space of ` -}}` belongs to the delimiter
+                break
+            pos += 1
+        if pos > start:
+            self.tokens.append(Token("space", text[start:pos], start))
+        return pos
+
+    def _token(self, pos: int) -> int:
+        text, c = self.text, self.text[pos]
+        if c in _PUNCTUATION:
+            kind, value = _PUNCTUATION[c]
+            if not text.startswith(value, pos):
+                raise self.error(f"expected {value}", pos)
+            self.paren += {"lparen": 1, "rparen": -1}.get(kind, 0)
+            if self.paren < 0:
+                raise self.error("unexpected right paren", pos)
+            self.tokens.append(Token(kind, value, pos))
+            return pos + len(value)
+        if c == '"':
+            return self._quoted(pos)
+        if c == "`":
+            end = text.find("`", pos + 1)
+            if end < 0:
+                raise self.error("unterminated raw quoted string", pos)
+            self.tokens.append(Token("string", text[pos + 1 : end], pos))
+            return end + 1
+        if c == "'":
+            return self._char(pos)
+        if c == "$" or (c == "." and not text[pos + 1 : pos + 2].isdigit()):
+            end = self._word_end(pos + 1)
+            kind = "var" if c == "$" else ("dot" if end == pos + 1 else "field")
+            self.tokens.append(Token(kind, text[pos:end], pos))
+            return self._terminated(end)
+        if c in "+-." or c.isdigit():
+            return self._number(pos)
+        if c == "_" or c.isalpha():
+            end = self._word_end(pos)
+            word = text[pos:end]
+            self.tokens.append(Token(_WORD_KINDS.get(word, "ident"), word, pos))
+            return self._terminated(end)
+        raise self.error(f"unrecognized character in action: {c!r}", pos)
+
+    def _word_end(self, pos: int) -> int:
+        while pos < len(self.text) and _is_alnum(self.text[pos]):
+            pos += 1
+        return pos
 
     def _terminated(self, pos: int) -> int:
         text = self.text

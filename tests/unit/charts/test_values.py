@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iter8_action.charts.values import SetError, build_values, merge, parse_set
 
@@ -119,3 +121,31 @@ def test_set_file_nests_and_indexes_like_set(tmp_path: Path) -> None:
         {}, set_files=["notify.payloadTemplate=p.json", "list[1]=p.json"], base=tmp_path
     )
     assert values == {"notify": {"payloadTemplate": '{"a": 1}'}, "list": [None, '{"a": 1}']}
+
+
+_KEYS = st.from_regex(r"[a-z][a-zA-Z0-9_/-]{0,8}", fullmatch=True)
+_SCALARS = st.one_of(
+    st.integers(min_value=1, max_value=10**12),
+    st.booleans(),
+    st.from_regex(r"[a-zA-Z][a-zA-Z0-9 :/._-]{0,12}", fullmatch=True).filter(
+        lambda s: s.lower() not in ("true", "false", "null")
+    ),
+)
+
+
+def _escaped(value: object) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text.replace("\\", "\\\\").replace(",", "\\,")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(_KEYS, st.dictionaries(_KEYS, _SCALARS, min_size=1), min_size=1))
+def test_set_reads_back_what_was_written(values: dict[str, dict[str, Any]]) -> None:
+    text = ",".join(
+        f"{outer}.{inner}={_escaped(value)}"
+        for outer, inner_values in values.items()
+        for inner, value in inner_values.items()
+    )
+    parsed: dict[str, Any] = {}
+    parse_set(text, parsed)
+    assert parsed == values

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,7 +35,7 @@ def type_name(value: Any) -> str:
         return "[]interface {}"
     if isinstance(value, datetime):
         return "time.Time"
-    return type(value).__name__
+    return str(getattr(value, "type_name", type(value).__name__))
 
 
 def format_float(value: float, verb: str = "g", prec: int = -1) -> str:
@@ -101,7 +102,7 @@ def value_string(value: Any) -> str:
         return format_float(value)
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         items = sorted(value.items(), key=lambda kv: _sort_key(kv[0]))
         return "map[" + " ".join(f"{value_string(k)}:{value_string(v)}" for k, v in items) + "]"
     if isinstance(value, (list, tuple)):

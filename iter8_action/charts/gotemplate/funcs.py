@@ -564,10 +564,27 @@ def _kind_of(value: Any) -> str:
 # ------------------------------------------------------------ Helm: data formats
 
 
+class _GoYamlDumper(yaml.SafeDumper):
+    """Writes multi-line strings as literal blocks (`|`), as Go's yaml package does."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_GoYamlDumper.add_representer(str, _represent_str)
+
+
 def _to_yaml(value: Any) -> str:
     try:
-        text = yaml.safe_dump(
-            _plain(value), default_flow_style=False, sort_keys=True, allow_unicode=True, width=2**31
+        text = yaml.dump(
+            _plain(value),
+            Dumper=_GoYamlDumper,
+            default_flow_style=False,
+            sort_keys=True,
+            allow_unicode=True,
+            width=2**31,
         )
     except yaml.YAMLError:
         return ""

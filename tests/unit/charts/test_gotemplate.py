@@ -154,6 +154,7 @@ SPRIG = [
     ("{{ toPrettyJson . }}", {"a": [1], "b": {}}, '{\n  "a": [\n    1\n  ],\n  "b": {}\n}'),
     ("{{ toYaml . }}", {"b": [1, 2], "a": {"c": "d"}}, "a:\n  c: d\nb:\n- 1\n- 2"),
     ("{{ toYaml . }}", "text", "text"),
+    ("{{ toYaml . }}", {"run": "set -e\necho hi"}, "run: |-\n  set -e\n  echo hi"),
     (
         '{{ (fromYaml "a: [1, 2]").a }} {{ (fromYaml "- x").Error }}',
         None,

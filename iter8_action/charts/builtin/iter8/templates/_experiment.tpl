@@ -30,7 +30,7 @@ spec:
 {{- if not $.Values.run }}
 {{- fail "values: run: the run task needs a script, e.g. --set run='echo hello'" }}
 {{- end }}
-- run: {{ $.Values.run | toJson }}
+{{ list (dict "run" $.Values.run) | toYaml }}
 {{- else if eq $task "abnmetrics" }}
 {{- fail "values: tasks: abnmetrics reads Iter8's A/B/n service in Kubernetes; it is not available here" }}
 {{- else }}

@@ -329,3 +329,15 @@ def test_chart_problems_exit_2(
     done = iter8("launch", "-c", "./d", "--set", "n=0", "--dry")
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_a_chart_from_a_helm_repository_runs(
+    iter8: Iter8, tmp_path: Path, repo: HelmRepo, target: Target
+) -> None:
+    done = iter8(
+        "launch", "-c", "my-chart", "--repoURL", repo.url, "--version", "~1.0",
+        "--set", f"load.url={target.url}/", "--set", "numRequests=4",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    insights = _insights(tmp_path / "result.yaml")
+    assert insights["nonHistMetricValues"][0]["http/request-count"] == [4.0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,63 +54,63 @@ def test_whitespace_trimming_and_comments_as_go(text: str, expected: str) -> Non
     assert r(text) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "dot", "expected"),
-    [
-        ("{{if .a}}A{{else if .b}}B{{else}}C{{end}}", {"b": 1}, "B"),
-        ("{{if .a}}A{{else if .b}}B{{else}}C{{end}}", {}, "C"),
-        ("{{with .a}}{{.}}{{else with .b}}b{{.}}{{else}}none{{end}}", {"b": 2}, "b2"),
-        ("{{range .}}[{{.}}]{{else}}empty{{end}}", [], "empty"),
-        ("{{range .}}[{{.}}]{{end}}", ["x", "y"], "[x][y]"),
-        ("{{range $i, $e := .}}{{$i}}:{{$e}} {{end}}", ["x", "y"], "0:x 1:y "),
-        ("{{range $k, $v := .}}{{$k}}={{$v}} {{end}}", {"b": 2, "a": 1}, "a=1 b=2 "),
-        ("{{range $v := .}}{{$v}}{{end}}", {"b": 2, "a": 1}, "12"),
-        ("{{range 3}}{{.}}{{end}}", None, "012"),
-        (
-            "{{range .}}{{if eq . 2}}{{continue}}{{end}}{{if eq . 4}}{{break}}{{end}}{{.}}{{end}}",
-            [1, 2, 3, 4, 5],
-            "13",
-        ),
-        ("{{range .xs}}{{$.name}}{{.}} {{end}}", {"xs": [1, 2], "name": "n"}, "n1 n2 "),
-        ("{{$x := 1}}{{if true}}{{$x = 2}}{{end}}{{$x}}", None, "2"),
-        ("{{$x := 1}}{{if true}}{{$x := 2}}{{end}}{{$x}}", None, "1"),
-        ("{{ .missing }}|{{ .a.b }}", {"a": {}}, "|"),
-        ("{{ (index . 1).name }}", [{}, {"name": "n"}], "n"),
-        ('{{ index .m "k" 1 }}', {"m": {"k": [5, 6]}}, "6"),
-        ("{{ len . }} {{ slice . 1 2 }}", [1, 2, 3], "3 [2]"),
-        ('{{ and 1 0 2 }} {{ or 0 "" 3 }} {{ and 1 2 }} {{ not 0 }}', None, "0 3 2 true"),
-        ("{{ or .c .a.b }}", {"c": "lazy"}, "lazy"),  # Go 1.18: `or` stops early
-        (
-            '{{ eq 1 2 3 1 }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ le 2 2 }} {{ gt 1.5 1 }}',
-            None,
-            "true true true true true",
-        ),
-        ('{{ ge "b" "a" }} {{ eq .x nil }} {{ eq .n 3.0 }}', {"n": 3}, "true true true"),
-        ('{{ print 1 2 "a" 3 }} {{ println "x" 1 }}', None, "1 2a3 x 1\n"),
-        ("{{ . }}", {"b": [1, None], "a": 1.5}, "map[a:1.5 b:[1 <nil>]]"),
-        ("{{ . }}", 1000000.0, "1e+06"),
-        (
-            '{{ printf "%s=%d %v %.2f %5s|%-3d|%03d %x %t %q" '
-            '"k" 7 true 3.14159 "ab" 4 5 255 false \'a\' }}',
-            None,
-            "k=7 true 3.14    ab|4  |005 ff false 'a'",
-        ),
-        (
-            '{{ printf "%d" "x" }} {{ printf "%s" }} {{ printf "x" 1 }}',
-            None,
-            "%!d(string=x) %!s(MISSING) x%!(EXTRA int=1)",
-        ),
-        ('{{ define "t" }}<{{ . }}>{{ end }}{{ template "t" 1 }}{{ template "t" }}', None, "<1><>"),
-        ('{{ block "b" .x }}[{{ . }}]{{ end }}', {"x": 9}, "[9]"),
-        (
-            '{{ html "<a&b>" }} {{ urlquery "a b&c" }} {{ js "it\'s" }}',
-            None,
-            "&lt;a&amp;b&gt; a+b%26c it\\'s",
-        ),
-        ('{{ "\\x41\\u00e9\\t" | printf "%q" }}', None, '"Aé\\t"'),
-        ("{{ 0x1F }} {{ 1_000 }} {{ 1e3 }} {{ 'a' }} {{ 0o17 }}", None, "31 1000 1000 97 15"),
-    ],
-)
+GO_CASES: list[tuple[str, Any, str]] = [
+    ("{{if .a}}A{{else if .b}}B{{else}}C{{end}}", {"b": 1}, "B"),
+    ("{{if .a}}A{{else if .b}}B{{else}}C{{end}}", {}, "C"),
+    ("{{with .a}}{{.}}{{else with .b}}b{{.}}{{else}}none{{end}}", {"b": 2}, "b2"),
+    ("{{range .}}[{{.}}]{{else}}empty{{end}}", [], "empty"),
+    ("{{range .}}[{{.}}]{{end}}", ["x", "y"], "[x][y]"),
+    ("{{range $i, $e := .}}{{$i}}:{{$e}} {{end}}", ["x", "y"], "0:x 1:y "),
+    ("{{range $k, $v := .}}{{$k}}={{$v}} {{end}}", {"b": 2, "a": 1}, "a=1 b=2 "),
+    ("{{range $v := .}}{{$v}}{{end}}", {"b": 2, "a": 1}, "12"),
+    ("{{range 3}}{{.}}{{end}}", None, "012"),
+    (
+        "{{range .}}{{if eq . 2}}{{continue}}{{end}}{{if eq . 4}}{{break}}{{end}}{{.}}{{end}}",
+        [1, 2, 3, 4, 5],
+        "13",
+    ),
+    ("{{range .xs}}{{$.name}}{{.}} {{end}}", {"xs": [1, 2], "name": "n"}, "n1 n2 "),
+    ("{{$x := 1}}{{if true}}{{$x = 2}}{{end}}{{$x}}", None, "2"),
+    ("{{$x := 1}}{{if true}}{{$x := 2}}{{end}}{{$x}}", None, "1"),
+    ("{{ .missing }}|{{ .a.b }}", {"a": {}}, "|"),
+    ("{{ (index . 1).name }}", [{}, {"name": "n"}], "n"),
+    ('{{ index .m "k" 1 }}', {"m": {"k": [5, 6]}}, "6"),
+    ("{{ len . }} {{ slice . 1 2 }}", [1, 2, 3], "3 [2]"),
+    ('{{ and 1 0 2 }} {{ or 0 "" 3 }} {{ and 1 2 }} {{ not 0 }}', None, "0 3 2 true"),
+    ("{{ or .c .a.b }}", {"c": "lazy"}, "lazy"),  # Go 1.18: `or` stops early
+    (
+        '{{ eq 1 2 3 1 }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ le 2 2 }} {{ gt 1.5 1 }}',
+        None,
+        "true true true true true",
+    ),
+    ('{{ ge "b" "a" }} {{ eq .x nil }} {{ eq .n 3.0 }}', {"n": 3}, "true true true"),
+    ('{{ print 1 2 "a" 3 }} {{ println "x" 1 }}', None, "1 2a3 x 1\n"),
+    ("{{ . }}", {"b": [1, None], "a": 1.5}, "map[a:1.5 b:[1 <nil>]]"),
+    ("{{ . }}", 1000000.0, "1e+06"),
+    (
+        '{{ printf "%s=%d %v %.2f %5s|%-3d|%03d %x %t %q" '
+        '"k" 7 true 3.14159 "ab" 4 5 255 false \'a\' }}',
+        None,
+        "k=7 true 3.14    ab|4  |005 ff false 'a'",
+    ),
+    (
+        '{{ printf "%d" "x" }} {{ printf "%s" }} {{ printf "x" 1 }}',
+        None,
+        "%!d(string=x) %!s(MISSING) x%!(EXTRA int=1)",
+    ),
+    ('{{ define "t" }}<{{ . }}>{{ end }}{{ template "t" 1 }}{{ template "t" }}', None, "<1><>"),
+    ('{{ block "b" .x }}[{{ . }}]{{ end }}', {"x": 9}, "[9]"),
+    (
+        '{{ html "<a&b>" }} {{ urlquery "a b&c" }} {{ js "it\'s" }}',
+        None,
+        "&lt;a&amp;b&gt; a+b%26c it\\'s",
+    ),
+    ('{{ "\\x41\\u00e9\\t" | printf "%q" }}', None, '"Aé\\t"'),
+    ("{{ 0x1F }} {{ 1_000 }} {{ 1e3 }} {{ 'a' }} {{ 0o17 }}", None, "31 1000 1000 97 15"),
+]
+
+
+@pytest.mark.parametrize(("text", "dot", "expected"), GO_CASES)
 def test_go_semantics(text: str, dot: Any, expected: str) -> None:
     assert r(text, dot) == expected
 
@@ -354,3 +356,22 @@ def test_execution_is_bounded(text: str, limits: Limits, message: str) -> None:
     with pytest.raises(TemplateError) as info:
         render(text, None, name="t.tpl", limits=limits)
     assert message in str(info.value)
+
+
+# The functions issue 16 names: each is defined and called in a template of this file.
+NAMED = [
+    *("not", "and", "or", "eq", "ne", "lt", "le", "gt", "ge", "fail", "required", "default"),
+    *("coalesce", "empty", "quote", "squote", "print", "printf", "toYaml", "toJson"),
+    *("toPrettyJson", "fromYaml", "indent", "nindent", "trim", "trimSuffix", "trimPrefix"),
+    *("lower", "upper", "replace", "regexReplaceAll", "contains", "hasKey", "dict", "list"),
+    *("append", "keys", "set", "unset", "mustDeepCopy", "deepCopy", "now", "tpl", "include"),
+]
+
+
+def test_every_named_function_exists_and_is_tested() -> None:
+    from iter8_action.charts.gotemplate.funcs import FUNCS
+
+    actions = " ".join(re.findall(r"\{\{.*?\}\}", Path(__file__).read_text(), re.DOTALL))
+    for name in NAMED:
+        assert name in FUNCS, name
+        assert re.search(rf"[{{(|\s]{name}[\s)]", actions), name

@@ -126,7 +126,7 @@ def render(request: ChartRequest) -> Rendered:
     if chart.schema is not None:
         values = coerce_numbers(chart.schema, values)
     notices = _validate(chart, values)
-    text = render_experiment(chart, values).lstrip("\n")
+    text = render_experiment(chart, values).strip("\n") + "\n"
     return Rendered(chart, values, text, notices)
 
 

@@ -186,3 +186,40 @@ def test_kubernetes_only_keys_are_noticed_and_ignored(tmp_path: Path) -> None:
         "values: iter8Image: the Kubernetes runner image; ignored here",
         "values: logLevel: use --log-level (or the log-level input) instead; ignored here",
     ]
+
+
+def test_iter8_v0_13_load_test_charts(tmp_path: Path) -> None:
+    http = render(
+        ChartRequest(
+            chart="load-test-http",
+            sets=("url=http://127.0.0.1:8080/get,numRequests=20", "SLOs.http/latency-p99=200.5"),
+            base=tmp_path,
+        )
+    )
+    assert yaml.safe_load(http.text) == {
+        "spec": [
+            {"task": "http", "with": {"url": "http://127.0.0.1:8080/get", "numRequests": 20}},
+            {
+                "task": "assess",
+                "with": {"SLOs": {"upper": [{"metric": "http/latency-p99", "limit": 200.5}]}},
+            },
+        ]
+    }
+    grpc = render(
+        ChartRequest(
+            chart="load-test-grpc",
+            sets=("host=127.0.0.1:50051,call=helloworld.Greeter.SayHello", "iter8lib.runner=job"),
+            base=tmp_path,
+        )
+    )
+    assert yaml.safe_load(grpc.text) == {
+        "spec": [
+            {
+                "task": "grpc",
+                "with": {"host": "127.0.0.1:50051", "call": "helloworld.Greeter.SayHello"},
+            }
+        ]
+    }
+    assert grpc.notices == ["values: iter8lib: Iter8's Kubernetes runner settings; ignored here"]
+    with pytest.raises(ChartError, match="values: url is required"):
+        render(ChartRequest(chart="load-test-http", base=tmp_path))

@@ -46,7 +46,17 @@ def test_task_values_are_fields_of_the_task(task: str) -> None:
     assert set(chart) - fields - CHART_ONLY.get(task, set()) == set()
 
 
-def test_the_builtin_schema_is_a_valid_schema() -> None:
+@pytest.mark.parametrize("chart", ["iter8", "load-test-http", "load-test-grpc"])
+def test_the_builtin_schemas_are_valid_schemas(chart: str) -> None:
     # launch skips this check for built-in charts (it costs 0.1 s)
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads((SCHEMA.parent.parent / chart / "values.schema.json").read_text())
     jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+@pytest.mark.parametrize("task", ["http", "grpc"])
+def test_load_test_chart_values_are_fields_of_the_task(task: str) -> None:
+    schema = SCHEMA.parent.parent / f"load-test-{task}" / "values.schema.json"
+    chart = json.loads(schema.read_text())["properties"]
+    experiment = json.loads((REPO / "schemas" / "experiment.schema.json").read_text())
+    fields = set(experiment["$defs"][task]["properties"])
+    assert set(chart) - fields == {"SLOs", "iter8lib"}

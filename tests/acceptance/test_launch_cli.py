@@ -341,3 +341,28 @@ def test_a_chart_from_a_helm_repository_runs(
     assert done.returncode == 0, done.stderr
     insights = _insights(tmp_path / "result.yaml")
     assert insights["nonHistMetricValues"][0]["http/request-count"] == [4.0]
+
+
+def test_set_string_and_set_file_flags(iter8: Iter8, tmp_path: Path) -> None:
+    (tmp_path / "check.sh").write_text("set -e\necho checked\n")
+    as_int = iter8(
+        "launch",
+        "--set",
+        "tasks={run}",
+        "--set",
+        "metadata.name=123",
+        "--set-file",
+        "run=check.sh",
+        "--dry",
+    )
+    assert as_int.returncode == 2
+    assert "values: metadata.name: 123 is not of type 'string'" in as_int.stderr
+    done = iter8(
+        "launch", "--set", "tasks={run}", "--set-string", "metadata.name=123",
+        "--set-file", "run=check.sh", "--dry",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((tmp_path / "experiment.yaml").read_text()) == {
+        "metadata": {"name": "123"},
+        "spec": [{"run": "set -e\necho checked\n"}],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -77,10 +78,14 @@ def run(experiment_file: Path, output: Path, log_level: str) -> int:
       iter8 run -f experiment.yaml
       iter8 run -f experiment.yaml -o results/result.json --log-level debug
     """
+    log = setup_logging(log_level)
+    return _run(experiment_file, output, log)
+
+
+def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
 
-    log = setup_logging(log_level)
     experiment = load_experiment(experiment_file)
     for warning in experiment.warnings:
         log.warning("%s", warning)
@@ -89,6 +94,101 @@ def run(experiment_file: Path, output: Path, log_level: str) -> int:
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)
     return int(code)
+
+
+@cli.command()
+@click.option(
+    "-c",
+    "--chart",
+    default="iter8",
+    show_default=True,
+    help="The chart: a built-in chart's name, a chart directory, or a chart's name in --repoURL.",
+)
+@click.option(
+    "--set", "sets", multiple=True, metavar="K=V", help="A value (Helm's rules; repeatable)."
+)
+@click.option(
+    "--set-string", "set_strings", multiple=True, metavar="K=V", help="A value kept a string."
+)
+@click.option(
+    "--set-file", "set_files", multiple=True, metavar="K=PATH", help="A value read from a file."
+)
+@click.option(
+    "-f",
+    "--values",
+    "values_files",
+    multiple=True,
+    metavar="FILE|URL",
+    help="A values file (YAML, a path or an http(s) URL; repeatable, later files win).",
+)
+@click.option("--repoURL", "repo_url", help="A Helm repository to take the chart from.")
+@click.option(
+    "--version",
+    "--chartVersion",
+    "chart_version",
+    help="The chart's version or semver range in --repoURL (e.g. ^1.2; default: the newest).",
+)
+@click.option("--localChart", "local_chart", is_flag=True, help="-c is a local directory (Iter8).")
+@click.option("--noDownload", "no_download", is_flag=True, help="Use the cached chart (Iter8).")
+@click.option("--dry", is_flag=True, help="Only write experiment.yaml; do not run it.")
+@click.option(
+    "-o",
+    "--output",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the result.",
+)
+@_log_level
+def launch(
+    chart: str,
+    sets: tuple[str, ...],
+    set_strings: tuple[str, ...],
+    set_files: tuple[str, ...],
+    values_files: tuple[str, ...],
+    repo_url: str | None,
+    chart_version: str | None,
+    local_chart: bool,
+    no_download: bool,
+    dry: bool,
+    output: Path,
+    log_level: str,
+) -> int:
+    """Render an experiment chart with values into experiment.yaml, and run it.
+
+    \b
+    Examples:
+      iter8 launch --set "tasks={http,assess}" --set http.url=http://127.0.0.1:8080/get \\
+        --set assess.SLOs.upper.http/latency-mean=50
+      iter8 launch -c ./my-chart -f values.yaml --dry
+      iter8 launch -c my-chart --repoURL https://charts.example/ --version "^1.0"
+    """
+    from iter8_action.charts.launch import ChartRequest, write_experiment
+
+    log = setup_logging(log_level)
+    request = ChartRequest(
+        chart=chart,
+        repo_url=repo_url,
+        version=chart_version,
+        local=local_chart,
+        no_download=no_download,
+        values_files=values_files,
+        sets=sets,
+        set_strings=set_strings,
+        set_files=set_files,
+        cache_dir=_chart_cache(),
+    )
+    experiment_file = write_experiment(request, Path("experiment.yaml"), log=log)
+    if dry:
+        click.echo(f"experiment written to {experiment_file}", err=True)
+        return int(ExitCode.OK)
+    return _run(experiment_file, output, log)
+
+
+def _chart_cache() -> Path:
+    """Where charts from repositories are kept: $XDG_CACHE_HOME/iter8-py/charts."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "iter8-py" / "charts"
 
 
 @cli.command()

@@ -27,7 +27,7 @@ from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import setup_logging
 from iter8_action.model import Experiment
 from iter8_action.platforms import Annotation, CommentFailed, Platform, detect
-from iter8_action.platforms.inputs import Inputs, raw_input, read_inputs
+from iter8_action.platforms.inputs import ChartInputs, Inputs, raw_input, read_inputs
 from iter8_action.report import markdown
 from iter8_action.report.model import Report
 from iter8_action.secrets import REDACTED, SECRETS
@@ -108,6 +108,8 @@ class _Job:
         self.result_path = inputs.report_path / RESULT_FILE
 
     def run(self) -> ExitCode:
+        for notice in self.inputs.notices:
+            self.platform.warning(notice, title="Deprecated input")
         experiment: Experiment | None = None
         interrupted = False
         if self.inputs.from_result is not None:
@@ -125,6 +127,8 @@ class _Job:
             if not self._report_dir_ready():
                 return ExitCode.INVALID_INPUT
         else:
+            if self.inputs.chart is not None and not self._render_chart(self.inputs.chart):
+                return ExitCode.INVALID_INPUT
             experiment = self._load()
             if experiment is None or not self._report_dir_ready():
                 return ExitCode.INVALID_INPUT
@@ -178,6 +182,28 @@ class _Job:
         return False
 
     # -- loading -------------------------------------------------------------
+
+    def _render_chart(self, chart: ChartInputs) -> bool:
+        """Render the chart into the experiment file, as `iter8 launch --dry` does."""
+        from iter8_action.charts.launch import ChartRequest, write_experiment
+
+        base = self.inputs.working_directory
+        request = ChartRequest(
+            chart=chart.chart,
+            repo_url=chart.repo or None,
+            version=chart.version or None,
+            values_files=chart.values,
+            sets=chart.sets,
+            base=base,
+            cache_dir=chart.cache_dir,
+        )
+        with self.platform.group(f"Render chart {chart.chart} into {self.inputs.experiment}"):
+            try:
+                write_experiment(request, self.inputs.experiment_path, log=self.log)
+            except InputError as e:
+                self.platform.error(str(e), title="Invalid chart or values")
+                return False
+        return True
 
     def _load(self) -> Experiment | None:
         from iter8_action.loader import load_experiment

@@ -2,6 +2,7 @@
 
 - `docs/reference/cli.md`: every `iter8` command's `--help`, from the click commands;
 - `docs/reference/exit-codes.md`: the table of `ExitCode`, from its member docstrings;
+- `docs/reference/chart-values.md`: the built-in chart's values, from its values.schema.json;
 - `docs/tasks/fields/<task>.md`: each task's field table, from the descriptions in
   `schemas/experiment.schema.json` (included into the task pages);
 - `docs/traffic/generated/`: the manifests the traffic task writes for each strategy and
@@ -249,11 +250,24 @@ def traffic_pages() -> dict[Path, str]:
     return out
 
 
+def chart_values_page() -> str:
+    from iter8_action.charts.reference import builtin_reference
+
+    return (
+        GENERATED.format(source="iter8_action/charts/builtin/iter8/values.schema.json")
+        + "# Values of the built-in chart `iter8`\n\n"
+        + "What `iter8 launch --set KEY=VALUE` and a values file may set; see "
+        + "[Experiment charts](../charts.md) for how they combine.\n\n"
+        + builtin_reference()
+    )
+
+
 def pages() -> dict[Path, str]:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     generated = {
         DOCS / "reference" / "cli.md": cli_page(),
         DOCS / "reference" / "exit-codes.md": exit_codes_page(),
+        DOCS / "reference" / "chart-values.md": chart_values_page(),
     }
     for task in TASKS:
         generated[DOCS / "tasks" / "fields" / f"{task}.md"] = task_fields(task, schema)

@@ -9,7 +9,7 @@ only the YAML 1.2 core-schema spellings, as `getBooleanInput` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +34,34 @@ DEFAULTS: dict[str, str] = {
     "summary": "true",
     "log-level": "info",
     "from-result": "",
+    "chart": "",
+    "values": "",
+    "set": "",
+    "chart-repo": "",
+    "chart-version": "",
 }
 """Defaults when a variable is absent (the action and template pass every input anyway)."""
+ALIASES: dict[str, str] = {
+    "valuesFile": "values",
+    "chartRepo": "chart-repo",
+    "chartVersion": "chart-version",
+    "logLevel": "log-level",
+}
+"""Input names of Iter8's own action (iter8-tools/iter8-action@v1), read as deprecated aliases."""
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    """An experiment chart to render into the experiment file before the run."""
+
+    chart: str
+    values: tuple[str, ...]
+    """Values files (relative to the working directory) or URLs; later ones win."""
+    sets: tuple[str, ...]
+    """One `K=V` per line of the `set` input, with Helm's --set rules."""
+    repo: str
+    version: str
+    cache_dir: Path
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,10 @@ class Inputs:
     log_level: str
     from_result: Path | None = None
     """Report on this result file instead of running the experiment (fork pattern)."""
+    chart: ChartInputs | None = None
+    """Render this chart into `experiment` first (`iter8 launch` in the pipeline)."""
+    notices: tuple[str, ...] = ()
+    """Deprecated inputs that were used, each with what to write instead."""
 
     @property
     def experiment_path(self) -> Path:
@@ -91,14 +121,27 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
             problems.append(_bad(name, raw_input(environ, name), hint, several=True))
         return tuple(item for item in items if item in choices)
 
+    notices: list[str] = []
+
+    def aliased(name: str) -> str:
+        for old, new in ALIASES.items():
+            if new == name and (value := raw_input(environ, old)):
+                notices.append(f"input `{old}` (Iter8's action) is deprecated; use `{name}`")
+                return value
+        return raw_input(environ, name)
+
     comment = choice("comment", COMMENT_MODES)
     fail_on = frozenset(listed("fail-on", GATES, allow_none=True))
+    fail_on = _validate_slos(raw_input(environ, "validateSLOs"), fail_on, problems, notices)
     formats = listed("report-formats", FORMATS, allow_none=True)
-    log_level = choice("log-level", LEVELS)
+    log_level = aliased("log-level").lower()
+    if log_level not in LEVELS:
+        problems.append(_bad("log-level", log_level, LEVELS))
     summary = _boolean(raw_input(environ, "summary"), "summary", problems)
     experiment = raw_input(environ, "experiment")
     if not experiment:
         problems.append("experiment: empty; name the experiment file, e.g. `experiment.yaml`")
+    chart = _chart_inputs(environ, aliased, problems)
     if problems:
         raise InputError("invalid inputs:\n" + "\n".join(f"  {p}" for p in problems))
     return Inputs(
@@ -115,7 +158,45 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         from_result=Path(from_result)
         if (from_result := raw_input(environ, "from-result"))
         else None,
+        chart=chart,
+        notices=tuple(notices),
     )
+
+
+def _chart_inputs(
+    environ: Mapping[str, str], aliased: Callable[[str], str], problems: list[str]
+) -> ChartInputs | None:
+    values = tuple(_split(aliased("values")))
+    repo, version = aliased("chart-repo"), aliased("chart-version")
+    sets = tuple(line.strip() for line in raw_input(environ, "set").splitlines() if line.strip())
+    chart = raw_input(environ, "chart")
+    if not chart:
+        given = [n for n, v in (("values", values), ("set", sets), ("chart-repo", repo)) if v]
+        if given or version:
+            names = ", ".join(given + (["chart-version"] if version else []))
+            problems.append(f"{names}: given without `chart`; name the chart, e.g. `chart: iter8`")
+        return None
+    cache = environ.get("XDG_CACHE_HOME") or str(
+        Path(environ.get("HOME") or "~").expanduser() / ".cache"
+    )
+    return ChartInputs(chart, values, sets, repo, version, Path(cache) / "iter8-py" / "charts")
+
+
+def _validate_slos(
+    value: str, fail_on: frozenset[str], problems: list[str], notices: list[str]
+) -> frozenset[str]:
+    """Iter8's `validateSLOs`: true gates on SLOs (as fail-on: slos does), false does not."""
+    if not value:
+        return fail_on
+    if value not in _TRUE + _FALSE:
+        problems.append(f"validateSLOs: {value!r} is not a boolean; use true or false")
+        return fail_on
+    gate = value in _TRUE
+    notices.append(
+        "input `validateSLOs` (Iter8's action) is deprecated; use "
+        f"`fail-on: {'slos,task-failure' if gate else 'task-failure'}`"
+    )
+    return fail_on | {"slos"} if gate else fail_on - {"slos"}
 
 
 def _split(value: str) -> list[str]:

@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from iter8_action import __version__
-from iter8_action.metrics import MetricStore
+from iter8_action.insights import Insights, read_insights
+from iter8_action.metrics import ITER8_SUMMARY_VALUES, MetricStore
 
 ITER8_VERSION = f"iter8-py {__version__}"
 
@@ -108,6 +109,10 @@ class Result:
     def insights(self) -> dict[str, Any]:
         return {**self.store.to_insights(), **self.assessment}
 
+    def verdicts(self) -> Insights:
+        """The SLOs, rewards and winner recorded so far (see `iter8_action.insights`)."""
+        return read_insights(self.assessment, self.store)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "startTime": self.start_time,
@@ -134,6 +139,7 @@ class Result:
         store_keys = set(MetricStore().to_insights()) | {
             "sampleMetricValues",
             "summaryMetricValues",
+            ITER8_SUMMARY_VALUES,
         }
         return cls(
             tasks=[TaskRecord.from_dict(t) for t in data.get("tasks") or []],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
+from iter8_action import insights
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import (
@@ -142,29 +142,29 @@ def _interval_label(c: Comparison) -> str | None:
     return f"CI [{low:+.4g}, {high:+.4g}]"  # no ratio when the other value is 0
 
 
-def comparison_to_dict(c: Comparison) -> dict[str, Any]:
-    """The contract's comparison object (plus the raw values and sizes behind it)."""
-    return {
-        "version": c.version,
-        "baseline": c.baseline,
-        "test": c.test,
-        "statistic": _num(c.statistic),
-        "pValue": _num(c.p_value),
-        "adjustedPValue": _num(c.adjusted_p_value),
-        "effect": _num(c.effect),
-        "effectLabel": effect_label(c),
-        "ciLow": _num(c.ci_low),
-        "ciHigh": _num(c.ci_high),
-        "difference": _num(c.difference),
-        "differenceCiLow": _num(c.difference_ci_low),
-        "differenceCiHigh": _num(c.difference_ci_high),
-        "value": _num(c.value),
-        "baselineValue": _num(c.baseline_value),
-        "requests": list(c.sizes) if c.statistical else None,
-        "significant": c.significant,
-        "moreRequestsNeeded": c.more_requests_needed,
-        "note": c.note,
-    }
+def recorded(c: Comparison) -> insights.Comparison:
+    """The comparison as the result records it (see `iter8_action.insights`)."""
+    return insights.Comparison(
+        version=c.version,
+        baseline=c.baseline,
+        test=c.test,
+        statistic=_num(c.statistic),
+        p_value=_num(c.p_value),
+        adjusted_p_value=_num(c.adjusted_p_value),
+        effect=_num(c.effect),
+        effect_label=effect_label(c),
+        ci_low=_num(c.ci_low),
+        ci_high=_num(c.ci_high),
+        significant=c.significant,
+        more_requests_needed=c.more_requests_needed,
+        difference_ci_low=_num(c.difference_ci_low),
+        difference_ci_high=_num(c.difference_ci_high),
+        difference=_num(c.difference),
+        value=_num(c.value),
+        baseline_value=_num(c.baseline_value),
+        requests=c.sizes if c.statistical else None,
+        note=c.note,
+    )
 
 
 def _num(value: float | None) -> float | None:

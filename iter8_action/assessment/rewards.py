@@ -14,20 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from iter8_action.assessment.comparisons import (
-    compare_family,
-    comparison_to_dict,
-    statistical,
-    summary,
-)
+from iter8_action import insights
+from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import Comparison, plain_comparison
+from iter8_action.insights import MAX, NO_DATA, NO_WINNER_YET, TIE, WINNER
 
-MAX, MIN = "max", "min"
-WINNER, TIE, NO_WINNER_YET, NO_DATA = "winner", "tie", "no-winner-yet", "no-data"
 TIE_RELATIVE_TOLERANCE = 1e-9
 
 
@@ -57,16 +51,19 @@ class RewardVerdict:
             return False
         return va > vb if self.direction == MAX else va < vb
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "direction": self.direction,
-            "verdict": self.verdict,
-            "winner": self.winner,
-            "tied": list(self.tied),
-            "reason": self.reason,
-            "comparisons": [comparison_to_dict(c) for c in self.comparisons],
-        }
+    def recorded(self) -> insights.Reward:
+        """The verdict as the result records it (see `iter8_action.insights`)."""
+        return insights.Reward(
+            metric=self.metric,
+            direction=self.direction,
+            verdict=self.verdict,
+            winner=self.winner,
+            tied=self.tied,
+            reason=self.reason,
+            units=None,
+            values=self.values,
+            comparisons=tuple(recorded(c) for c in self.comparisons),
+        )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def _completed(result: Result, argument: str | None) -> tuple[bool, str]:
     done = result.num_completed_tasks
     if result.completed:
         return True, f"all {total} tasks completed"
-    if result.end_time is None:
+    if not result.ended:
         running = [t for t in result.tasks if t.status is TaskStatus.RUNNING]
         where = f"; task {running[0].index} ({running[0].task}) is running" if running else ""
         return False, f"the experiment has not finished ({done} of {total} tasks done{where})"

@@ -87,4 +87,6 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
 
 
 def read_result(path: str | Path) -> Result:
-    return Result.from_dict(read_result_document(path)["result"])
+    document = read_result_document(path)
+    spec = document.get("spec")
+    return Result.from_dict(document["result"], spec=spec if isinstance(spec, list) else ())

@@ -29,6 +29,7 @@ from iter8_action.insights import Winner as Winner
 from iter8_action.insights import read_insights
 from iter8_action.metricnames import split_percentile
 from iter8_action.metrics import MetricStore, MetricType
+from iter8_action.result import iter8_task_statuses, task_name, written_by_iter8
 from iter8_action.secrets import SECRETS
 
 REPORT_SCHEMA_VERSION = 1
@@ -320,18 +321,17 @@ def _parse_time(text: str | None) -> datetime | None:
 # -- run and tasks ----------------------------------------------------------------------
 
 
-def _task_name(entry: Any) -> str:
-    if isinstance(entry, Mapping):
-        if "task" in entry:
-            return str(entry["task"])
-        if "run" in entry:
-            return "run"
-    return "?"
-
-
 def _tasks(result: Mapping[str, Any], spec: list[Any]) -> tuple[TaskRow, ...]:
     records = [r for r in result.get("tasks") or [] if isinstance(r, Mapping)]
     stopped = bool(result.get("failure")) or bool(result.get("interrupted"))
+    if written_by_iter8(result):
+        statuses = iter8_task_statuses(
+            len(spec), int(result["numCompletedTasks"] or 0), bool(result.get("failure"))
+        )
+        records = [
+            {"index": i, "task": task_name(entry), "status": str(status), "if": _if(entry)}
+            for i, (entry, status) in enumerate(zip(spec, statuses, strict=True))
+        ]
     rows: list[TaskRow] = []
     for position, record in enumerate(records):
         status = str(record.get("status", "pending"))
@@ -352,16 +352,24 @@ def _tasks(result: Mapping[str, Any], spec: list[Any]) -> tuple[TaskRow, ...]:
     # Tasks of the spec the result never listed (written before the engine knew them).
     for index in range(len(records), len(spec)):
         entry = spec[index]
-        condition = entry.get("if") if isinstance(entry, Mapping) else None
         rows.append(
             TaskRow(
                 index=index,
-                task=_task_name(entry),
+                task=task_name(entry),
                 status="not-run" if stopped else "pending",
-                condition=_str_or_none(condition),
+                condition=_str_or_none(_if(entry)),
             )
         )
     return tuple(rows)
+
+
+def _if(entry: Any) -> Any:
+    return entry.get("if") if isinstance(entry, Mapping) else None
+
+
+def _finished_by_iter8(result: Mapping[str, Any], tasks: tuple[TaskRow, ...]) -> bool:
+    """Iter8 wrote no end time: its run finished when it counted every task completed."""
+    return written_by_iter8(result) and all(t.status == "completed" for t in tasks)
 
 
 def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[TaskRow, ...]) -> Run:
@@ -373,7 +381,7 @@ def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[Ta
         state = "interrupted"
     elif failure:
         state = "failed"
-    elif end is not None:
+    elif end is not None or _finished_by_iter8(result, tasks):
         state = "completed"
     elif result:
         state = "running"
@@ -396,7 +404,9 @@ def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[Ta
         else sum(1 for t in tasks if t.status in ("completed", "skipped")),
         failure=failure,
         failure_reason=_str_or_none(result.get("failureReason")),
-        failed_task=_int_or_none(result.get("failedTask")),
+        failed_task=_int_or_none(result.get("failedTask"))
+        if not written_by_iter8(result)
+        else next((t.index for t in tasks if t.status == "failed"), None),
         interrupted=interrupted,
     )
 

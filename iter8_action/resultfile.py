@@ -63,6 +63,26 @@ def write_result(path: Path, experiment: Experiment, result: Result) -> None:
         raise
 
 
+def check_output_path(path: Path, what: str, *, fix: str) -> None:
+    """`InputError` naming `path` when `what` (a result, a report) cannot be written there.
+
+    Checked before a run, so that a long load test is not lost to a path that was
+    never writable: a directory where the file should be, or a file where a parent
+    directory should be.
+    """
+    problem = None
+    if path.is_dir():
+        problem = "it is a directory"
+    else:
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            problem = f"{parent} is a file, not a directory"
+        elif parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            problem = f"{parent} is not writable"
+    if problem is not None:
+        raise InputError(f"{path}: cannot write {what} there: {problem}. Fix: {fix}.")
+
+
 def read_result_document(path: str | Path) -> dict[str, Any]:
     """Read a result file written by `iter8 run`; `InputError` if it is not one."""
     p = Path(path)

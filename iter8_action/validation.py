@@ -14,6 +14,7 @@ schema (which is strict) sees them.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -126,9 +127,10 @@ class SchemaValidator:
 
     # -- errors ---------------------------------------------------------------------------
 
-    def problems(self, document: SourceDocument) -> list[Problem]:
+    def problems(self, document: SourceDocument, *, limit: int | None = None) -> list[Problem]:
+        """Every problem, or the first `limit` errors' (a hostile document can have millions)."""
         out: list[Problem] = []
-        for error in self.validator.iter_errors(document.data):
+        for error in itertools.islice(self.validator.iter_errors(document.data), limit):
             out.extend(self._explain(document, error))
         return out
 

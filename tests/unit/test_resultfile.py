@@ -67,7 +67,7 @@ def test_secrets_never_reach_the_file(tmp_path: Path, experiment: object) -> Non
         (None, "no such result file"),
         ("{", "not a result file (it does not parse"),
         ("- a\n", "not a result file (no 'result:' section)"),
-        (b"\xff\xfe", "cannot read the result file"),
+        (b"\xff\xfe", "the result file is not UTF-8 text (byte 0xff)"),
     ],
 )
 def test_bad_result_files(tmp_path: Path, content: str | bytes | None, message: str) -> None:

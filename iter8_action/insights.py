@@ -298,7 +298,13 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
             test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
             note=_str_or_none(v.get("note")),
         )
-        for v in entry.get("versions") or []
+        for v in (entry.get("versions") or [])[: store.num_versions]
+    )
+    # one entry per version, whatever the file says: a version the SLO was not judged for
+    # has no data on it
+    versions += tuple(
+        SloVersion(value=None, limit=None, status=NO_DATA)
+        for _ in range(len(versions), store.num_versions)
     )
     relative = entry.get("relative")
     applies_to = entry.get("appliesTo")

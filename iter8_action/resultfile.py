@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from iter8_action.errors import ExperimentInvalid, InputError, Problem
+from iter8_action.metrics import MetricStore
 from iter8_action.model import Experiment
 from iter8_action.result import Result
 from iter8_action.schemas import load_schema
@@ -195,7 +196,48 @@ def _problems(source: SourceDocument) -> list[Problem]:
         return problems
     validator = SchemaValidator(load_schema(RESULT_SCHEMA))
     problems = validator.problems(source, limit=MAX_RESULT_PROBLEMS)
-    return problems[:MAX_RESULT_PROBLEMS]
+    return (problems or _version_problems(source))[:MAX_RESULT_PROBLEMS]
+
+
+def _version_problems(source: SourceDocument) -> list[Problem]:
+    """Versions named by index that the result does not have (a schema cannot compare
+    one field with another)."""
+    insights = source.data["result"].get("insights") or {}
+    assessment = insights.get("assessment") or {}
+    count = MetricStore.from_insights(insights).num_versions
+    base: JSONPath = ("result", "insights", "assessment")
+    found: list[tuple[JSONPath, Any]] = [
+        ((*base, "baseline"), assessment.get("baseline")),
+        ((*base, "winner", "version"), (assessment.get("winner") or {}).get("version")),
+    ]
+    for i, slo in enumerate(assessment.get("slos") or []):
+        found += [((*base, "slos", i, "appliesTo", j), v) for j, v in _items(slo, "appliesTo")]
+        for j, status in enumerate(slo.get("versions") or []):
+            test = status.get("test") or {}
+            path = (*base, "slos", i, "versions", j, "test")
+            found += [((*path, key), test.get(key)) for key in ("version", "baseline")]
+    for i, reward in enumerate(assessment.get("rewards") or []):
+        path = (*base, "rewards", i)
+        found.append(((*path, "winner"), reward.get("winner")))
+        found += [((*path, "tied", j), v) for j, v in _items(reward, "tied")]
+        for j, comparison in enumerate(reward.get("comparisons") or []):
+            found += [
+                ((*path, "comparisons", j, key), comparison.get(key))
+                for key in ("version", "baseline")
+            ]
+    return [
+        source.problem(
+            path,
+            f"there is no version {index}: the result has {count} "
+            f"(numbered from 0; see numVersions and versionNames)",
+        )
+        for path, index in found
+        if isinstance(index, int) and index >= count
+    ]
+
+
+def _items(entry: Any, key: str) -> list[tuple[int, Any]]:
+    return list(enumerate(entry.get(key) or []))
 
 
 def _value_problems(source: SourceDocument) -> list[Problem]:

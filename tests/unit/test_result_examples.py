@@ -121,3 +121,21 @@ def test_a_result_over_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixt
         f"error: {path}: the result file is 12.0 MB, more than the 10 MiB a result file may "
         "have; is this the right file?\n"
     )
+
+
+def test_an_slo_judged_for_fewer_versions_than_the_result_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "result.yaml"
+    path.write_text(
+        "result:\n"
+        "  insights:\n"
+        "    numVersions: 2\n"
+        "    assessment:\n"
+        "      slos:\n"
+        "      - {metric: a/b, kind: upper, limit: 1, versions: [{value: 0, status: satisfied}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["assert", "-c", "slos", "-f", str(path)]) == 1
+    assert capsys.readouterr().out == "✗ slos: SLOs missed: v2: upper SLO on a/b no-data\n"
+    assert main(["report", "-o", "junit", "-f", str(path)]) == 0

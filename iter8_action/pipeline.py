@@ -122,6 +122,16 @@ class _Job:
             interrupted = self._run(experiment)
         try:
             report, document = self._read_result()
+        except ExperimentInvalid as e:
+            # a result file another workflow wrote (from-result): each problem at its line
+            for problem in e.problems:
+                self.platform.error(
+                    f"{problem.path}: {problem.message}" if problem.path else problem.message,
+                    title="Invalid result file",
+                    file=_shown(Path(problem.file)),
+                    line=problem.line,
+                )
+            return ExitCode.INVALID_INPUT
         except InputError as e:
             self.platform.error(str(e), title="Invalid inputs")
             return ExitCode.INVALID_INPUT

@@ -139,3 +139,24 @@ def test_an_slo_judged_for_fewer_versions_than_the_result_has(
     assert main(["assert", "-c", "slos", "-f", str(path)]) == 1
     assert capsys.readouterr().out == "✗ slos: SLOs missed: v2: upper SLO on a/b no-data\n"
     assert main(["report", "-o", "junit", "-f", str(path)]) == 0
+
+
+@pytest.mark.parametrize("name", ["num-versions-huge", "metric-type-unknown"])
+def test_the_ci_job_annotates_a_from_result_file_at_its_line(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from iter8_action.pipeline import main as ci
+
+    monkeypatch.chdir(tmp_path)
+    source = EXAMPLES / f"{name}.yaml"
+    (tmp_path / "downloaded.yaml").write_bytes(source.read_bytes())
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "INPUT_FROM-RESULT": "downloaded.yaml",
+        "INPUT_COMMENT": "never",
+    }
+    assert ci(env) == 2
+    out = capsys.readouterr().out
+    _, expected = _expectations(source)
+    file, line, message = expected[0].replace(str(source), "downloaded.yaml").split(":", 2)
+    assert f"::error title=Invalid result file,file={file},line={line}::{message.strip()}" in out

@@ -74,7 +74,7 @@ class MetricMeta:
             ) from None
         return cls(
             type=metric_type,
-            description=str(data.get("description", "")),
+            description=str(data.get("description") or ""),
             units=data.get("units"),
         )
 

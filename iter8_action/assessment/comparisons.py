@@ -13,7 +13,7 @@ from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import (
     BOOTSTRAP_SEED,
     Bootstrap,
-    Comparison,
+    PairTest,
     adjust,
     bootstrap,
     compare_distributions,
@@ -42,7 +42,7 @@ def statistical(data: MetricData, versions: Sequence[int]) -> bool:
 
 def compare_family(
     data: MetricData, pairs: Sequence[tuple[int, int]], spec: AssessSpec
-) -> list[Comparison]:
+) -> list[PairTest]:
     """Compare each (version, comparator) pair, corrected for multiplicity as one family.
 
     Intervals are simultaneous (Bonferroni: each at 1 - alpha/m) unless the
@@ -75,7 +75,7 @@ def _compare(
     baseline: int,
     level: float,
     resample: Callable[[int], Bootstrap],
-) -> Comparison:
+) -> PairTest:
     events, other_events = data.proportions[version], data.proportions[baseline]
     if events is not None and other_events is not None:
         return compare_proportions(
@@ -101,7 +101,7 @@ def _compare(
     return plain_comparison(version, baseline, data.values[version], data.values[baseline])
 
 
-def effect_label(c: Comparison) -> str | None:
+def effect_label(c: PairTest) -> str | None:
     """ "+12.3%"; for rates "+0.50 points (+25.0%)"."""
     if c.test in PROPORTION_TESTS and c.difference is not None:
         points = f"{c.difference * 100:+.2f} points"
@@ -113,7 +113,7 @@ def effect_label(c: Comparison) -> str | None:
     return None
 
 
-def summary(c: Comparison, spec: AssessSpec) -> str:
+def summary(c: PairTest, spec: AssessSpec) -> str:
     """One line: the test, the p-value (raw, and corrected when that differs), the effect of
     the version against the other and its interval."""
     parts = [TEST_NAMES[c.test]]
@@ -131,7 +131,7 @@ def summary(c: Comparison, spec: AssessSpec) -> str:
     return ", ".join(parts)
 
 
-def _interval_label(c: Comparison) -> str | None:
+def _interval_label(c: PairTest) -> str | None:
     if c.test not in PROPORTION_TESTS and c.ci_low is not None and c.ci_high is not None:
         return f"CI [{c.ci_low:+.1%}, {c.ci_high:+.1%}]"
     low, high = c.difference_ci_low, c.difference_ci_high
@@ -142,7 +142,7 @@ def _interval_label(c: Comparison) -> str | None:
     return f"CI [{low:+.4g}, {high:+.4g}]"  # no ratio when the other value is 0
 
 
-def recorded(c: Comparison) -> insights.Comparison:
+def recorded(c: PairTest) -> insights.Comparison:
     """The comparison as the result records it (see `iter8_action.insights`)."""
     return insights.Comparison(
         version=c.version,

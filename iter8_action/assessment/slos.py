@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from iter8_action import insights
 from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
-from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, Slo
-from iter8_action.assessment.statistics import Comparison
+from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, SloSpec
+from iter8_action.assessment.statistics import PairTest
 from iter8_action.insights import HOLDING, NO_DATA, NOT_APPLICABLE, SATISFIED, VIOLATED
 
 
@@ -30,7 +30,7 @@ class SloStatus:
     limit: float | None
     status: str
     note: str
-    test: Comparison | None = None
+    test: PairTest | None = None
     conclusive: bool | None = None
     relative: Relative | None = None
     """The relative limit that set `limit`, when one did."""
@@ -43,7 +43,7 @@ class SloStatus:
 
 @dataclass(frozen=True)
 class SloVerdict:
-    slo: Slo
+    slo: SloSpec
     baseline: int
     versions: tuple[SloStatus, ...]
 
@@ -68,7 +68,7 @@ def _recorded_status(s: SloStatus) -> insights.SloVersion:
     return insights.SloVersion(s.value, s.limit, s.status, test, s.note)
 
 
-def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
+def judge_slo(slo: SloSpec, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
     b = spec.baseline
     statuses = [_status(slo, data, v, b, names) for v in range(len(names))]
     if slo.relative:
@@ -76,7 +76,7 @@ def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]
     return SloVerdict(slo, b, tuple(statuses))
 
 
-def _status(slo: Slo, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloStatus:
+def _status(slo: SloSpec, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloStatus:
     value = data.values[v]
     if not slo.listed(v):
         return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is not in its versions")
@@ -98,7 +98,11 @@ def _status(slo: Slo, data: MetricData, v: int, b: int, names: Sequence[str]) ->
 
 
 def _with_tests(
-    slo: Slo, data: MetricData, statuses: list[SloStatus], spec: AssessSpec, names: Sequence[str]
+    slo: SloSpec,
+    data: MetricData,
+    statuses: list[SloStatus],
+    spec: AssessSpec,
+    names: Sequence[str],
 ) -> list[SloStatus]:
     """Attach the comparison with the baseline to every judged version with per-request data."""
     b = spec.baseline
@@ -119,7 +123,7 @@ def _with_tests(
     return out
 
 
-def _conclusive(kind: str, relative: Relative | None, c: Comparison, status: str) -> bool | None:
+def _conclusive(kind: str, relative: Relative | None, c: PairTest, status: str) -> bool | None:
     """Whether the interval of the effect lies entirely on the side of the status.
 
     Judged against the relative limit that applies; None when the absolute

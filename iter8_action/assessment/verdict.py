@@ -15,7 +15,7 @@ from iter8_action.assessment.data import MetricData, metric_data
 from iter8_action.assessment.rewards import RewardVerdict, judge_reward
 from iter8_action.assessment.slos import SloVerdict, judge_slo
 from iter8_action.assessment.spec import AssessSpec
-from iter8_action.assessment.statistics import Comparison, adjust
+from iter8_action.assessment.statistics import PairTest, adjust
 from iter8_action.insights import MAX, MIN, TIE, WINNER, Method, Winner, write_assessment
 from iter8_action.insights import NO_DATA as NO_REWARD_DATA
 from iter8_action.metrics import MetricStore
@@ -27,7 +27,7 @@ class Assessment:
     names: tuple[str, ...]
     slos: tuple[SloVerdict, ...]
     rewards: tuple[RewardVerdict, ...]
-    joint: tuple[tuple[Comparison, ...], ...]
+    joint: tuple[tuple[PairTest, ...], ...]
     """Per reward, its comparisons decided again as one family with those of every other
     reward: the overall winner rests on all of them at once, so its chance of being a
     false winner stays within 1 - confidence however many rewards there are."""
@@ -101,7 +101,7 @@ class Assessment:
 
 def _preferred(
     rewards: Sequence[RewardVerdict],
-    comparisons: Sequence[Sequence[Comparison]],
+    comparisons: Sequence[Sequence[PairTest]],
     passing: list[int],
 ) -> int | None:
     """The one version of `passing` that is worse on no reward and better than each other
@@ -144,9 +144,7 @@ def judge(store: MetricStore, spec: AssessSpec) -> Assessment:
     return Assessment(spec, names, slos, rewards, _joint(rewards, spec))
 
 
-def _joint(
-    rewards: Sequence[RewardVerdict], spec: AssessSpec
-) -> tuple[tuple[Comparison, ...], ...]:
+def _joint(rewards: Sequence[RewardVerdict], spec: AssessSpec) -> tuple[tuple[PairTest, ...], ...]:
     """Every reward's comparisons decided again as one family (see `Assessment.joint`)."""
     flat = [c for r in rewards for c in r.comparisons]
     decided = adjust(

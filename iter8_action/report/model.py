@@ -2,9 +2,10 @@
 
 One model feeds every renderer (text, markdown, html, json, junit). It is built
 from what the run recorded and never recomputes statistics: SLO verdicts,
-winners, effect sizes and p-values come from the assessment (see
-`CONTRACT-assessment.md`), falling back to Iter8's own `SLOsSatisfied` and
-`rewardsWinners` for results written by Iter8 or before `assess` ran.
+winners, effect sizes and p-values come from the assessment, read by
+`iter8_action.insights` (the one reader the events, conditions and `iter8
+assert` share), which falls back to Iter8's own `SLOsSatisfied` and
+`rewardsWinners` for results written by Iter8.
 
 A result may be partial (a run that failed or was interrupted half-way, or a
 report asked for while the run goes on): the model shows what finished and

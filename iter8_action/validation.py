@@ -39,9 +39,15 @@ _TYPE_NAMES = {
 class SchemaValidator:
     """Validates documents against one schema (`root_ref` picks a definition)."""
 
-    def __init__(self, schema: Mapping[str, Any], *, known_tasks: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        known_tasks: list[str] | None = None,
+        validator_class: type[Any] = jsonschema.Draft202012Validator,
+    ) -> None:
         self.schema = schema
-        self.validator = jsonschema.Draft202012Validator(schema)
+        self.validator = validator_class(schema)
         self.known_tasks = known_tasks or []
 
     # -- case variants ----------------------------------------------------------------

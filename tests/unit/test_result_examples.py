@@ -160,3 +160,33 @@ def test_the_ci_job_annotates_a_from_result_file_at_its_line(
     _, expected = _expectations(source)
     file, line, message = expected[0].replace(str(source), "downloaded.yaml").split(":", 2)
     assert f"::error title=Invalid result file,file={file},line={line}::{message.strip()}" in out
+
+
+def test_long_lists_of_numbers_are_checked_item_by_item(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values: list[object] = [1.5] * 100_000
+    values[70_000] = "x"
+    counts: list[object] = [1] * 100_000
+    counts[90_000] = -1
+    counts[90_001] = 2.5
+    summary = {"values": [1.0] * 100_000, "counts": counts}
+    document = {
+        "result": {
+            "insights": {
+                "numVersions": 1,
+                "nonHistMetricValues": [{"a/b": values}],
+                "summaryMetricValues": [{"a/c": summary}],
+            }
+        }
+    }
+    path = _json_result(tmp_path, json.dumps(document))
+    assert main(["report", "-f", str(path)]) == 2
+    assert _errors(capsys.readouterr().err) == [
+        f"{path}:1: $.result.insights.nonHistMetricValues[0].a/b[70000]: "
+        "expected a number, found 'x' (a string)",
+        f"{path}:1: $.result.insights.summaryMetricValues[0].a/c.counts[90000]: "
+        "-1 is less than the minimum of 0",
+        f"{path}:1: $.result.insights.summaryMetricValues[0].a/c.counts[90001]: "
+        "expected an integer, found 2.5 (a number)",
+    ]

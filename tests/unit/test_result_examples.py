@@ -190,3 +190,18 @@ def test_long_lists_of_numbers_are_checked_item_by_item(
         f"{path}:1: $.result.insights.summaryMetricValues[0].a/c.counts[90001]: "
         "expected an integer, found 2.5 (a number)",
     ]
+
+
+def test_the_result_schema_is_a_valid_schema_and_every_fixture_meets_it() -> None:
+    import jsonschema
+
+    from iter8_action.resultfile import read_result_document
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "schemas" / "result.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    fixtures = sorted((root / "tests" / "fixtures").glob("*/*.yaml"))
+    results = [p for p in fixtures if p.parent.name in ("results", "iter8")]
+    assert len(results) >= 13
+    for path in results:
+        read_result_document(path)

@@ -1,5 +1,6 @@
 """Any result file, however broken or hostile: `iter8 assert` and `iter8 report` exit 0, 1 or
-2, never 4, print no traceback, and finish in bounded time and memory.
+2 (the CI job on it as `from-result` also 3 for a failed task), never 4, print no
+traceback, and finish in bounded time and memory.
 
 The files are the fixed results (iter8-py's and Iter8's own format) with one value
 replaced, a key removed or added anywhere, written as YAML or JSON; they reach the
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iter8_action.cli import main
+from iter8_action.pipeline import main as ci
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 BASES = [
@@ -131,7 +133,7 @@ def memory_before() -> Iterator[int]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -148,7 +150,8 @@ def test_any_result_file_is_an_answer_or_invalid_input(
     capsys: pytest.CaptureFixture[str],
     memory_before: int,
 ) -> None:
-    path = tmp_path_factory.mktemp("result") / f"result.{fmt}"
+    folder = tmp_path_factory.mktemp("result")
+    path = folder / f"result.{fmt}"
     _write(document, path, fmt)
     for args in (ASSERT, ["report", "-o", report]):
         started = time.monotonic()
@@ -158,3 +161,17 @@ def test_any_result_file_is_an_answer_or_invalid_input(
         assert code in (0, 1, 2), err
         assert "Traceback" not in err and "internal error" not in err, err
         assert took < EXAMPLE_DEADLINE_S, f"{args[0]} took {took:.1f} s"
+    # the CI job on it as a `from-result` file; its gate also exits 3 for a failed task
+    env = {
+        "INPUT_FROM-RESULT": str(path),
+        "INPUT_REPORT-DIR": str(folder / "reports"),
+        "INPUT_REPORT-FORMATS": f"{report},markdown",
+        "INPUT_COMMENT": "never",
+    }
+    started = time.monotonic()
+    code = ci(env)
+    took = time.monotonic() - started
+    captured = capsys.readouterr()
+    assert code in (0, 1, 2, 3), captured.err
+    assert "internal error" not in captured.out + captured.err, captured.err
+    assert took < EXAMPLE_DEADLINE_S, f"the CI job took {took:.1f} s"

@@ -85,8 +85,10 @@ def run(experiment_file: Path, output: Path, log_level: str) -> int:
 def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
+    from iter8_action.resultfile import check_output_path
 
     experiment = load_experiment(experiment_file)
+    check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
     result = run_experiment(experiment, result_path=output, log=log)
@@ -318,8 +320,10 @@ def report(fmt: str, result_file: Path, output: Path | None, color: bool | None)
       iter8 report -o junit --output iter8-junit.xml
     """
     from iter8_action.report import render
-    from iter8_action.resultfile import read_result_document
+    from iter8_action.resultfile import check_output_path, read_result_document
 
+    if output is not None:
+        check_output_path(output, "the report", fix="name another file with --output")
     document = read_result_document(result_file)
     if color is None:
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")

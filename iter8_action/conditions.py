@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.assessment.queries import overall_winner, slo_failures
 from iter8_action.result import Result
 
 Function = Callable[..., Any]
@@ -86,7 +85,7 @@ def _slos_satisfied(result: Result, version: Any = None) -> bool:
     True when there are none; a missing value never satisfies an SLO.
     """
     index = None if version is None else _version_index(result, "SLOs", version)
-    return not slo_failures(result.insights(), index)
+    return not result.verdicts().slo_failures(index)
 
 
 def _completed(result: Result) -> bool:
@@ -419,7 +418,7 @@ def _compare(op: str, left: Any, right: Any, column: int) -> bool:
 
 def _winner(result: Result, version: Any = None) -> bool:
     """An overall winner was found (or: the named version is the overall winner)."""
-    winner, _ = overall_winner(result.insights())
+    winner, _ = result.verdicts().overall_winner()
     if version is None:
         return winner is not None
     return winner is not None and winner == _version_index(result, "Winner", version)

@@ -124,21 +124,35 @@ class _Job:
                     title="Invalid inputs",
                 )
                 return ExitCode.INVALID_INPUT
-            if not self._report_dir_ready():
+            if not self._report_dir_ready(result=False):
                 return ExitCode.INVALID_INPUT
         else:
             if self.inputs.chart is not None and not self._render_chart(self.inputs.chart):
                 return ExitCode.INVALID_INPUT
             experiment = self._load()
-            if experiment is None or not self._report_dir_ready():
+            if experiment is None or not self._report_dir_ready(result=True):
                 return ExitCode.INVALID_INPUT
             interrupted = self._run(experiment)
         try:
             report, document = self._read_result()
+        except ExperimentInvalid as e:
+            # a result file another workflow wrote (from-result): each problem at its line
+            for problem in e.problems:
+                self.platform.error(
+                    f"{problem.path}: {problem.message}" if problem.path else problem.message,
+                    title="Invalid result file",
+                    file=_shown(Path(problem.file)),
+                    line=problem.line,
+                )
+            return ExitCode.INVALID_INPUT
         except InputError as e:
             self.platform.error(str(e), title="Invalid inputs")
             return ExitCode.INVALID_INPUT
-        paths = self._write_reports(document)
+        try:
+            paths = self._write_reports(document)
+        except InputError as e:
+            self.platform.error(str(e), title="Invalid inputs")
+            return ExitCode.INVALID_INPUT
         outcome = Outcome(
             verdict=report.verdict.status,
             slos_met=all(slo.satisfied for slo in report.slos),
@@ -157,7 +171,11 @@ class _Job:
         self.log.info("verdict: %s (%s); exit code %d", outcome.verdict, report.verdict.title, code)
         return code
 
-    def _report_dir_ready(self) -> bool:
+    def _report_dir_ready(self, *, result: bool) -> bool:
+        """The report directory exists and every file the job writes there can be written
+        (the result file too, when `result`): checked before anything runs."""
+        from iter8_action.resultfile import check_output_path
+
         try:
             self.inputs.report_path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -167,7 +185,19 @@ class _Job:
                 title="Invalid inputs",
             )
             return False
+        files = [(self.result_path, "the result")] if result else []
+        files += [(self._report_file(fmt), "the report") for fmt in self.inputs.report_formats]
+        fix = "remove it, or point `report-dir` at another directory"
+        try:
+            for path, what in files:
+                check_output_path(path, what, fix=fix)
+        except InputError as e:
+            self.platform.error(str(e), title="Invalid inputs")
+            return False
         return True
+
+    def _report_file(self, fmt: str) -> Path:
+        return self.inputs.report_path / REPORT_FILES[fmt]
 
     def _run(self, experiment: Experiment) -> bool:
         """Run the experiment; True when a signal interrupted it."""
@@ -261,8 +291,13 @@ class _Job:
 
         paths: dict[str, Path] = {}
         for fmt in self.inputs.report_formats:
-            path = self.inputs.report_path / REPORT_FILES[fmt]
-            path.write_text(render(document, fmt), encoding="utf-8")
+            path = self._report_file(fmt)
+            try:
+                path.write_text(render(document, fmt), encoding="utf-8")
+            except OSError as e:
+                raise InputError(
+                    f"{_shown(path)}: cannot write the {fmt} report: {e.strerror or e}"
+                ) from e
             paths[fmt] = path
             self.log.info("wrote the %s report to %s", fmt, _shown(path))
         return paths

@@ -18,6 +18,7 @@ schema (which is strict) sees them.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -47,9 +48,15 @@ _TYPE_NAMES = {
 class SchemaValidator:
     """Validates documents against one schema (`root_ref` picks a definition)."""
 
-    def __init__(self, schema: Mapping[str, Any], *, known_tasks: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        known_tasks: list[str] | None = None,
+        validator_class: type[Any] = jsonschema.Draft202012Validator,
+    ) -> None:
         self.schema = schema
-        self.validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+        self.validator = validator_class(schema, format_checker=FORMATS)
         self.known_tasks = known_tasks or []
 
     # -- case variants ----------------------------------------------------------------
@@ -144,7 +151,8 @@ class SchemaValidator:
 
     # -- errors ---------------------------------------------------------------------------
 
-    def problems(self, document: SourceDocument) -> list[Problem]:
+    def problems(self, document: SourceDocument, *, limit: int | None = None) -> list[Problem]:
+        """Every problem, or the first `limit` errors' (a hostile document can have millions)."""
         out: list[Problem] = []
         # NaN passes every bound (each comparison with it is false), and the
         # schema's complaint about an infinity would only repeat this one.
@@ -153,9 +161,13 @@ class SchemaValidator:
             out.append(
                 document.problem(path, f"found {finite.spelled(value)}; write a finite number")
             )
-        for error in self.validator.iter_errors(document.data):
-            if tuple(error.absolute_path) not in odd:
-                out.extend(self._explain(document, error))
+        errors = (
+            e
+            for e in self.validator.iter_errors(document.data)
+            if tuple(e.absolute_path) not in odd
+        )
+        for error in itertools.islice(errors, limit):
+            out.extend(self._explain(document, error))
         return out
 
     def _explain(

@@ -14,20 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from iter8_action.assessment.comparisons import (
-    compare_family,
-    comparison_to_dict,
-    statistical,
-    summary,
-)
+from iter8_action import insights
+from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
-from iter8_action.assessment.statistics import Comparison, plain_comparison
+from iter8_action.assessment.statistics import PairTest, plain_comparison
+from iter8_action.insights import MAX, NO_DATA, NO_WINNER_YET, TIE, WINNER
 
-MAX, MIN = "max", "min"
-WINNER, TIE, NO_WINNER_YET, NO_DATA = "winner", "tie", "no-winner-yet", "no-data"
 TIE_RELATIVE_TOLERANCE = 1e-9
 
 
@@ -39,7 +33,7 @@ class RewardVerdict:
     winner: int | None
     tied: tuple[int, ...]
     reason: str
-    comparisons: tuple[Comparison, ...]
+    comparisons: tuple[PairTest, ...]
     values: tuple[float | None, ...] = ()
     """Each version's value (not written to the result: the store has them)."""
 
@@ -47,7 +41,7 @@ class RewardVerdict:
     def statistical(self) -> bool:
         return any(c.statistical for c in self.comparisons)
 
-    def beats(self, a: int, b: int, comparisons: Sequence[Comparison] | None = None) -> bool:
+    def beats(self, a: int, b: int, comparisons: Sequence[PairTest] | None = None) -> bool:
         """Whether version `a` is better than `b`: significantly (in `comparisons`, by default
         this reward's own family) when there is per-request data, else by value."""
         if self.statistical:
@@ -57,16 +51,19 @@ class RewardVerdict:
             return False
         return va > vb if self.direction == MAX else va < vb
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "direction": self.direction,
-            "verdict": self.verdict,
-            "winner": self.winner,
-            "tied": list(self.tied),
-            "reason": self.reason,
-            "comparisons": [comparison_to_dict(c) for c in self.comparisons],
-        }
+    def recorded(self) -> insights.Reward:
+        """The verdict as the result records it (see `iter8_action.insights`)."""
+        return insights.Reward(
+            metric=self.metric,
+            direction=self.direction,
+            verdict=self.verdict,
+            winner=self.winner,
+            tied=self.tied,
+            reason=self.reason,
+            units=None,
+            values=self.values,
+            comparisons=tuple(recorded(c) for c in self.comparisons),
+        )
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,7 @@ class _Judging:
         *,
         winner: int | None = None,
         tied: Sequence[int] = (),
-        comparisons: Sequence[Comparison] = (),
+        comparisons: Sequence[PairTest] = (),
     ) -> RewardVerdict:
         return RewardVerdict(
             self.data.metric,
@@ -189,7 +186,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
     return j.verdict(NO_WINNER_YET, reason, comparisons=comparisons)
 
 
-def prefers(direction: str, comparisons: Sequence[Comparison], a: int, b: int) -> bool:
+def prefers(direction: str, comparisons: Sequence[PairTest], a: int, b: int) -> bool:
     """Whether `comparisons` show version `a` significantly better than `b`."""
     for c in comparisons:
         if {c.version, c.baseline} == {a, b} and c.significant:
@@ -209,7 +206,7 @@ def _leader(data: MetricData, direction: str, present: Sequence[int]) -> int:
     return ordered[0]
 
 
-def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec) -> str:
+def _win_text(c: PairTest, winner: int, names: Sequence[str], spec: AssessSpec) -> str:
     other = c.baseline if c.version == winner else c.version
     w_value, o_value = _values_of(c, winner)
     if o_value:
@@ -221,13 +218,13 @@ def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec
     return f"{amount} {word} than {names[other]} ({versus}: {summary(c, spec)})"
 
 
-def _values_of(c: Comparison, version: int) -> tuple[float, float]:
+def _values_of(c: PairTest, version: int) -> tuple[float, float]:
     """(value of `version`, value of the other version) in a comparison."""
     value, other = c.value or 0.0, c.baseline_value or 0.0
     return (value, other) if c.version == version else (other, value)
 
 
-def _pending_text(c: Comparison, names: Sequence[str], spec: AssessSpec) -> str:
+def _pending_text(c: PairTest, names: Sequence[str], spec: AssessSpec) -> str:
     text = f"{names[c.version]} vs {names[c.baseline]}: {c.note} ({summary(c, spec)})"
     if c.more_requests_needed is not None:
         text += f"; about {c.more_requests_needed} more requests per version may settle it"

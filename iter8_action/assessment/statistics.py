@@ -118,8 +118,9 @@ def distribution_statistic(dist: Distribution, statistic: str, counts: FloatArra
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """One version compared with another on one metric."""
+class PairTest:
+    """One version tested against another on one metric (its record in a result is
+    `iter8_action.insights.Comparison`)."""
 
     version: int
     baseline: int
@@ -160,10 +161,10 @@ def relative_effect(value: float | None, baseline: float | None) -> float | None
 
 def plain_comparison(
     version: int, baseline: int, value: float | None, baseline_value: float | None
-) -> Comparison:
+) -> PairTest:
     """Single observed values: the difference only, no significance claimed."""
     difference = None if value is None or baseline_value is None else value - baseline_value
-    return Comparison(
+    return PairTest(
         version=version,
         baseline=baseline,
         test="plain",
@@ -209,7 +210,7 @@ def compare_distributions(
     baseline_value: float | None,
     confidence: float,
     resampled: tuple[Bootstrap, Bootstrap] | None = None,
-) -> Comparison:
+) -> PairTest:
     """Mann-Whitney U on the whole distributions; effect and bootstrap CI of `statistic`.
 
     `resampled` are the versions' bootstraps when the caller shares them
@@ -229,7 +230,7 @@ def compare_distributions(
     ci = _bootstrap_intervals(
         *resampled, value=value, baseline_value=baseline_value, confidence=confidence
     )
-    return Comparison(
+    return PairTest(
         version=version,
         baseline=baseline,
         test="mann-whitney-u",
@@ -292,7 +293,7 @@ def compare_proportions(
     events: tuple[int, int],
     totals: tuple[int, int],
     confidence: float,
-) -> Comparison:
+) -> PairTest:
     """Compare two rates `events / totals` (candidate first, then baseline)."""
     (e1, e0), (n1, n0) = events, totals
     p1, p0 = e1 / n1, e0 / n0
@@ -312,7 +313,7 @@ def compare_proportions(
     if e1 > 0 and e0 > 0:
         interval = relative_risk(e1, n1, e0, n0).confidence_interval(confidence)
         ci_low, ci_high = float(interval.low) - 1.0, float(interval.high) - 1.0
-    return Comparison(
+    return PairTest(
         version=version,
         baseline=baseline,
         test=name,
@@ -376,12 +377,12 @@ CORRECTIONS = ("holm", "bonferroni", "none")
 
 
 def adjust(
-    comparisons: Sequence[Comparison],
+    comparisons: Sequence[PairTest],
     *,
     confidence: float,
     correction: str,
     min_requests: int,
-) -> list[Comparison]:
+) -> list[PairTest]:
     """Correct a family of comparisons for multiplicity and decide which are significant.
 
     Plain comparisons pass through untouched. A comparison that is not
@@ -414,8 +415,8 @@ def adjust(
 
 
 def _decide(
-    c: Comparison, adjusted: float, *, alpha: float, family: int, correction: str, min_requests: int
-) -> Comparison:
+    c: PairTest, adjusted: float, *, alpha: float, family: int, correction: str, min_requests: int
+) -> PairTest:
     smallest = min(c.sizes)
     note: str | None = None
     if smallest < min_requests:
@@ -440,7 +441,7 @@ def _decide(
     )
 
 
-def _sample_size(c: Comparison, confidence: float) -> int | None:
+def _sample_size(c: PairTest, confidence: float) -> int | None:
     """Requests per version for the test of `c` to detect its observed effect at `confidence`."""
     if c.test == "mann-whitney-u" and c.statistic is not None:
         superiority = c.statistic / (c.sizes[0] * c.sizes[1])

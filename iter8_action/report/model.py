@@ -2,9 +2,10 @@
 
 One model feeds every renderer (text, markdown, html, json, junit). It is built
 from what the run recorded and never recomputes statistics: SLO verdicts,
-winners, effect sizes and p-values come from the assessment (see
-`CONTRACT-assessment.md`), falling back to Iter8's own `SLOsSatisfied` and
-`rewardsWinners` for results written by Iter8 or before `assess` ran.
+winners, effect sizes and p-values come from the assessment, read by
+`iter8_action.insights` (the one reader the events, conditions and `iter8
+assert` share), which falls back to Iter8's own `SLOsSatisfied` and
+`rewardsWinners` for results written by Iter8.
 
 A result may be partial (a run that failed or was interrupted half-way, or a
 report asked for while the run goes on): the model shows what finished and
@@ -20,8 +21,16 @@ from datetime import datetime
 from typing import Any
 
 from iter8_action.errors import InputError
+from iter8_action.insights import SLO_STATUSES as SLO_STATUSES
+from iter8_action.insights import Comparison as Comparison
+from iter8_action.insights import Reward as Reward
+from iter8_action.insights import Slo as Slo
+from iter8_action.insights import SloVersion as SloVersion
+from iter8_action.insights import Winner as Winner
+from iter8_action.insights import read_insights
 from iter8_action.metricnames import split_percentile
 from iter8_action.metrics import MetricStore, MetricType
+from iter8_action.result import iter8_task_statuses, task_name, written_by_iter8
 from iter8_action.secrets import SECRETS
 
 REPORT_SCHEMA_VERSION = 1
@@ -44,7 +53,6 @@ _HTTP_ORDER = (
     "latency/max",
 )
 
-SLO_STATUSES = ("satisfied", "violated", "no-data", "not-applicable")
 VERDICTS = (
     "winner",
     "passed",
@@ -103,74 +111,6 @@ class TaskRow:
     start_time: str | None = None
     duration_s: float | None = None
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class SloVersion:
-    value: float | None
-    limit: float | None
-    status: str
-    test: Mapping[str, Any] | None = None
-    note: str | None = None
-    """Why, in the assessment's words (e.g. `v1 is the baseline`)."""
-
-
-@dataclass(frozen=True)
-class Slo:
-    metric: str
-    kind: str
-    """upper | lower"""
-    limit: float | None
-    relative: Mapping[str, Any] | None
-    units: str | None
-    versions: tuple[SloVersion, ...]
-
-    @property
-    def satisfied(self) -> bool:
-        return all(v.status in ("satisfied", "not-applicable") for v in self.versions)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A candidate against the baseline on one reward, as the assessment judged it."""
-
-    version: int
-    baseline: int
-    test: str | None
-    statistic: float | None
-    p_value: float | None
-    adjusted_p_value: float | None
-    effect: float | None
-    effect_label: str | None
-    ci_low: float | None
-    ci_high: float | None
-    significant: bool | None
-    more_requests_needed: float | None
-    difference_ci_low: float | None = None
-    difference_ci_high: float | None = None
-    """For proportions: the interval of the absolute difference (candidate - baseline)."""
-
-
-@dataclass(frozen=True)
-class Reward:
-    metric: str
-    direction: str
-    """max | min"""
-    verdict: str
-    """winner | tie | no-winner-yet | no-data"""
-    winner: int | None
-    tied: tuple[int, ...]
-    reason: str | None
-    units: str | None
-    values: tuple[float | None, ...]
-    comparisons: tuple[Comparison, ...]
-
-
-@dataclass(frozen=True)
-class Winner:
-    version: int | None
-    name: str | None
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -264,7 +204,11 @@ def _camel(name: str) -> str:
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {_camel(f.name): _plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            _camel(f.name): _plain(getattr(value, f.name))
+            for f in fields(value)
+            if f.metadata.get("report", True)
+        }
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -303,29 +247,24 @@ def build_report(document: Mapping[str, Any]) -> Report:
 
 
 def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
-    insights = _mapping(result.get("insights"))
-    store = MetricStore.from_insights(insights)
-    versions = tuple(store.version_names)
-    assessment = _mapping(insights.get("assessment"))
+    found = read_insights(_mapping(result.get("insights")))
+    store = found.store
     spec = document.get("spec")
     spec_list = list(spec) if isinstance(spec, Sequence) and not isinstance(spec, str) else []
     metadata = _mapping(document.get("metadata"))
 
     tasks = _tasks(result, spec_list)
     run = _run(result, metadata, tasks)
-    slos = _slos(insights, assessment, store)
-    rewards = _rewards(insights, assessment, store)
-    winner = _winner(assessment, rewards, slos, versions)
     report = Report(
         run=run,
         verdict=Verdict("", "", ""),
-        versions=versions,
+        versions=found.versions,
         tasks=tasks,
-        slos=slos,
-        rewards=rewards,
-        winner=winner,
-        baseline=_int_or_none(assessment.get("baseline")),
-        confidence=_float_or_none(assessment.get("confidence")),
+        slos=found.slos,
+        rewards=found.rewards,
+        winner=found.winner,
+        baseline=found.baseline,
+        confidence=found.confidence,
         metrics=_metrics(store),
         histograms=_histograms(store),
         percentiles=_percentiles(store),
@@ -335,9 +274,7 @@ def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
         if metadata
         else {"spec": spec_list},
     )
-    return _with_verdict(
-        report, assessed=bool(assessment) or "SLOs" in insights or "rewards" in insights
-    )
+    return _with_verdict(report, assessed=found.assessed)
 
 
 def _redacted(value: Any) -> Any:
@@ -379,18 +316,17 @@ def _parse_time(text: str | None) -> datetime | None:
 # -- run and tasks ----------------------------------------------------------------------
 
 
-def _task_name(entry: Any) -> str:
-    if isinstance(entry, Mapping):
-        if "task" in entry:
-            return str(entry["task"])
-        if "run" in entry:
-            return "run"
-    return "?"
-
-
 def _tasks(result: Mapping[str, Any], spec: list[Any]) -> tuple[TaskRow, ...]:
     records = [r for r in result.get("tasks") or [] if isinstance(r, Mapping)]
     stopped = bool(result.get("failure")) or bool(result.get("interrupted"))
+    if written_by_iter8(result):
+        statuses = iter8_task_statuses(
+            len(spec), int(result["numCompletedTasks"] or 0), bool(result.get("failure"))
+        )
+        records = [
+            {"index": i, "task": task_name(entry), "status": str(status), "if": _if(entry)}
+            for i, (entry, status) in enumerate(zip(spec, statuses, strict=True))
+        ]
     rows: list[TaskRow] = []
     for position, record in enumerate(records):
         status = str(record.get("status", "pending"))
@@ -411,16 +347,24 @@ def _tasks(result: Mapping[str, Any], spec: list[Any]) -> tuple[TaskRow, ...]:
     # Tasks of the spec the result never listed (written before the engine knew them).
     for index in range(len(records), len(spec)):
         entry = spec[index]
-        condition = entry.get("if") if isinstance(entry, Mapping) else None
         rows.append(
             TaskRow(
                 index=index,
-                task=_task_name(entry),
+                task=task_name(entry),
                 status="not-run" if stopped else "pending",
-                condition=_str_or_none(condition),
+                condition=_str_or_none(_if(entry)),
             )
         )
     return tuple(rows)
+
+
+def _if(entry: Any) -> Any:
+    return entry.get("if") if isinstance(entry, Mapping) else None
+
+
+def _finished_by_iter8(result: Mapping[str, Any], tasks: tuple[TaskRow, ...]) -> bool:
+    """Iter8 wrote no end time: its run finished when it counted every task completed."""
+    return written_by_iter8(result) and all(t.status == "completed" for t in tasks)
 
 
 def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[TaskRow, ...]) -> Run:
@@ -432,7 +376,7 @@ def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[Ta
         state = "interrupted"
     elif failure:
         state = "failed"
-    elif end is not None:
+    elif end is not None or _finished_by_iter8(result, tasks):
         state = "completed"
     elif result:
         state = "running"
@@ -455,12 +399,14 @@ def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[Ta
         else sum(1 for t in tasks if t.status in ("completed", "skipped")),
         failure=failure,
         failure_reason=_str_or_none(result.get("failureReason")),
-        failed_task=_int_or_none(result.get("failedTask")),
+        failed_task=_int_or_none(result.get("failedTask"))
+        if not written_by_iter8(result)
+        else next((t.index for t in tasks if t.status == "failed"), None),
         interrupted=interrupted,
     )
 
 
-# -- SLOs -------------------------------------------------------------------------------
+# -- metrics ------------------------------------------------------------------------------
 
 
 def _units(store: MetricStore, metric: str) -> str | None:
@@ -468,163 +414,8 @@ def _units(store: MetricStore, metric: str) -> str | None:
     return meta.units if meta is not None else None
 
 
-def _slos(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Slo, ...]:
-    entries = assessment.get("slos")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_slo_from_assessment(e, store) for e in entries)
-    return _slos_from_iter8(insights, store)
-
-
-def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
-    metric = str(entry["metric"])
-    versions = tuple(
-        SloVersion(
-            value=_float_or_none(v.get("value")),
-            limit=_float_or_none(v.get("limit")),
-            status=str(v.get("status", "no-data")),
-            test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
-            note=_str_or_none(v.get("note")),
-        )
-        for v in entry.get("versions") or []
-    )
-    relative = entry.get("relative")
-    return Slo(
-        metric=metric,
-        kind=str(entry.get("kind", "upper")),
-        limit=_float_or_none(entry.get("limit")),
-        relative=relative if isinstance(relative, Mapping) else None,
-        units=_units(store, metric),
-        versions=versions,
-    )
-
-
-def _slos_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Slo, ...]:
-    """Iter8's `SLOs` and `SLOsSatisfied` (absolute limits only)."""
-    slos = _mapping(insights.get("SLOs"))
-    satisfied = _mapping(insights.get("SLOsSatisfied"))
-    out: list[Slo] = []
-    for kind in ("upper", "lower"):
-        verdicts = satisfied.get(kind) or []
-        for i, slo in enumerate(slos.get(kind) or []):
-            metric = str(slo["metric"])
-            limit = _float_or_none(slo.get("limit"))
-            row = verdicts[i] if i < len(verdicts) and isinstance(verdicts[i], Sequence) else []
-            versions = []
-            for v in range(store.num_versions):
-                value = store.value(metric, v)
-                ok = bool(row[v]) if v < len(row) else False
-                status = "satisfied" if ok else "no-data" if value is None else "violated"
-                versions.append(SloVersion(value=value, limit=limit, status=status))
-            out.append(Slo(metric, kind, limit, None, _units(store, metric), tuple(versions)))
-    return tuple(out)
-
-
-# -- rewards and the winner ---------------------------------------------------------------
-
-
-def _rewards(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Reward, ...]:
-    entries = assessment.get("rewards")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_reward_from_assessment(e, store) for e in entries)
-    return _rewards_from_iter8(insights, store)
-
-
 def _values(store: MetricStore, metric: str) -> tuple[float | None, ...]:
     return tuple(store.value(metric, v) for v in range(store.num_versions))
-
-
-def _reward_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Reward:
-    metric = str(entry["metric"])
-    return Reward(
-        metric=metric,
-        direction=str(entry.get("direction", "max")),
-        verdict=str(entry.get("verdict", "no-data")),
-        winner=_int_or_none(entry.get("winner")),
-        tied=tuple(int(t) for t in entry.get("tied") or []),
-        reason=_str_or_none(entry.get("reason")),
-        units=_units(store, metric),
-        values=_values(store, metric),
-        comparisons=tuple(_comparison(c) for c in entry.get("comparisons") or []),
-    )
-
-
-def _comparison(entry: Mapping[str, Any]) -> Comparison:
-    significant = entry.get("significant")
-    return Comparison(
-        version=int(entry["version"]),
-        baseline=int(entry.get("baseline", 0)),
-        test=_str_or_none(entry.get("test")),
-        statistic=_float_or_none(entry.get("statistic")),
-        p_value=_float_or_none(entry.get("pValue")),
-        adjusted_p_value=_float_or_none(entry.get("adjustedPValue")),
-        effect=_float_or_none(entry.get("effect")),
-        effect_label=_str_or_none(entry.get("effectLabel")),
-        ci_low=_float_or_none(entry.get("ciLow")),
-        ci_high=_float_or_none(entry.get("ciHigh")),
-        significant=None if significant is None else bool(significant),
-        more_requests_needed=_float_or_none(entry.get("moreRequestsNeeded")),
-        difference_ci_low=_float_or_none(entry.get("differenceCiLow")),
-        difference_ci_high=_float_or_none(entry.get("differenceCiHigh")),
-    )
-
-
-def _rewards_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Reward, ...]:
-    """Iter8's `rewards` and `rewardsWinners`: a best version by raw value, no statistics."""
-    rewards = _mapping(insights.get("rewards"))
-    winners = _mapping(insights.get("rewardsWinners"))
-    out: list[Reward] = []
-    for direction in ("max", "min"):
-        indices = winners.get(direction) or []
-        for i, metric in enumerate(rewards.get(direction) or []):
-            metric = str(metric)
-            index = _int_or_none(indices[i]) if i < len(indices) else None
-            winner = index if index is not None and index >= 0 else None
-            values = _values(store, metric)
-            if winner is not None:
-                verdict = "winner"
-            elif all(v is None for v in values):
-                verdict = "no-data"
-            else:
-                verdict = "no-winner-yet"
-            out.append(
-                Reward(
-                    metric, direction, verdict, winner, (), None, _units(store, metric), values, ()
-                )
-            )
-    return tuple(out)
-
-
-def _winner(
-    assessment: Mapping[str, Any],
-    rewards: tuple[Reward, ...],
-    slos: tuple[Slo, ...],
-    versions: tuple[str, ...],
-) -> Winner | None:
-    entry = assessment.get("winner")
-    if isinstance(entry, Mapping):
-        return Winner(
-            version=_int_or_none(entry.get("version")),
-            name=_str_or_none(entry.get("name")),
-            reason=_str_or_none(entry.get("reason")),
-        )
-    if not rewards:
-        return None
-    # Iter8's insights only: the version every reward picked, if it meets every SLO.
-    picks = {r.winner for r in rewards}
-    index = picks.pop() if len(picks) == 1 else None
-    if index is not None and all(
-        s.versions[index].status == "satisfied" for s in slos if index < len(s.versions)
-    ):
-        name = versions[index] if index < len(versions) else None
-        return Winner(index, name, f"{name} meets every SLO and is best on every reward")
-    return Winner(None, None, "no version is best on every reward while meeting every SLO")
-
-
-# -- metrics ------------------------------------------------------------------------------
 
 
 def metric_sort_key(name: str) -> tuple[str, int, str, float]:

@@ -62,6 +62,10 @@ def test_evaluates(source: str, expected: bool) -> None:
 
 def test_slos_reads_satisfaction_per_version() -> None:
     result = _result(satisfied={"upper": [[True, False]], "lower": [[True, True]]})
+    result.assessment["SLOs"] = {
+        "upper": [{"metric": "http/latency-p95", "limit": 100}],
+        "lower": [{"metric": "http/request-count", "limit": 1}],
+    }
     assert evaluate("SLOs()", result) is False
     assert evaluate("SLOs('v1')", result) is True
     assert evaluate('SLOs("v2")', result) is False

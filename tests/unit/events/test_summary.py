@@ -141,7 +141,7 @@ def test_iter8_fields_alone_give_the_slo_table_and_reward_winners() -> None:
         {
             "metric": "http/latency-max",
             "direction": "max",
-            "verdict": "no-winner-yet",
+            "verdict": "no-data",
             "winner": None,
             "winnerName": None,
             "reason": None,

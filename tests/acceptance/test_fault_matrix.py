@@ -1,7 +1,7 @@
 """The fault matrix: every kind of outgoing call against every fault, through `iter8 run`.
 
 For each fault (tests/servers/faults.py) one experiment makes every kind of
-call to a server with that fault, each task with `softFailure: true` and short
+call to a server with that fault (load generation included), each task with `softFailure: true` and short
 bounds (a 1s deadline, no retries, a 1 MiB cap). Each task must end within its
 bound (+20%) with a message that says what went wrong, the run must write its
 result, and the 1 GiB body must never be held in memory.
@@ -28,6 +28,10 @@ CAP = "1MiB"
 FETCH_ATTEMPTS = 2  # the load tasks try a fetch twice, 0.5s apart
 FETCH_BACKOFF_S = 0.5
 TOLERANCE = 1.2
+LOAD_REQUESTS = 2
+LOAD_QPS = 10
+# the open loop's last request is due at (n - 1) / qps and ends a timeout after that
+LOAD_BOUND_S = (LOAD_REQUESTS - 1) / LOAD_QPS + DEADLINE_S
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ CALLS = [
     Call("cloudevent", DEADLINE_S),
     Call("github", DEADLINE_S),
     Call("gitlab", DEADLINE_S),
+    Call("http load", LOAD_BOUND_S),
     Call(
         "http payloadURL fetch",
         FETCH_ATTEMPTS * DEADLINE_S + FETCH_BACKOFF_S,
@@ -101,6 +106,15 @@ def _tasks(fault_url: str, receiver_url: str) -> list[dict[str, Any]]:
         {
             "task": "http",
             "with": {
+                "url": fault_url + "/load",
+                "numRequests": LOAD_REQUESTS,
+                "qps": LOAD_QPS,
+                "timeout": DEADLINE,
+            },
+        },
+        {
+            "task": "http",
+            "with": {
                 "url": "http://127.0.0.1:9/",
                 "numRequests": 1,
                 "payloadURL": fault_url + "/payload.json",
@@ -112,7 +126,10 @@ def _tasks(fault_url: str, receiver_url: str) -> list[dict[str, Any]]:
 
 
 def _expected(fault: Fault, call: Call) -> str | None:
-    """A phrase the task's message must hold; None: the task completes (ready reads no body)."""
+    """A phrase the task's message must hold; None: the task completes (ready reads no body,
+    and a load task records failed requests as errors rather than failing)."""
+    if call.kind == "http load":
+        return None
     if call.kind == "ready":
         return {
             Fault.REFUSED: "last attempt: connection refused or unreachable",
@@ -164,5 +181,9 @@ def test_every_call_keeps_its_bounds_against(
         else:
             assert record["status"] == "failed", where
             assert phrase in record["error"], where
+    load = CALLS.index(next(c for c in CALLS if c.kind == "http load"))
+    counts = result["insights"]["nonHistMetricValues"]
+    # every request due is recorded, answered, failed or timed out, whatever the fault
+    assert counts[0]["http/request-count"] == [float(LOAD_REQUESTS)], records[load]
     assert receiver.requests == []  # no payload template was fetched, so nothing was sent
     assert peak_rss_mib(done) < 300  # the 1 GiB body was streamed and cut, never held

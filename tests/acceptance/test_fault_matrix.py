@@ -1,10 +1,11 @@
 """The fault matrix: every kind of outgoing call against every fault, through `iter8 run`.
 
 For each fault (tests/servers/faults.py) one experiment makes every kind of
-call to a server with that fault (load generation included), each task with `softFailure: true` and short
-bounds (a 1s deadline, no retries, a 1 MiB cap). Each task must end within its
-bound (+20%) with a message that says what went wrong, the run must write its
-result, and the 1 GiB body must never be held in memory.
+call (load generation included) to a server with that fault, each task with
+`softFailure: true` and short bounds (a 1s deadline, no retries, a 1 MiB cap).
+Each task must end within its bound (+20%) with a message that says what went
+wrong, the run must write its result, and the 1 GiB body must never be held in
+memory.
 """
 
 from __future__ import annotations

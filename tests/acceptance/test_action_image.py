@@ -226,6 +226,8 @@ def test_the_image_passes_writes_the_outputs_and_comments(
         "result.yaml",
     ]
     assert run.summary.rstrip("\n") == (reports / "report.md").read_text().rstrip("\n")
+    # The page embeds plotly.js's basic bundle (1.2 MB), not the full one (4.8 MB).
+    assert (reports / "report.html").stat().st_size < 1_500_000
     assert "http/error-rate" in run.summary
     [comment] = github.comments_on(7)
     assert comment["body"].startswith("<!-- iter8-py:comment key=experiment.yaml -->\n")

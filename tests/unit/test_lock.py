@@ -90,6 +90,14 @@ def test_the_lock_pins_every_dependency_once_within_its_bounds(
     assert problems(pins, dependencies, env) == [], "run scripts/lock"
 
 
+@pytest.mark.parametrize("env", ENVIRONMENTS[::2], ids=lambda e: f"py{e['python_version']}")
+def test_the_build_backend_lock_satisfies_build_system_requires(env: dict[str, str]) -> None:
+    """The image builds the package with the backend of requirements-build.lock."""
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    build = read_pins((REPO / "requirements-build.lock").read_text())
+    assert problems(build, requires, env) == [], "run scripts/lock"
+
+
 def test_the_lock_holds_hashes_for_both_architectures_and_not_the_project(
     pins: list[Pin],
 ) -> None:

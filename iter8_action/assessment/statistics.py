@@ -1,27 +1,29 @@
 """Statistical comparison of two versions: tests, effect sizes, intervals, sample sizes.
 
-Pure functions over plain data (no store, no I/O). The tests are SciPy's:
+Pure functions over plain data (no store, no I/O). The tests are SciPy's
+definitions, computed by `hypothesis` on NumPy and the standard library (the
+image does not carry SciPy):
 
 - latency and other per-request distributions: Mann-Whitney U
-  (`scipy.stats.mannwhitneyu`, two-sided), the test Kayenta's judge uses. A
+  (as `scipy.stats.mannwhitneyu`, two-sided), the test Kayenta's judge uses. A
   histogram is expanded to its bucket mid-points, each repeated `count` times;
   every observation of a bucket is then tied with the others of that bucket,
-  and SciPy ranks tied groups by their mid-rank and corrects the variance for
+  and the test ranks tied groups by their mid-rank and corrects the variance for
   ties, which is exactly the test on grouped data (no invented precision).
   Buckets must share their boundaries across versions (the http task writes
   them so); partially overlapping buckets are compared by their mid-points.
 - error rates (errors out of requests): the two-proportion z-test, computed as
   the equivalent chi-square test on the 2x2 table without continuity
-  correction (`scipy.stats.chi2_contingency`, chi2 = z^2); when an expected
+  correction (as `scipy.stats.chi2_contingency`, chi2 = z^2); when an expected
   cell count is below 5 the normal approximation is poor and Fisher's exact
-  test (`scipy.stats.fisher_exact`) is used instead.
+  test (as `scipy.stats.fisher_exact`) is used instead.
 
 Effects are relative differences `(candidate - baseline) / baseline` of the
 metric itself (a mean, a percentile, a rate), with a confidence interval: for
 distributions a bootstrap (Poisson resampling of the buckets, re-centred on the
 exact point estimate); for rates the Katz interval of the rate ratio
-(`scipy.stats.contingency.relative_risk`) and Newcombe's hybrid score interval
-of the difference (from Wilson intervals, `scipy.stats.binomtest`).
+(as `scipy.stats.contingency.relative_risk`) and Newcombe's hybrid score interval
+of the difference (from Wilson intervals, as `scipy.stats.binomtest`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from scipy.stats.contingency import relative_risk
 
+from iter8_action.assessment.hypothesis import (
+    chi2_2x2,
+    fisher_exact,
+    mann_whitney_u,
+    norm_ppf,
+    relative_risk_interval,
+    wilson_interval,
+)
 from iter8_action.metrics import HistBucket
 
 FloatArray = npt.NDArray[np.float64]
@@ -217,9 +225,7 @@ def compare_distributions(
     across comparisons; else they are drawn here.
     """
     x, y = candidate.observations(), reference.observations()
-    test = stats.mannwhitneyu(x, y, alternative="two-sided", method="auto")
-    u = float(test.statistic)
-    p_value = float(test.pvalue)
+    u, p_value = mann_whitney_u(x, y)
     superiority = u / float(len(x) * len(y))  # P(candidate > baseline) + P(tie) / 2
     direction = 0 if superiority == 0.5 else (1 if superiority > 0.5 else -1)
     if resampled is None:
@@ -282,7 +288,7 @@ def _mann_whitney_sample_size(superiority: float, confidence: float) -> int | No
     """
     if superiority == 0.5:
         return None
-    z = stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0) + stats.norm.ppf(POWER)
+    z = norm_ppf(1.0 - (1.0 - confidence) / 2.0) + norm_ppf(POWER)
     return math.ceil(float(z**2 / (3.0 * (superiority - 0.5) ** 2) / 2.0))
 
 
@@ -302,17 +308,16 @@ def compare_proportions(
     if e1 + e0 == 0 or e1 + e0 == n1 + n0:
         name, statistic, p_value = "two-proportion-z", 0.0, 1.0
     elif margins.min() < 5:
-        fisher = stats.fisher_exact(table)
-        name, statistic, p_value = "fisher-exact", float(fisher.statistic), float(fisher.pvalue)
+        odds_ratio, p_value = fisher_exact([[e1, n1 - e1], [e0, n0 - e0]])
+        name, statistic = "fisher-exact", odds_ratio
     else:
-        chi2 = stats.chi2_contingency(table, correction=False)
-        z = math.sqrt(float(chi2.statistic)) * (1 if p1 >= p0 else -1)
-        name, statistic, p_value = "two-proportion-z", z, float(chi2.pvalue)
+        chi2, p_value = chi2_2x2(table)
+        name, statistic = "two-proportion-z", math.sqrt(chi2) * (1 if p1 >= p0 else -1)
     d_low, d_high = _newcombe_interval(e1, n1, e0, n0, confidence)
     ci_low = ci_high = None
     if e1 > 0 and e0 > 0:
-        interval = relative_risk(e1, n1, e0, n0).confidence_interval(confidence)
-        ci_low, ci_high = float(interval.low) - 1.0, float(interval.high) - 1.0
+        low, high = relative_risk_interval(e1, n1, e0, n0, confidence)
+        ci_low, ci_high = low - 1.0, high - 1.0
     return PairTest(
         version=version,
         baseline=baseline,
@@ -333,8 +338,7 @@ def compare_proportions(
 
 
 def _wilson(events: int, total: int, confidence: float) -> tuple[float, float]:
-    interval = stats.binomtest(events, total).proportion_ci(confidence, method="wilson")
-    return float(interval.low), float(interval.high)
+    return wilson_interval(events, total, confidence)
 
 
 def _newcombe_interval(
@@ -352,8 +356,8 @@ def _proportion_sample_size(p1: float, p0: float, confidence: float) -> int | No
     """Requests per version for the two-proportion z-test to detect the observed difference."""
     if p1 == p0:
         return None
-    z_a = stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)
-    z_b = stats.norm.ppf(POWER)
+    z_a = norm_ppf(1.0 - (1.0 - confidence) / 2.0)
+    z_b = norm_ppf(POWER)
     pooled = (p1 + p0) / 2.0
     spread = z_a * math.sqrt(2 * pooled * (1 - pooled)) + z_b * math.sqrt(
         p1 * (1 - p1) + p0 * (1 - p0)

@@ -14,10 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
-
 from iter8_action.metricnames import percentile_suffix
+from iter8_action.report import figures as go
 from iter8_action.report import fmt
 from iter8_action.report.model import (
     Bucket,
@@ -81,9 +79,7 @@ footer{color:#6b7280;font-size:.8rem;text-align:center;padding:1rem}
 def render(report: Report, *, plotly_js: str | None = None) -> str:
     """The page; `plotly_js` replaces the embedded plotly.js bundle (tests keep goldens small)."""
     if plotly_js is None:
-        from plotly.offline import get_plotlyjs
-
-        plotly_js = get_plotlyjs()
+        plotly_js = go.plotly_js()
     charts = _charts(report)
     title = f"iter8 report: {report.run.name or 'experiment'}"
     body = [
@@ -448,7 +444,7 @@ def _chart_scripts(charts: list[tuple[str, go.Figure]]) -> str:
         return ""
     calls = []
     for div_id, fig in charts:
-        figure = json.loads(pio.to_json(fig, validate=True))
+        figure = fig.to_dict()
         figure["config"] = {"responsive": True, "displaylogo": False}
         # `<` never appears in JSON outside strings, so this keeps `</script>` out of the page.
         text = json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")

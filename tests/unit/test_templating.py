@@ -101,7 +101,8 @@ def test_rendering_is_bounded(source: str, message: str) -> None:
 
 
 def test_rendering_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(templating, "RENDER_TIMEOUT_S", 0.5)
+    # 2 s: the 20% allowance must cover forking the renderer on a busy 2-core CI machine
+    monkeypatch.setattr(templating, "RENDER_TIMEOUT_S", 2.0)
     started = time.monotonic()
     with pytest.raises(TemplateError) as info:
         render(
@@ -109,9 +110,9 @@ def test_rendering_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
             {},
             name="t",
         )
-    assert time.monotonic() - started < 0.5 * 1.2
+    assert time.monotonic() - started < 2.0 * 1.2
     assert str(info.value) == (
-        "t: rendering took longer than 0.5s, the most a template may take "
+        "t: rendering took longer than 2s, the most a template may take "
         "(a loop that never ends, or one too long?)"
     )
 

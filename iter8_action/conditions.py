@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.result import Result
+from iter8_action.result import Result, TaskStatus
 
 Function = Callable[..., Any]
 
@@ -89,7 +89,7 @@ def _slos_satisfied(result: Result, version: Any = None) -> bool:
 
 
 def _completed(result: Result) -> bool:
-    return all(t.counts_completed for t in result.tasks if t.status.value != "pending")
+    return all(t.counts_completed for t in result.tasks if t.status is not TaskStatus.PENDING)
 
 
 def _no_failure(result: Result) -> bool:

@@ -28,9 +28,9 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
-from iter8_action.result import Result
+from iter8_action.result import Result, TaskStatus
 
 Function = Callable[..., Any]
 
@@ -89,7 +89,7 @@ def _slos_satisfied(result: Result, version: Any = None) -> bool:
 
 
 def _completed(result: Result) -> bool:
-    return all(t.counts_completed for t in result.tasks if t.status.value != "pending")
+    return all(t.counts_completed for t in result.tasks if t.status is not TaskStatus.PENDING)
 
 
 def _no_failure(result: Result) -> bool:
@@ -152,7 +152,61 @@ def _tokenize(source: str) -> list[_Token]:
 
 # -- syntax tree --------------------------------------------------------------------------
 
-Node = tuple[Any, ...]
+
+@dataclass(frozen=True)
+class Const:
+    """A number, a string, true, false or null."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class ResultRef:
+    """`result`: the result as written to the result file."""
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    """`base.name[0]["key"]`: a path of field names and indices into `base`."""
+
+    base: Node
+    keys: tuple[str | int | float, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function of `FUNCTIONS` (its key: the name in lower case)."""
+
+    function: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Node
+    right: Node
+    column: int
+    """Where the operator is, for a comparison that cannot be evaluated."""
+
+
+Node = Const | ResultRef | Not | And | Or | Field | Call | Compare
+
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -207,19 +261,19 @@ class _Parser:
         while self.peek().kind == "keyword" and self.peek().text == "or":
             self.take()
             nodes.append(self.and_expr())
-        return nodes[0] if len(nodes) == 1 else ("or", tuple(nodes))
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
 
     def and_expr(self) -> Node:
         nodes = [self.not_expr()]
         while self.peek().kind == "keyword" and self.peek().text == "and":
             self.take()
             nodes.append(self.not_expr())
-        return nodes[0] if len(nodes) == 1 else ("and", tuple(nodes))
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
     def not_expr(self) -> Node:
         if self.peek().kind == "keyword" and self.peek().text == "not":
             self.deeper(self.take())
-            node = ("not", self.not_expr())
+            node = Not(self.not_expr())
             self.depth -= 1
             return node
         return self.comparison()
@@ -229,12 +283,12 @@ class _Parser:
         token = self.peek()
         if token.kind == "op" and token.text in _COMPARE:
             self.take()
-            return ("cmp", token.text, left, self.operand(), token.column)
+            return Compare(token.text, left, self.operand(), token.column)
         return left
 
     def operand(self) -> Node:
         node = self.primary()
-        keys: list[Any] = []
+        keys: list[str | int | float] = []
         while True:
             token = self.peek()
             if token.kind == "op" and token.text == ".":
@@ -256,14 +310,14 @@ class _Parser:
                 self.expect("]")
                 keys.append(_literal(key))
             else:
-                return ("field", node, tuple(keys)) if keys else node
+                return Field(node, tuple(keys)) if keys else node
 
     def primary(self) -> Node:
         token = self.take()
         if token.kind in ("number", "string"):
-            return ("const", _literal(token))
+            return Const(_literal(token))
         if token.kind == "keyword" and token.text in ("true", "false", "null", "none"):
-            return ("const", {"true": True, "false": False}.get(token.text))
+            return Const({"true": True, "false": False}.get(token.text))
         if token.kind == "op" and token.text == "(":
             self.deeper(token)
             node = self.or_expr()
@@ -274,7 +328,7 @@ class _Parser:
             if self.peek().text == "(" and self.peek().kind == "op":
                 return self.call(token)
             if token.text.lower() == "result":
-                return ("result",)
+                return ResultRef()
             raise ConditionError(
                 f"unknown name {token.text!r}: use 'result.<field>' or a function "
                 f"({_function_list()})",
@@ -308,14 +362,14 @@ class _Parser:
             raise ConditionError(
                 f"{name.text}() takes {wanted} argument(s), not {len(args)}", name.column
             )
-        return ("call", name.text.lower(), tuple(args))
+        return Call(name.text.lower(), tuple(args))
 
 
 def _describe(token: _Token) -> str:
     return "the end" if token.kind == "end" else repr(token.text)
 
 
-def _literal(token: _Token) -> Any:
+def _literal(token: _Token) -> str | int | float:
     if token.kind == "number":
         value = float(token.text)
         return int(value) if value.is_integer() and re.fullmatch(r"\d+", token.text) else value
@@ -357,28 +411,29 @@ class _Evaluator:
         return self._document
 
     def eval(self, node: Node) -> Any:
-        kind = node[0]
-        if kind == "const":
-            return node[1]
-        if kind == "result":
-            return self.document()
-        if kind == "not":
-            return not self.eval(node[1])
-        if kind == "and":
-            return all(bool(self.eval(n)) for n in node[1])
-        if kind == "or":
-            return any(bool(self.eval(n)) for n in node[1])
-        if kind == "field":
-            value = self.eval(node[1])
-            for key in node[2]:
-                value = _get_field(value, key)
-            return value
-        if kind == "call":
-            args = [self.eval(arg) for arg in node[2]]
-            return FUNCTIONS[node[1]].func(self.result, *args)
-        if kind == "cmp":
-            return _compare(node[1], self.eval(node[2]), self.eval(node[3]), node[4])
-        raise AssertionError(f"unknown node {kind}")
+        match node:
+            case Const(value):
+                return value
+            case ResultRef():
+                return self.document()
+            case Not(operand):
+                return not self.eval(operand)
+            case And(operands):
+                return all(bool(self.eval(n)) for n in operands)
+            case Or(operands):
+                return any(bool(self.eval(n)) for n in operands)
+            case Field(base, keys):
+                value = self.eval(base)
+                for key in keys:
+                    value = _get_field(value, key)
+                return value
+            case Call(function, args):
+                values = [self.eval(arg) for arg in args]
+                return FUNCTIONS[function].func(self.result, *values)
+            case Compare(op, left, right, column):
+                return _compare(op, self.eval(left), self.eval(right), column)
+            case _:
+                assert_never(node)
 
 
 def _get_field(value: Any, key: Any) -> Any:

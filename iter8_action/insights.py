@@ -25,20 +25,41 @@ them as they are.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from iter8_action.fields import float_or_none, int_or_none, mapping, str_or_none
 from iter8_action.metrics import MetricStore
 
-SATISFIED, VIOLATED, NO_DATA, NOT_APPLICABLE = "satisfied", "violated", "no-data", "not-applicable"
-SLO_STATUSES = (SATISFIED, VIOLATED, NO_DATA, NOT_APPLICABLE)
-HOLDING = (SATISFIED, NOT_APPLICABLE)
-"""An SLO that does not apply to a version (a relative SLO on the baseline) does not fail it."""
+
+class SloStatus(StrEnum):
+    """An SLO for one version, as the result and every report spell it."""
+
+    SATISFIED = "satisfied"
+    VIOLATED = "violated"
+    NO_DATA = "no-data"
+    NOT_APPLICABLE = "not-applicable"
+    """A relative SLO on the baseline, or a version the SLO does not name."""
+
+    @property
+    def holds(self) -> bool:
+        """An SLO that does not apply to a version does not fail it."""
+        return self in (SloStatus.SATISFIED, SloStatus.NOT_APPLICABLE)
+
+
+class RewardVerdict(StrEnum):
+    """What a reward says about the versions."""
+
+    WINNER = "winner"
+    TIE = "tie"
+    NO_WINNER_YET = "no-winner-yet"
+    NO_DATA = "no-data"
+
+
 UPPER, LOWER = "upper", "lower"
 MAX, MIN = "max", "min"
-WINNER, TIE, NO_WINNER_YET = "winner", "tie", "no-winner-yet"
 NO_ITER8_WINNER = -1
 """Iter8's `rewardsWinners` entry for a reward without a winner."""
 
@@ -101,25 +122,25 @@ class Comparison:
         return cls(
             version=int(entry["version"]),
             baseline=int(entry.get("baseline", 0)),
-            test=_str_or_none(entry.get("test")),
-            statistic=_float_or_none(entry.get("statistic")),
-            p_value=_float_or_none(entry.get("pValue")),
-            adjusted_p_value=_float_or_none(entry.get("adjustedPValue")),
-            effect=_float_or_none(entry.get("effect")),
-            effect_label=_str_or_none(entry.get("effectLabel")),
-            ci_low=_float_or_none(entry.get("ciLow")),
-            ci_high=_float_or_none(entry.get("ciHigh")),
+            test=str_or_none(entry.get("test")),
+            statistic=float_or_none(entry.get("statistic")),
+            p_value=float_or_none(entry.get("pValue")),
+            adjusted_p_value=float_or_none(entry.get("adjustedPValue")),
+            effect=float_or_none(entry.get("effect")),
+            effect_label=str_or_none(entry.get("effectLabel")),
+            ci_low=float_or_none(entry.get("ciLow")),
+            ci_high=float_or_none(entry.get("ciHigh")),
             significant=None if significant is None else bool(significant),
-            more_requests_needed=_float_or_none(entry.get("moreRequestsNeeded")),
-            difference_ci_low=_float_or_none(entry.get("differenceCiLow")),
-            difference_ci_high=_float_or_none(entry.get("differenceCiHigh")),
-            difference=_float_or_none(entry.get("difference")),
-            value=_float_or_none(entry.get("value")),
-            baseline_value=_float_or_none(entry.get("baselineValue")),
+            more_requests_needed=float_or_none(entry.get("moreRequestsNeeded")),
+            difference_ci_low=float_or_none(entry.get("differenceCiLow")),
+            difference_ci_high=float_or_none(entry.get("differenceCiHigh")),
+            difference=float_or_none(entry.get("difference")),
+            value=float_or_none(entry.get("value")),
+            baseline_value=float_or_none(entry.get("baselineValue")),
             requests=(int(requests[0]), int(requests[1]))
             if isinstance(requests, Sequence) and len(requests) == 2
             else None,
-            note=_str_or_none(entry.get("note")),
+            note=str_or_none(entry.get("note")),
         )
 
 
@@ -129,8 +150,7 @@ class SloVersion:
 
     value: float | None
     limit: float | None
-    status: str
-    """One of `SLO_STATUSES`."""
+    status: SloStatus
     test: Mapping[str, Any] | None = None
     """The comparison with the baseline (a relative SLO), with whether it is `conclusive`."""
     note: str | None = None
@@ -138,7 +158,7 @@ class SloVersion:
 
     @property
     def holds(self) -> bool:
-        return self.status in HOLDING
+        return self.status.holds
 
 
 @dataclass(frozen=True)
@@ -165,7 +185,7 @@ class Slo:
     def absolute_holds(self, version: int) -> bool:
         """Iter8's `SLOsSatisfied` entry: the absolute limit alone."""
         status = self.versions[version]
-        if status.status == NOT_APPLICABLE or self.limit is None:
+        if status.status is SloStatus.NOT_APPLICABLE or self.limit is None:
             return True
         if status.value is None:
             return False
@@ -179,8 +199,7 @@ class Reward:
     metric: str
     direction: str
     """max | min"""
-    verdict: str
-    """winner | tie | no-winner-yet | no-data"""
+    verdict: RewardVerdict
     winner: int | None
     tied: tuple[int, ...]
     reason: str | None
@@ -256,7 +275,7 @@ def read_insights(insights: Mapping[str, Any], store: MetricStore | None = None)
     shape that slipped through raises TypeError, ValueError or KeyError.
     """
     store = MetricStore.from_insights(insights) if store is None else store
-    assessment = _mapping(insights.get("assessment"))
+    assessment = mapping(insights.get("assessment"))
     slos = _slos(insights, assessment, store)
     rewards = _rewards(insights, assessment, store)
     return Insights(
@@ -264,19 +283,10 @@ def read_insights(insights: Mapping[str, Any], store: MetricStore | None = None)
         slos=slos,
         rewards=rewards,
         winner=_winner(assessment, rewards, slos, store.version_names),
-        baseline=_int_or_none(assessment.get("baseline")),
-        confidence=_float_or_none(assessment.get("confidence")),
+        baseline=int_or_none(assessment.get("baseline")),
+        confidence=float_or_none(assessment.get("confidence")),
         assessed=bool(assessment) or "SLOs" in insights or "rewards" in insights,
     )
-
-
-def _units(store: MetricStore, metric: str) -> str | None:
-    meta = store.meta(metric)
-    return meta.units if meta is not None else None
-
-
-def _values(store: MetricStore, metric: str) -> tuple[float | None, ...]:
-    return tuple(store.value(metric, v) for v in range(store.num_versions))
 
 
 def _slos(
@@ -292,18 +302,18 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
     metric = str(entry["metric"])
     versions = tuple(
         SloVersion(
-            value=_float_or_none(v.get("value")),
-            limit=_float_or_none(v.get("limit")),
-            status=str(v.get("status", NO_DATA)),
+            value=float_or_none(v.get("value")),
+            limit=float_or_none(v.get("limit")),
+            status=SloStatus(v.get("status", SloStatus.NO_DATA)),
             test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
-            note=_str_or_none(v.get("note")),
+            note=str_or_none(v.get("note")),
         )
         for v in (entry.get("versions") or [])[: store.num_versions]
     )
     # one entry per version, whatever the file says: a version the SLO was not judged for
     # has no data on it
     versions += tuple(
-        SloVersion(value=None, limit=None, status=NO_DATA)
+        SloVersion(value=None, limit=None, status=SloStatus.NO_DATA)
         for _ in range(len(versions), store.num_versions)
     )
     relative = entry.get("relative")
@@ -311,9 +321,9 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
     return Slo(
         metric=metric,
         kind=str(entry.get("kind", UPPER)),
-        limit=_float_or_none(entry.get("limit")),
+        limit=float_or_none(entry.get("limit")),
         relative=relative if isinstance(relative, Mapping) else None,
-        units=_units(store, metric),
+        units=store.units(metric),
         versions=versions,
         applies_to=None if applies_to is None else tuple(int(v) for v in applies_to),
     )
@@ -321,22 +331,25 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
 
 def _slos_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Slo, ...]:
     """Iter8's `SLOs` and `SLOsSatisfied` (absolute limits only)."""
-    slos = _mapping(insights.get("SLOs"))
-    satisfied = _mapping(insights.get("SLOsSatisfied"))
+    slos = mapping(insights.get("SLOs"))
+    satisfied = mapping(insights.get("SLOsSatisfied"))
     out: list[Slo] = []
     for kind in (UPPER, LOWER):
         verdicts = satisfied.get(kind) or []
         for i, slo in enumerate(slos.get(kind) or []):
             metric = str(slo["metric"])
-            limit = _float_or_none(slo.get("limit"))
+            limit = float_or_none(slo.get("limit"))
             row = verdicts[i] if i < len(verdicts) and isinstance(verdicts[i], Sequence) else []
             versions = []
             for v in range(store.num_versions):
                 value = store.value(metric, v)
                 ok = bool(row[v]) if v < len(row) else False
-                status = SATISFIED if ok else NO_DATA if value is None else VIOLATED
+                if ok:
+                    status = SloStatus.SATISFIED
+                else:
+                    status = SloStatus.NO_DATA if value is None else SloStatus.VIOLATED
                 versions.append(SloVersion(value=value, limit=limit, status=status))
-            out.append(Slo(metric, kind, limit, None, _units(store, metric), tuple(versions)))
+            out.append(Slo(metric, kind, limit, None, store.units(metric), tuple(versions)))
     return tuple(out)
 
 
@@ -354,37 +367,37 @@ def _reward_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Rew
     return Reward(
         metric=metric,
         direction=str(entry.get("direction", MAX)),
-        verdict=str(entry.get("verdict", NO_DATA)),
-        winner=_int_or_none(entry.get("winner")),
+        verdict=RewardVerdict(entry.get("verdict", RewardVerdict.NO_DATA)),
+        winner=int_or_none(entry.get("winner")),
         tied=tuple(int(t) for t in entry.get("tied") or []),
-        reason=_str_or_none(entry.get("reason")),
-        units=_units(store, metric),
-        values=_values(store, metric),
+        reason=str_or_none(entry.get("reason")),
+        units=store.units(metric),
+        values=store.values(metric),
         comparisons=tuple(Comparison.from_dict(c) for c in entry.get("comparisons") or []),
     )
 
 
 def _rewards_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Reward, ...]:
     """Iter8's `rewards` and `rewardsWinners`: a best version by raw value, no statistics."""
-    rewards = _mapping(insights.get("rewards"))
-    winners = _mapping(insights.get("rewardsWinners"))
+    rewards = mapping(insights.get("rewards"))
+    winners = mapping(insights.get("rewardsWinners"))
     out: list[Reward] = []
     for direction in (MAX, MIN):
         indices = winners.get(direction) or []
         for i, metric in enumerate(rewards.get(direction) or []):
             metric = str(metric)
-            index = _int_or_none(indices[i]) if i < len(indices) else None
+            index = int_or_none(indices[i]) if i < len(indices) else None
             winner = index if index is not None and 0 <= index < store.num_versions else None
-            values = _values(store, metric)
+            values = store.values(metric)
             if winner is not None:
-                verdict = WINNER
+                verdict = RewardVerdict.WINNER
             elif all(v is None for v in values):
-                verdict = NO_DATA
+                verdict = RewardVerdict.NO_DATA
             else:
-                verdict = NO_WINNER_YET
+                verdict = RewardVerdict.NO_WINNER_YET
             out.append(
                 Reward(
-                    metric, direction, verdict, winner, (), None, _units(store, metric), values, ()
+                    metric, direction, verdict, winner, (), None, store.units(metric), values, ()
                 )
             )
     return tuple(out)
@@ -399,9 +412,9 @@ def _winner(
     entry = assessment.get("winner")
     if isinstance(entry, Mapping):
         return Winner(
-            version=_int_or_none(entry.get("version")),
-            name=_str_or_none(entry.get("name")),
-            reason=_str_or_none(entry.get("reason")),
+            version=int_or_none(entry.get("version")),
+            name=str_or_none(entry.get("name")),
+            reason=str_or_none(entry.get("reason")),
         )
     if not rewards:
         return None
@@ -409,32 +422,11 @@ def _winner(
     picks = {r.winner for r in rewards}
     index = picks.pop() if len(picks) == 1 else None
     if index is not None and all(
-        s.versions[index].status == SATISFIED for s in slos if index < len(s.versions)
+        s.versions[index].status is SloStatus.SATISFIED for s in slos if index < len(s.versions)
     ):
         name = versions[index] if index < len(versions) else None
         return Winner(index, name, f"{name} meets every SLO and is best on every reward")
     return Winner(None, None, "no version is best on every reward while meeting every SLO")
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _float_or_none(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    return int(value)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -470,12 +462,7 @@ def write_assessment(
         "SLOsSatisfied": satisfied,
         "rewards": {d: [r.metric for r in rewards if r.direction == d] for d in (MAX, MIN)},
         "rewardsWinners": {
-            d: [
-                NO_ITER8_WINNER if r.winner is None else r.winner
-                for r in rewards
-                if r.direction == d
-            ]
-            for d in (MAX, MIN)
+            d: [_iter8_winner(r) for r in rewards if r.direction == d] for d in (MAX, MIN)
         },
         "assessment": {
             "baseline": method.baseline,
@@ -505,7 +492,7 @@ def _slo_dict(slo: Slo) -> dict[str, Any]:
             {
                 "value": s.value,
                 "limit": s.limit,
-                "status": s.status,
+                "status": str(s.status),
                 "note": s.note,
                 "test": None if s.test is None else dict(s.test),
             }
@@ -518,7 +505,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
     return {
         "metric": reward.metric,
         "direction": reward.direction,
-        "verdict": reward.verdict,
+        "verdict": str(reward.verdict),
         "winner": reward.winner,
         "tied": list(reward.tied),
         "reason": reward.reason,
@@ -529,14 +516,14 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
 def _version_dict(
     names: Sequence[str], slos: Sequence[Slo], rewards: Sequence[Reward], v: int
 ) -> dict[str, Any]:
-    def with_status(status: str) -> list[str]:
+    def with_status(status: SloStatus) -> list[str]:
         return [s.metric for s in slos if s.versions[v].status == status]
 
     return {
         "name": names[v],
         "slosSatisfied": all(s.versions[v].holds for s in slos),
-        "slosViolated": with_status(VIOLATED),
-        "slosNoData": with_status(NO_DATA),
+        "slosViolated": with_status(SloStatus.VIOLATED),
+        "slosNoData": with_status(SloStatus.NO_DATA),
         "rewardsWon": [r.metric for r in rewards if r.winner == v],
         "rewardsTied": [r.metric for r in rewards if v in r.tied],
     }

@@ -246,6 +246,14 @@ class MetricStore:
             return histogram_quantile(buckets, percentile)
         return None
 
+    def values(self, name: str) -> tuple[float | None, ...]:
+        """The value of a scalar metric for every version (None where there is no data)."""
+        return tuple(self.value(name, v) for v in range(self.num_versions))
+
+    def units(self, name: str) -> str | None:
+        meta = self.meta(name)
+        return meta.units if meta is not None else None
+
     def histogram(self, name: str, version: int) -> list[HistBucket] | None:
         return self._histograms.get(canonical_metric_name(name), {}).get(version)
 

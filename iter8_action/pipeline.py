@@ -20,16 +20,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
 from iter8_action import signals
 from iter8_action.errors import ExperimentInvalid, InputError, Interrupted, Problem
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import setup_logging
 from iter8_action.model import Experiment
-from iter8_action.platforms import Annotation, CommentFailed, Platform, detect
+from iter8_action.platforms import Annotation, AnnotationLevel, CommentFailed, Platform, detect
 from iter8_action.platforms.inputs import ChartInputs, Inputs, raw_input, read_inputs
 from iter8_action.report import markdown
-from iter8_action.report.model import Report
+from iter8_action.report.model import Report, ReportVerdict, SloStatus
 from iter8_action.secrets import REDACTED, SECRETS
 
 RESULT_FILE = "result.yaml"
@@ -41,7 +42,11 @@ REPORT_FILES = {
     "junit": "junit.xml",
 }
 _LOCATED = re.compile(r"^[^\n]*?:(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
-FAILING_VERDICTS = ("failed", "no-data", "error", "invalid")
+INVALID: Final = "invalid"
+"""The job's verdict when the experiment (or the result file) was not valid: no report."""
+FAILING_VERDICTS = frozenset(
+    {ReportVerdict.FAILED, ReportVerdict.NO_DATA, ReportVerdict.ERROR, INVALID}
+)
 """Verdicts that make a comment in `on-failure` mode (an existing one is always updated)."""
 
 
@@ -83,7 +88,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 class Outcome:
     """What the run decided: the verdict, the SLO answer, and what the gate makes of them."""
 
-    verdict: str
+    verdict: ReportVerdict | Literal["invalid"]
     slos_met: bool
     task_failed: bool
     interrupted: bool = False
@@ -91,7 +96,7 @@ class Outcome:
     def exit_code(self, fail_on: frozenset[str]) -> ExitCode:
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.verdict == "invalid":
+        if self.verdict == INVALID:
             return ExitCode.INVALID_INPUT
         if self.task_failed and "task-failure" in fail_on:
             return ExitCode.TASK_FAILED
@@ -273,12 +278,12 @@ class _Job:
         body = "\n".join(lines) + "\n"
         if self.inputs.summary:
             self.platform.write_summary(body)
-        outcome = Outcome(verdict="invalid", slos_met=False, task_failed=False)
+        outcome = Outcome(verdict=INVALID, slos_met=False, task_failed=False)
         self._set_outputs(outcome, None, {})
         self._comment(outcome, body)
 
     def _read_result(self) -> tuple[Report, dict[str, object]]:
-        from iter8_action.report.model import build_report
+        from iter8_action.report import build_report
         from iter8_action.resultfile import read_result_document
 
         document = read_result_document(self.result_path)
@@ -355,12 +360,12 @@ def annotations_for(
     lines = {t.index: t.line for t in experiment.tasks} if experiment else {}
     assess = next((t.index for t in report.tasks if t.task == "assess"), None)
     assess_line = lines.get(assess) if assess is not None else None
-    slo_level = "error" if "slos" in fail_on else "warning"
+    slo_level = AnnotationLevel.ERROR if "slos" in fail_on else AnnotationLevel.WARNING
     for slo in report.slos:
         units = f" {slo.units}" if slo.units else ""
         for index, result in enumerate(slo.versions):
             name = report.version_name(index) or f"version {index}"
-            if result.status == "violated":
+            if result.status is SloStatus.VIOLATED:
                 side = "above" if slo.kind == "upper" else "below"
                 notes.append(
                     Annotation(
@@ -372,10 +377,10 @@ def annotations_for(
                         line=assess_line,
                     )
                 )
-            elif result.status == "no-data":
+            elif result.status is SloStatus.NO_DATA:
                 notes.append(
                     Annotation(
-                        "warning",
+                        AnnotationLevel.WARNING,
                         f"{name}: no value was recorded for {slo.metric}, so its SLO is not met",
                         title=f"SLO without data: {slo.metric} ({name})",
                         file=file,
@@ -387,7 +392,7 @@ def annotations_for(
         task = next((t for t in report.tasks if t.index == failed), None)
         notes.append(
             Annotation(
-                "error" if "task-failure" in fail_on else "warning",
+                AnnotationLevel.ERROR if "task-failure" in fail_on else AnnotationLevel.WARNING,
                 report.run.failure_reason or "a task failed",
                 title=f"Task failed: task {task.index} ({task.task})" if task else "Task failed",
                 file=file,

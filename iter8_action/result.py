@@ -20,11 +20,25 @@ ITER8_VERSION = f"iter8-py {__version__}"
 
 
 class TaskStatus(StrEnum):
+    """What happened to one task, as the result file and the reports spell it."""
+
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
     SKIPPED = "skipped"
     FAILED = "failed"
+    NOT_RUN = "not-run"
+    """Reports only: a pending task of a run that stopped. Never recorded in a result."""
+
+
+class RunState(StrEnum):
+    """How a run stands, as a report reads it from the result."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    RUNNING = "running"
+    NOT_STARTED = "not-started"
 
 
 @dataclass
@@ -67,7 +81,7 @@ class TaskRecord:
         return cls(
             index=int(data["index"]),
             task=str(data["task"]),
-            status=TaskStatus(data.get("status", "pending")),
+            status=TaskStatus(data.get("status", TaskStatus.PENDING)),
             condition=data.get("if"),
             soft_failure=bool(data.get("softFailure", False)),
             start_time=data.get("startTime"),

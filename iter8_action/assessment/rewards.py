@@ -20,16 +20,16 @@ from iter8_action.assessment.comparisons import compare_family, recorded, statis
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import PairTest, plain_comparison
-from iter8_action.insights import MAX, NO_DATA, NO_WINNER_YET, TIE, WINNER
+from iter8_action.insights import MAX, RewardVerdict
 
 TIE_RELATIVE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
-class RewardVerdict:
+class RewardJudgement:
     metric: str
     direction: str
-    verdict: str
+    verdict: RewardVerdict
     winner: int | None
     tied: tuple[int, ...]
     reason: str
@@ -84,14 +84,14 @@ class _Judging:
 
     def verdict(
         self,
-        kind: str,
+        kind: RewardVerdict,
         reason: str,
         *,
         winner: int | None = None,
         tied: Sequence[int] = (),
         comparisons: Sequence[PairTest] = (),
-    ) -> RewardVerdict:
-        return RewardVerdict(
+    ) -> RewardJudgement:
+        return RewardJudgement(
             self.data.metric,
             self.direction,
             kind,
@@ -105,21 +105,21 @@ class _Judging:
 
 def judge_reward(
     data: MetricData, direction: str, spec: AssessSpec, names: Sequence[str]
-) -> RewardVerdict:
+) -> RewardJudgement:
     j = _Judging(data, direction, spec, names, data.with_value())
     if not j.present:
-        return j.verdict(NO_DATA, f"no version has a value for {data.metric}")
+        return j.verdict(RewardVerdict.NO_DATA, f"no version has a value for {data.metric}")
     if len(names) == 1:
-        return j.verdict(WINNER, f"{names[0]} is the only version", winner=0)
+        return j.verdict(RewardVerdict.WINNER, f"{names[0]} is the only version", winner=0)
     if statistical(data, j.present):
         return _judge_statistically(j)
     if len(j.present) == 1:
         only = names[j.present[0]]
-        return j.verdict(NO_WINNER_YET, f"only {only} has a value for {data.metric}")
+        return j.verdict(RewardVerdict.NO_WINNER_YET, f"only {only} has a value for {data.metric}")
     return _judge_plainly(j)
 
 
-def _judge_plainly(j: _Judging) -> RewardVerdict:
+def _judge_plainly(j: _Judging) -> RewardJudgement:
     data, names, b = j.data, j.names, j.spec.baseline
     best = _leader(data, j.direction, j.present)
     best_value = _value(data, best)
@@ -137,10 +137,10 @@ def _judge_plainly(j: _Judging) -> RewardVerdict:
     if len(tied) > 1:
         joined = " and ".join(names[v] for v in tied)
         reason = f"{joined} tie at {best_value:.6g} ({plain})"
-        return j.verdict(TIE, reason, tied=tied, comparisons=comparisons)
+        return j.verdict(RewardVerdict.TIE, reason, tied=tied, comparisons=comparisons)
     word = "highest" if j.direction == MAX else "lowest"
     reason = f"{names[best]} has the {word} value, {best_value:.6g} ({plain})"
-    return j.verdict(WINNER, reason, winner=best, comparisons=comparisons)
+    return j.verdict(RewardVerdict.WINNER, reason, winner=best, comparisons=comparisons)
 
 
 def family_pairs(present: Sequence[int], baseline: int) -> list[tuple[int, int]]:
@@ -151,7 +151,7 @@ def family_pairs(present: Sequence[int], baseline: int) -> list[tuple[int, int]]
     return pairs
 
 
-def _judge_statistically(j: _Judging) -> RewardVerdict:
+def _judge_statistically(j: _Judging) -> RewardJudgement:
     data, direction, spec, names, present = j.data, j.direction, j.spec, j.names, j.present
     comparisons = compare_family(data, family_pairs(present, spec.baseline), spec)
 
@@ -163,7 +163,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
             reason = f"{names[w]} is best{j.missing}: " + "; ".join(
                 _win_text(c, w, names, spec) for c in comparisons if w in (c.version, c.baseline)
             )
-            return j.verdict(WINNER, reason, winner=w, comparisons=comparisons)
+            return j.verdict(RewardVerdict.WINNER, reason, winner=w, comparisons=comparisons)
     top = [v for v in present if not any(better(o, v) for o in present if o != v)]
     rest = [v for v in present if v not in top]
     if len(top) > 1 and rest and all(better(t, r) for t in top for r in rest):
@@ -173,7 +173,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
             f"{', '.join(names[v] for v in rest)} but not distinguishable from each other"
             f"{j.missing}"
         )
-        return j.verdict(TIE, reason, tied=top, comparisons=comparisons)
+        return j.verdict(RewardVerdict.TIE, reason, tied=top, comparisons=comparisons)
     leader = _leader(data, direction, present)
     pending = [
         c for c in comparisons if leader in (c.version, c.baseline) and not c.significant
@@ -183,7 +183,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
         "every pair differs significantly, but no version is better than all the others"
     )
     reason = f"no winner yet{j.missing}: {details}"
-    return j.verdict(NO_WINNER_YET, reason, comparisons=comparisons)
+    return j.verdict(RewardVerdict.NO_WINNER_YET, reason, comparisons=comparisons)
 
 
 def prefers(direction: str, comparisons: Sequence[PairTest], a: int, b: int) -> bool:

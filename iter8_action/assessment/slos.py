@@ -19,16 +19,16 @@ from iter8_action.assessment.comparisons import compare_family, recorded, statis
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, SloSpec
 from iter8_action.assessment.statistics import PairTest
-from iter8_action.insights import HOLDING, NO_DATA, NOT_APPLICABLE, SATISFIED, VIOLATED
+from iter8_action.insights import SloStatus
 
 
 @dataclass(frozen=True)
-class SloStatus:
+class SloJudgement:
     """One SLO for one version."""
 
     value: float | None
     limit: float | None
-    status: str
+    status: SloStatus
     note: str
     test: PairTest | None = None
     conclusive: bool | None = None
@@ -38,14 +38,14 @@ class SloStatus:
     @property
     def holds(self) -> bool:
         """Not violated and not missing (an SLO that does not apply holds)."""
-        return self.status in HOLDING
+        return self.status.holds
 
 
 @dataclass(frozen=True)
 class SloVerdict:
     slo: SloSpec
     baseline: int
-    versions: tuple[SloStatus, ...]
+    versions: tuple[SloJudgement, ...]
 
     def recorded(self) -> insights.Slo:
         """The verdict as the result records it (see `iter8_action.insights`)."""
@@ -61,7 +61,7 @@ class SloVerdict:
         )
 
 
-def _recorded_status(s: SloStatus) -> insights.SloVersion:
+def _recorded_status(s: SloJudgement) -> insights.SloVersion:
     test = None
     if s.test is not None:
         test = {**recorded(s.test).to_dict(), "conclusive": s.conclusive}
@@ -76,40 +76,48 @@ def judge_slo(slo: SloSpec, data: MetricData, spec: AssessSpec, names: Sequence[
     return SloVerdict(slo, b, tuple(statuses))
 
 
-def _status(slo: SloSpec, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloStatus:
+def _status(slo: SloSpec, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloJudgement:
     value = data.values[v]
     if not slo.listed(v):
-        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is not in its versions")
+        return SloJudgement(
+            value, None, SloStatus.NOT_APPLICABLE, f"{names[v]} is not in its versions"
+        )
     if slo.limit is None and v == b:
-        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is the baseline")
+        return SloJudgement(value, None, SloStatus.NOT_APPLICABLE, f"{names[v]} is the baseline")
     relative = slo.relative if v != b else ()
     base_value = data.values[b]
     limit, binding = replace(slo, relative=relative).binding(base_value)
     if limit is None:
-        return SloStatus(value, None, NO_DATA, f"no data for the baseline {names[b]}")
+        return SloJudgement(value, None, SloStatus.NO_DATA, f"no data for the baseline {names[b]}")
     if value is None:
-        return SloStatus(None, limit, NO_DATA, f"no data for {slo.metric} in {names[v]}")
+        return SloJudgement(
+            None, limit, SloStatus.NO_DATA, f"no data for {slo.metric} in {names[v]}"
+        )
     holds = value <= limit if slo.kind == UPPER else value >= limit
     op = ("<=" if holds else ">") if slo.kind == UPPER else (">=" if holds else "<")
     note = f"{value:.6g} {op} {limit:.6g}"
     if binding is not None:
         note += f" ({names[b]} {binding.describe(slo.kind)})"
-    return SloStatus(value, limit, SATISFIED if holds else VIOLATED, note, relative=binding)
+    return SloJudgement(
+        value, limit, SloStatus.SATISFIED if holds else SloStatus.VIOLATED, note, relative=binding
+    )
 
 
 def _with_tests(
     slo: SloSpec,
     data: MetricData,
-    statuses: list[SloStatus],
+    statuses: list[SloJudgement],
     spec: AssessSpec,
     names: Sequence[str],
-) -> list[SloStatus]:
+) -> list[SloJudgement]:
     """Attach the comparison with the baseline to every judged version with per-request data."""
     b = spec.baseline
     judged = [
         v
         for v, s in enumerate(statuses)
-        if v != b and s.status in (SATISFIED, VIOLATED) and statistical(data, [v, b])
+        if v != b
+        and s.status in (SloStatus.SATISFIED, SloStatus.VIOLATED)
+        and statistical(data, [v, b])
     ]
     comparisons = compare_family(data, [(v, b) for v in judged], spec)
     out = list(statuses)
@@ -123,7 +131,9 @@ def _with_tests(
     return out
 
 
-def _conclusive(kind: str, relative: Relative | None, c: PairTest, status: str) -> bool | None:
+def _conclusive(
+    kind: str, relative: Relative | None, c: PairTest, status: SloStatus
+) -> bool | None:
     """Whether the interval of the effect lies entirely on the side of the status.
 
     Judged against the relative limit that applies; None when the absolute
@@ -139,5 +149,5 @@ def _conclusive(kind: str, relative: Relative | None, c: PairTest, status: str) 
     if low is None or high is None:
         return None
     if kind == UPPER:
-        return high <= allowance if status == SATISFIED else low > allowance
-    return low >= -allowance if status == SATISFIED else high < -allowance
+        return high <= allowance if status is SloStatus.SATISFIED else low > allowance
+    return low >= -allowance if status is SloStatus.SATISFIED else high < -allowance

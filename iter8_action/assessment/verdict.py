@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from iter8_action.assessment.data import MetricData, metric_data
-from iter8_action.assessment.rewards import RewardVerdict, judge_reward
+from iter8_action.assessment.rewards import RewardJudgement, judge_reward
 from iter8_action.assessment.slos import SloVerdict, judge_slo
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import PairTest, adjust
-from iter8_action.insights import MAX, MIN, TIE, WINNER, Method, Winner, write_assessment
-from iter8_action.insights import NO_DATA as NO_REWARD_DATA
+from iter8_action.insights import MAX, MIN, Method, RewardVerdict, Winner, write_assessment
 from iter8_action.metrics import MetricStore
 
 
@@ -26,7 +25,7 @@ class Assessment:
     spec: AssessSpec
     names: tuple[str, ...]
     slos: tuple[SloVerdict, ...]
-    rewards: tuple[RewardVerdict, ...]
+    rewards: tuple[RewardJudgement, ...]
     joint: tuple[tuple[PairTest, ...], ...]
     """Per reward, its comparisons decided again as one family with those of every other
     reward: the overall winner rests on all of them at once, so its chance of being a
@@ -84,9 +83,9 @@ class Assessment:
                 f"all {len(self.rewards)} rewards are corrected together"
             )
         undecided = [
-            f"{'no data on' if r.verdict == NO_REWARD_DATA else 'no winner yet on'} {r.metric}"
+            f"{'no data' if r.verdict is RewardVerdict.NO_DATA else 'no winner yet'} on {r.metric}"
             for r in self.rewards
-            if r.verdict not in (WINNER, TIE)
+            if r.verdict not in (RewardVerdict.WINNER, RewardVerdict.TIE)
         ]
         if undecided:
             return "; ".join(undecided)
@@ -100,7 +99,7 @@ class Assessment:
 
 
 def _preferred(
-    rewards: Sequence[RewardVerdict],
+    rewards: Sequence[RewardJudgement],
     comparisons: Sequence[Sequence[PairTest]],
     passing: list[int],
 ) -> int | None:
@@ -144,7 +143,9 @@ def judge(store: MetricStore, spec: AssessSpec) -> Assessment:
     return Assessment(spec, names, slos, rewards, _joint(rewards, spec))
 
 
-def _joint(rewards: Sequence[RewardVerdict], spec: AssessSpec) -> tuple[tuple[PairTest, ...], ...]:
+def _joint(
+    rewards: Sequence[RewardJudgement], spec: AssessSpec
+) -> tuple[tuple[PairTest, ...], ...]:
     """Every reward's comparisons decided again as one family (see `Assessment.joint`)."""
     flat = [c for r in rewards for c in r.comparisons]
     decided = adjust(

@@ -6,7 +6,7 @@ keys because GitHub's `repository_dispatch` rejects a `client_payload` with
 more (REST API, "Create a repository dispatch event")::
 
     experiment: {name, startTime, endTime, numCompletedTasks, failure, failureReason}
-    verdict:    pass | fail | error | no-slos
+    verdict:    pass | fail | error | no-slos (`EventVerdict`)
     reason:     one line that explains the verdict
     versions:   [{index, name, slosSatisfied, rewardsWon, metrics: {metric: value}}]
     winner:     {index, name, reason} or null
@@ -25,11 +25,19 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
-from iter8_action.insights import HOLDING, Insights, read_insights
+from iter8_action.insights import Insights, SloStatus, read_insights
 
-VERDICTS = ("pass", "fail", "error", "no-slos")
+
+class EventVerdict(StrEnum):
+    """The verdict an event carries: coarser than the report's, and public (never renamed)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NO_SLOS = "no-slos"
 
 
 def summarize(result: Mapping[str, Any], *, experiment_name: str | None = None) -> dict[str, Any]:
@@ -41,7 +49,7 @@ def summarize(result: Mapping[str, Any], *, experiment_name: str | None = None) 
     verdict, reason = _verdict(result, slos, versions)
     return {
         "experiment": _experiment(result, experiment_name),
-        "verdict": verdict,
+        "verdict": str(verdict),
         "reason": reason,
         "versions": versions,
         "winner": _winner(found),
@@ -87,7 +95,7 @@ def _slos(found: Insights) -> list[dict[str, Any]]:
                     "name": found.version_name(i),
                     "value": v.value,
                     "limit": v.limit,
-                    "status": v.status,
+                    "status": str(v.status),
                 }
                 for i, v in enumerate(slo.versions)
             ],
@@ -101,7 +109,7 @@ def _rewards(found: Insights) -> list[dict[str, Any]]:
         {
             "metric": r.metric,
             "direction": r.direction,
-            "verdict": r.verdict,
+            "verdict": str(r.verdict),
             "winner": r.winner,
             "winnerName": None if r.winner is None else found.version_name(r.winner),
             "reason": r.reason,
@@ -146,16 +154,17 @@ def _winner(found: Insights) -> dict[str, Any] | None:
 
 def _verdict(
     result: Mapping[str, Any], slos: list[dict[str, Any]], versions: list[dict[str, Any]]
-) -> tuple[str, str]:
+) -> tuple[EventVerdict, str]:
     if result.get("failure"):
-        return "error", f"the experiment failed: {result.get('failureReason') or 'a task failed'}"
+        reason = result.get("failureReason") or "a task failed"
+        return EventVerdict.ERROR, f"the experiment failed: {reason}"
     if not slos:
-        return "no-slos", "no SLOs were assessed"
+        return EventVerdict.NO_SLOS, "no SLOs were assessed"
     failing = [v["name"] for v in versions if not v["slosSatisfied"]]
     if failing:
-        count = sum(1 for s in slos for v in s["versions"] if v["status"] not in HOLDING)
-        return "fail", f"{count} SLO check(s) not satisfied ({', '.join(failing)})"
-    return "pass", f"every version meets all {len(slos)} SLO(s)"
+        count = sum(1 for s in slos for v in s["versions"] if not SloStatus(v["status"]).holds)
+        return EventVerdict.FAIL, f"{count} SLO check(s) not satisfied ({', '.join(failing)})"
+    return EventVerdict.PASS, f"every version meets all {len(slos)} SLO(s)"
 
 
 def _number(value: Any) -> float | None:

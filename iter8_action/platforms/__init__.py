@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from iter8_action.platforms.base import Annotation, CommentFailed, CommentOutcome, Platform
+from iter8_action.platforms.base import (
+    Annotation,
+    AnnotationLevel,
+    CommentFailed,
+    CommentOutcome,
+    Platform,
+)
 
 
 class CIHost(StrEnum):
@@ -59,6 +65,7 @@ def detect(environ: Mapping[str, str]) -> Platform:
 
 __all__ = [
     "Annotation",
+    "AnnotationLevel",
     "CIHost",
     "CommentFailed",
     "CommentOutcome",

@@ -15,6 +15,7 @@ from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
+    AnnotationLevel,
     CommentAction,
     CommentFailed,
     CommentOutcome,
@@ -34,7 +35,11 @@ TOKEN_FIX = (
     "ITER8_GITLAB_TOKEN, and pass it to the component: `token: $ITER8_GITLAB_TOKEN`."
 )
 
-_COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "notice": "\x1b[36;1m"}
+_COLOURS = {
+    AnnotationLevel.ERROR: "\x1b[31;1m",
+    AnnotationLevel.WARNING: "\x1b[33;1m",
+    AnnotationLevel.NOTICE: "\x1b[36;1m",
+}
 _RESET = "\x1b[0m"
 
 

@@ -11,7 +11,15 @@ from typing import Any
 
 import yaml
 
-from iter8_action.report.model import Comparison, Report, Reward, Slo, Summary
+from iter8_action.report.model import (
+    Comparison,
+    Report,
+    Reward,
+    RewardVerdict,
+    Slo,
+    Summary,
+    TaskStatus,
+)
 
 MISSING = "—"
 UPPER, LOWER = "≤", "≥"
@@ -144,7 +152,7 @@ def reward_best(reward: Reward, report: Report) -> str:
         return report.version_name(reward.winner) or str(reward.winner)
     if reward.tied:
         return "tie: " + ", ".join(report.version_name(t) or str(t) for t in reward.tied)
-    return {"no-data": "no data", "no-winner-yet": "no winner yet"}.get(
+    return {RewardVerdict.NO_DATA: "no data", RewardVerdict.NO_WINNER_YET: "no winner yet"}.get(
         reward.verdict, reward.verdict
     )
 
@@ -163,8 +171,8 @@ def metric_label(name: str, units: str | None) -> str:
     return f"{name} ({units})" if units else name
 
 
-def task_status(status: str) -> str:
-    return {"not-run": "not run", "pending": "pending"}.get(status, status)
+def task_status(status: TaskStatus) -> str:
+    return "not run" if status is TaskStatus.NOT_RUN else str(status)
 
 
 def sentence(text: str) -> str:

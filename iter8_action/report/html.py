@@ -22,7 +22,10 @@ from iter8_action.report.model import (
     Histogram,
     PercentileCurve,
     Report,
+    ReportVerdict,
+    SloStatus,
     SloVersion,
+    TaskStatus,
     TimeSeries,
 )
 
@@ -43,16 +46,21 @@ COLOURS = (
 )
 # Plain symbols rather than emoji: they render with the fonts every system has.
 _BANNER = {
-    "winner": ("good", "★"),
-    "passed": ("good", "✔"),
-    "no-assessment": ("good", "✔"),
-    "failed": ("bad", "✘"),
-    "error": ("bad", "✘"),
-    "no-data": ("warn", "⚠"),
-    "no-winner-yet": ("warn", "…"),
-    "incomplete": ("warn", "…"),
+    ReportVerdict.WINNER: ("good", "★"),
+    ReportVerdict.PASSED: ("good", "✔"),
+    ReportVerdict.NO_ASSESSMENT: ("good", "✔"),
+    ReportVerdict.FAILED: ("bad", "✘"),
+    ReportVerdict.ERROR: ("bad", "✘"),
+    ReportVerdict.NO_DATA: ("warn", "⚠"),
+    ReportVerdict.NO_WINNER_YET: ("warn", "…"),
+    ReportVerdict.INCOMPLETE: ("warn", "…"),
 }
-_SLO_MARK = {"satisfied": "✔", "violated": "✘", "no-data": "?", "not-applicable": "–"}
+_SLO_MARK = {
+    SloStatus.SATISFIED: "✔",
+    SloStatus.VIOLATED: "✘",
+    SloStatus.NO_DATA: "?",
+    SloStatus.NOT_APPLICABLE: "–",
+}
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2937;
@@ -148,9 +156,9 @@ def _banner(report: Report) -> str:
 
 def _slo_cell(result: SloVersion, units: str | None) -> str:
     mark = _SLO_MARK.get(result.status, "?")
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         text = f"{mark} n/a"
-    elif result.status == "no-data":
+    elif result.status is SloStatus.NO_DATA:
         text = f"{mark} no data"
     else:
         text = f"{mark} {fmt.quantity(result.value, units)}"
@@ -179,7 +187,11 @@ def _rewards(report: Report) -> str:
     if winner is not None and winner.version is not None:
         name = winner.name or report.version_name(winner.version) or "?"
         parts.append(f"<p><strong>Winner: {_e(name)}</strong>. {_e(winner.reason or '')}</p>")
-    elif winner is not None and winner.reason and report.verdict.status != "no-winner-yet":
+    elif (
+        winner is not None
+        and winner.reason
+        and report.verdict.status is not ReportVerdict.NO_WINNER_YET
+    ):
         parts.append(f"<p><strong>No winner.</strong> {_e(winner.reason)}</p>")
     rows = []
     for reward in report.rewards:
@@ -247,7 +259,7 @@ def _tasks(report: Report) -> str:
     headers += ["Error"] if with_errors else []
     table = _table(headers, rows)
     note = ""
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         note = "<p>Tasks marked <em>not run</em> never started: the run stopped before them.</p>"
     return f'<section id="tasks"><h2>Tasks</h2>\n{table}\n{note}</section>'
 

@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, Slo, SloVersion, TaskRow
+from iter8_action.report.model import Report, Slo, SloStatus, SloVersion, TaskRow, TaskStatus
 
 # XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters").
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -76,13 +76,13 @@ def _slo_outcome(slo: Slo, result: SloVersion, version: str) -> tuple[str, str] 
     limit = fmt.quantity(result.limit, slo.units)
     observed = fmt.quantity(result.value, slo.units)
     bound = "at most" if slo.kind == "upper" else "at least"
-    if result.status == "satisfied":
+    if result.status is SloStatus.SATISFIED:
         return None
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return "skipped", f"this SLO does not apply to {version}" + (
             f" ({result.note})" if result.note else ""
         )
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return "failure", f"{slo.metric}: no value was recorded for {version} (limit: {limit})"
     return "failure", f"{slo.metric} = {observed} for {version}; the limit is {bound} {limit}"
 
@@ -113,14 +113,14 @@ def _task_suite(report: Report) -> ET.Element:
 
 
 def _task_outcome(task: TaskRow, report: Report) -> tuple[str, str] | None:
-    if task.status == "completed":
+    if task.status is TaskStatus.COMPLETED:
         return None
-    if task.status == "failed":
+    if task.status is TaskStatus.FAILED:
         if task.soft_failure:
             return "skipped", f"failed (soft failure, the run went on): {task.error or ''}".strip()
         return "error", task.error or report.run.failure_reason or "the task failed"
-    if task.status == "skipped":
+    if task.status is TaskStatus.SKIPPED:
         return "skipped", f"its condition was false: {task.condition or ''}".strip(": ")
-    if task.status == "not-run":
+    if task.status is TaskStatus.NOT_RUN:
         return "skipped", "not run: the run stopped before this task"
     return "skipped", f"{fmt.task_status(task.status)}: the run has not finished"

@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, SloVersion
+from iter8_action.report.model import (
+    Report,
+    ReportVerdict,
+    RunState,
+    SloStatus,
+    SloVersion,
+    TaskStatus,
+)
 
 GITHUB_COMMENT_LIMIT_CHARS = 65_536
 MARKER_RESERVE_CHARS = 1_024
@@ -25,23 +32,28 @@ MARKER_RESERVE_CHARS = 1_024
 DEFAULT_LIMIT_CHARS = GITHUB_COMMENT_LIMIT_CHARS - MARKER_RESERVE_CHARS
 
 _VERDICT_ICON = {
-    "winner": "🏆",
-    "passed": "✅",
-    "failed": "❌",
-    "no-data": "⚠️",
-    "no-winner-yet": "⏳",
-    "no-assessment": "☑️",
-    "error": "💥",
-    "incomplete": "⏳",
+    ReportVerdict.WINNER: "🏆",
+    ReportVerdict.PASSED: "✅",
+    ReportVerdict.FAILED: "❌",
+    ReportVerdict.NO_DATA: "⚠️",
+    ReportVerdict.NO_WINNER_YET: "⏳",
+    ReportVerdict.NO_ASSESSMENT: "☑️",
+    ReportVerdict.ERROR: "💥",
+    ReportVerdict.INCOMPLETE: "⏳",
 }
-_SLO_ICON = {"satisfied": "✅", "violated": "❌", "no-data": "⚠️", "not-applicable": "➖"}
+_SLO_ICON = {
+    SloStatus.SATISFIED: "✅",
+    SloStatus.VIOLATED: "❌",
+    SloStatus.NO_DATA: "⚠️",
+    SloStatus.NOT_APPLICABLE: "➖",
+}
 _TASK_ICON = {
-    "completed": "✅",
-    "skipped": "⏭️",
-    "failed": "❌",
-    "running": "🔄",
-    "pending": "⏸️",
-    "not-run": "⛔",
+    TaskStatus.COMPLETED: "✅",
+    TaskStatus.SKIPPED: "⏭️",
+    TaskStatus.FAILED: "❌",
+    TaskStatus.RUNNING: "🔄",
+    TaskStatus.PENDING: "⏸️",
+    TaskStatus.NOT_RUN: "⛔",
 }
 # CommonMark lets a backslash escape any ASCII punctuation (spec section 2.4); these are
 # the characters that could start emphasis, links, code spans or a table cell. Link and
@@ -166,9 +178,9 @@ def _headline(report: Report) -> str:
 
 def _slo_cell(result: SloVersion, units: str | None) -> str:
     icon = _SLO_ICON.get(result.status, "⚠️")
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return f"{icon} n/a"
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return f"{icon} no data"
     return f"{icon} {escape(fmt.quantity(result.value, units))}"
 
@@ -200,7 +212,7 @@ def _winner(report: Report) -> str:
             name = report.winner.name or report.version_name(report.winner.version) or "?"
             reason = fmt.sentence(report.winner.reason or "")
             lines.append(f"**Winner: {escape(name)}**. {escape(reason)}".rstrip())
-        elif report.winner.reason and report.verdict.status != "no-winner-yet":
+        elif report.winner.reason and report.verdict.status is not ReportVerdict.NO_WINNER_YET:
             # (the headline already says why when there is no winner yet)
             lines.append(f"**No winner.** {escape(fmt.sentence(report.winner.reason))}")
     rows = []
@@ -271,7 +283,7 @@ def _tasks(report: Report) -> str:
         rows.append([*row, escape(t.error or "")] if with_errors else row)
     headers = ["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])]
     body = _table(headers, rows)
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         body += "\n\n⛔ *not run*: the run stopped before this task started."
     run = report.run
     summary = (
@@ -279,7 +291,7 @@ def _tasks(report: Report) -> str:
         f"{fmt.duration(run.duration_s)}"
     )
     # When the run did not complete, the tasks are the story: show them unfolded.
-    return _details(summary, body, open_=run.state != "completed")
+    return _details(summary, body, open_=run.state is not RunState.COMPLETED)
 
 
 def _summaries(report: Report) -> str:

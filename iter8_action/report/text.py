@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from tabulate import tabulate
 
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, SloVersion
+from iter8_action.report.model import Report, ReportVerdict, SloStatus, SloVersion, TaskStatus
 
 WIDTH = 80
 _FIRST_COLUMN_MAX = 36
@@ -18,22 +18,27 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 _GREEN, _RED, _YELLOW, _BOLD, _DIM = "32", "31", "33", "1", "2"
 _VERDICT_MARK = {
-    "winner": ("★", _GREEN),
-    "passed": ("✓", _GREEN),
-    "failed": ("✗", _RED),
-    "no-data": ("?", _YELLOW),
-    "no-winner-yet": ("…", _YELLOW),
-    "no-assessment": ("✓", _GREEN),
-    "error": ("✗", _RED),
-    "incomplete": ("…", _YELLOW),
+    ReportVerdict.WINNER: ("★", _GREEN),
+    ReportVerdict.PASSED: ("✓", _GREEN),
+    ReportVerdict.FAILED: ("✗", _RED),
+    ReportVerdict.NO_DATA: ("?", _YELLOW),
+    ReportVerdict.NO_WINNER_YET: ("…", _YELLOW),
+    ReportVerdict.NO_ASSESSMENT: ("✓", _GREEN),
+    ReportVerdict.ERROR: ("✗", _RED),
+    ReportVerdict.INCOMPLETE: ("…", _YELLOW),
 }
 _SLO_MARK = {
-    "satisfied": ("✓", _GREEN),
-    "violated": ("✗", _RED),
-    "no-data": ("?", _YELLOW),
-    "not-applicable": ("-", _DIM),
+    SloStatus.SATISFIED: ("✓", _GREEN),
+    SloStatus.VIOLATED: ("✗", _RED),
+    SloStatus.NO_DATA: ("?", _YELLOW),
+    SloStatus.NOT_APPLICABLE: ("-", _DIM),
 }
-_TASK_COLOUR = {"completed": _GREEN, "failed": _RED, "running": _YELLOW, "not-run": _DIM}
+_TASK_COLOUR = {
+    TaskStatus.COMPLETED: _GREEN,
+    TaskStatus.FAILED: _RED,
+    TaskStatus.RUNNING: _YELLOW,
+    TaskStatus.NOT_RUN: _DIM,
+}
 
 
 def render(report: Report, *, color: bool = False) -> str:
@@ -81,7 +86,7 @@ def _headline(report: Report, paint: Callable[[str, str], str]) -> str:
     winner = report.winner
     if winner is not None and winner.version is None and report.rewards:
         lines.append(_wrap(fmt.sentence(f"No winner: {winner.reason or 'none yet'}")))
-    elif winner is not None and winner.name and report.verdict.status != "winner":
+    elif winner is not None and winner.name and report.verdict.status is not ReportVerdict.WINNER:
         # the headline is about SLOs; the winner still deserves its line
         lines.append(_wrap(fmt.sentence(f"Winner: {winner.name}: {winner.reason or ''}")))
     return "\n".join(lines)
@@ -126,9 +131,9 @@ def _version_headers(report: Report) -> list[str]:
 
 def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str], str]) -> str:
     mark, colour = _SLO_MARK.get(result.status, ("?", _YELLOW))
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return paint(f"{mark} n/a", colour)
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return f"{paint(mark, colour)} no data"
     return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
 
@@ -201,6 +206,6 @@ def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
         maxcolwidths=[None, 14, None, None, *([34] if with_errors else [])],
     )
     lines = ["Tasks", table]
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         lines.append(_wrap("Tasks marked 'not run' never started: the run stopped before them."))
     return "\n".join(lines)

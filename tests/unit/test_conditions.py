@@ -6,7 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iter8_action.conditions import ConditionError, parse_condition
+from iter8_action.conditions import (
+    And,
+    Call,
+    Compare,
+    ConditionError,
+    Const,
+    Field,
+    Not,
+    Or,
+    ResultRef,
+    parse_condition,
+)
 from iter8_action.metrics import MetricStore
 from iter8_action.result import Result, TaskRecord, TaskStatus
 
@@ -112,6 +123,27 @@ def test_malformed_conditions_say_where(source: str, message: str, column: int) 
         parse_condition(source)
     assert info.value.message.startswith(message)
     assert info.value.column == column
+
+
+def test_the_syntax_tree_is_typed_nodes() -> None:
+    tree = parse_condition(
+        "not (result.insights['numVersions'] >= 2 && SLOs()) || Winner(\"v2\")"
+    ).tree
+    assert tree == Or(
+        (
+            Not(
+                And(
+                    (
+                        Compare(
+                            ">=", Field(ResultRef(), ("insights", "numVersions")), Const(2), 37
+                        ),
+                        Call("slos", ()),
+                    )
+                )
+            ),
+            Call("winner", (Const("v2"),)),
+        )
+    )
 
 
 def test_string_escapes() -> None:

@@ -14,6 +14,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from iter8_action.logs import get_logger
+from iter8_action.logtext import inert
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -65,6 +66,9 @@ class GitHubPlatform(Platform):
     def _command(self, name: str, message: str, properties: Mapping[str, object]) -> None:
         if name != "add-mask":  # the one command that must carry the secret itself
             message = SECRETS.redact(message)
+            properties = {
+                k: SECRETS.redact(v) if isinstance(v, str) else v for k, v in properties.items()
+            }
         self.out.write(command(name, message, properties) + "\n")
         self.out.flush()
 
@@ -75,10 +79,13 @@ class GitHubPlatform(Platform):
 
     def mask(self, secret: str) -> None:
         # A multi-line secret is masked line by line: the runner matches each
-        # log line on its own, so a mask spanning lines never matches.
+        # log line on its own, so a mask spanning lines never matches. A part
+        # with control characters is masked as the log shows it too (escaped);
+        # one that UTF-8 cannot carry (a lone surrogate) only that way.
         for part in dict.fromkeys([secret, *secret.splitlines()]):
-            if part.strip():
-                self._command("add-mask", part, {})
+            for shown in dict.fromkeys([part, inert(part)]):
+                if shown.strip() and _encodable(shown):
+                    self._command("add-mask", shown, {})
 
     def set_output(self, name: str, value: str) -> None:
         path = self._env.get("GITHUB_OUTPUT")
@@ -259,6 +266,14 @@ def _from_fork(event: Mapping[str, Any]) -> bool:
     head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
     base = ((pull.get("base") or {}).get("repo") or {}).get("full_name")
     return bool(head and base and head != base)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fit_summary(markdown: str) -> str:

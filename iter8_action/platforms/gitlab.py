@@ -12,6 +12,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
+from iter8_action.logtext import log_line, log_text
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -53,7 +54,7 @@ class GitLabPlatform(Platform):
 
     def _report(self, note: Annotation) -> None:
         colour = _COLOURS[note.level]
-        text = SECRETS.redact(located(note))
+        text = log_text(SECRETS.redact(located(note)))
         self.out.write(f"{colour}{note.level.upper()}:{_RESET} {text}\n")
         self.out.flush()
 
@@ -79,11 +80,14 @@ class GitLabPlatform(Platform):
         # GitLab has no step summary: the markdown goes to a folded log section
         # (the merge-request note and the HTML artifact carry the full report).
         with self.group("iter8 summary", collapsed=True):
-            self.out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            self.out.write(log_text(SECRETS.redact(markdown.rstrip("\n"))) + "\n")
 
     @contextmanager
     def group(self, title: str, *, collapsed: bool = False) -> Iterator[None]:
         # https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
+        # The markers need CR and ESC, which `log_line` escapes in the title: data
+        # can neither close this section nor open another.
+        title = log_line(SECRETS.redact(title))
         self._sections += 1
         name = f"iter8_{self._sections}"
         flag = "[collapsed=true]" if collapsed else ""

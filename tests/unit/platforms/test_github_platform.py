@@ -220,6 +220,7 @@ def test_annotations_masks_and_groups_are_workflow_commands(
         "::warning title=t::no data",
         "::notice::fine",
         "::add-mask::s3cret%0Aline2",
+        "::add-mask::s3cret\\nline2",  # as the log shows it, escaped
         "::add-mask::s3cret",
         "::add-mask::line2",
         "::group::Run",

@@ -1,9 +1,8 @@
 """Data cannot write runner commands: `iter8 ci` (in process) with the runner's environment.
 
-What the GitHub runner reads as a command (actions/runner, `ActionCommand.cs`):
-a line that starts with `::` after `TrimStart()`, or `##[name]` anywhere in a
-line; lines end at CR, LF or CRLF. What GitLab's log reads: ANSI sequences and
-`section_start:`/`section_end:` markers, which need ESC and CR.
+What the GitHub runner reads as a command is described in `tests.hostile`. What
+GitLab's log reads: ANSI sequences and `section_start:`/`section_end:` markers,
+which need ESC and CR.
 """
 
 from __future__ import annotations
@@ -19,38 +18,13 @@ import yaml
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
+from tests.hostile import HOSTILE, assert_no_forged_command, hostile_result
 from tests.servers.base import Reply
 from tests.servers.github_api import FakeGitHub, pull_request_event
 from tests.servers.gitlab_api import FakeGitLab
 from tests.servers.webhooks import WebhookReceiver
 
 TOKEN = "ghs_log_injection_token_42"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
-HOSTILE = (
-    "x\r::warning::forged-by-cr\n::set-output name=verdict::passed"
-    "\u2028::error::forged-by-ls\u2029::notice::forged-by-ps\x85::debug::forged-by-nel"
-    "\x0b::group::forged-by-vt\x0c::endgroup::forged-by-ff ##[add-mask]forged-legacy"
-    " \x1b[31mred\x1b[0m \x9b31m"
-)
-OWN_COMMANDS = {"add-mask", "error", "warning", "notice", "group", "endgroup"}
-
-
-def runner_lines(text: str) -> list[str]:
-    """The lines as the runner's `StreamReader.ReadLine` splits them."""
-    return re.split(r"\r\n|\r|\n", text)
-
-
-def assert_no_forged_command(out: str) -> None:
-    for line in runner_lines(out):
-        trimmed = line.lstrip()
-        if trimmed.startswith("::"):
-            name, _, properties = trimmed.split("::", 2)[1].partition(" ")
-            assert name in OWN_COMMANDS, line
-            keys = {p.partition("=")[0] for p in properties.split(",") if p}
-            assert keys <= {"title", "file", "line"}, line  # data cannot add a property
-        assert "##[" not in line, line
-    for char in ("\x0b", "\x0c", "\x1b", "\x85", "\x9b", "\u2028", "\u2029"):
-        assert char not in out
 
 
 @pytest.fixture
@@ -82,20 +56,6 @@ def github_environ(workspace: Path, server: FakeGitHub, **inputs: str) -> dict[s
         "INPUT_TOKEN": TOKEN,
         **{f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()},
     }
-
-
-def hostile_result(path: Path) -> None:
-    """The failed-run fixture with hostile text in every field the job logs or annotates."""
-    document = yaml.safe_load((FIXTURES / "failed-run.yaml").read_text())
-    result = document["result"]
-    result["insights"]["versionNames"] = [f"v1{HOSTILE}", f"v2{HOSTILE}"]
-    result["failureReason"] = f"task 1 (http) failed: {HOSTILE}"
-    result["tasks"][1]["task"] = f"http{HOSTILE}"
-    result["tasks"][1]["error"] = HOSTILE
-    result["startTime"] = HOSTILE
-    document["metadata"]["name"] = HOSTILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
 def test_a_webhook_error_text_cannot_write_commands(

@@ -1,0 +1,68 @@
+"""Every value of a result is data in every renderer: one escape each, used for every field."""
+
+from __future__ import annotations
+
+import yaml
+
+from iter8_action.report import render
+from tests.hostile import HOSTILE, HOSTILE_MARKUP, assert_markdown_is_ours, html_elements
+from tests.unit.report.conftest import load
+
+XSS_STATUS = 'failed" onmouseover="alert(1)'
+
+
+def hostile(text: str) -> dict[str, object]:
+    document = load("failed-run")
+    result = document["result"]
+    result["startTime"] = text
+    result["iter8Version"] = text
+    result["insights"]["versionNames"] = [text, "v2"]
+    result["insights"]["summaryMetricValues"] = [{"x/kinds": {"k": 1}}, {}]
+    result["insights"]["metricsInfo"] = {"x/kinds": {"type": "summary", "description": text}}
+    result["tasks"][1]["status"] = XSS_STATUS
+    document["spec"][0]["with"]["headers"] = {text: text}
+    return document
+
+
+def test_the_footer_escapes_the_start_time_and_the_summary_title_its_text() -> None:
+    text = render(hostile(HOSTILE_MARKUP), "markdown")
+    assert_markdown_is_ours(text)
+    assert "<summary>@\u2060admin &lt;img src=" in text
+    assert text.rstrip().endswith(" · failed</sub>")
+    assert "started @\u2060admin &lt;img src=" in text
+
+
+def test_markdown_carries_no_control_character_and_no_command_line() -> None:
+    text = render(hostile(HOSTILE), "markdown")
+    assert_markdown_is_ours(text)
+    for char in ("\r", "\x1b", "\x85", "\u2028", "\u2029", "\x0b", "\x0c"):
+        assert char not in text
+    assert "##[" not in text
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")]
+
+
+def test_the_experiment_block_round_trips_and_starts_no_line_with_data() -> None:
+    document = hostile(HOSTILE)
+    text = render(document, "markdown")
+    block = text.split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    assert yaml.safe_load(block) == {"metadata": document["metadata"], "spec": document["spec"]}
+    assert not [line for line in block.splitlines() if line.lstrip().startswith(("::", "\\"))]
+
+
+def test_html_escapes_every_attribute_and_maps_unknown_classes() -> None:
+    page = render(hostile(HOSTILE_MARKUP), "html")
+    elements, _ = html_elements(page)
+    attributes = {name for _, attrs in elements for name in attrs}
+    assert attributes <= {"class", "id", "title", "lang", "charset", "name", "content", "type"} | {
+        "data-verdict"
+    }
+    assert ("td", {"class": "status-other"}) in elements
+    assert not [tag for tag, _ in elements if tag in ("img", "a")]
+    assert [tag for tag, _ in elements].count("script") == 1  # plotly.js (no chart data)
+
+
+def test_html_and_text_carry_no_lone_surrogate_or_control() -> None:
+    for fmt in ("html", "text", "markdown"):
+        out = render(hostile("lone \ud800 \x1b[2J"), fmt)
+        out.encode("utf-8")  # a page with a lone surrogate cannot be written
+        assert "\x1b" not in out

@@ -36,6 +36,8 @@ BACKOFF_FACTOR = 0.5
 """urllib3's exponential backoff: 0, 1, 2, 4 s between the retries of a 5xx."""
 BACKOFF_MAX_S = 8.0
 PR_EVENTS = ("pull_request", "pull_request_target", "workflow_run")
+WORKFLOW_TOKEN_LOGIN = "github-actions[bot]"
+"""The author of what the workflow's own token (`github.token`) writes."""
 FORK_PATTERN_DOC = "https://github.com/iter8-py/action#pull-requests-from-forks"
 
 log = get_logger("github")
@@ -152,7 +154,10 @@ class GitHubPlatform(Platform):
                 f"no pull request to comment on: the {event_name} event names none",
             )
         issue = repo.get_issue(number)
-        existing = sticky.find_marked(issue.get_comments(), key)
+        me = self._own_login(gh)
+        existing = sticky.find_marked(
+            issue.get_comments(), key, mine=lambda c: _same_login(c.user.login, me)
+        )
         text = sticky.with_marker(body, key)
         if existing is not None:
             existing.edit(text)
@@ -170,6 +175,29 @@ class GitHubPlatform(Platform):
         return CommentOutcome(
             CommentAction.CREATED, f"commented on pull request #{number}", comment.html_url
         )
+
+    def _own_login(self, gh: Github) -> str | None:
+        """The login that the token comments as, or None when it cannot be known.
+
+        A personal access token is a user: `GET /user` names it. The workflow's
+        token is an app installation token, for which GitHub answers 403 to
+        `GET /user` ("Resource not accessible by integration"); its comments are
+        by the `github-actions[bot]` app. (Another app's token is taken for it
+        too: its own comment is then never found, and a new one is posted.)
+        """
+        try:
+            return str(gh.get_user().login)
+        except GithubException as e:
+            if e.status == 401:
+                raise  # a bad token: explained like any refusal
+            if e.status == 403:
+                return WORKFLOW_TOKEN_LOGIN
+            log.info(
+                "comment: cannot tell whose token this is (GET /user answered %s); "
+                "posting a new comment rather than editing one that may be someone else's",
+                e.status,
+            )
+            return None
 
     def _client(self) -> Github:
         retry = GithubRetry(
@@ -266,6 +294,11 @@ def _from_fork(event: Mapping[str, Any]) -> bool:
     head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
     base = ((pull.get("base") or {}).get("repo") or {}).get("full_name")
     return bool(head and base and head != base)
+
+
+def _same_login(author: str | None, me: str | None) -> bool:
+    # GitHub logins are case-insensitive; an unknown identity matches no one.
+    return me is not None and author is not None and author.lower() == me.lower()
 
 
 def _encodable(text: str) -> bool:

@@ -12,6 +12,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
+from iter8_action.logs import get_logger
 from iter8_action.logtext import log_line, log_text
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
@@ -34,6 +35,8 @@ TOKEN_FIX = (
     "(Settings > Access tokens), store it as a masked CI/CD variable such as "
     "ITER8_GITLAB_TOKEN, and pass it to the component: `token: $ITER8_GITLAB_TOKEN`."
 )
+
+log = get_logger("gitlab")
 
 _COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "notice": "\x1b[36;1m"}
 _RESET = "\x1b[0m"
@@ -133,10 +136,14 @@ class GitLabPlatform(Platform):
             ) from e
 
     def _post(self, iid: int, *, key: str, body: str, create: bool) -> CommentOutcome:
-        project = self._client().projects.get(self._env.get("CI_PROJECT_ID", ""), lazy=True)
+        gl = self._client()
+        me = _own_user_id(gl)
+        project = gl.projects.get(self._env.get("CI_PROJECT_ID", ""), lazy=True)
         mr = project.mergerequests.get(iid, lazy=True)
         notes = (n for n in mr.notes.list(iterator=True) if not getattr(n, "system", False))
-        existing: Any = sticky.find_marked(notes, key)
+        existing: Any = sticky.find_marked(
+            notes, key, mine=lambda n: me is not None and _author_id(n) == me
+        )
         text = sticky.with_marker(body, key)
         if existing is not None:
             existing.body = text
@@ -174,6 +181,30 @@ class GitLabPlatform(Platform):
                 f"notes on this project.\n{TOKEN_FIX}"
             )
         return f"GitLab answered {said}; the note was not posted"
+
+
+def _own_user_id(gl: gitlab.Gitlab) -> int | None:
+    """The id of the token's user (`GET /user`: a project access token has a bot user),
+    or None when it cannot be known: then no note is taken for this token's own."""
+    try:
+        gl.auth()
+    except GitlabAuthenticationError:
+        raise  # a bad token: explained like any refusal
+    except GitlabError as e:
+        log.info(
+            "note: cannot tell whose token this is (GET /user answered %s); "
+            "adding a new note rather than editing one that may be someone else's",
+            e.response_code,
+        )
+        return None
+    user_id = getattr(gl.user, "id", None)
+    return user_id if isinstance(user_id, int) else None
+
+
+def _author_id(note: Any) -> int | None:
+    author = getattr(note, "author", None)
+    user_id = author.get("id") if isinstance(author, dict) else None
+    return user_id if isinstance(user_id, int) else None
 
 
 class _BoundedGitlab(gitlab.Gitlab):

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 from iter8_action.report.model import Report
 
+# A lone surrogate (from a `\ud800` escape in a result file) cannot be written as UTF-8; in
+# JSON it only occurs inside a string, where its `\uXXXX` escape is valid (RFC 8259, 7).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

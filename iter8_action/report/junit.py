@@ -16,8 +16,9 @@ import xml.etree.ElementTree as ET
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, Slo, SloVersion, TaskRow
 
-# XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters").
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters"), and
+# a lone surrogate is no character at all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:
@@ -42,7 +43,7 @@ def _count(element: ET.Element, children: list[ET.Element]) -> None:
 def _suite(name: str, report: Report) -> ET.Element:
     suite = ET.Element("testsuite", name=_clean(name))
     if report.run.start_time:
-        suite.set("timestamp", report.run.start_time.removesuffix("Z"))
+        suite.set("timestamp", _clean(report.run.start_time.removesuffix("Z")))
     return suite
 
 
@@ -65,7 +66,7 @@ def _slo_suite(report: Report) -> ET.Element:
                 counts["skipped" if tag == "skipped" else "failures"] += 1
                 child = ET.SubElement(case, tag, message=_clean(message))
                 if tag == "failure":
-                    child.set("type", result.status)
+                    child.set("type", _clean(result.status))
                     child.text = _clean(message)
     for key, value in counts.items():
         suite.set(key, str(value))

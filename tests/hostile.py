@@ -110,3 +110,20 @@ def assert_markdown_is_ours(text: str) -> None:
     words = " ".join(c.content for c in inline if c.type == "text")
     assert not re.search(r"@\w", words), words  # a mention needs a word character after `@`
     assert not re.search(r"(?i)://|www\.", words), words  # GFM would autolink these
+
+
+OWN_ATTRIBUTES = {"class", "id", "title", "lang", "charset", "name", "content", "type"}
+OWN_ATTRIBUTES |= {"data-verdict"}
+OWN_CLASSES = {"banner", "good", "bad", "warn", "num", "chart", "satisfied", "violated"}
+OWN_CLASSES |= {"no-data", "not-applicable", "status-other"}
+OWN_CLASSES |= {f"status-{s}" for s in ("completed", "skipped", "failed", "running")}
+OWN_CLASSES |= {f"status-{s}" for s in ("pending", "not-run")}
+
+
+def assert_html_is_ours(elements: list[tuple[str, dict[str, Any]]]) -> None:
+    """Only the attributes and classes the renderer writes, and only its two scripts."""
+    for tag, attrs in elements:
+        assert set(attrs) <= OWN_ATTRIBUTES, (tag, attrs)
+        assert set((attrs.get("class") or "").split()) <= OWN_CLASSES, (tag, attrs)
+    assert [tag for tag, _ in elements].count("script") <= 2
+    assert not [tag for tag, _ in elements if tag in ("img", "a", "iframe", "object")]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from iter8_action.secrets import SECRETS
 from tests.hostile import (
     HOSTILE,
     HOSTILE_MARKUP,
+    assert_html_is_ours,
     assert_markdown_is_ours,
     hostile_result,
     html_elements,
@@ -89,20 +89,3 @@ def test_the_html_report_escapes_every_attribute_and_text(
     assert_html_is_ours(elements)
     cells = [attrs.get("class") for tag, attrs in elements if tag == "td"]
     assert "status-other" in cells  # an unknown status gets no class of its own
-
-
-OWN_ATTRIBUTES = {"class", "id", "title", "lang", "charset", "name", "content", "type"}
-OWN_ATTRIBUTES |= {"data-verdict"}
-OWN_CLASSES = {"banner", "good", "bad", "warn", "num", "chart", "satisfied", "violated"}
-OWN_CLASSES |= {"no-data", "not-applicable", "status-other"}
-OWN_CLASSES |= {f"status-{s}" for s in ("completed", "skipped", "failed", "running")}
-OWN_CLASSES |= {f"status-{s}" for s in ("pending", "not-run")}
-
-
-def assert_html_is_ours(elements: list[tuple[str, dict[str, Any]]]) -> None:
-    """Only the attributes and classes the renderer writes, and only its two scripts."""
-    for tag, attrs in elements:
-        assert set(attrs) <= OWN_ATTRIBUTES, (tag, attrs)
-        assert set((attrs.get("class") or "").split()) <= OWN_CLASSES, (tag, attrs)
-    assert [tag for tag, _ in elements].count("script") <= 2
-    assert not [tag for tag, _ in elements if tag in ("img", "a", "iframe", "object")]

@@ -25,6 +25,7 @@ import unicodedata
 # C0 controls but TAB, DEL, C1 controls (NEL U+0085 and CSI U+009B among them), the Unicode
 # line and paragraph separators, and lone surrogates (which no UTF-8 stream can carry).
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NAMED = {"\r": "\\r", "\n": "\\n"}
 LEGACY_COMMAND = "##["
 WORKFLOW_COMMAND = "::"
@@ -43,6 +44,12 @@ def inert(text: str) -> str:
     """`text` as one inert line: controls, separators and lone surrogates written as
     escapes (`\\n`, `\\x1b`, `\\u2028`), and `##[` broken as `##\\[`."""
     return _CONTROL.sub(_escape, text).replace(LEGACY_COMMAND, "##\\[")
+
+
+def encodable(text: str) -> str:
+    """`text` with only its lone surrogates escaped: what a UTF-8 file (an output, a dotenv
+    report) can hold of a value that must otherwise stay as it is."""
+    return _SURROGATE.sub(_escape, text)
 
 
 def starts_a_command(line: str) -> bool:

@@ -14,7 +14,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from iter8_action.logs import get_logger
-from iter8_action.logtext import inert
+from iter8_action.logtext import encodable, inert
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -96,7 +96,7 @@ class GitHubPlatform(Platform):
             log.warning("GITHUB_OUTPUT is not set; output %s=%s is not recorded", name, value)
             return
         with Path(path).open("a", encoding="utf-8") as f:
-            f.write(output_block(name, value))
+            f.write(output_block(name, encodable(value)))
 
     def write_summary(self, markdown: str) -> None:
         path = self._env.get("GITHUB_STEP_SUMMARY")

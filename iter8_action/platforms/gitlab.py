@@ -13,7 +13,7 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
 from iter8_action.logs import get_logger
-from iter8_action.logtext import log_line, log_text
+from iter8_action.logtext import encodable, log_line, log_text
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -71,7 +71,7 @@ class GitLabPlatform(Platform):
         # A `reports: dotenv:` artifact passes these to later jobs; the format
         # is one KEY=value per line, so a multi-line value is folded.
         key = "ITER8_" + name.upper().replace("-", "_")
-        flat = " ".join(value.splitlines())
+        flat = encodable(" ".join(value.splitlines()))
         with self._dotenv_path().open("a", encoding="utf-8") as f:
             f.write(f"{key}={flat}\n")
 

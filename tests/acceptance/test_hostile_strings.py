@@ -241,7 +241,7 @@ def servers() -> Iterator[dict[str, Any]]:
 
 
 PROPERTY = settings(
-    max_examples=15,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from iter8_action.logs import get_logger, setup_logging
-from iter8_action.logtext import inert, log_line, log_text, starts_a_command
+from iter8_action.logtext import encodable, inert, log_line, log_text, starts_a_command
 from iter8_action.secrets import SECRETS
 
 
@@ -74,3 +74,7 @@ def test_a_terminal_line_that_starts_with_data_cannot_be_a_command() -> None:
     setup_logging("info", stream)
     get_logger("x").info("%s", "::error::x\x1b[2J")
     assert stream.getvalue() == "\\::error::x\\x1b[2J\n"
+
+
+def test_encodable_escapes_only_lone_surrogates() -> None:
+    assert encodable("v2\ud800 \x1b ✓\n") == "v2\\ud800 \x1b ✓\n"

@@ -283,6 +283,14 @@ def test_annotations_masks_and_groups_are_workflow_commands(
     ]
 
 
+def test_an_output_with_a_lone_surrogate_is_written_escaped(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    platform, _ = github_platform(github_env(tmp_path, fake_github), "")
+    platform.set_output("winner", "v2\ud800")
+    assert "\nv2\\ud800\n" in (tmp_path / "output").read_text(encoding="utf-8")
+
+
 def test_outputs_and_summary_go_to_their_files(tmp_path: Path, fake_github: FakeGitHub) -> None:
     env = github_env(tmp_path, fake_github)
     platform, _ = github_platform(env, "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from iter8_action.logtext import LEGACY_COMMAND
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, Slo, SloVersion, TaskRow
 
@@ -32,7 +33,11 @@ def render(report: Report) -> str:
         root.append(suite)
     _count(root, suites)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    text = ET.tostring(root, "unicode")
+    # Printed in CI, `##[` anywhere in a line is a runner command: `#` as a character
+    # reference keeps the same text (ElementTree writes no comment or CDATA, where it would not).
+    text = text.replace(LEGACY_COMMAND, "#&#35;[")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
 
 
 def _count(element: ET.Element, children: list[ET.Element]) -> None:

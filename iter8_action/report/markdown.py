@@ -77,9 +77,10 @@ def escape(text: str, *, in_html: bool = False) -> str:
 
 
 def escape_line(text: str) -> str:
-    """`escape`, for text that begins a line (where `#`, `-`, `1.` would start a block)."""
+    """`escape`, for text that begins a line (where `#`, `-`, `1.` would start a block, and
+    `::` a runner command when the report is printed in CI)."""
     text = escape(text)
-    if text[:1] in ("#", "+", "-", "="):
+    if text[:1] in ("#", "+", "-", "=", ":"):
         return "\\" + text
     return _ORDERED_ITEM.sub(r"\1\\\2", text, count=1)
 

@@ -198,6 +198,11 @@ def assert_reports_are_ours(report_dir: Path, *comments: str) -> None:
         json.loads(files["report.json"])
     if "junit.xml" in files:
         ET.fromstring(files["junit.xml"].encode("utf-8"))
+    # Any report may be printed in a CI step (`iter8 report -o FORMAT`): none holds a command.
+    for name, text in files.items():
+        if name.startswith(("report.", "junit.")):
+            assert "##[" not in text, name
+            assert not [line for line in text.splitlines() if starts_a_command(line)], name
 
 
 def assert_token_only_where_needed(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
+
 import yaml
 
 from iter8_action.report import render
@@ -66,3 +69,15 @@ def test_html_and_text_carry_no_lone_surrogate_or_control() -> None:
         out = render(hostile("lone \ud800 \x1b[2J"), fmt)
         out.encode("utf-8")  # a page with a lone surrogate cannot be written
         assert "\x1b" not in out
+
+
+def test_no_report_printed_in_ci_holds_a_runner_command() -> None:
+    document = hostile("::warning::x ##[add-mask]y")
+    document["metadata"] = {"name": "::warning::x ##[add-mask]y"}
+    for fmt in ("text", "markdown", "html", "json", "junit"):
+        out = render(document, fmt)
+        assert "##[" not in out, fmt
+        assert not [line for line in out.splitlines() if line.lstrip().startswith("::")], fmt
+    assert json.loads(render(document, "json"))["versions"][0] == "::warning::x ##[add-mask]y"
+    suites = ET.fromstring(render(document, "junit").encode())
+    assert suites.get("name") == "iter8 ::warning::x ##[add-mask]y"

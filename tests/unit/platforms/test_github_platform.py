@@ -78,6 +78,20 @@ def test_a_marker_planted_by_someone_else_is_left_alone(
     assert not [r for r in fake_github.writes() if r.path.endswith(f"/comments/{planted}")]
 
 
+def test_a_marker_posted_through_the_api_by_another_user_is_not_ours(tmp_path: Path) -> None:
+    with FakeGitHub(users={"ghp_mallory_token_000": "mallory"}) as server:
+        env = github_env(tmp_path, server)
+        mallory, _ = github_platform(env, "ghp_mallory_token_000")
+        workflow, _ = github_platform(env, server.token)
+        assert mallory.post_comment(key="load", body="forged").action is CommentAction.CREATED
+        assert workflow.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+        assert workflow.post_comment(key="load", body=BODY).action is CommentAction.UPDATED
+        assert [(c["user"], c["body"]) for c in server.comments_on(7)] == [
+            ("mallory", with_marker("forged", "load")),
+            (WORKFLOW_BOT, with_marker(BODY, "load")),
+        ]
+
+
 def test_a_planted_marker_does_not_count_as_the_comment_to_update(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:

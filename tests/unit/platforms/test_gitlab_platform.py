@@ -93,6 +93,20 @@ def test_a_marker_planted_by_a_reviewer_is_left_alone(
     ]
 
 
+def test_a_note_posted_through_the_api_by_another_user_is_not_ours(tmp_path: Path) -> None:
+    with FakeGitLab(users={"glpat-reviewer-000": REVIEWER}) as server:
+        env = gitlab_env(tmp_path, server)
+        reviewer, _ = platform_for(env, "glpat-reviewer-000")
+        bot, _ = platform_for(env, server.token)
+        assert reviewer.post_comment(key="load", body="forged").action is CommentAction.CREATED
+        assert bot.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+        assert bot.post_comment(key="load", body=BODY).action is CommentAction.UPDATED
+        assert [(n["author"]["username"], n["body"]) for n in server.notes_on(3)] == [
+            ("reviewer", with_marker("forged", "load")),
+            (server.user["username"], with_marker(BODY, "load")),
+        ]
+
+
 def test_when_the_token_user_cannot_be_known_a_new_note_is_added(
     tmp_path: Path, fake_gitlab: FakeGitLab
 ) -> None:

@@ -125,10 +125,13 @@ def render(report: Report, *, plotly_js: str | None = None) -> str:
     )
 
 
-def _e(text: object) -> str:
-    """The one escape for every text node and attribute value of the page."""
-    lines = str(text).split("\n")
-    return html.escape("\n".join(inert(line) for line in lines), quote=True)
+def _e(text: object, *, lines: bool = False) -> str:
+    """The one escape for every text node and attribute value of the page: on one line,
+    or with `lines` (a `<pre>` block of our own YAML) keeping its line breaks, so that no
+    line of the page starts with data (it may be printed where a CI runner reads)."""
+    if lines:
+        return "\n".join(_e(line) for line in str(text).split("\n"))
+    return html.escape(inert(str(text)), quote=True)
 
 
 def _known(value: str, known: Sequence[str], fallback: str) -> str:
@@ -286,7 +289,7 @@ def _experiment(report: Report) -> str:
     text = fmt.experiment_yaml(report)
     if text is None:
         return ""
-    return f"<details><summary>Experiment</summary>\n<pre>{_e(text)}</pre>\n</details>"
+    return f"<details><summary>Experiment</summary>\n<pre>{_e(text, lines=True)}</pre>\n</details>"
 
 
 # -- charts ------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ import re
 from iter8_action.logtext import LEGACY_COMMAND
 from iter8_action.report.model import Report
 
-# A lone surrogate (from a `\ud800` escape in a result file) cannot be written as UTF-8; in
-# JSON it only occurs inside a string, where its `\uXXXX` escape is valid (RFC 8259, 7).
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Written as `\uXXXX` escapes, valid inside strings, the only place they occur (RFC 8259,
+# section 7): a lone surrogate (from a `\ud800` escape in a result file), which UTF-8 cannot
+# carry, and the characters that json.dumps leaves raw but a log would read as a line break
+# or a control sequence (DEL, C1 controls such as NEL and CSI, U+2028, U+2029).
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def render(report: Report) -> str:
@@ -18,4 +20,4 @@ def render(report: Report) -> str:
     # Printed in CI, `##[` anywhere in a line is a runner command; it can only be inside a
     # string, where `\u0023` is the same `#`.
     text = text.replace(LEGACY_COMMAND, "#\\u0023[")
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

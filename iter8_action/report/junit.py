@@ -13,13 +13,17 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from iter8_action.logtext import LEGACY_COMMAND
+from iter8_action.logtext import LEGACY_COMMAND, starts_a_command
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, Slo, SloVersion, TaskRow
 
 # XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters"), and
 # a lone surrogate is no character at all.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# What XML allows but a log reads as a line break or a control sequence (C1 has CSI).
+_RAW_IN_LOG = re.compile("[\r\x7f-\x9f\u2028\u2029]")
 
 
 def _clean(text: str) -> str:
@@ -33,11 +37,20 @@ def render(report: Report) -> str:
         root.append(suite)
     _count(root, suites)
     ET.indent(root)
-    text = ET.tostring(root, "unicode")
-    # Printed in CI, `##[` anywhere in a line is a runner command: `#` as a character
-    # reference keeps the same text (ElementTree writes no comment or CDATA, where it would not).
-    text = text.replace(LEGACY_COMMAND, "#&#35;[")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _inert(ET.tostring(root, "unicode")) + "\n"
+
+
+def _inert(xml: str) -> str:
+    """The document with the same content but nothing a CI log would misread when it is
+    printed: line breaks other than LF, C1 controls, `##[`, and `::` at the start of a line
+    are written as character references (ElementTree writes no comment or CDATA, where
+    they would not be references; it writes CR raw in text, which parsers turn into LF)."""
+    xml = _RAW_IN_LOG.sub(lambda m: f"&#{ord(m.group())};", xml)
+    xml = xml.replace(LEGACY_COMMAND, "#&#35;[")
+    lines = xml.split("\n")
+    return "\n".join(
+        line.replace(":", "&#58;", 1) if starts_a_command(line) else line for line in lines
+    )
 
 
 def _count(element: ET.Element, children: list[ET.Element]) -> None:

@@ -74,10 +74,16 @@ def test_html_and_text_carry_no_lone_surrogate_or_control() -> None:
 def test_no_report_printed_in_ci_holds_a_runner_command() -> None:
     document = hostile("::warning::x ##[add-mask]y")
     document["metadata"] = {"name": "::warning::x ##[add-mask]y"}
+    document["result"]["tasks"][1]["error"] = "a\r::b\n::c\x85::d\u2028::e \x9b2J"
+    document["result"]["tasks"][1]["status"] = "failed"
     for fmt in ("text", "markdown", "html", "json", "junit"):
         out = render(document, fmt)
         assert "##[" not in out, fmt
+        # (splitlines breaks at NEL, U+2028 and the like too: stricter than the runner)
         assert not [line for line in out.splitlines() if line.lstrip().startswith("::")], fmt
+        assert "\x9b" not in out, fmt
     assert json.loads(render(document, "json"))["versions"][0] == "::warning::x ##[add-mask]y"
     suites = ET.fromstring(render(document, "junit").encode())
     assert suites.get("name") == "iter8 ::warning::x ##[add-mask]y"
+    errors = [e.text for e in suites.iter("error")]
+    assert errors == ["a\r::b\n::c\x85::d\u2028::e \x9b2J"]  # the same text once parsed

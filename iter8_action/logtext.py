@@ -13,8 +13,10 @@ GitLab's log viewer reads ANSI sequences and the collapsible-section markers
 
 So data is escaped once, here, by `inert` (one line, no control character, no
 `##[`), and every line a log shows goes through `log_text` (each line inert,
-none starting with `::`). The renderers of the markdown and text reports and
-the platforms' writers all call these two functions.
+none starting with `::`). The log formatter, the platforms' writers and the
+report renderers (which `iter8 report` may print in a CI step) all use them;
+the JSON and JUnit reports, which must keep their content exact, write the
+same characters as their own escapes instead.
 """
 
 from __future__ import annotations

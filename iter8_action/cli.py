@@ -16,6 +16,7 @@ from iter8_action import __version__
 from iter8_action.errors import InputError, Interrupted, Iter8Error
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import LEVELS, get_logger, setup_logging
+from iter8_action.logtext import log_text
 from iter8_action.report import FORMATS as REPORT_FORMATS
 
 DEFAULT_RESULT = "result.yaml"
@@ -284,7 +285,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
             break
         time.sleep(ASSERT_POLL_S)
     for text, holds, why in outcomes:
-        click.echo(f"{'✓' if holds else '✗'} {text}: {why}")
+        click.echo(log_text(f"{'✓' if holds else '✗'} {text}: {why}"))
     ok = all(holds for _, holds, _ in outcomes)
     return int(ExitCode.OK if ok else ExitCode.CONDITION_FAILED)
 
@@ -447,15 +448,16 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("interrupted", err=True)
         return int(ExitCode.INTERRUPTED)
     except Interrupted as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(log_text(f"error: {exc}"), err=True)
         return int(ExitCode.INTERRUPTED)
     except Iter8Error as exc:
-        click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
+        text = f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}"
+        click.echo(log_text(text), err=True)
         return int(exc.exit_code)
     except Exception as exc:
         get_logger().debug("internal error", exc_info=True)
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            log_text(f"internal error: {type(exc).__name__}: {exc}") + "\n"
             "This is a bug in iter8-py; run again with --log-level debug and report it.",
             err=True,
         )

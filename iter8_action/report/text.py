@@ -1,4 +1,9 @@
-"""The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY."""
+"""The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY.
+
+It is printed where a CI runner reads commands, so every value from the result
+is made inert (`logtext.inert`: one line, no control character) before it is
+laid out, and no line of the report can start a `::` workflow command.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from tabulate import tabulate
 
+from iter8_action.logtext import inert, no_command
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, ReportVerdict, SloStatus, SloVersion, TaskStatus
 
@@ -50,7 +56,8 @@ def render(report: Report, *, color: bool = False) -> str:
         _metrics(report),
         _tasks(report, paint),
     ]
-    return "\n\n".join(s for s in sections if s) + "\n"
+    text = "\n\n".join(s for s in sections if s)
+    return "\n".join(no_command(line) for line in text.split("\n")) + "\n"
 
 
 def _painter(color: bool) -> Callable[[str, str], str]:
@@ -61,10 +68,11 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 
 def _wrap(text: str, indent: str = "") -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(inert(text), WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
 def _clip(text: str, limit: int = _FIRST_COLUMN_MAX) -> str:
+    text = inert(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -135,7 +143,7 @@ def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str],
         return paint(f"{mark} n/a", colour)
     if result.status is SloStatus.NO_DATA:
         return f"{paint(mark, colour)} no data"
-    return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
+    return f"{paint(mark, colour)} {inert(fmt.quantity(result.value, units))}"
 
 
 def _slos(report: Report, paint: Callable[[str, str], str]) -> str:
@@ -162,7 +170,7 @@ def _rewards(report: Report) -> str:
         rows = [
             [
                 _clip(f"{report.version_name(c.version)} vs {report.version_name(c.baseline)}", 20),
-                fmt.effect(c),
+                inert(fmt.effect(c)),
                 fmt.interval(c),
                 fmt.p_value(c.adjusted_p_value),
                 fmt.significance(c),
@@ -196,9 +204,9 @@ def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
     with_errors = any(t.error for t in report.tasks)
     rows = []
     for t in report.tasks:
-        status = paint(fmt.task_status(t.status), _TASK_COLOUR.get(t.status, ""))
-        row = [str(t.index), t.task, status, fmt.duration(t.duration_s)]
-        rows.append([*row, t.error or ""] if with_errors else row)
+        status = paint(inert(fmt.task_status(t.status)), _TASK_COLOUR.get(t.status, ""))
+        row = [str(t.index), inert(t.task), status, fmt.duration(t.duration_s)]
+        rows.append([*row, inert(t.error or "")] if with_errors else row)
     table = tabulate(
         rows,
         headers=["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])],

@@ -14,9 +14,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from iter8_action.conditions import ConditionError
 from iter8_action.errors import Interrupted, TaskFailed
@@ -28,6 +29,13 @@ from iter8_action.resultfile import write_result
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 
+if TYPE_CHECKING:
+    from iter8_action.shards.partial import ShardRun
+
+StandIn = Callable[[TaskContext], str | None]
+"""Runs in a task's place (a shard's or a merge's part): returns None when it did the
+task's work, or why the task was skipped; raises `TaskFailed` like a task."""
+
 
 def run_experiment(
     experiment: Experiment,
@@ -35,8 +43,13 @@ def run_experiment(
     result_path: Path,
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
+    shard: ShardRun | None = None,
+    stand_ins: Mapping[int, StandIn] | None = None,
 ) -> Result:
-    """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
+    """Run every task; the result file is valid after each one. Raises only `Interrupted`.
+
+    `shard` makes this run one shard of the load; `stand_ins` replace tasks by index
+    (their `if:` is not evaluated: the stand-in decides)."""
     log = log or get_logger()
     stop = stop or threading.Event()
     result = Result(
@@ -48,11 +61,13 @@ def run_experiment(
                 soft_failure=t.soft_failure,
             )
             for t in experiment.tasks
-        ]
+        ],
+        shard=shard.header() if shard is not None else None,
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
     try:
         with _signals_stop(stop):
             runner.save()
@@ -98,6 +113,8 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.shard: ShardRun | None = None
+        self.stand_ins: dict[int, StandIn] = {}
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)
@@ -107,7 +124,8 @@ class _Runner:
         record = self.result.tasks[spec.index]
         if self.stop.is_set():
             raise Interrupted()
-        if spec.condition is not None:
+        stand_in = self.stand_ins.get(spec.index)
+        if stand_in is None and spec.condition is not None:
             try:
                 holds = spec.condition.evaluate(self.result)
             except ConditionError as exc:
@@ -118,7 +136,7 @@ class _Runner:
                 self.save()
                 return True
         task = registry().get(spec.name)
-        if task is None:
+        if task is None and stand_in is None:
             return self._failed(spec, record, _not_available(spec.name))
         record.status = TaskStatus.RUNNING
         record.start_time = now_iso()
@@ -136,9 +154,20 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            shard=self.shard,
         )
         try:
-            task.run(spec.inputs, context)
+            if stand_in is not None:
+                skipped = stand_in(context)
+                if skipped is not None:
+                    record.status = TaskStatus.SKIPPED
+                    record.start_time = None
+                    self.log.info("%s skipped: %s", spec.label, skipped)
+                    self.save()
+                    return True
+            else:
+                assert task is not None
+                task.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
         except Interrupted:

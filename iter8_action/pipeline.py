@@ -101,6 +101,8 @@ class _Job:
     def run(self) -> ExitCode:
         experiment: Experiment | None = None
         interrupted = False
+        if self.inputs.shard is not None:  # one shard of the load: the merge job reports
+            return self._shard()
         if self.inputs.from_result is not None:
             # The fork pattern's second workflow: report on a result that an
             # unprivileged run wrote, without running anything here.
@@ -119,8 +121,11 @@ class _Job:
             experiment = self._load()
             if experiment is None or not self._report_dir_ready():
                 return ExitCode.INVALID_INPUT
-            interrupted = self._run(experiment)
+            if self.inputs.merge_from is None:
+                interrupted = self._run(experiment)
         try:
+            if self.inputs.merge_from is not None and experiment is not None:
+                interrupted = self._merge(experiment)
             report, document = self._read_result()
         except InputError as e:
             self.platform.error(str(e), title="Invalid inputs")
@@ -143,6 +148,30 @@ class _Job:
         code = outcome.exit_code(self.inputs.fail_on)
         self.log.info("verdict: %s (%s); exit code %d", outcome.verdict, report.verdict.title, code)
         return code
+
+    def _shard(self) -> ExitCode:
+        from iter8_action.shards import ci as shards
+
+        experiment = self._load()
+        if experiment is None or not self._report_dir_ready():
+            return ExitCode.INVALID_INPUT
+        try:
+            return shards.run_shard(self.platform, self.inputs, experiment, self.log)
+        except Interrupted as e:
+            self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+            return ExitCode.INTERRUPTED
+
+    def _merge(self, experiment: Experiment) -> bool:
+        """Merge the shards' results (`merge-from`); True when a signal interrupted it."""
+        from iter8_action.shards import ci as shards
+
+        with self.platform.group(f"Merge the shards of {self.inputs.experiment}"):
+            try:
+                shards.merge_into(self.result_path, self.inputs, experiment, self.log)
+            except Interrupted as e:
+                self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+                return True
+        return False
 
     def _report_dir_ready(self) -> bool:
         try:

@@ -95,6 +95,10 @@ class Result:
     failed_task: int | None = None
     interrupted: bool = False
     iter8_version: str = ITER8_VERSION
+    shard: dict[str, Any] | None = None
+    """A shard's run (`iter8 run --shard`): which shard, and what the merge needs."""
+    shards: dict[str, Any] | None = None
+    """A merged run (`iter8 merge`): the shards it merged, and what was wrong with them."""
 
     @property
     def num_completed_tasks(self) -> int:
@@ -125,6 +129,10 @@ class Result:
             out["interrupted"] = True
         out["tasks"] = [t.to_dict() for t in self.tasks]
         out["insights"] = self.insights()
+        if self.shard is not None:
+            out["shard"] = self.shard
+        if self.shards is not None:
+            out["shards"] = self.shards
         return out
 
     @classmethod
@@ -146,4 +154,6 @@ class Result:
             failed_task=data.get("failedTask"),
             interrupted=bool(data.get("interrupted", False)),
             iter8_version=str(data.get("iter8Version", ITER8_VERSION)),
+            shard=data.get("shard"),
+            shards=data.get("shards"),
         )

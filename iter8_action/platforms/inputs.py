@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from iter8_action.errors import InputError
 from iter8_action.logs import LEVELS
 from iter8_action.report import FORMATS
+from iter8_action.shards import spec as shards
 
 COMMENT_MODES = ("always", "on-failure", "never")
 GATES = ("slos", "task-failure")
@@ -34,6 +36,9 @@ DEFAULTS: dict[str, str] = {
     "summary": "true",
     "log-level": "info",
     "from-result": "",
+    "shard": "",
+    "start-at": "",
+    "merge-from": "",
 }
 """Defaults when a variable is absent (the action and template pass every input anyway)."""
 
@@ -52,6 +57,12 @@ class Inputs:
     log_level: str
     from_result: Path | None = None
     """Report on this result file instead of running the experiment (fork pattern)."""
+    shard: shards.ShardSpec | None = None
+    """Run this shard of the load only (`shard: 2/3`, or `auto` from GitLab's `parallel:`)."""
+    start_at: datetime | None = None
+    """The shards' common start (`start-at`, or the pipeline's default)."""
+    merge_from: Path | None = None
+    """Merge the shard results under this directory, then finish the experiment."""
 
     @property
     def experiment_path(self) -> Path:
@@ -99,6 +110,10 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     experiment = raw_input(environ, "experiment")
     if not experiment:
         problems.append("experiment: empty; name the experiment file, e.g. `experiment.yaml`")
+    shard, start_at = _shard(environ, problems)
+    merge_from = raw_input(environ, "merge-from")
+    if shard is not None and merge_from:
+        problems.append("shard and merge-from: a job either runs a shard or merges; set one")
     if problems:
         raise InputError("invalid inputs:\n" + "\n".join(f"  {p}" for p in problems))
     return Inputs(
@@ -115,7 +130,28 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         from_result=Path(from_result)
         if (from_result := raw_input(environ, "from-result"))
         else None,
+        shard=shard,
+        start_at=start_at,
+        merge_from=Path(merge_from) if merge_from else None,
     )
+
+
+def _shard(
+    environ: Mapping[str, str], problems: list[str]
+) -> tuple[shards.ShardSpec | None, datetime | None]:
+    """`shard` (`I/N`, or `auto`: GitLab's `parallel:`) and the start every shard shares."""
+    text, start_text = raw_input(environ, "shard"), raw_input(environ, "start-at")
+    try:
+        spec = shards.resolve_shard(text, environ, where="shard") if text else None
+        if spec is None:
+            if start_text:
+                problems.append("start-at: only with shard (it lines the shards' loads up)")
+            return None, None
+        start = shards.parse_instant(start_text, where="start-at") if start_text else None
+        return spec, start or shards.default_start(environ)
+    except InputError as e:
+        problems.append(str(e))
+        return None, None
 
 
 def _split(value: str) -> list[str]:

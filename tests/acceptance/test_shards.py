@@ -1,0 +1,300 @@
+"""Sharded load, as users run it: `iter8 run --shard I/3` in three processes at once,
+`iter8 merge`, and one process running the whole load to compare with."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from iter8_action.loadgen.histogram import RELATIVE_ERROR
+from iter8_action.metrics import weighted_quantile
+from tests.acceptance.conftest import iter8_command, iter8_env
+from tests.servers.targets import Target
+
+SHARDS = 3
+LATENCY_MS = 25
+JITTER_MS = 5.0
+"""Two runs a few seconds apart see the machine's scheduling jitter on top of the
+histogram's error; the merge's own exactness is checked against the pooled shard data."""
+EXPERIMENT = """\
+metadata:
+  name: sharded
+spec:
+- task: http
+  with:
+    numRequests: 301
+    connections: 6
+    qps: 0
+    versions:
+    - name: stable
+      url: {url}/slow/{ms}
+    - name: broken
+      url: {url}/status/503
+- task: assess
+  with:
+    SLOs:
+      upper:
+      - metric: http/error-rate
+        limit: 0
+"""
+
+
+@dataclass
+class Runs:
+    directory: Path
+    single: dict[str, Any]
+    shards: list[Path]
+    merged: dict[str, Any]
+    merge_log: str
+
+
+def _start_at(seconds: float) -> str:
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_shards(
+    directory: Path,
+    experiment: str,
+    *,
+    start_at: str,
+    count: int = SHARDS,
+    only: list[int] | None = None,
+) -> list[subprocess.CompletedProcess[str]]:
+    """`iter8 run --shard I/N` for every shard at once, as N machines would."""
+    running = [
+        subprocess.Popen(
+            iter8_command(
+                "run",
+                "-f",
+                experiment,
+                "--shard",
+                f"{i}/{count}",
+                "--start-at",
+                start_at,
+                "-o",
+                f"shard-{i}.yaml",
+            ),
+            cwd=directory,
+            env=iter8_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (only or range(1, count + 1))
+    ]
+    done = []
+    for process in running:
+        out, err = process.communicate(timeout=120)
+        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return done
+
+
+def iter8(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        iter8_command(*args),
+        cwd=directory,
+        env=iter8_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def result(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text())["result"]
+    return data
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    directory = tmp_path_factory.mktemp("shards")
+    with Target() as target:
+        text = EXPERIMENT.format(url=target.url, ms=LATENCY_MS)
+        (directory / "experiment.yaml").write_text(text)
+        single = iter8(directory, "run", "-f", "experiment.yaml", "-o", "single.yaml")
+        assert single.returncode == 0, single.stderr
+        done = run_shards(directory, "experiment.yaml", start_at=_start_at(4))
+        for shard in done:
+            assert shard.returncode == 0, shard.stderr
+    paths = [directory / f"shard-{i}.yaml" for i in range(1, SHARDS + 1)]
+    merge = iter8(directory, "merge", *map(str, paths), "-o", "merged.yaml")
+    assert merge.returncode == 0, merge.stderr
+    yield Runs(
+        directory,
+        result(directory / "single.yaml"),
+        paths,
+        result(directory / "merged.yaml"),
+        merge.stderr,
+    )
+
+
+def _values(res: dict[str, Any], version: int) -> dict[str, list[float]]:
+    values: dict[str, list[float]] = res["insights"]["nonHistMetricValues"][version]
+    return values
+
+
+def _summary(res: dict[str, Any], version: int, name: str) -> Any:
+    return res["insights"]["summaryMetricValues"][version][name]
+
+
+def test_each_shard_sent_its_share_and_left_the_assessment_to_the_merge(runs: Runs) -> None:
+    counts = []
+    for i, path in enumerate(runs.shards, start=1):
+        shard = result(path)
+        assert shard["shard"]["index"] == i and shard["shard"]["total"] == SHARDS
+        assert shard["shard"]["experimentHash"].startswith("sha256:")
+        assert [t["status"] for t in shard["tasks"]] == ["completed", "skipped"]
+        counts.append(_values(shard, 0)["http/request-count"][-1])
+    assert counts == [101, 100, 100]
+
+
+def test_the_merge_counts_exactly_what_one_process_counts(runs: Runs) -> None:
+    for version in (0, 1):
+        single, merged = _values(runs.single, version), _values(runs.merged, version)
+        for name in ("http/request-count", "http/error-count", "http/error-rate"):
+            assert merged[name] == single[name], name
+        for name in ("http/status-codes", "http/errors-by-kind"):
+            assert _summary(runs.merged, version, name) == _summary(runs.single, version, name)
+        rate = _summary(runs.merged, version, "http/request-rate")
+        assert sum(rate["values"]) == 301
+    assert _values(runs.merged, 0)["http/request-count"] == [301.0]
+    assert _values(runs.merged, 1)["http/error-count"] == [301.0]
+
+
+def test_merged_percentiles_are_those_of_the_pooled_shards_within_the_histograms_error(
+    runs: Runs,
+) -> None:
+    values: list[float] = []
+    counts: list[int] = []
+    for path in runs.shards:
+        fine = _summary(result(path), 0, "http/latency-hdr")
+        values += fine["values"]
+        counts += fine["counts"]
+    merged = _values(runs.merged, 0)
+    for p in (50, 99):
+        pooled = weighted_quantile(values, counts, p)
+        assert pooled is not None
+        assert merged[f"http/latency-p{p}"][-1] == pytest.approx(pooled, rel=RELATIVE_ERROR)
+    hdr = _summary(runs.merged, 0, "http/latency-hdr")
+    assert sum(hdr["counts"]) == 301
+    assert (
+        sum(b["count"] for b in runs.merged["insights"]["histMetricValues"][0]["http/latency"])
+        == 301
+    )
+
+
+def test_merged_percentiles_match_one_process_within_error_and_jitter(runs: Runs) -> None:
+    single, merged = _values(runs.single, 0), _values(runs.merged, 0)
+    for p in (50, 99):
+        one, many = single[f"http/latency-p{p}"][-1], merged[f"http/latency-p{p}"][-1]
+        assert one >= LATENCY_MS and many >= LATENCY_MS
+        assert abs(one - many) <= one * RELATIVE_ERROR + JITTER_MS, (p, one, many)
+
+
+def test_the_remaining_tasks_ran_once_on_the_merged_metrics(runs: Runs) -> None:
+    merged = runs.merged
+    assert [t["status"] for t in merged["tasks"]] == ["completed", "completed"]
+    assert merged["insights"]["SLOsSatisfied"]["upper"] == [[True, False]]
+    assert merged["shards"]["merged"] == [1, 2, 3] and merged["shards"]["missing"] == []
+    assert "http stable: 301 requests, 0 errors from 3 shard(s), p50 " in runs.merge_log
+    report = iter8(runs.directory, "report", "-f", "merged.yaml")
+    assert report.returncode == 0 and "stable" in report.stdout
+
+
+def test_a_missing_shard_is_refused_and_named_unless_allowed(runs: Runs) -> None:
+    two = [str(p) for p in runs.shards[:2]]
+    refused = iter8(runs.directory, "merge", *two, "-o", "partial.yaml")
+    assert refused.returncode == 2
+    assert (
+        "error: shard 3/3 is missing (have 2 of 3); download every shard's result, "
+        "or pass --allow-missing" in refused.stderr
+    )
+    allowed = iter8(runs.directory, "merge", *two, "--allow-missing", "-o", "partial.yaml")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "shard 3/3 missing: the metrics are of 2 of 3 shards" in allowed.stderr
+    partial = result(runs.directory / "partial.yaml")
+    assert _values(partial, 0)["http/request-count"] == [201.0]
+    assert partial["shards"]["missing"] == [3]
+
+
+def test_a_shard_given_twice_or_not_a_shard_is_refused(runs: Runs) -> None:
+    twice = iter8(runs.directory, "merge", *map(str, runs.shards), str(runs.shards[0]))
+    assert twice.returncode == 2
+    assert "shard 1/3 is given twice" in twice.stderr
+    single = iter8(runs.directory, "merge", "single.yaml")
+    assert single.returncode == 2
+    assert "single.yaml: not a shard's result (it has no result.shard)" in single.stderr
+
+
+def test_shards_of_another_experiment_are_refused_by_the_hash(runs: Runs, tmp_path: Path) -> None:
+    other = yaml.safe_load(runs.shards[2].read_text())
+    other["spec"][0]["with"]["numRequests"] = 300
+    from iter8_action.shards.spec import experiment_hash
+
+    other["result"]["shard"]["experimentHash"] = experiment_hash(
+        {k: v for k, v in other.items() if k != "result"}
+    )
+    (tmp_path / "shard-3.yaml").write_text(yaml.safe_dump(other))
+    done = iter8(
+        runs.directory, "merge", *map(str, runs.shards[:2]), str(tmp_path / "shard-3.yaml")
+    )
+    assert done.returncode == 2
+    assert "these are shards of another experiment than " in done.stderr
+    edited = (runs.directory / "experiment.yaml").read_text().replace("301", "302")
+    (tmp_path / "experiment.yaml").write_text(edited)
+    wrong = iter8(
+        runs.directory, "merge", *map(str, runs.shards), "-f", str(tmp_path / "experiment.yaml")
+    )
+    assert wrong.returncode == 2
+    assert "is not the experiment the shards ran" in wrong.stderr
+
+
+READY = """\
+spec:
+- task: ready
+  with:
+    url: {url}/
+    timeout: 1s
+- task: http
+  with:
+    url: {url}/
+    numRequests: 6
+"""
+
+
+def test_a_failed_shard_is_named_with_its_reason_and_a_late_start_is_warned(tmp_path: Path) -> None:
+    with Target() as target:
+        (tmp_path / "experiment.yaml").write_text(READY.format(url=target.url))
+        late = _start_at(-5)  # already past: the shards start at once, 5 s late
+        ok = run_shards(tmp_path, "experiment.yaml", start_at=late, only=[1, 3])
+    for shard in ok:
+        assert shard.returncode == 0, shard.stderr
+    [down] = run_shards(tmp_path, "experiment.yaml", start_at=late, only=[2])
+    assert down.returncode == 3
+    done = iter8(tmp_path, "merge", "shard-1.yaml", "shard-2.yaml", "shard-3.yaml", "-o", "m.yaml")
+    assert done.returncode == 3, done.stderr
+    assert "task 0 (ready) failed: shard 2/3 (shard-2.yaml) failed: " in done.stderr
+    merged = result(tmp_path / "m.yaml")
+    assert merged["failure"] is True and "shard 2/3" in merged["failureReason"]
+    only_ok = iter8(
+        tmp_path, "merge", "shard-1.yaml", "shard-3.yaml", "--allow-missing", "-o", "m2.yaml"
+    )
+    assert only_ok.returncode == 0, only_ok.stderr
+    delay = re.search(
+        r"shard 1/3 started its load (\d+\.\d+) s after the common start", only_ok.stderr
+    )
+    assert delay and float(delay[1]) >= 5, only_ok.stderr
+    assert "(bound 1 s): its load overlapped the others' less" in only_ok.stderr
+    merged = result(tmp_path / "m2.yaml")
+    assert any("started its load" in w for w in merged["shards"]["warnings"])
+    assert _values(merged, 0)["http/request-count"] == [4.0]

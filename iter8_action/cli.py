@@ -456,7 +456,7 @@ def k8s_job(
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    click.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
+    click.echo(k8s_objects.dump(objects), nl=False)
     return int(ExitCode.OK)
 
 

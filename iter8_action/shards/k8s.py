@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
+
 DEFAULT_IMAGE = "ghcr.io/iter8-py/action:v1"
 RESULTS_MOUNT = "/results"
 EXPERIMENT_MOUNT = "/experiment"
@@ -148,3 +150,21 @@ def manifests(
             "spec": {"backoffLimit": 0, "template": pod(merge_args, [])},
         },
     ]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the experiment in the ConfigMap) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(objects: list[dict[str, Any]]) -> str:
+    """The objects as one YAML stream, for `kubectl apply -f -`."""
+    text: str = yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    return text

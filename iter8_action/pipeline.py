@@ -140,6 +140,10 @@ class _Job:
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
         body = SECRETS.redact(markdown.render(report))
+        if self.inputs.merge_from is not None:
+            from iter8_action.shards.ci import merge_note
+
+            body += SECRETS.redact(merge_note(document))
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)
@@ -167,10 +171,12 @@ class _Job:
 
         with self.platform.group(f"Merge the shards of {self.inputs.experiment}"):
             try:
-                shards.merge_into(self.result_path, self.inputs, experiment, self.log)
+                warnings = shards.merge_into(self.result_path, self.inputs, experiment, self.log)
             except Interrupted as e:
                 self.platform.error(f"{e}; the result has what finished", title="Interrupted")
                 return True
+        for warning in warnings:
+            self.platform.warning(warning, title="Shards")
         return False
 
     def _report_dir_ready(self) -> bool:

@@ -5,13 +5,16 @@ summary, comment, gate) is the pipeline's as usual, for the merge job only."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from iter8_action.engine import exit_code_for, run_experiment
 from iter8_action.exitcodes import ExitCode
 from iter8_action.model import Experiment
 from iter8_action.platforms import Platform
 from iter8_action.platforms.inputs import Inputs
+from iter8_action.report import markdown
 from iter8_action.shards import merge as merging
 from iter8_action.shards import run as shard_run
 from iter8_action.shards.partial import ShardRun
@@ -51,9 +54,26 @@ def run_shard(
     return code
 
 
-def merge_into(path: Path, inputs: Inputs, experiment: Experiment, log: logging.Logger) -> None:
-    """Merge the shard results under `merge-from` into `path`, finishing the experiment."""
+def merge_into(
+    path: Path, inputs: Inputs, experiment: Experiment, log: logging.Logger
+) -> list[str]:
+    """Merge the shard results under `merge-from` into `path`, finishing the experiment;
+    returns the merge's warnings (missing shards, late starts, clock steps)."""
     assert inputs.merge_from is not None
     directory = inputs.working_directory / inputs.merge_from
     paths = merging.collect(directory)
-    merging.merge(paths, output=path, experiment=experiment, log=log)
+    result = merging.merge(paths, output=path, experiment=experiment, log=log)
+    return [str(w) for w in (result.shards or {}).get("warnings") or []]
+
+
+def merge_note(document: Mapping[str, Any]) -> str:
+    """A few markdown lines under the report: which shards were merged, and the warnings."""
+    result = document.get("result")
+    info = result.get("shards") if isinstance(result, Mapping) else None
+    if not isinstance(info, Mapping):
+        return ""
+    merged = info.get("merged") or []
+    total = markdown.escape(str(info.get("total")))
+    lines = [f"\n<sub>Merged from {len(merged)} of {total} shards.</sub>\n"]
+    lines += [f"> ⚠️ {markdown.escape(str(w))}\n" for w in info.get("warnings") or []]
+    return "\n".join(lines)

@@ -312,3 +312,73 @@ def test_the_bench_holds_the_total_rate_in_its_quick_mode() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "merged: 400 requests (expected 400), errors 0" in done.stdout
     assert "(bound ±1%)\nOK\n" in done.stdout
+
+
+GRPC = """\
+spec:
+- task: grpc
+  with:
+    call: {call}
+    proto: {proto}
+    total: 31
+    rps: 150
+    concurrency: 4
+    data: {{name: frodo}}
+    versions:
+    - name: stable
+      host: {host}
+    - name: canary
+      host: {host}
+      metadata: {{x-fail-with: INTERNAL}}
+"""
+
+
+def test_grpc_shards_merge_to_what_one_process_counts(tmp_path: Path) -> None:
+    from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+
+    with GrpcTarget() as target:
+        text = GRPC.format(call=CALL, proto=PROTO, host=target.host)
+        (tmp_path / "experiment.yaml").write_text(text)
+        single = iter8(tmp_path, "run", "-f", "experiment.yaml", "-o", "single.yaml")
+        assert single.returncode == 0, single.stderr
+        for shard in run_shards(tmp_path, "experiment.yaml", start_at=_start_at(4)):
+            assert shard.returncode == 0, shard.stderr
+        assert target.count() == 4 * 31
+    shards = [f"shard-{i}.yaml" for i in range(1, SHARDS + 1)]
+    assert [_values(result(tmp_path / s), 0)["grpc/request-count"] for s in shards] == [
+        [11.0],
+        [10.0],
+        [10.0],
+    ]
+    merge = iter8(tmp_path, "merge", *shards, "-o", "merged.yaml")
+    assert merge.returncode == 0, merge.stderr
+    one, merged = result(tmp_path / "single.yaml"), result(tmp_path / "merged.yaml")
+    for version in (0, 1):
+        for name in ("grpc/request-count", "grpc/error-count"):
+            assert _values(merged, version)[name] == _values(one, version)[name], name
+        codes = _summary(merged, version, "grpc/status-codes")
+        assert codes == _summary(one, version, "grpc/status-codes")
+    assert "grpc/latency/p99" in _values(merged, 0)
+    assert _values(merged, 0)["grpc/rps-achieved"][-1] > 0
+
+
+def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
+    runs: Runs, tmp_path: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    for i, path in enumerate(runs.shards[:2], start=1):
+        (artifacts / f"iter8-shard-{i}").mkdir(parents=True)
+        (artifacts / f"iter8-shard-{i}" / path.name).write_bytes(path.read_bytes())
+    (artifacts / "merged.yaml").write_bytes((runs.directory / "merged.yaml").read_bytes())
+    (artifacts / "notes.yaml").write_text("not: a result\n")
+    args = ("merge", "--from", str(artifacts), "--shards", "3", "--wait", "1s", "-o", "m.yaml")
+    waited = iter8(tmp_path, *args)
+    assert waited.returncode == 2
+    assert "waiting for shard results in " in waited.stderr and ": 2 of 3" in waited.stderr
+    assert "shard 3/3 is missing (have 2 of 3)" in waited.stderr
+    (artifacts / "iter8-shard-3").mkdir()
+    (artifacts / "iter8-shard-3" / "shard-3.yaml").write_bytes(runs.shards[2].read_bytes())
+    done = iter8(tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    merged = result(tmp_path / "m.yaml")
+    assert _values(merged, 0)["http/request-count"] == [301.0]

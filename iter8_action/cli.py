@@ -345,8 +345,10 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
     "-f",
     "--file",
     "experiment_file",
+    default="experiment.yaml",
+    show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The experiment file, checked against the shards (default: the copy in their results).",
+    help="The experiment the shards ran (checked by its hash); its other tasks run here.",
 )
 @click.option(
     "-o",
@@ -368,7 +370,7 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
 def merge(
     results: tuple[Path, ...],
     from_dir: Path | None,
-    experiment_file: Path | None,
+    experiment_file: Path,
     output: Path,
     allow_missing: bool,
     total: int | None,
@@ -400,7 +402,7 @@ def merge(
             "no shard results to merge: name them (iter8 merge shard-*.yaml) or a directory "
             "(--from DIR)"
         )
-    experiment = load_experiment(experiment_file) if experiment_file else None
+    experiment = load_experiment(experiment_file)
     result = merging.merge(
         paths, output=output, experiment=experiment, allow_missing=allow_missing, log=log
     )

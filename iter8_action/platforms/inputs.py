@@ -148,7 +148,9 @@ def _shard(
                 problems.append("start-at: only with shard (it lines the shards' loads up)")
             return None, None
         start = shards.parse_instant(start_text, where="start-at") if start_text else None
-        return spec, start or shards.default_start(environ)
+        start = start or shards.default_start(environ)
+        shards.check_wait(start)
+        return spec, start
     except InputError as e:
         problems.append(str(e))
         return None, None

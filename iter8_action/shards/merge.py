@@ -20,8 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from iter8_action.engine import StandIn, run_experiment
 from iter8_action.errors import InputError, TaskFailed
 from iter8_action.loadgen import export
@@ -115,37 +113,71 @@ def check_set(shards: Sequence[ShardResult], *, allow_missing: bool) -> list[int
     return missing
 
 
-def experiment_of(shards: Sequence[ShardResult], experiment: Experiment | None) -> Experiment:
-    """The experiment to finish: the file given (checked against the shards' hash), or
-    the canonical experiment every shard's result carries (paths relative to here)."""
-    from iter8_action.loader import load_text
+MAX_START_SPREAD_S = 24 * 3600
+"""Shards whose loads started further apart than this are not one run."""
 
-    first = shards[0]
-    if experiment is not None:
-        digest = experiment_hash(experiment.to_document())
-        if digest != first.hash:
+
+def check_loads(shards: Sequence[ShardResult]) -> None:
+    """Refuse damaged statistics, streams that differ between shards, and starts a day
+    apart, before anything runs: a shard's file is data from another machine."""
+    layouts: dict[str, tuple[Path, list[tuple[Any, Any]]]] = {}
+    starts: dict[str, list[tuple[int, ShardResult]]] = {}
+    for shard in shards:
+        loads = (shard.result.shard or {}).get("loads") or {}
+        if not isinstance(loads, dict):
+            raise InputError(f"{shard.path}: result.shard.loads is not a map")
+        for index, load in loads.items():
+            where = f"{shard.path}: result.shard.loads.{index}"
+            try:
+                streams = load["streams"]
+                layout = [(s["prefix"], s["version"]) for s in streams]
+                for stream in streams:
+                    stats_from_dict(stream["stats"])
+            except (PartialInvalid, KeyError, TypeError) as exc:
+                raise InputError(f"{where}: damaged statistics ({exc})") from None
+            first = layouts.setdefault(str(index), (shard.path, layout))
+            if first[1] != layout:
+                raise InputError(
+                    f"{where}: other streams than in {first[0]} ({layout} against {first[1]})"
+                )
+            started = _started_ns(shard, load)
+            if started is not None:
+                starts.setdefault(str(index), []).append((started, shard))
+    for index, moments in starts.items():
+        (early, first_shard) = min(moments, key=lambda m: m[0])
+        (late, last_shard) = max(moments, key=lambda m: m[0])
+        if late - early > MAX_START_SPREAD_S * NS_PER_S:
             raise InputError(
-                f"{experiment.source} is not the experiment the shards ran "
-                f"({digest[:19]}, the shards {first.hash[:19]}); give the same file, or none"
+                f"{last_shard.label} started task {index} {(late - early) / 3.6e12:.1f} h after "
+                f"{first_shard.label}: these are not shards of one run"
             )
-        return experiment
-    document = {k: v for k, v in first.document.items() if k != "result"}
-    text = yaml.safe_dump(document, sort_keys=False)
-    return load_text(text, name=f"{first.path} (experiment)", base_dir=Path.cwd())
+
+
+def check_experiment(shards: Sequence[ShardResult], experiment: Experiment) -> None:
+    """The experiment to finish must be the one the shards ran. It comes from the user's
+    file, never from a shard's result: the merge runs its tasks (scripts, rollouts), and
+    a downloaded artifact is data, not code."""
+    digest = experiment_hash(experiment.to_document())
+    if digest != shards[0].hash:
+        raise InputError(
+            f"{experiment.source} is not the experiment the shards ran "
+            f"({digest[:19]}, the shards {shards[0].hash[:19]}); give the file they ran"
+        )
 
 
 def merge(
     paths: Sequence[Path],
     *,
     output: Path,
-    experiment: Experiment | None = None,
+    experiment: Experiment,
     allow_missing: bool = False,
     log: logging.Logger,
 ) -> Result:
     """Merge shard results into `output` and run the remaining tasks once on them."""
     shards = sorted((read_shard(p) for p in paths), key=lambda s: s.spec.index)
     missing = check_set(shards, allow_missing=allow_missing)
-    experiment = experiment_of(shards, experiment)
+    check_loads(shards)
+    check_experiment(shards, experiment)
     total = shards[0].spec.total
     info: dict[str, Any] = {
         "total": total,

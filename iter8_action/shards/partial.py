@@ -39,6 +39,9 @@ from iter8_action.shards import divide
 from iter8_action.shards.spec import ShardSpec, format_instant, unix_ns
 
 NS_PER_S = 1_000_000_000
+MAX_SERIES_S = 7 * 24 * 3600
+"""A per-second series (shifted onto the common clock) longer than a week is refused:
+a shard's file is data, and its numbers must not size our memory."""
 
 
 @dataclass
@@ -189,9 +192,17 @@ def stats_from_dict(data: Mapping[str, Any], *, shift_s: int = 0) -> StreamStats
                 cap=int(pool["cap"]),
             ),
         )
-        for second, count in enumerate(data["perSecond"] or []):
-            if int(count):
-                stats.count_sent_at(second + shift_s, int(count))
+        series = [int(c) for c in data["perSecond"] or []]
+        if len(series) + shift_s > MAX_SERIES_S or shift_s < 0 or min(series, default=0) < 0:
+            raise PartialInvalid(
+                f"a per-second series of {len(series)} s starting {shift_s} s after the "
+                "earliest shard (at most a week, counts not negative)"
+            )
+        if min(stats.requests, stats.errors, hist.total) < 0:
+            raise PartialInvalid("a negative count")
+        for second, count in enumerate(series):
+            if count:
+                stats.count_sent_at(second + shift_s, count)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, PartialInvalid):
             raise

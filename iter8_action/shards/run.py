@@ -8,7 +8,13 @@ from iter8_action.engine import StandIn
 from iter8_action.model import Experiment
 from iter8_action.shards import SHARD_TASKS
 from iter8_action.shards.partial import ShardRun
-from iter8_action.shards.spec import default_start, experiment_hash, parse_instant, resolve_shard
+from iter8_action.shards.spec import (
+    check_wait,
+    default_start,
+    experiment_hash,
+    parse_instant,
+    resolve_shard,
+)
 from iter8_action.tasks.base import TaskContext
 
 AT_MERGE = "runs once, at the merge (iter8 merge)"
@@ -21,6 +27,7 @@ def plan(
     (`start_at`, or the default the CI system's pipeline gives every job)."""
     spec = resolve_shard(shard, env)
     start = parse_instant(start_at) if start_at else default_start(env)
+    check_wait(start)
     return ShardRun(spec, experiment_hash(experiment.to_document()), start)
 
 

@@ -17,6 +17,8 @@ DEFAULT_START_MARGIN_S = 30
 """A start derived from the pipeline's creation time lies this far after it..."""
 START_ROUNDING_S = 10
 """...rounded up to a multiple of this, so that every job derives the same instant."""
+MAX_START_WAIT_S = 3600
+"""A start further ahead than this is refused: a wrong date or time zone, not a plan."""
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -105,6 +107,19 @@ def default_start(env: Mapping[str, str]) -> datetime | None:
     seconds = base.timestamp() + DEFAULT_START_MARGIN_S
     rounded = math.ceil(seconds / START_ROUNDING_S) * START_ROUNDING_S
     return datetime.fromtimestamp(rounded, UTC)
+
+
+def check_wait(start: datetime | None, *, now: datetime | None = None) -> None:
+    """Refuse a start so far ahead that the shard would idle for hours."""
+    if start is None:
+        return
+    ahead = (start - (now or datetime.now(UTC))).total_seconds()
+    if ahead > MAX_START_WAIT_S:
+        raise InputError(
+            f"start-at {format_instant(start)} is {ahead / 3600:.1f} h away (more than "
+            f"{MAX_START_WAIT_S // 60} min): the shard would wait that long; check its date "
+            "and time zone (RFC 3339: Z or +hh:mm)"
+        )
 
 
 def format_instant(moment: datetime) -> str:

@@ -22,9 +22,12 @@ from tests.servers.targets import Target
 
 SHARDS = 3
 LATENCY_MS = 25
-JITTER_MS = 5.0
-"""Two runs a few seconds apart see the machine's scheduling jitter on top of the
-histogram's error; the merge's own exactness is checked against the pooled shard data."""
+JITTER_MS = {50: 5.0, 99: 50.0}
+"""The one process and the shards run at once but are separate runs on a 2-core machine
+shared with other work: each sees its own scheduling stalls on top of the histogram's
+error. Measured here, p50 of the two agreed within 0.2 ms and p99 differed by 7-30 ms
+(a few stalled requests are the top 1% of 301). The merge's own exactness is checked
+against the pooled shard data, to the histogram's error alone."""
 EXPERIMENT = """\
 metadata:
   name: sharded
@@ -69,20 +72,18 @@ def run_shards(
     start_at: str,
     count: int = SHARDS,
     only: list[int] | None = None,
+    alongside: str | None = None,
 ) -> list[subprocess.CompletedProcess[str]]:
-    """`iter8 run --shard I/N` for every shard at once, as N machines would."""
+    """`iter8 run --shard I/N` for every shard at once, as N machines would; `alongside`
+    names the result of one more process running the whole load (`--shard 1/1`) from the
+    same instant, so that it meets the same stalls of this shared machine as the shards."""
+    runs = [(f"{i}/{count}", f"shard-{i}.yaml") for i in (only or range(1, count + 1))]
+    if alongside:
+        runs.append(("1/1", alongside))
     running = [
         subprocess.Popen(
             iter8_command(
-                "run",
-                "-f",
-                experiment,
-                "--shard",
-                f"{i}/{count}",
-                "--start-at",
-                start_at,
-                "-o",
-                f"shard-{i}.yaml",
+                "run", "-f", experiment, "--shard", spec, "--start-at", start_at, "-o", output
             ),
             cwd=directory,
             env=iter8_env(),
@@ -90,7 +91,7 @@ def run_shards(
             stderr=subprocess.PIPE,
             text=True,
         )
-        for i in (only or range(1, count + 1))
+        for spec, output in runs
     ]
     done = []
     for process in running:
@@ -122,9 +123,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     with Target() as target:
         text = EXPERIMENT.format(url=target.url, ms=LATENCY_MS)
         (directory / "experiment.yaml").write_text(text)
-        single = iter8(directory, "run", "-f", "experiment.yaml", "-o", "single.yaml")
-        assert single.returncode == 0, single.stderr
-        done = run_shards(directory, "experiment.yaml", start_at=_start_at(4))
+        done = run_shards(
+            directory, "experiment.yaml", start_at=_start_at(6), alongside="single.yaml"
+        )
         for shard in done:
             assert shard.returncode == 0, shard.stderr
     paths = [directory / f"shard-{i}.yaml" for i in range(1, SHARDS + 1)]
@@ -194,12 +195,12 @@ def test_merged_percentiles_are_those_of_the_pooled_shards_within_the_histograms
     )
 
 
-def test_merged_percentiles_match_one_process_within_error_and_jitter(runs: Runs) -> None:
+def test_merged_percentiles_match_one_process_within_error_and_stalls(runs: Runs) -> None:
     single, merged = _values(runs.single, 0), _values(runs.merged, 0)
     for p in (50, 99):
         one, many = single[f"http/latency-p{p}"][-1], merged[f"http/latency-p{p}"][-1]
         assert one >= LATENCY_MS and many >= LATENCY_MS
-        assert abs(one - many) <= one * RELATIVE_ERROR + JITTER_MS, (p, one, many)
+        assert abs(one - many) <= one * RELATIVE_ERROR + JITTER_MS[p], (p, one, many)
 
 
 def test_the_remaining_tasks_ran_once_on_the_merged_metrics(runs: Runs) -> None:
@@ -232,9 +233,9 @@ def test_a_shard_given_twice_or_not_a_shard_is_refused(runs: Runs) -> None:
     twice = iter8(runs.directory, "merge", *map(str, runs.shards), str(runs.shards[0]))
     assert twice.returncode == 2
     assert "shard 1/3 is given twice" in twice.stderr
-    single = iter8(runs.directory, "merge", "single.yaml")
-    assert single.returncode == 2
-    assert "single.yaml: not a shard's result (it has no result.shard)" in single.stderr
+    merged = iter8(runs.directory, "merge", "merged.yaml")
+    assert merged.returncode == 2
+    assert "merged.yaml: not a shard's result (it has no result.shard)" in merged.stderr
 
 
 def test_shards_of_another_experiment_are_refused_by_the_hash(runs: Runs, tmp_path: Path) -> None:
@@ -371,7 +372,9 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
         (artifacts / f"iter8-shard-{i}" / path.name).write_bytes(path.read_bytes())
     (artifacts / "merged.yaml").write_bytes((runs.directory / "merged.yaml").read_bytes())
     (artifacts / "notes.yaml").write_text("not: a result\n")
-    args = ("merge", "--from", str(artifacts), "--shards", "3", "--wait", "1s", "-o", "m.yaml")
+    experiment = str(runs.directory / "experiment.yaml")
+    args = ("merge", "--from", str(artifacts), "--shards", "3", "--wait", "1s", "-f", experiment)
+    args += ("-o", "m.yaml")
     waited = iter8(tmp_path, *args)
     assert waited.returncode == 2
     assert "waiting for shard results in " in waited.stderr and ": 2 of 3" in waited.stderr
@@ -382,3 +385,26 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
     assert done.returncode == 0, done.stderr
     merged = result(tmp_path / "m.yaml")
     assert _values(merged, 0)["http/request-count"] == [301.0]
+
+
+def test_damaged_statistics_are_bad_input_before_anything_runs(runs: Runs, tmp_path: Path) -> None:
+    damaged = yaml.safe_load(runs.shards[1].read_text())
+    damaged["result"]["shard"]["loads"]["0"]["streams"][0]["stats"]["histogram"]["total"] = 7
+    (tmp_path / "shard-2.yaml").write_text(yaml.safe_dump(damaged))
+    paths = [str(runs.shards[0]), str(tmp_path / "shard-2.yaml"), str(runs.shards[2])]
+    done = iter8(runs.directory, "merge", *paths, "-o", str(tmp_path / "m.yaml"))
+    assert done.returncode == 2
+    assert "shard-2.yaml: result.shard.loads.0: damaged statistics (the histogram's counts" in (
+        done.stderr
+    )
+    assert not (tmp_path / "m.yaml").exists()
+
+
+def test_a_start_hours_ahead_is_refused(runs: Runs) -> None:
+    done = iter8(
+        runs.directory, "run", "--shard", "1/3", "--start-at", _start_at(5 * 3600), "-o", "x.yaml"
+    )
+    assert done.returncode == 2
+    assert "h away (more than 60 min): the shard would wait that long; check its date" in (
+        done.stderr
+    )

@@ -387,6 +387,7 @@ def merge(
     from iter8_action.durations import DurationError, parse_duration
     from iter8_action.engine import exit_code_for
     from iter8_action.loader import load_experiment
+    from iter8_action.shards import artifacts
     from iter8_action.shards import merge as merging
 
     log = setup_logging(log_level)
@@ -396,7 +397,7 @@ def merge(
         raise click.BadParameter(str(exc), param_hint="--wait") from None
     paths = list(results)
     if from_dir is not None:
-        paths += merging.wait_for(from_dir, total=total, timeout_s=wait_s, log=log)
+        paths += artifacts.wait_for(from_dir, total=total, timeout_s=wait_s, log=log)
     if not paths:
         raise InputError(
             "no shard results to merge: name them (iter8 merge shard-*.yaml) or a directory "

@@ -15,6 +15,7 @@ from iter8_action.model import Experiment
 from iter8_action.platforms import Platform
 from iter8_action.platforms.inputs import Inputs
 from iter8_action.report import markdown
+from iter8_action.shards import artifacts
 from iter8_action.shards import merge as merging
 from iter8_action.shards import run as shard_run
 from iter8_action.shards.partial import ShardRun
@@ -61,7 +62,7 @@ def merge_into(
     returns the merge's warnings (missing shards, late starts, clock steps)."""
     assert inputs.merge_from is not None
     directory = inputs.working_directory / inputs.merge_from
-    paths = merging.collect(directory)
+    paths = artifacts.collect(directory)
     result = merging.merge(paths, output=path, experiment=experiment, log=log)
     return [str(w) for w in (result.shards or {}).get("warnings") or []]
 

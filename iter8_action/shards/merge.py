@@ -29,7 +29,13 @@ from iter8_action.result import Result, TaskRecord, TaskStatus
 from iter8_action.resultfile import read_result_document
 from iter8_action.shards import LOAD_TASKS, SHARD_TASKS
 from iter8_action.shards.partial import NS_PER_S, PartialInvalid, stats_from_dict
-from iter8_action.shards.spec import ShardSpec, experiment_hash, parse_instant, unix_ns
+from iter8_action.shards.spec import (
+    ShardSpec,
+    experiment_hash,
+    parse_instant,
+    parse_shard,
+    unix_ns,
+)
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext
 
@@ -68,13 +74,12 @@ def read_shard(path: Path) -> ShardResult:
             "write shards with iter8 run --shard I/N"
         )
     try:
-        spec = ShardSpec(int(section["index"]), int(section["total"]))
+        spec = parse_shard(f"{int(section['index'])}/{int(section['total'])}", where=str(path))
         digest = str(section["experimentHash"])
+        result = Result.from_dict(document["result"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: result.shard is damaged ({exc!r} is missing or wrong)") from None
-    if not 1 <= spec.index <= spec.total:
-        raise InputError(f"{path}: result.shard says shard {spec}, which is out of range")
-    return ShardResult(path, spec, digest, document, Result.from_dict(document["result"]))
+        raise InputError(f"{path}: result is damaged ({exc!r} is missing or wrong)") from None
+    return ShardResult(path, spec, digest, document, result)
 
 
 def check_set(shards: Sequence[ShardResult], *, allow_missing: bool) -> list[int]:
@@ -377,47 +382,3 @@ def _why_stopped(result: Result) -> str:
     if result.end_time is None:
         return "its run did not finish (the result is of a run still going, or killed)"
     return "it was not run"
-
-
-RESULT_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def collect(directory: Path) -> list[Path]:
-    """The shard results under `directory` (downloaded artifacts: one folder per job,
-    or all in one), in name order; other files (reports, a merged result) are passed over."""
-    if not directory.is_dir():
-        raise InputError(
-            f"{directory}: no such directory; download the shards' results (artifacts) there"
-        )
-    found: list[Path] = []
-    for path in sorted(directory.rglob("*")):
-        if path.suffix.lower() not in RESULT_SUFFIXES or not path.is_file():
-            continue
-        try:
-            read_shard(path)
-        except InputError:
-            continue
-        found.append(path)
-    return found
-
-
-def wait_for(
-    directory: Path, *, total: int | None, timeout_s: float, log: logging.Logger
-) -> list[Path]:
-    """`collect`, again every few seconds until `total` distinct shards are there (the
-    total the shards carry when not given) or `timeout_s` passes."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        paths = collect(directory) if directory.is_dir() else []
-        shards = [read_shard(p) for p in paths]
-        want = total or (shards[0].spec.total if shards else None)
-        have = len({s.spec.index for s in shards})
-        if (want is not None and have >= want) or time.monotonic() >= deadline:
-            return paths
-        log.info("waiting for shard results in %s: %d of %s", directory, have, want or "?")
-        time.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))
-
-
-WAIT_POLL_S = 5.0

@@ -17,6 +17,8 @@ DEFAULT_START_MARGIN_S = 30
 """A start derived from the pipeline's creation time lies this far after it..."""
 START_ROUNDING_S = 10
 """...rounded up to a multiple of this, so that every job derives the same instant."""
+MAX_SHARDS = 1000
+"""More shards than this is a typo (GitLab's `parallel:` stops at 200)."""
 MAX_START_WAIT_S = 3600
 """A start further ahead than this is refused: a wrong date or time zone, not a plan."""
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -43,6 +45,8 @@ def parse_shard(text: str, *, where: str = "--shard") -> ShardSpec:
     if not match:
         raise InputError(f"{where}: {text!r} is not a shard; write I/N, e.g. 2/3 (1-based)")
     index, total = int(match[1]), int(match[2])
+    if total > MAX_SHARDS:
+        raise InputError(f"{where}: {text!r}: at most {MAX_SHARDS} shards")
     if total < 1 or not 1 <= index <= total:
         raise InputError(
             f"{where}: {text!r} is out of range; "

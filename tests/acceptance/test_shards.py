@@ -408,3 +408,29 @@ def test_a_start_hours_ahead_is_refused(runs: Runs) -> None:
     assert "h away (more than 60 min): the shard would wait that long; check its date" in (
         done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda r: r["shard"].update(total=10**9), "at most 1000 shards"),
+        (lambda r: r["shard"].update(index="two"), "result is damaged"),
+        (lambda r: r.update(tasks=[{"status": "done"}]), "result is damaged"),
+        (
+            lambda r: r["shard"]["loads"]["0"].update(startedAt="2027-11-30T12:00:00Z"),
+            "h after shard ",
+        ),
+    ],
+)
+def test_a_hostile_shard_file_is_bad_input(
+    runs: Runs, tmp_path: Path, edit: Any, message: str
+) -> None:
+    document = yaml.safe_load(runs.shards[2].read_text())
+    edit(document["result"])
+    (tmp_path / "shard-3.yaml").write_text(yaml.safe_dump(document))
+    paths = [*map(str, runs.shards[:2]), str(tmp_path / "shard-3.yaml")]
+    done = iter8(runs.directory, "merge", *paths, "-o", str(tmp_path / "m.yaml"))
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    if "h after" in message:
+        assert "these are not shards of one run" in done.stderr

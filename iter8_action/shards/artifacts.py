@@ -40,15 +40,17 @@ def collect(directory: Path) -> list[Path]:
 def wait_for(
     directory: Path, *, total: int | None, timeout_s: float, log: logging.Logger
 ) -> list[Path]:
-    """`collect`, again every few seconds until `total` distinct shards are there (the
-    total the shards carry when not given) or `timeout_s` passes."""
+    """`collect`, again every few seconds until `total` distinct shards have finished (the
+    total the shards carry when not given) or `timeout_s` passes. A shard's result is
+    written after each of its tasks, so one that exists may still be running (a pod
+    on the same volume): only a result with an end counts."""
     deadline = time.monotonic() + timeout_s
     while True:
         paths = collect(directory) if directory.is_dir() else []
         shards = [read_shard(p) for p in paths]
         want = total or (shards[0].spec.total if shards else None)
-        have = len({s.spec.index for s in shards})
+        have = len({s.spec.index for s in shards if s.result.end_time is not None})
         if (want is not None and have >= want) or time.monotonic() >= deadline:
             return paths
-        log.info("waiting for shard results in %s: %d of %s", directory, have, want or "?")
+        log.info("waiting for shard results in %s: %d of %s finished", directory, have, want or "?")
         time.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))

@@ -377,9 +377,20 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
     args += ("-o", "m.yaml")
     waited = iter8(tmp_path, *args)
     assert waited.returncode == 2
-    assert "waiting for shard results in " in waited.stderr and ": 2 of 3" in waited.stderr
+    assert ": 2 of 3 finished" in waited.stderr
     assert "shard 3/3 is missing (have 2 of 3)" in waited.stderr
+    # shard 3 is still running: its result is there, written after its first task
+    running = yaml.safe_load(runs.shards[2].read_text())
+    del running["result"]["endTime"]
+    running["result"]["tasks"][0]["status"] = "running"
     (artifacts / "iter8-shard-3").mkdir()
+    (artifacts / "iter8-shard-3" / "shard-3.yaml").write_text(yaml.safe_dump(running))
+    early = iter8(tmp_path, *args)
+    assert ": 2 of 3 finished" in early.stderr
+    assert early.returncode == 3
+    assert "shard 3/3 (" in early.stderr and "did not run it: its run did not finish" in (
+        early.stderr
+    )
     (artifacts / "iter8-shard-3" / "shard-3.yaml").write_bytes(runs.shards[2].read_bytes())
     done = iter8(tmp_path, *args)
     assert done.returncode == 0, done.stderr

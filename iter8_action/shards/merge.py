@@ -192,6 +192,14 @@ def merge(
         "files": [str(s.path) for s in shards],
         "warnings": [],
     }
+    starts = {str((s.result.shard or {}).get("startAt"))[:40] for s in shards}
+    if len(starts) > 1:
+        info["warnings"].append(
+            "the shards were given different start instants ("
+            + ", ".join(sorted(starts))
+            + "): their loads did not start together; give every shard the same start-at"
+        )
+        log.warning("%s", info["warnings"][-1])
     if missing:
         names = ", ".join(f"{i}/{total}" for i in missing)
         info["warnings"].append(

@@ -445,3 +445,42 @@ def test_a_hostile_shard_file_is_bad_input(
     assert message in done.stderr
     if "h after" in message:
         assert "these are not shards of one run" in done.stderr
+
+
+OPEN = """\
+spec:
+- task: http
+  with:
+    url: {url}/
+    qps: 10
+    numRequests: 20
+"""
+
+
+def test_series_align_on_the_wall_clock_and_different_starts_are_warned(tmp_path: Path) -> None:
+    with Target() as target:
+        (tmp_path / "experiment.yaml").write_text(OPEN.format(url=target.url))
+        # shard 2 starts two seconds after shard 1, as if told another instant
+        first = subprocess.Popen(
+            iter8_command(
+                "run", "--shard", "1/2", "--start-at", _start_at(6), "-o", "shard-1.yaml"
+            ),
+            cwd=tmp_path,
+            env=iter8_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        [second] = run_shards(tmp_path, "experiment.yaml", start_at=_start_at(8), count=2, only=[2])
+        _, first_log = first.communicate(timeout=60)
+        assert first.returncode == 0, first_log
+        assert second.returncode == 0, second.stderr
+    done = iter8(tmp_path, "merge", "shard-1.yaml", "shard-2.yaml", "-o", "m.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "the shards were given different start instants (" in done.stderr
+    shard_series = [
+        _summary(result(tmp_path / f"shard-{i}.yaml"), 0, "http/request-rate")["values"]
+        for i in (1, 2)
+    ]
+    assert shard_series == [[5, 5], [5, 5]]
+    merged = _summary(result(tmp_path / "m.yaml"), 0, "http/request-rate")["values"]
+    assert merged == [5, 5, 5, 5]

@@ -46,3 +46,28 @@ def test_bad_shard_inputs_say_what_is_wrong(env: dict[str, str], message: str) -
     with pytest.raises(InputError) as caught:
         read_inputs(env)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start-at", "2026-11-30T12:00:00Z"], "--start-at: only with --shard"),
+        (["--shard", "auto"], "shard auto: no shard in the environment"),
+        (["--shard", "4/3"], "--shard: '4/3' is out of range"),
+    ],
+)
+def test_iter8_run_refuses_bad_shard_options(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    from iter8_action.cli import main
+
+    for name in ("CI_NODE_INDEX", "CI_NODE_TOTAL", "JOB_COMPLETION_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "e.yaml").write_text("spec:\n- run: echo hi\n")
+    assert main(["run", "-f", str(tmp_path / "e.yaml"), "-o", str(tmp_path / "r.yaml"), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r.yaml").exists()

@@ -364,7 +364,7 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
     "--wait",
     default="0s",
     show_default=True,
-    help="With --from: wait up to this long for every shard's result (e.g. 30m).",
+    help="With --from: wait up to this long for every shard's run to end (e.g. 30m).",
 )
 @_log_level
 def merge(

@@ -70,20 +70,42 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the result (.json for JSON); rewritten after every task.",
 )
+@click.option(
+    "--shard",
+    metavar="I/N|auto",
+    help="Run shard I of N (1-based) of the load, leaving the deciding tasks to iter8 merge; "
+    "auto: from GitLab parallel: or a Kubernetes Indexed Job.",
+)
+@click.option(
+    "--start-at",
+    metavar="RFC3339",
+    help="With --shard: start the load at this instant (every shard the same); "
+    "default: GitLab's pipeline creation + 30s, rounded up to 10s; elsewhere at once.",
+)
 @_log_level
-def run(experiment_file: Path, output: Path, log_level: str) -> int:
+def run(
+    experiment_file: Path, output: Path, shard: str | None, start_at: str | None, log_level: str
+) -> int:
     """Validate and run an experiment, writing its result.
 
     \b
     Examples:
       iter8 run -f experiment.yaml
       iter8 run -f experiment.yaml -o results/result.json --log-level debug
+      iter8 run -f experiment.yaml --shard 2/3 --start-at 2026-11-30T12:00:00Z -o shard-2.yaml
     """
     log = setup_logging(log_level)
-    return _run(experiment_file, output, log)
+    return _run(experiment_file, output, log, shard=shard, start_at=start_at)
 
 
-def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
+def _run(
+    experiment_file: Path,
+    output: Path,
+    log: logging.Logger,
+    *,
+    shard: str | None = None,
+    start_at: str | None = None,
+) -> int:
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
     from iter8_action.resultfile import check_output_path
@@ -92,7 +114,25 @@ def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
     check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
-    result = run_experiment(experiment, result_path=output, log=log)
+    if start_at and not shard:
+        raise InputError("--start-at: only with --shard (it lines the shards' loads up)")
+    if shard:
+        from iter8_action.shards import run as shard_run
+
+        plan = shard_run.plan(experiment, shard=shard, start_at=start_at, env=os.environ)
+        when = (
+            f"starting at {start_at or plan.start_at}" if plan.start_at else "starting when ready"
+        )
+        log.info("shard %s of the load, %s", plan.spec, when)
+        result = run_experiment(
+            experiment,
+            result_path=output,
+            log=log,
+            shard=plan,
+            stand_ins=shard_run.stand_ins(experiment),
+        )
+    else:
+        result = run_experiment(experiment, result_path=output, log=log)
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)
@@ -402,6 +442,136 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
     document = read_result_document(result_file)
     for line in render_next(document, manifests=manifests, out=out):
         click.echo(line)
+    return int(ExitCode.OK)
+
+
+@cli.command()
+@click.argument("results", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "from_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Merge every shard result found under this directory (downloaded artifacts).",
+)
+@click.option(
+    "-f",
+    "--file",
+    "experiment_file",
+    default="experiment.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The experiment the shards ran (checked by its hash); its other tasks run here.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the merged result.",
+)
+@click.option("--allow-missing", is_flag=True, help="Merge even when some shards are missing.")
+@click.option("--shards", "total", type=click.IntRange(min=1), help="With --wait: how many.")
+@click.option(
+    "--wait",
+    default="0s",
+    show_default=True,
+    help="With --from: wait up to this long for every shard's run to end (e.g. 30m).",
+)
+@_log_level
+def merge(
+    results: tuple[Path, ...],
+    from_dir: Path | None,
+    experiment_file: Path,
+    output: Path,
+    allow_missing: bool,
+    total: int | None,
+    wait: str,
+    log_level: str,
+) -> int:
+    """Merge the results of iter8 run --shard into one, then run the remaining tasks once.
+
+    \b
+    Examples:
+      iter8 merge shard-1.yaml shard-2.yaml shard-3.yaml -o result.yaml
+      iter8 merge --from artifacts/ -f experiment.yaml
+    """
+    from iter8_action.durations import DurationError, parse_duration
+    from iter8_action.engine import exit_code_for
+    from iter8_action.loader import load_experiment
+    from iter8_action.shards import artifacts
+    from iter8_action.shards import merge as merging
+
+    log = setup_logging(log_level)
+    try:
+        wait_s = parse_duration(wait)
+    except DurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wait") from None
+    paths = list(results)
+    if from_dir is not None:
+        paths += artifacts.wait_for(from_dir, total=total, timeout_s=wait_s, log=log)
+    if not paths:
+        raise InputError(
+            "no shard results to merge: name them (iter8 merge shard-*.yaml) or a directory "
+            "(--from DIR)"
+        )
+    experiment = load_experiment(experiment_file)
+    result = merging.merge(
+        paths, output=output, experiment=experiment, allow_missing=allow_missing, log=log
+    )
+    code = exit_code_for(result)
+    log.info("merged %d shard result(s) into %s", len(paths), output)
+    return int(code)
+
+
+@cli.group()
+def k8s() -> None:
+    """Generate Kubernetes objects that run experiments."""
+
+
+@k8s.command(name="job")
+@_experiment_file
+@click.option("--shards", type=click.IntRange(min=1), required=True, help="How many pods.")
+@click.option("--name", default="iter8", show_default=True, help="Prefix of the objects' names.")
+@click.option("--image", default=None, help="The image with iter8-py (default: the action's).")
+@click.option("--namespace", default=None, help="The namespace of the objects.")
+@click.option("--start-at", metavar="RFC3339", help="A common start instant for the shards.")
+@click.option("--storage-class", default=None, help="The results volume's storage class.")
+def k8s_job(
+    experiment_file: Path,
+    shards: int,
+    name: str,
+    image: str | None,
+    namespace: str | None,
+    start_at: str | None,
+    storage_class: str | None,
+) -> int:
+    """Print an Indexed Job running N shards and a merge Job, sharing a volume (YAML).
+
+    \b
+    Example:
+      iter8 k8s job --shards 4 -f experiment.yaml | kubectl apply -f -
+    """
+    from iter8_action.loader import load_experiment
+    from iter8_action.shards import k8s as k8s_objects
+    from iter8_action.shards.spec import parse_instant
+
+    load_experiment(experiment_file)  # refuse an invalid experiment before it reaches a cluster
+    if start_at:
+        parse_instant(start_at)
+    try:
+        objects = k8s_objects.manifests(
+            experiment_file.read_text(encoding="utf-8"),
+            name=name,
+            shards=shards,
+            image=image or k8s_objects.DEFAULT_IMAGE,
+            namespace=namespace,
+            start_at=start_at,
+            storage_class=storage_class,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(k8s_objects.dump(objects), nl=False)
     return int(ExitCode.OK)
 
 

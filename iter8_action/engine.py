@@ -13,7 +13,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iter8_action import signals
 from iter8_action.conditions import ConditionError
@@ -27,6 +29,13 @@ from iter8_action.secrets import REDACTED, SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 
+if TYPE_CHECKING:
+    from iter8_action.shards.partial import ShardRun
+
+StandIn = Callable[[TaskContext], str | None]
+"""Runs in a task's place (a shard's or a merge's part): returns None when it did the
+task's work, or why the task was skipped; raises `TaskFailed` like a task."""
+
 
 def run_experiment(
     experiment: Experiment,
@@ -34,14 +43,32 @@ def run_experiment(
     result_path: Path,
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
+    shard: ShardRun | None = None,
+    stand_ins: Mapping[int, StandIn] | None = None,
 ) -> Result:
-    """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
+    """Run every task; the result file is valid after each one. Raises only `Interrupted`.
+
+    `shard` makes this run one shard of the load; `stand_ins` replace tasks by index
+    (their `if:` is not evaluated: the stand-in decides)."""
     with signals.handling(watch=stop) as signalled:
-        return _run(experiment, result_path, stop or signalled, log or get_logger())
+        return _run(
+            experiment,
+            result_path,
+            stop or signalled,
+            log or get_logger(),
+            shard=shard,
+            stand_ins=stand_ins,
+        )
 
 
 def _run(
-    experiment: Experiment, result_path: Path, stop: threading.Event, log: logging.Logger
+    experiment: Experiment,
+    result_path: Path,
+    stop: threading.Event,
+    log: logging.Logger,
+    *,
+    shard: ShardRun | None,
+    stand_ins: Mapping[int, StandIn] | None,
 ) -> Result:
     result = Result(
         tasks=[
@@ -52,11 +79,13 @@ def _run(
                 soft_failure=t.soft_failure,
             )
             for t in experiment.tasks
-        ]
+        ],
+        shard=shard.header() if shard is not None else None,
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
     try:
         runner.save()
         for spec in experiment.tasks:
@@ -101,6 +130,8 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.shard: ShardRun | None = None
+        self.stand_ins: dict[int, StandIn] = {}
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)
@@ -110,7 +141,8 @@ class _Runner:
         record = self.result.tasks[spec.index]
         if self.stop.is_set():
             raise Interrupted(getattr(self.stop, "signal_name", None))
-        if spec.condition is not None:
+        stand_in = self.stand_ins.get(spec.index)
+        if stand_in is None and spec.condition is not None:
             try:
                 holds = spec.condition.evaluate(self.result)
             except ConditionError as exc:
@@ -121,7 +153,7 @@ class _Runner:
                 self.save()
                 return True
         task = registry().get(spec.name)
-        if task is None:
+        if task is None and stand_in is None:
             return self._failed(spec, record, _not_available(spec.name))
         record.status = TaskStatus.RUNNING
         record.start_time = now_iso()
@@ -139,9 +171,20 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            shard=self.shard,
         )
         try:
-            task.run(spec.inputs, context)
+            if stand_in is not None:
+                skipped = stand_in(context)
+                if skipped is not None:
+                    record.status = TaskStatus.SKIPPED
+                    record.start_time = None
+                    self.log.info("%s skipped: %s", spec.label, skipped)
+                    self.save()
+                    return True
+            else:
+                assert task is not None
+                task.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
         except Interrupted as exc:

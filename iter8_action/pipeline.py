@@ -117,6 +117,8 @@ class _Job:
             self.platform.warning(notice, title="Deprecated input")
         experiment: Experiment | None = None
         interrupted = False
+        if self.inputs.shard is not None:  # one shard of the load: the merge job reports
+            return self._shard()
         if self.inputs.from_result is not None:
             # The fork pattern's second workflow: report on a result that an
             # unprivileged run wrote, without running anything here.
@@ -137,8 +139,11 @@ class _Job:
             experiment = self._load()
             if experiment is None or not self._report_dir_ready(result=True):
                 return ExitCode.INVALID_INPUT
-            interrupted = self._run(experiment)
+            if self.inputs.merge_from is None:
+                interrupted = self._run(experiment)
         try:
+            if self.inputs.merge_from is not None and experiment is not None:
+                interrupted = self._merge(experiment)
             report, document = self._read_result()
         except ExperimentInvalid as e:
             # a result file another workflow wrote (from-result): each problem at its line
@@ -167,6 +172,10 @@ class _Job:
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
         body = SECRETS.redact(markdown.render(report), REDACTED)
+        if self.inputs.merge_from is not None:
+            from iter8_action.shards.ci import merge_note
+
+            body += SECRETS.redact(merge_note(document), REDACTED)
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)
@@ -175,6 +184,32 @@ class _Job:
         code = outcome.exit_code(self.inputs.fail_on)
         self.log.info("verdict: %s (%s); exit code %d", outcome.verdict, report.verdict.title, code)
         return code
+
+    def _shard(self) -> ExitCode:
+        from iter8_action.shards import ci as shards
+
+        experiment = self._load()
+        if experiment is None or not self._report_dir_ready(result=True):
+            return ExitCode.INVALID_INPUT
+        try:
+            return shards.run_shard(self.platform, self.inputs, experiment, self.log)
+        except Interrupted as e:
+            self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+            return ExitCode.INTERRUPTED
+
+    def _merge(self, experiment: Experiment) -> bool:
+        """Merge the shards' results (`merge-from`); True when a signal interrupted it."""
+        from iter8_action.shards import ci as shards
+
+        with self.platform.group(f"Merge the shards of {self.inputs.experiment}"):
+            try:
+                warnings = shards.merge_into(self.result_path, self.inputs, experiment, self.log)
+            except Interrupted as e:
+                self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+                return True
+        for warning in warnings:
+            self.platform.warning(warning, title="Shards")
+        return False
 
     def _report_dir_ready(self, *, result: bool) -> bool:
         """The report directory exists and every file the job writes there can be written

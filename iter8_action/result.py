@@ -136,6 +136,10 @@ class Result:
     by_iter8: bool = False
     """Read from a result Iter8 wrote, which has no `endTime`: it finished when every
     task of the spec counted as completed (Iter8's `Completed()`)."""
+    shard: dict[str, Any] | None = None
+    """A shard's run (`iter8 run --shard`): which shard, and what the merge needs."""
+    shards: dict[str, Any] | None = None
+    """A merged run (`iter8 merge`): the shards it merged, and what was wrong with them."""
 
     @property
     def num_completed_tasks(self) -> int:
@@ -178,6 +182,10 @@ class Result:
             out["interrupted"] = True
         out["tasks"] = [t.to_dict() for t in self.tasks]
         out["insights"] = self.insights()
+        if self.shard is not None:
+            out["shard"] = self.shard
+        if self.shards is not None:
+            out["shards"] = self.shards
         return out
 
     @classmethod
@@ -213,6 +221,8 @@ class Result:
             interrupted=bool(data.get("interrupted", False)),
             iter8_version=str(data.get("iter8Version", ITER8_VERSION)),
             by_iter8=by_iter8,
+            shard=data.get("shard"),
+            shards=data.get("shards"),
         )
 
 

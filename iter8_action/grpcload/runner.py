@@ -25,6 +25,7 @@ import grpc.aio
 
 from iter8_action.grpcload.plan import GrpcStream
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
 
 NS_PER_S = 1_000_000_000
@@ -75,21 +76,26 @@ def run_streams(
     *,
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
+    start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
-    """Run every stream to its end (or until `stop` is set); one outcome per stream."""
-    return asyncio.run(_run_all(streams, stop, on_progress))
+    """Run every stream to its end (or until `stop` is set); one outcome per stream;
+    `start` is an instant shared with other machines (otherwise: once connected)."""
+    return asyncio.run(_run_all(streams, stop, on_progress, start))
 
 
 async def _run_all(
     streams: list[GrpcStream],
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None,
+    start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
     runs = [_StreamRun(s) for s in streams]
 
     async def connect_then_load() -> None:
         await asyncio.gather(*(r.preconnect() for r in runs))
         start_ns = perf_counter_ns() + int(START_MARGIN_S * NS_PER_S)
+        if start is not None:
+            start_ns = start.resolve(start_ns)
         await asyncio.gather(*(r.run(start_ns) for r in runs))
 
     main = asyncio.create_task(connect_then_load())

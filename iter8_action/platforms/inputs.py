@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from iter8_action.errors import InputError
 from iter8_action.logs import LEVELS
 from iter8_action.report import FORMATS
+from iter8_action.shards import spec as shards
 
 COMMENT_MODES = ("always", "on-failure", "never")
 GATES = ("slos", "task-failure")
@@ -39,6 +41,9 @@ DEFAULTS: dict[str, str] = {
     "set": "",
     "chart-repo": "",
     "chart-version": "",
+    "shard": "",
+    "start-at": "",
+    "merge-from": "",
 }
 """Defaults when a variable is absent (the action and template pass every input anyway)."""
 ALIASES: dict[str, str] = {
@@ -82,6 +87,12 @@ class Inputs:
     """Render this chart into `experiment` first (`iter8 launch` in the pipeline)."""
     notices: tuple[str, ...] = ()
     """Deprecated inputs that were used, each with what to write instead."""
+    shard: shards.ShardSpec | None = None
+    """Run this shard of the load only (`shard: 2/3`, or `auto` from GitLab's `parallel:`)."""
+    start_at: datetime | None = None
+    """The shards' common start (`start-at`, or the pipeline's default)."""
+    merge_from: Path | None = None
+    """Merge the shard results under this directory, then finish the experiment."""
 
     @property
     def experiment_path(self) -> Path:
@@ -142,6 +153,10 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     if not experiment:
         problems.append("experiment: empty; name the experiment file, e.g. `experiment.yaml`")
     chart = _chart_inputs(environ, aliased, problems)
+    shard, start_at = _shard(environ, problems)
+    merge_from = raw_input(environ, "merge-from")
+    if shard is not None and merge_from:
+        problems.append("shard and merge-from: a job either runs a shard or merges; set one")
     if problems:
         raise InputError("invalid inputs:\n" + "\n".join(f"  {p}" for p in problems))
     return Inputs(
@@ -160,6 +175,9 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         else None,
         chart=chart,
         notices=tuple(notices),
+        shard=shard,
+        start_at=start_at,
+        merge_from=Path(merge_from) if merge_from else None,
     )
 
 
@@ -197,6 +215,26 @@ def _validate_slos(
         f"`fail-on: {'slos,task-failure' if gate else 'task-failure'}`"
     )
     return fail_on | {"slos"} if gate else fail_on - {"slos"}
+
+
+def _shard(
+    environ: Mapping[str, str], problems: list[str]
+) -> tuple[shards.ShardSpec | None, datetime | None]:
+    """`shard` (`I/N`, or `auto`: GitLab's `parallel:`) and the start every shard shares."""
+    text, start_text = raw_input(environ, "shard"), raw_input(environ, "start-at")
+    try:
+        spec = shards.resolve_shard(text, environ, where="shard") if text else None
+        if spec is None:
+            if start_text:
+                problems.append("start-at: only with shard (it lines the shards' loads up)")
+            return None, None
+        start = shards.parse_instant(start_text, where="start-at") if start_text else None
+        start = start or shards.default_start(environ)
+        shards.check_wait(start)
+        return spec, start
+    except InputError as e:
+        problems.append(str(e))
+        return None, None
 
 
 def _split(value: str) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
 from iter8_action.tasks.base import TaskContext
 
@@ -159,8 +160,10 @@ def record(
     stats: Sequence[StreamStats],
     *,
     naming: export.Naming,
+    start: CommonStart | None = None,
 ) -> None:
-    """Write every stream's statistics as metrics of its version."""
+    """Write every stream's statistics as metrics of its version (and, on a shard,
+    in full for the merge)."""
     store = ctx.store
     store.ensure_versions(len(versions), [name for name, _ in versions])
     for prefix in sorted({t.prefix for t in targets}):
@@ -175,4 +178,15 @@ def record(
             target.percentiles,
             naming=naming,
             rate=target.rate,
+        )
+    if ctx.shard is not None and start is not None:
+        ctx.shard.keep(
+            task_index=ctx.index,
+            task=ctx.name,
+            versions=[name for name, _ in versions],
+            start=start,
+            streams=[
+                (t.prefix, t.version, t.rate, t.percentiles, one)
+                for t, one in zip(targets, stats, strict=True)
+            ],
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from iter8_action.grpcload.messages import MessageError
 from iter8_action.grpcload.plan import GrpcStream, Tls, message_size
 from iter8_action.grpcload.runner import NAMING, StreamOutcome, run_streams
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -60,18 +61,23 @@ class Target:
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     versions = _load.versions(inputs)
     targets = _Planner(inputs, ctx).targets(versions)
+    start = None
+    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
+        targets = [replace(t, stream=ctx.shard.grpc(t.stream)) for t in targets]
+        start = ctx.shard.start()
     warmup = bool(inputs.get("warmup", False))
     if inputs.get("name"):
         ctx.log.info("load test %r", str(inputs["name"]))
     _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
-    outcomes = _run(targets, ctx)
+    outcomes = _run(targets, ctx, start)
     ctx.check_stop()
     for target, outcome in zip(targets, outcomes, strict=True):
         _log_outcome(ctx, target, outcome, versions[target.version][0], warmup=warmup)
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=NAMING)
+    stats = [o.stats for o in outcomes]
+    _load.record(ctx, versions, targets, stats, naming=NAMING, start=start)
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -420,9 +426,10 @@ def _duration(value: Any, field: str, where: str) -> float | None:
 # -- running and reporting ----------------------------------------------------------------
 
 
-def _run(targets: list[Target], ctx: TaskContext) -> list[StreamOutcome]:
+def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamOutcome]:
     with _load.progress_line(ctx, "calls") as show:
-        return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+        streams = [t.stream for t in targets]
+        return run_streams(streams, stop=ctx.stop, on_progress=show, start=start)
 
 
 def _describe(stream: GrpcStream) -> str:

@@ -13,7 +13,7 @@ import click
 import yaml
 
 from iter8_action import __version__
-from iter8_action.errors import InputError, Interrupted, Iter8Error
+from iter8_action.errors import ExchangeFailed, InputError, Interrupted, InvalidValue, Iter8Error
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import LEVELS, get_logger, setup_logging
 from iter8_action.report import FORMATS as REPORT_FORMATS
@@ -87,11 +87,11 @@ def _run(experiment_file: Path, output: Path, log: logging.Logger) -> int:
     from iter8_action.loader import load_experiment
     from iter8_action.resultfile import check_output_path
 
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, env=os.environ)
     check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
-    result = run_experiment(experiment, result_path=output, log=log)
+    result = run_experiment(experiment, result_path=output, env=os.environ, log=log)
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)
@@ -212,7 +212,7 @@ def validate(experiment_file: Path, print_canonical: bool, log_level: str) -> in
     from iter8_action.loader import load_experiment
 
     log = setup_logging(log_level)
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, env=os.environ)
     for warning in experiment.warnings:
         log.warning("%s", warning)
     if print_canonical:
@@ -260,7 +260,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
     try:
         timeout_s = parse_duration(timeout)
     except DurationError as exc:
-        raise click.BadParameter(str(exc), param_hint="--timeout") from None
+        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
     checks: list[tuple[str, Check, str | None]] = []
     for text in conditions:
         name, _, argument = text.partition("=")
@@ -278,7 +278,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
                 outcomes.append((text, *check(result, arg)))
         except (InputError, ConditionError) as exc:
             if time.monotonic() >= deadline:
-                raise InputError(str(exc)) from None
+                raise InputError(str(exc)) from exc
             outcomes = [("result", False, str(exc))]
         if all(holds for _, holds, _ in outcomes) or time.monotonic() >= deadline:
             break
@@ -336,7 +336,7 @@ def report(fmt: str, result_file: Path, output: Path | None, color: bool | None)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+        raise InputError(f"{output}: cannot write the report: {exc.strerror or exc}") from exc
     click.echo(f"{fmt} report written to {output}", err=True)
     return int(ExitCode.OK)
 
@@ -360,7 +360,9 @@ def demo(log_level: str, output_dir: Path) -> int:
     from iter8_action.demo.runner import run_demo
 
     setup_logging(log_level)
-    outcome = run_demo(output_dir, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    outcome = run_demo(
+        output_dir, env=os.environ, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
     click.echo(outcome.text_report, nl=False, color=sys.stdout.isatty())
     return int(outcome.code)
 
@@ -399,7 +401,7 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
 
     setup_logging(log_level)
     document = read_result_document(result_file)
-    for line in render_next(document, manifests=manifests, out=out):
+    for line in render_next(document, manifests=manifests, out=out, env=os.environ):
         click.echo(line)
     return int(ExitCode.OK)
 
@@ -449,15 +451,21 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         click.echo(f"error: {exc}", err=True)
         return int(ExitCode.INTERRUPTED)
+    except (InvalidValue, ExchangeFailed) as exc:
+        return _internal_error(exc)  # its caller should have said where: a bug (errors.py)
     except Iter8Error as exc:
         click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
         return int(exc.exit_code)
     except Exception as exc:
-        get_logger().debug("internal error", exc_info=True)
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in iter8-py; run again with --log-level debug and report it.",
-            err=True,
-        )
-        return int(ExitCode.INTERNAL_ERROR)
+        return _internal_error(exc)
     return int(code) if isinstance(code, int) else int(ExitCode.OK)
+
+
+def _internal_error(exc: Exception) -> int:
+    get_logger().debug("internal error", exc_info=True)
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in iter8-py; run again with --log-level debug and report it.",
+        err=True,
+    )
+    return int(ExitCode.INTERNAL_ERROR)

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from iter8_action import signals
@@ -24,7 +25,7 @@ from iter8_action.model import Experiment, TaskSpec
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import write_result
 from iter8_action.secrets import REDACTED, SECRETS
-from iter8_action.tasks import registry
+from iter8_action.tasks import registry, task
 from iter8_action.tasks.base import TaskContext
 
 
@@ -32,16 +33,25 @@ def run_experiment(
     experiment: Experiment,
     *,
     result_path: Path,
+    env: Mapping[str, str],
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
 ) -> Result:
-    """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
+    """Run every task; the result file is valid after each one. Raises only `Interrupted`.
+
+    `env` is the job's environment: tasks read it (and the CI platform it names) from their
+    context, so the command line or the CI job decides what they see.
+    """
     with signals.handling(watch=stop) as signalled:
-        return _run(experiment, result_path, stop or signalled, log or get_logger())
+        return _run(experiment, result_path, env, stop or signalled, log or get_logger())
 
 
 def _run(
-    experiment: Experiment, result_path: Path, stop: threading.Event, log: logging.Logger
+    experiment: Experiment,
+    result_path: Path,
+    env: Mapping[str, str],
+    stop: threading.Event,
+    log: logging.Logger,
 ) -> Result:
     result = Result(
         tasks=[
@@ -56,7 +66,7 @@ def _run(
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
-    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started, env=env)
     try:
         runner.save()
         for spec in experiment.tasks:
@@ -93,6 +103,8 @@ class _Runner:
         stop: threading.Event,
         log: logging.Logger,
         started: float,
+        *,
+        env: Mapping[str, str],
     ) -> None:
         self.experiment = experiment
         self.result = result
@@ -101,6 +113,7 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.env = env
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)
@@ -120,8 +133,8 @@ class _Runner:
                 self.log.info("%s skipped: %s is false", spec.label, spec.condition.source)
                 self.save()
                 return True
-        task = registry().get(spec.name)
-        if task is None:
+        found = task(spec.name)
+        if found is None:
             return self._failed(spec, record, _not_available(spec.name))
         record.status = TaskStatus.RUNNING
         record.start_time = now_iso()
@@ -139,9 +152,10 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            env=self.env,
         )
         try:
-            task.run(spec.inputs, context)
+            found.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
         except Interrupted as exc:

@@ -14,19 +14,19 @@ import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from iter8_action import durations
 from iter8_action.errors import TaskFailed
-from iter8_action.loadgen import export
-from iter8_action.loadgen.client import ssl_context
-from iter8_action.loadgen.plan import Stream, TlsOptions, build_request
-from iter8_action.loadgen.runner import StreamResult, WorkerFailed, run_streams
-from iter8_action.loadgen.stats import ERROR_KINDS
 from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action.loadgen.plan import Stream, TlsOptions
+    from iter8_action.loadgen.runner import StreamResult
+
 
 DEFAULT_NUM_REQUESTS = 100
 DEFAULT_QPS = 8.0
@@ -56,6 +56,8 @@ class Target:
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.loadgen import export
+
     versions = _load.versions(inputs)
     targets = _targets(inputs, versions, ctx)
     warmup = bool(inputs.get("warmup", False))
@@ -139,6 +141,9 @@ def _target(
     ctx: TaskContext,
     payloads: dict[str, bytes],
 ) -> Target:
+    from iter8_action.loadgen import export
+    from iter8_action.loadgen.plan import Stream, build_request
+
     url = fields.get("url")
     if not url:
         raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
@@ -151,7 +156,7 @@ def _target(
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from None
+        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from exc
     headers = {str(k): str(v) for k, v in (fields.get("headers") or {}).items()}
     if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
         # Credentials in the URL mean HTTP Basic authentication (RFC 7617), as curl and Go do.
@@ -227,7 +232,7 @@ def _duration(value: Any, field: str, where: str) -> float | None:
     try:
         return durations.parse_duration(value)
     except durations.DurationError as exc:
-        raise TaskFailed(f"{where}: {field}: {exc}") from None
+        raise TaskFailed(f"{where}: {field}: {exc}") from exc
 
 
 def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
@@ -243,6 +248,9 @@ def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
 
 
 def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
+    from iter8_action.loadgen.client import ssl_context
+    from iter8_action.loadgen.plan import TlsOptions
+
     ca_file = fields.get("caFile")
     ca_path: Path | None = None
     if ca_file:
@@ -257,7 +265,7 @@ def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
     except (ssl.SSLError, OSError) as exc:
         raise TaskFailed(
             f"{where}: caFile {ca_file!r} is not a PEM file of CA certificates ({exc})"
-        ) from None
+        ) from exc
     return options
 
 
@@ -273,7 +281,7 @@ def _payload(
         except OSError as exc:
             raise TaskFailed(
                 f"{where}: payloadFile {fields['payloadFile']!r} cannot be read ({exc.strerror})"
-            ) from None
+            ) from exc
     url = fields.get("payloadURL")
     if not url:
         return None
@@ -286,11 +294,15 @@ def _payload(
 
 
 def _run(targets: list[Target], ctx: TaskContext) -> list[StreamResult]:
+    from iter8_action.loadgen.runner import WorkerFailed, run_streams
+
     with _load.progress_line(ctx, "requests") as show:
         try:
-            return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+            return run_streams(
+                [t.stream for t in targets], stop=ctx.stop, on_progress=show, env=ctx.env
+            )
         except WorkerFailed as exc:
-            raise TaskFailed(str(exc)) from None
+            raise TaskFailed(str(exc)) from exc
 
 
 def _describe(stream: Stream) -> str:
@@ -308,6 +320,8 @@ def _describe(stream: Stream) -> str:
 def _log_outcome(
     ctx: TaskContext, target: Target, result: StreamResult, name: str, *, warmup: bool
 ) -> None:
+    from iter8_action.loadgen import export
+
     stats = result.stats
     label = f"{target.prefix} {name} ({SECRETS.redact(target.url)})"
     ctx.log.info(
@@ -332,6 +346,8 @@ def _log_outcome(
 
 
 def _hint(kinds: Mapping[str, int]) -> str:
+    from iter8_action.loadgen.stats import ERROR_KINDS
+
     top = max(kinds.items(), key=lambda kv: kv[1])[0] if kinds else ""
     return {
         "refused": ": is the app running and listening on that host and port?",

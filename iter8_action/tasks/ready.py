@@ -9,13 +9,16 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action import httpclient
 from iter8_action.durations import format_duration, parse_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action import httpclient
+
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_INTERVAL_S = 1.0
@@ -23,6 +26,8 @@ ATTEMPT_TIMEOUT_S = 5.0
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action import httpclient
+
     timeout_s = parse_duration(inputs.get("timeout", DEFAULT_TIMEOUT_S))
     interval_s = parse_duration(inputs.get("interval", DEFAULT_INTERVAL_S))
     if "url" in inputs:
@@ -71,6 +76,8 @@ def _probe_http(
     limit_s: float,
 ) -> str | None:
     """One probe within `limit_s` in all; only the status matters, so the body is not read."""
+    from iter8_action import httpclient
+
     try:
         response = httpclient.request(
             str(inputs.get("method", "GET")),

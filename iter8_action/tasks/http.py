@@ -41,6 +41,60 @@ _VERSION_ONLY = ("name",)
 
 
 @dataclass(frozen=True)
+class StreamInputs:
+    """One stream's fields (the task's, under its version's, under its endpoint's), parsed
+    once with Iter8's defaults; the schema has checked their shape and their durations."""
+
+    url: str | None
+    headers: Mapping[str, str]
+    method: str | None
+    """None: POST when there is a payload, else GET."""
+    content_type: str | None
+    connections: int
+    max_connections: int | None
+    timeout_s: float
+    qps: float | None
+    """None: as fast as the connections allow (`qps: max` or 0)."""
+    num_requests: int | None
+    duration_s: float | None
+    error_ranges: tuple[tuple[int | None, int | None], ...]
+    allow_initial_errors: bool
+    percentiles: tuple[float, ...]
+    payload_str: str | None
+    payload_file: str | None
+    payload_url: str | None
+    ca_file: str | None
+    insecure_skip_verify: bool
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, Any], where: str) -> StreamInputs:
+        raw_qps = fields.get("qps", DEFAULT_QPS)
+        num_requests = fields.get("numRequests")
+        max_connections = fields.get("maxConnections")
+        payload_str = fields.get("payloadStr")
+        return cls(
+            url=str(fields["url"]) if fields.get("url") else None,
+            headers={str(k): str(v) for k, v in (fields.get("headers") or {}).items()},
+            method=str(fields["method"]) if fields.get("method") else None,
+            content_type=str(fields["contentType"]) if fields.get("contentType") else None,
+            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+            max_connections=None if max_connections is None else int(max_connections),
+            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+            qps=None if raw_qps in ("max", 0, 0.0) else float(raw_qps),
+            num_requests=None if num_requests is None else int(num_requests),
+            duration_s=_duration(fields.get("duration"), "duration", where),
+            error_ranges=_error_ranges(fields.get("errorRanges")),
+            allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
+            percentiles=tuple(float(p) for p in fields.get("percentiles") or []),
+            payload_str=None if payload_str is None else str(payload_str),
+            payload_file=str(fields["payloadFile"]) if fields.get("payloadFile") else None,
+            payload_url=str(fields["payloadURL"]) if fields.get("payloadURL") else None,
+            ca_file=str(fields["caFile"]) if fields.get("caFile") else None,
+            insecure_skip_verify=bool(fields.get("insecureSkipVerify", False)),
+        )
+
+
+@dataclass(frozen=True)
 class Target:
     """One stream as the user described it: where its metrics go, and what it sends."""
 
@@ -144,10 +198,10 @@ def _target(
     from iter8_action.loadgen import export
     from iter8_action.loadgen.plan import Stream, build_request
 
-    url = fields.get("url")
+    spec = StreamInputs.parse(fields, where)
+    url = spec.url
     if not url:
         raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
-    url = str(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TaskFailed(
@@ -157,7 +211,7 @@ def _target(
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from exc
-    headers = {str(k): str(v) for k, v in (fields.get("headers") or {}).items()}
+    headers = dict(spec.headers)
     if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
         # Credentials in the URL mean HTTP Basic authentication (RFC 7617), as curl and Go do.
         SECRETS.add(parts.password)
@@ -166,9 +220,9 @@ def _target(
     for name, value in headers.items():
         if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
             SECRETS.add(value)
-    body = _payload(fields, where, ctx, payloads)
-    method = str(fields.get("method") or ("POST" if body is not None else "GET"))
-    content_type = fields.get("contentType") or (DEFAULT_CONTENT_TYPE if body is not None else None)
+    body = _payload(spec, where, ctx, payloads)
+    method = spec.method or ("POST" if body is not None else "GET")
+    content_type = spec.content_type or (DEFAULT_CONTENT_TYPE if body is not None else None)
     request = build_request(
         method=method,
         host_header=parts.netloc.rpartition("@")[2],
@@ -177,53 +231,49 @@ def _target(
         body=body,
         content_type=content_type,
     )
-    connections = int(fields.get("connections") or DEFAULT_CONNECTIONS)
     stream = Stream(
         host=parts.hostname,
         port=port,
         request=request,
-        connections=connections,
-        max_connections=_max_connections(fields, connections, where),
-        timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
-        tls=_tls(fields, where, ctx) if parts.scheme == "https" else None,
+        connections=spec.connections,
+        max_connections=_max_connections(spec, where),
+        timeout_s=spec.timeout_s,
+        tls=_tls(spec, where, ctx) if parts.scheme == "https" else None,
         head=method == "HEAD",
-        error_ranges=_error_ranges(fields.get("errorRanges")),
-        allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
-        **_load_model(fields, where),
+        error_ranges=spec.error_ranges,
+        allow_initial_errors=spec.allow_initial_errors,
+        **_load_model(spec, where),
     )
-    percentiles = export.percentile_list(fields.get("percentiles") or [])
+    percentiles = export.percentile_list(list(spec.percentiles))
     return Target(version, prefix, url, percentiles, stream)
 
 
-def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _load_model(spec: StreamInputs, where: str) -> dict[str, Any]:
     """`qps`, `num_requests`, `duration_s` of a stream, with Iter8's defaults."""
-    raw_qps = fields.get("qps", DEFAULT_QPS)
-    qps = None if raw_qps in ("max", 0, 0.0) else float(raw_qps)
-    num_requests = fields.get("numRequests")
-    duration_s = _duration(fields.get("duration"), "duration", where)
+    num_requests, duration_s = spec.num_requests, spec.duration_s
     if num_requests is None and duration_s is None:
         num_requests = DEFAULT_NUM_REQUESTS
     if num_requests is None and duration_s == 0:
         raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or numRequests")
     return {
-        "qps": qps,
-        "num_requests": None if num_requests is None else int(num_requests),
+        "qps": spec.qps,
+        "num_requests": num_requests,
         "duration_s": None if num_requests is not None else duration_s,
     }
 
 
-def _max_connections(fields: Mapping[str, Any], connections: int, where: str) -> int:
+def _max_connections(spec: StreamInputs, where: str) -> int:
     """How far the open-loop pool may grow: `maxConnections`, at least `connections`."""
-    value = fields.get("maxConnections")
+    value, connections = spec.max_connections, spec.connections
     if value is None:
         return max(connections, DEFAULT_MAX_CONNECTIONS)
-    if int(value) < connections:
+    if value < connections:
         raise TaskFailed(
             f"{where} has maxConnections {value}, below connections {connections}: "
             "connections is the pool the load starts with and maxConnections its cap; "
             f"raise maxConnections to at least {connections}"
         )
-    return int(value)
+    return value
 
 
 def _duration(value: Any, field: str, where: str) -> float | None:
@@ -247,19 +297,17 @@ def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
     )
 
 
-def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
+def _tls(spec: StreamInputs, where: str, ctx: TaskContext) -> TlsOptions:
     from iter8_action.loadgen.client import ssl_context
     from iter8_action.loadgen.plan import TlsOptions
 
-    ca_file = fields.get("caFile")
+    ca_file = spec.ca_file
     ca_path: Path | None = None
     if ca_file:
-        ca_path = ctx.path(str(ca_file))
+        ca_path = ctx.path(ca_file)
         if not ca_path.is_file():
             raise TaskFailed(f"{where}: caFile {ca_file!r} does not exist ({ca_path})")
-    options = TlsOptions(
-        bool(fields.get("insecureSkipVerify", False)), str(ca_path) if ca_path else None
-    )
+    options = TlsOptions(spec.insecure_skip_verify, str(ca_path) if ca_path else None)
     try:
         ssl_context(options)
     except (ssl.SSLError, OSError) as exc:
@@ -270,24 +318,22 @@ def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
 
 
 def _payload(
-    fields: Mapping[str, Any], where: str, ctx: TaskContext, cache: dict[str, bytes]
+    spec: StreamInputs, where: str, ctx: TaskContext, cache: dict[str, bytes]
 ) -> bytes | None:
-    if fields.get("payloadStr") is not None:
-        return str(fields["payloadStr"]).encode()
-    if fields.get("payloadFile"):
-        path = ctx.path(str(fields["payloadFile"]))
+    if spec.payload_str is not None:
+        return spec.payload_str.encode()
+    if spec.payload_file:
+        path = ctx.path(spec.payload_file)
         try:
             return path.read_bytes()
         except OSError as exc:
             raise TaskFailed(
-                f"{where}: payloadFile {fields['payloadFile']!r} cannot be read ({exc.strerror})"
+                f"{where}: payloadFile {spec.payload_file!r} cannot be read ({exc.strerror})"
             ) from exc
-    url = fields.get("payloadURL")
+    url = spec.payload_url
     if not url:
         return None
-    return _load.fetch(
-        ctx, cache, str(url), field="payloadURL", where=where, content="the request body"
-    )
+    return _load.fetch(ctx, cache, url, field="payloadURL", where=where, content="the request body")
 
 
 # -- running and reporting ----------------------------------------------------------------

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from iter8_action.tasks.http import StreamInputs
 from iter8_action.tasks.ready import ReadyInputs
 
 
@@ -43,3 +44,44 @@ def test_parsed_inputs_are_frozen() -> None:
     spec = ReadyInputs.parse({"url": "http://x.invalid/"})
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.timeout_s = 1.0  # type: ignore[misc]
+
+
+def test_http_stream_inputs_take_iter8s_defaults() -> None:
+    spec = StreamInputs.parse({"url": "http://127.0.0.1:1/"}, "the task")
+    assert (spec.connections, spec.max_connections, spec.timeout_s) == (4, None, 10.0)
+    assert (spec.qps, spec.num_requests, spec.duration_s) == (8.0, None, None)
+    assert spec.error_ranges == ((400, None),)
+    assert (spec.method, spec.content_type, spec.payload_str) == (None, None, None)
+
+
+def test_http_stream_inputs_read_every_field() -> None:
+    spec = StreamInputs.parse(
+        {
+            "url": "https://127.0.0.1:1/",
+            "qps": "max",
+            "duration": "1m",
+            "connections": 8,
+            "maxConnections": 16,
+            "timeout": "2s",
+            "headers": {"X-Trace": 1},
+            "errorRanges": [{"lower": 500}],
+            "percentiles": [99.9],
+            "payloadStr": "{}",
+            "caFile": "ca.pem",
+            "insecureSkipVerify": True,
+        },
+        "the task",
+    )
+    assert (spec.qps, spec.duration_s, spec.connections, spec.max_connections) == (
+        None,
+        60.0,
+        8,
+        16,
+    )
+    assert (spec.timeout_s, spec.headers, spec.error_ranges) == (
+        2.0,
+        {"X-Trace": "1"},
+        ((500, None),),
+    )
+    assert (spec.percentiles, spec.payload_str, spec.ca_file) == ((99.9,), "{}", "ca.pem")
+    assert spec.insecure_skip_verify

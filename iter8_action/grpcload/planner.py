@@ -54,6 +54,45 @@ class Target:
         return self.stream.rps
 
 
+@dataclass(frozen=True)
+class LoadInputs:
+    """How hard one stream loads the server: its ghz fields, parsed once with ghz's
+    defaults (the schema has checked their shape and their durations)."""
+
+    concurrency: int
+    connections: int
+    timeout_s: float
+    skip_first: int
+    connect_timeout_s: float | None
+    max_duration_s: float | None
+    keepalive_s: float | None
+    count_errors: bool
+    percentiles: tuple[float, ...]
+    rps: float | None
+    """None: as fast as the call slots allow."""
+    total: int
+    duration_s: float | None
+    """When set, it wins over `total`."""
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, Any], where: str) -> LoadInputs:
+        raw_rps = fields.get("rps")
+        return cls(
+            concurrency=int(fields.get("concurrency") or DEFAULT_CONCURRENCY),
+            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+            skip_first=int(fields.get("skipFirst") or 0),
+            connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
+            max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
+            keepalive_s=_duration(fields.get("keepalive"), "keepalive", where),
+            count_errors=bool(fields.get("count-errors", True)),
+            percentiles=tuple(float(p) for p in fields.get("percentiles") or []),
+            rps=float(raw_rps) if raw_rps else None,
+            total=int(fields.get("total") or DEFAULT_TOTAL),
+            duration_s=_duration(fields.get("duration"), "duration", where),
+        )
+
+
 class Planner:
     """Builds the streams; loads each descriptor source and request once.
 
@@ -128,26 +167,27 @@ class Planner:
             raise TaskFailed(f"{where} has no call; set call: (package.Service.Method)")
         tls = self._tls(fields, where)
         method = self._method(fields, str(host), tls, str(call), where)
-        load = _load_model(fields, where)
-        rps = load["rps"]
+        spec = LoadInputs.parse(fields, where)
+        load = _load_model(spec, where)
+        rps = spec.rps
         stream = GrpcStream(
             host=str(host),
             path=method.path,
             request=self._request(fields, method, where),
             metadata=_metadata(self._metadata(fields, where)),
-            concurrency=int(fields.get("concurrency") or DEFAULT_CONCURRENCY),
-            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
-            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
-            skip_first=int(fields.get("skipFirst") or 0),
+            concurrency=spec.concurrency,
+            connections=spec.connections,
+            timeout_s=spec.timeout_s,
+            skip_first=spec.skip_first,
             tls=tls,
             phase_s=phase / rps if rps else 0.0,
-            connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
-            channel_options=_channel_options(fields, where),
-            max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
-            count_errors=bool(fields.get("count-errors", True)),
+            connect_timeout_s=spec.connect_timeout_s,
+            channel_options=_channel_options(fields, spec, where),
+            max_duration_s=spec.max_duration_s,
+            count_errors=spec.count_errors,
             **load,
         )
-        percentiles = export.percentile_list(fields.get("percentiles") or [])
+        percentiles = export.percentile_list(list(spec.percentiles))
         return Target(version, prefix, where, percentiles, stream)
 
     # -- descriptors ------------------------------------------------------------------
@@ -352,22 +392,21 @@ def _options(tls: Tls | None) -> list[tuple[str, str]]:
     return [("grpc.ssl_target_name_override", tls.server_name)]
 
 
-def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _load_model(spec: LoadInputs, where: str) -> dict[str, Any]:
     """`rps`, `total`, `duration_s` of a stream, with ghz's defaults (duration wins over total)."""
-    raw_rps = fields.get("rps")
-    rps = float(raw_rps) if raw_rps else None
-    duration_s = _duration(fields.get("duration"), "duration", where)
-    if duration_s == 0:
+    if spec.duration_s == 0:
         raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or total")
-    if duration_s is not None:
-        return {"rps": rps, "total": None, "duration_s": duration_s}
-    return {"rps": rps, "total": int(fields.get("total") or DEFAULT_TOTAL), "duration_s": None}
+    if spec.duration_s is not None:
+        return {"rps": spec.rps, "total": None, "duration_s": spec.duration_s}
+    return {"rps": spec.rps, "total": spec.total, "duration_s": None}
 
 
-def _channel_options(fields: Mapping[str, Any], where: str) -> tuple[tuple[str, int], ...]:
+def _channel_options(
+    fields: Mapping[str, Any], spec: LoadInputs, where: str
+) -> tuple[tuple[str, int], ...]:
     """gRPC channel arguments for ghz's `keepalive` and message size limits."""
     options: list[tuple[str, int]] = []
-    keepalive_s = _duration(fields.get("keepalive"), "keepalive", where)
+    keepalive_s = spec.keepalive_s
     if keepalive_s:
         options.append(("grpc.keepalive_time_ms", max(1, round(keepalive_s * 1000))))
     for field, argument in _SIZE_OPTIONS:

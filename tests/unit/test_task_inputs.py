@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from iter8_action.grpcload.planner import LoadInputs
 from iter8_action.tasks.http import StreamInputs
 from iter8_action.tasks.ready import ReadyInputs
 
@@ -85,3 +86,33 @@ def test_http_stream_inputs_read_every_field() -> None:
     )
     assert (spec.percentiles, spec.payload_str, spec.ca_file) == ((99.9,), "{}", "ca.pem")
     assert spec.insecure_skip_verify
+
+
+def test_grpc_load_inputs_take_ghzs_defaults() -> None:
+    spec = LoadInputs.parse({"host": "127.0.0.1:1", "call": "a.B.C"}, "the task")
+    assert spec == LoadInputs(
+        concurrency=50,
+        connections=1,
+        timeout_s=20.0,
+        skip_first=0,
+        connect_timeout_s=None,
+        max_duration_s=None,
+        keepalive_s=None,
+        count_errors=True,
+        percentiles=(),
+        rps=None,
+        total=200,
+        duration_s=None,
+    )
+
+
+def test_grpc_load_inputs_read_durations_and_rates() -> None:
+    spec = LoadInputs.parse(
+        {"rps": 50, "duration": "10s", "keepalive": "30s", "max-duration": "1m"}, "the task"
+    )
+    assert (spec.rps, spec.duration_s, spec.keepalive_s, spec.max_duration_s) == (
+        50.0,
+        10.0,
+        30.0,
+        60.0,
+    )

@@ -13,7 +13,7 @@ import click
 import yaml
 
 from iter8_action import __version__
-from iter8_action.errors import InputError, Interrupted, Iter8Error
+from iter8_action.errors import ExchangeFailed, InputError, Interrupted, InvalidValue, Iter8Error
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import LEVELS, get_logger, setup_logging
 from iter8_action.logtext import log_text
@@ -110,7 +110,7 @@ def _run(
     from iter8_action.loader import load_experiment
     from iter8_action.resultfile import check_output_path
 
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, env=os.environ)
     check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
@@ -127,12 +127,13 @@ def _run(
         result = run_experiment(
             experiment,
             result_path=output,
+            env=os.environ,
             log=log,
             shard=plan,
             stand_ins=shard_run.stand_ins(experiment),
         )
     else:
-        result = run_experiment(experiment, result_path=output, log=log)
+        result = run_experiment(experiment, result_path=output, env=os.environ, log=log)
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)
@@ -253,7 +254,7 @@ def validate(experiment_file: Path, print_canonical: bool, log_level: str) -> in
     from iter8_action.loader import load_experiment
 
     log = setup_logging(log_level)
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, env=os.environ)
     for warning in experiment.warnings:
         log.warning("%s", warning)
     if print_canonical:
@@ -301,7 +302,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
     try:
         timeout_s = parse_duration(timeout)
     except DurationError as exc:
-        raise click.BadParameter(str(exc), param_hint="--timeout") from None
+        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
     checks: list[tuple[str, Check, str | None]] = []
     for text in conditions:
         name, _, argument = text.partition("=")
@@ -319,7 +320,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
                 outcomes.append((text, *check(result, arg)))
         except (InputError, ConditionError) as exc:
             if time.monotonic() >= deadline:
-                raise InputError(str(exc)) from None
+                raise InputError(str(exc)) from exc
             outcomes = [("result", False, str(exc))]
         if all(holds for _, holds, _ in outcomes) or time.monotonic() >= deadline:
             break
@@ -377,7 +378,7 @@ def report(fmt: str, result_file: Path, output: Path | None, color: bool | None)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+        raise InputError(f"{output}: cannot write the report: {exc.strerror or exc}") from exc
     click.echo(f"{fmt} report written to {output}", err=True)
     return int(ExitCode.OK)
 
@@ -401,7 +402,9 @@ def demo(log_level: str, output_dir: Path) -> int:
     from iter8_action.demo.runner import run_demo
 
     setup_logging(log_level)
-    outcome = run_demo(output_dir, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    outcome = run_demo(
+        output_dir, env=os.environ, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
     click.echo(outcome.text_report, nl=False, color=sys.stdout.isatty())
     return int(outcome.code)
 
@@ -440,7 +443,7 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
 
     setup_logging(log_level)
     document = read_result_document(result_file)
-    for line in render_next(document, manifests=manifests, out=out):
+    for line in render_next(document, manifests=manifests, out=out, env=os.environ):
         click.echo(line)
     return int(ExitCode.OK)
 
@@ -515,9 +518,14 @@ def merge(
             "no shard results to merge: name them (iter8 merge shard-*.yaml) or a directory "
             "(--from DIR)"
         )
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, env=os.environ)
     result = merging.merge(
-        paths, output=output, experiment=experiment, allow_missing=allow_missing, log=log
+        paths,
+        output=output,
+        experiment=experiment,
+        env=os.environ,
+        allow_missing=allow_missing,
+        log=log,
     )
     code = exit_code_for(result)
     log.info("merged %d shard result(s) into %s", len(paths), output)
@@ -556,7 +564,8 @@ def k8s_job(
     from iter8_action.shards import k8s as k8s_objects
     from iter8_action.shards.spec import parse_instant
 
-    load_experiment(experiment_file)  # refuse an invalid experiment before it reaches a cluster
+    # refuse an invalid experiment before it reaches a cluster
+    load_experiment(experiment_file, env=os.environ)
     if start_at:
         parse_instant(start_at)
     try:
@@ -620,16 +629,22 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         click.echo(log_text(f"error: {exc}"), err=True)
         return int(ExitCode.INTERRUPTED)
+    except (InvalidValue, ExchangeFailed) as exc:
+        return _internal_error(exc)  # its caller should have said where: a bug (errors.py)
     except Iter8Error as exc:
         text = f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}"
         click.echo(log_text(text), err=True)
         return int(exc.exit_code)
     except Exception as exc:
-        get_logger().debug("internal error", exc_info=True)
-        click.echo(
-            log_text(f"internal error: {type(exc).__name__}: {exc}") + "\n"
-            "This is a bug in iter8-py; run again with --log-level debug and report it.",
-            err=True,
-        )
-        return int(ExitCode.INTERNAL_ERROR)
+        return _internal_error(exc)
     return int(code) if isinstance(code, int) else int(ExitCode.OK)
+
+
+def _internal_error(exc: Exception) -> int:
+    get_logger().debug("internal error", exc_info=True)
+    click.echo(
+        log_text(f"internal error: {type(exc).__name__}: {exc}") + "\n"
+        "This is a bug in iter8-py; run again with --log-level debug and report it.",
+        err=True,
+    )
+    return int(ExitCode.INTERNAL_ERROR)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, assert_never
 
+from iter8_action.errors import InvalidValue
 from iter8_action.result import Result, TaskStatus
 
 Function = Callable[..., Any]
@@ -57,7 +58,7 @@ def register_function(
     FUNCTIONS[name.lower()] = _FunctionDef(name, func, min_args, max_args, summary)
 
 
-class ConditionError(Exception):
+class ConditionError(InvalidValue):
     """A condition is malformed (`column` is 1-based in the expression) or cannot be evaluated."""
 
     def __init__(self, message: str, column: int | None = None) -> None:

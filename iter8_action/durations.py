@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from iter8_action.errors import InvalidValue
+
 _UNITS_S = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -22,7 +24,7 @@ _UNITS_S = {
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
-class DurationError(ValueError):
+class DurationError(InvalidValue, ValueError):
     """Not a duration; the message says what a duration looks like."""
 
 

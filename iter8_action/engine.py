@@ -26,7 +26,7 @@ from iter8_action.model import Experiment, TaskSpec
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import write_result
 from iter8_action.secrets import REDACTED, SECRETS
-from iter8_action.tasks import registry
+from iter8_action.tasks import registry, task
 from iter8_action.tasks.base import TaskContext
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def run_experiment(
     experiment: Experiment,
     *,
     result_path: Path,
+    env: Mapping[str, str],
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
     shard: ShardRun | None = None,
@@ -49,11 +50,15 @@ def run_experiment(
     """Run every task; the result file is valid after each one. Raises only `Interrupted`.
 
     `shard` makes this run one shard of the load; `stand_ins` replace tasks by index
-    (their `if:` is not evaluated: the stand-in decides)."""
+    (their `if:` is not evaluated: the stand-in decides). `env` is the job's environment:
+    tasks read it (and the CI platform it names) from their context, so the command line
+    or the CI job decides what they see.
+    """
     with signals.handling(watch=stop) as signalled:
         return _run(
             experiment,
             result_path,
+            env,
             stop or signalled,
             log or get_logger(),
             shard=shard,
@@ -64,6 +69,7 @@ def run_experiment(
 def _run(
     experiment: Experiment,
     result_path: Path,
+    env: Mapping[str, str],
     stop: threading.Event,
     log: logging.Logger,
     *,
@@ -84,7 +90,7 @@ def _run(
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
-    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started, env=env)
     runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
     try:
         runner.save()
@@ -122,6 +128,8 @@ class _Runner:
         stop: threading.Event,
         log: logging.Logger,
         started: float,
+        *,
+        env: Mapping[str, str],
     ) -> None:
         self.experiment = experiment
         self.result = result
@@ -130,6 +138,7 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.env = env
         self.shard: ShardRun | None = None
         self.stand_ins: dict[int, StandIn] = {}
 
@@ -152,8 +161,8 @@ class _Runner:
                 self.log.info("%s skipped: %s is false", spec.label, spec.condition.source)
                 self.save()
                 return True
-        task = registry().get(spec.name)
-        if task is None and stand_in is None:
+        found = task(spec.name)
+        if found is None and stand_in is None:
             return self._failed(spec, record, _not_available(spec.name))
         record.status = TaskStatus.RUNNING
         record.start_time = now_iso()
@@ -171,6 +180,7 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            env=self.env,
             shard=self.shard,
         )
         try:
@@ -183,8 +193,8 @@ class _Runner:
                     self.save()
                     return True
             else:
-                assert task is not None
-                task.run(spec.inputs, context)
+                assert found is not None
+                found.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
         except Interrupted as exc:

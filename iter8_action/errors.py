@@ -2,15 +2,47 @@
 
 One root, a short tree; each carries the context needed to point at the spot::
 
-    Iter8Error                  root: str(e) is a complete, user-facing message
-    ├── InputError              bad input; exit code 2
-    │   └── ExperimentInvalid   an experiment file with one or more Problems
-    │                           (file, line, JSON path, message)
-    ├── TaskFailed              a task failed at run time; exit code 3
-    │                           (task index and name, the reason)
-    └── Interrupted             SIGINT/SIGTERM arrived; exit code 130
+    Iter8Error                      root: str(e) is a complete, user-facing message
+    ├── InputError                  bad input; exit code 2
+    │   ├── ExperimentInvalid       an experiment file with one or more Problems
+    │   │                           (file, line, JSON path, message)
+    │   ├── ReportError             report.model: not a result, or an unknown format
+    │   ├── ChartError              charts.chart: a chart or its values cannot be used
+    │   └── SetError                charts.values: a --set that Helm would refuse
+    ├── TaskFailed                  a task failed at run time; exit code 3
+    │                               (task index and name, the reason)
+    ├── Interrupted                 SIGINT/SIGTERM arrived; exit code 130
+    ├── CommentFailed               platforms.base: the PR/MR comment was not posted
+    ├── NonFiniteOutput             finite: NaN or an infinity about to be written (a bug)
+    ├── InvalidValue                a value that cannot be used, in the user's terms;
+    │   │                           the caller, who knows where the value came from,
+    │   │                           raises InputError or TaskFailed with its message
+    │   ├── ConditionError          conditions: an `if:` or `iter8 assert` condition
+    │   ├── DurationError           durations: not a duration (also a ValueError)
+    │   ├── TemplateError           templating: a Jinja template (and Go templates':
+    │   │                           charts.gotemplate.TemplateError, FuncError)
+    │   ├── SpecError               assessment.spec: assess inputs naming what the run
+    │   │                           lacks (also a ValueError); custommetrics.spec: a
+    │   │                           provider spec that cannot be used
+    │   ├── AuthError, SourceError, ValuesError    custommetrics: secrets, templates, values
+    │   ├── DescriptorError, MessageError          grpcload: service types, request data
+    │   ├── EditError               rollout.edits: an edit that cannot be applied
+    │   ├── RoutingError            traffic.model: routing inputs or a manifest
+    │   └── PartialInvalid          shards.partial: a shard's statistics are damaged
+    └── ExchangeFailed              another system or process did not do its part;
+        │                           the task turns it into TaskFailed
+        ├── HTTPFailure             httpclient: a request failed after its retries
+        │                           (DeadlineExceeded, TooLarge, Misdirected,
+        │                           TLSFailure, UnexpectedStatus)
+        ├── Refused, NoAnswer, TLSFailure, Misdirected, BadAnswer
+        │                           custommetrics.query: a metrics backend
+        └── WorkerFailed            loadgen.runner: a load worker process died
 
-An SLO verdict is a result, never an exception.
+An InvalidValue or ExchangeFailed that reaches the command line was not located by
+its caller: that is a bug, reported as one (exit code 4). A foreign exception
+converted into one of these is kept as its cause (`raise X(...) from exc`), so
+`--log-level debug` shows where it came from. An SLO verdict is a result, never an
+exception.
 """
 
 from __future__ import annotations
@@ -73,6 +105,22 @@ class TaskFailed(Iter8Error):
     def at(self, index: int, task: str) -> TaskFailed:
         """The same failure, located at a task of the experiment."""
         return TaskFailed(self.reason, index=index, task=task)
+
+
+class InvalidValue(Iter8Error):
+    """A value that cannot be used; its message says why in the user's terms, and the
+    code that knows where the value came from raises InputError or TaskFailed with it."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+    """Only when it escapes unconverted, which is a bug."""
+
+
+class ExchangeFailed(Iter8Error):
+    """Another system (an HTTP server, a metrics backend) or process (a load worker) did
+    not do its part; the task that called it raises TaskFailed with the message."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+    """Only when it escapes unconverted, which is a bug."""
 
 
 class Interrupted(Iter8Error):

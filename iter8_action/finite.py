@@ -49,11 +49,11 @@ def dumps(document: Any, *, what: str, **options: Any) -> str:
     """`json.dumps` that refuses NaN and the infinities, naming where one is."""
     try:
         return json.dumps(document, allow_nan=False, **options)
-    except ValueError:
+    except ValueError as exc:
         found = next(non_finite(document), None)
         if found is None:
             raise
         raise NonFiniteOutput(
             f"{what}: {format_path(found[0])} is {spelled(found[1])}, which JSON cannot represent; "
             "nothing was written. This is a bug in iter8-py: please report it"
-        ) from None
+        ) from exc

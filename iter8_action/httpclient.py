@@ -50,6 +50,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from iter8_action.durations import format_duration, parse_duration
+from iter8_action.errors import ExchangeFailed
 from iter8_action.logs import get_logger
 from iter8_action.secrets import SECRETS
 
@@ -122,7 +123,7 @@ class Limits:
         return cls(timeout_s, max_body_bytes, timeout_field=timeout_field, size_field=size_field)
 
 
-class HTTPFailure(Exception):
+class HTTPFailure(ExchangeFailed):
     """A request that failed after its retries; `status` is None for a connection error."""
 
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:

@@ -12,18 +12,17 @@ can run or print: each task module names those of its inputs
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iter8_action.aliases import canonical_task
+from iter8_action.aliases import LEGACY_TASK_NAMES, canonical_task
 from iter8_action.conditions import ConditionError, Expression, parse_condition
 from iter8_action.errors import ExperimentInvalid, Problem
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.schemas import load_schema
 from iter8_action.secrets import SECRETS
-from iter8_action.tasks import known_names, registry
+from iter8_action.tasks import known_names, task
 from iter8_action.validation import SchemaValidator, describe_value
 from iter8_action.yamlsource import SourceDocument, format_path, parse, read_file
 
@@ -33,30 +32,32 @@ EXPERIMENT_SCHEMA = "experiment.schema.json"
 def validator() -> SchemaValidator:
     schema = load_schema(EXPERIMENT_SCHEMA)
     names = schema["$defs"]["task"]["properties"]["task"]["enum"]
-    return SchemaValidator(schema, known_tasks=sorted(set(names) | set(known_names())))
+    return SchemaValidator(
+        schema, known_tasks=sorted(set(names) | set(known_names())), legacy_tasks=LEGACY_TASK_NAMES
+    )
 
 
 def load_experiment(
-    path: str | Path, *, label: str | None = None, env: Mapping[str, str] | None = None
+    path: str | Path, *, env: Mapping[str, str], label: str | None = None
 ) -> Experiment:
     """Load and validate an experiment file; raise `ExperimentInvalid` listing every problem.
 
-    `env` is the environment the tasks will read their secrets from (default: this
-    process's); the values of the variables the experiment names are registered.
+    `env` is the environment the tasks will read their secrets from; the values of the
+    variables the experiment names are registered.
     """
     document = read_file(path, label=label)
     return from_document(document, base_dir=Path(path).resolve().parent, env=env)
 
 
 def load_text(
-    text: str | bytes, *, name: str, base_dir: Path, env: Mapping[str, str] | None = None
+    text: str | bytes, *, name: str, base_dir: Path, env: Mapping[str, str]
 ) -> Experiment:
     """Load an experiment from text (the embedded demo, tests)."""
     return from_document(parse(text, name=name), base_dir=base_dir, env=env)
 
 
 def from_document(
-    document: SourceDocument, *, base_dir: Path, env: Mapping[str, str] | None = None
+    document: SourceDocument, *, base_dir: Path, env: Mapping[str, str]
 ) -> Experiment:
     data = document.data
     if data is None:
@@ -107,7 +108,7 @@ def from_document(
         _task(document, raw, index, (*prefix, index), conditions.get(index))
         for index, raw in enumerate(raw_tasks)
     ]
-    register_secrets(tasks, os.environ if env is None else env)
+    register_secrets(tasks, env)
     metadata = dict(data.get("metadata") or {}) if isinstance(data, dict) else {}
     return Experiment(
         tasks=tuple(tasks),
@@ -122,11 +123,10 @@ def from_document(
 def register_secrets(tasks: list[TaskSpec], env: Mapping[str, str]) -> None:
     """Every secret of every task, registered before the first task runs (so a task that
     never runs has its secrets redacted from the result too)."""
-    tasks_by_name = registry()
     for spec in tasks:
-        task = tasks_by_name.get(spec.name)
-        if task is not None:
-            SECRETS.add_all(task.secrets(spec.inputs, env))
+        found = task(spec.name)
+        if found is not None:
+            SECRETS.add_all(found.secrets(spec.inputs, env))
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

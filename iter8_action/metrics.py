@@ -68,10 +68,10 @@ class MetricMeta:
         kind = data.get("type", "gauge")
         try:
             metric_type = MetricType(kind)
-        except ValueError:
+        except ValueError as exc:
             raise ValueError(
                 f"unknown metric type {kind!r}; accepted types: {MetricType.accepted()}"
-            ) from None
+            ) from exc
         return cls(
             type=metric_type,
             description=str(data.get("description") or ""),

@@ -68,7 +68,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         # One signal handling for the whole job, reports and comment included:
         # SIGTERM while the comment is posted exits 130 too, not 143 (`signals`).
         with signals.handling():
-            return int(_Job(platform, inputs, log).run())
+            return int(_Job(platform, inputs, log, env=env).run())
     except Interrupted as e:
         # A signal after the run (the run's own is handled in _Job._run): the
         # reports and outputs written so far stay; nothing more is attempted.
@@ -106,7 +106,11 @@ class Outcome:
 
 
 class _Job:
-    def __init__(self, platform: Platform, inputs: Inputs, log: logging.Logger) -> None:
+    def __init__(
+        self, platform: Platform, inputs: Inputs, log: logging.Logger, *, env: Mapping[str, str]
+    ) -> None:
+        self.env = env
+        """The job's environment: the experiment's tasks see this one."""
         self.platform = platform
         self.inputs = inputs
         self.log = log
@@ -192,7 +196,7 @@ class _Job:
         if experiment is None or not self._report_dir_ready(result=True):
             return ExitCode.INVALID_INPUT
         try:
-            return shards.run_shard(self.platform, self.inputs, experiment, self.log)
+            return shards.run_shard(self.platform, self.inputs, experiment, self.log, env=self.env)
         except Interrupted as e:
             self.platform.error(f"{e}; the result has what finished", title="Interrupted")
             return ExitCode.INTERRUPTED
@@ -203,7 +207,9 @@ class _Job:
 
         with self.platform.group(f"Merge the shards of {self.inputs.experiment}"):
             try:
-                warnings = shards.merge_into(self.result_path, self.inputs, experiment, self.log)
+                warnings = shards.merge_into(
+                    self.result_path, self.inputs, experiment, self.log, env=self.env
+                )
             except Interrupted as e:
                 self.platform.error(f"{e}; the result has what finished", title="Interrupted")
                 return True
@@ -245,7 +251,7 @@ class _Job:
 
         with self.platform.group(f"Run {self.inputs.experiment}"):
             try:
-                run_experiment(experiment, result_path=self.result_path, log=self.log)
+                run_experiment(experiment, result_path=self.result_path, env=self.env, log=self.log)
             except Interrupted as e:
                 self.platform.error(f"{e}; the result has what finished", title="Interrupted")
                 return True
@@ -280,7 +286,7 @@ class _Job:
 
         path = self.inputs.experiment_path
         try:
-            experiment = load_experiment(path)
+            experiment = load_experiment(path, env=self.env)
         except ExperimentInvalid as e:
             self._invalid(e.problems)
             return None

@@ -170,20 +170,20 @@ def _read_text(p: Path) -> str:
                 f"{MAX_FILE_BYTES // 2**20} MiB a result file may have; is this the right file?"
             )
         raw = p.read_bytes()
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
         raise InputError(
             f"{p}: no such result file; run an experiment first (iter8 run -f experiment.yaml) "
             "or name the file with -f"
-        ) from None
+        ) from exc
     except OSError as exc:
-        raise InputError(f"{p}: cannot read the result file: {exc.strerror or exc}") from None
+        raise InputError(f"{p}: cannot read the result file: {exc.strerror or exc}") from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
             f"{p}:{line}: the result file is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
-        ) from None
+        ) from exc
 
 
 def _parse(p: Path, text: str) -> Any:
@@ -196,11 +196,11 @@ def _parse(p: Path, text: str) -> Any:
         where = f":{mark.line + 1}" if mark else ""
         raise InputError(
             f"{p}{where}: not a result file (it does not parse: {exc.problem or exc})"
-        ) from None
+        ) from exc
     except (ValueError, yaml.YAMLError) as exc:
-        raise InputError(f"{p}: not a result file (it does not parse: {exc})") from None
-    except RecursionError:
-        raise InputError(f"{p}: not a result file (it is nested too deeply)") from None
+        raise InputError(f"{p}: not a result file (it does not parse: {exc})") from exc
+    except RecursionError as exc:
+        raise InputError(f"{p}: not a result file (it is nested too deeply)") from exc
 
 
 def _problems(source: SourceDocument) -> list[Problem]:

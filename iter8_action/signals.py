@@ -23,9 +23,9 @@ cleanly, writes what finished, and says which signal stopped it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -103,6 +103,10 @@ def handling(*, watch: threading.Event | None = None) -> Iterator[StopEvent]:
 
 
 def _loop_running() -> bool:
+    # asyncio is imported by what runs a loop; a command that never does need not load it
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:

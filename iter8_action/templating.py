@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from iter8_action.errors import InvalidValue
+
 RENDER_TIMEOUT_S = 5.0
 MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 MAX_INT_BITS = 65_536
@@ -88,7 +90,7 @@ _GO_PIPELINE = re.compile(r"^\.[\w.]*\s*\|\s*(\w+)")
 _GO_CALL = re.compile(r"^(\w+)\s+[.$\"(]")
 
 
-class TemplateError(Exception):
+class TemplateError(InvalidValue):
     """A template that cannot be read or rendered; the message names the template and line."""
 
 
@@ -387,20 +389,20 @@ def _render(
             out.append(chunk)
         return "".join(out)
     except _TooMuch as exc:
-        raise TemplateError(f"{name}: {exc}, past what a template may compute") from None
-    except RecursionError:
+        raise TemplateError(f"{name}: {exc}, past what a template may compute") from exc
+    except RecursionError as exc:
         raise TemplateError(
             f"{name}: nested too deep (a macro or include that calls itself without end?)"
-        ) from None
-    except MemoryError:
+        ) from exc
+    except MemoryError as exc:
         raise TemplateError(
             f"{name}: rendering needs more than {MAX_RENDER_MEMORY_BYTES // 2**20} MiB of memory"
-        ) from None
+        ) from exc
     except jinja2.TemplateSyntaxError as exc:
         where = name if exc.name is None else f"{name} (include {exc.name!r})"
         raise TemplateError(f"{where}:{exc.lineno}: {exc.message}") from exc
     except SyntaxError as exc:  # Python's own limits on the code Jinja2 generates
-        raise TemplateError(f"{name}: blocks nested too deep ({exc.msg})") from None
+        raise TemplateError(f"{name}: blocks nested too deep ({exc.msg})") from exc
     except jinja2.UndefinedError as exc:
         known = ", ".join(sorted(values)) or "none"
         raise TemplateError(f"{name}: {exc.message} (values available: {known})") from exc

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from iter8_action import durations, finite
 from iter8_action.errors import Problem
+from iter8_action.sizes import message_size
 from iter8_action.yamlsource import JSONPath, SourceDocument, format_path
 
 MAX_DURATION_S = 24 * 3600.0
@@ -53,11 +54,14 @@ class SchemaValidator:
         schema: Mapping[str, Any],
         *,
         known_tasks: list[str] | None = None,
+        legacy_tasks: Collection[str] = (),
         validator_class: type[Any] = jsonschema.Draft202012Validator,
     ) -> None:
         self.schema = schema
         self.validator = validator_class(schema, format_checker=FORMATS)
         self.known_tasks = known_tasks or []
+        self.legacy_tasks = frozenset(legacy_tasks)
+        """Old names among `known_tasks`, left out of the list an unknown task's message offers."""
 
     # -- case variants ----------------------------------------------------------------
 
@@ -183,7 +187,11 @@ class SchemaValidator:
                 if not _matches_pattern(key, _schema(error))
             ]
         if error.validator == "enum" and path and path[-1] == "task" and self.known_tasks:
-            return [document.problem(path, _unknown_task(error.instance, self.known_tasks))]
+            return [
+                document.problem(
+                    path, _unknown_task(error.instance, self.known_tasks, self.legacy_tasks)
+                )
+            ]
         if error.validator in ("oneOf", "anyOf") and _is_task(path, error):
             return [
                 document.problem(
@@ -281,15 +289,18 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _unknown_task(name: Any, known: list[str]) -> str:
-    from iter8_action.aliases import LEGACY_TASK_NAMES
-    from iter8_action.tasks import suggest
+def suggest(name: str, candidates: list[str]) -> str | None:
+    """The nearest candidate to a mistyped name, if one is close."""
+    matches = difflib.get_close_matches(name.lower(), candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
+
+def _unknown_task(name: Any, known: list[str], legacy: frozenset[str]) -> str:
     message = f"unknown task {name!r}"
     close = suggest(str(name), known) if isinstance(name, str) else None
     if close:
         message += f"; did you mean {close!r}?"
-    current = [n for n in known if n not in LEGACY_TASK_NAMES and n != "run"]
+    current = [n for n in known if n not in legacy and n != "run"]
     return f"{message} (tasks: {', '.join(current)}; or run: for a script)"
 
 
@@ -374,11 +385,11 @@ def _check_url(value: str, *, path_allowed: bool = False) -> None:
         parts = urlsplit(value)
     except ValueError as exc:
         why = "its [IPv6 address] is malformed" if "IPv6" in str(exc) else "it does not parse"
-        raise _Invalid(f"not a valid URL: {why}; write it like {example}") from None
+        raise _Invalid(f"not a valid URL: {why}; write it like {example}") from exc
     try:
         port = parts.port
-    except ValueError:
-        raise _Invalid("the URL's port is not a number from 1 to 65535") from None
+    except ValueError as exc:
+        raise _Invalid("the URL's port is not a number from 1 to 65535") from exc
     if parts.scheme not in ("http", "https"):
         scheme = f"'{parts.scheme[:20]}://'" if parts.scheme else "no scheme"
         raise _Invalid(f"the URL has {scheme}; write an http:// or https:// URL like {example}")
@@ -403,11 +414,9 @@ def _go_duration(value: object) -> bool:
 
 @FORMATS.checks("message-size", raises=_Invalid)
 def _message_size(value: object) -> bool:
-    from iter8_action.grpcload.plan import message_size
-
     if isinstance(value, str):
         try:
             message_size(value)
         except ValueError as exc:
-            raise _Invalid(str(exc)) from None
+            raise _Invalid(str(exc)) from exc
     return True

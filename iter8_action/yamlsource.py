@@ -69,14 +69,14 @@ def read_file(path: str | Path, *, label: str | None = None) -> SourceDocument:
                 "an input file may have; is this the right file?",
             )
         raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise _single(name, None, "no such file") from None
-    except IsADirectoryError:
-        raise _single(name, None, "this is a directory, not a file") from None
-    except PermissionError:
-        raise _single(name, None, "permission denied") from None
+    except FileNotFoundError as exc:
+        raise _single(name, None, "no such file") from exc
+    except IsADirectoryError as exc:
+        raise _single(name, None, "this is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise _single(name, None, "permission denied") from exc
     except OSError as exc:
-        raise _single(name, None, f"cannot read the file: {exc.strerror}") from None
+        raise _single(name, None, f"cannot read the file: {exc.strerror}") from exc
     return parse(raw, name=name)
 
 
@@ -92,12 +92,12 @@ def parse(raw: bytes | str, *, name: str) -> SourceDocument:
         line = mark.line + 1 if mark else None
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise _single(name, line, f"YAML syntax error{where}: {problem}") from None
+        raise _single(name, line, f"YAML syntax error{where}: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise _single(name, None, f"YAML error: {exc}") from None
-    except RecursionError:
+        raise _single(name, None, f"YAML error: {exc}") from exc
+    except RecursionError as exc:
         raise _single(name, None, f"the YAML is nested too deeply (over {MAX_DEPTH} levels)") from (
-            None
+            exc
         )
     if len(nodes) > 1:
         second = nodes[1].start_mark.line + 1
@@ -129,7 +129,7 @@ def _decode(raw: bytes, name: str) -> str:
             line,
             f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}, "
             f"column {column}; save it as UTF-8",
-        ) from None
+        ) from exc
 
 
 def _single(name: str, line: int | None, message: str) -> ExperimentInvalid:

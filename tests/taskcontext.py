@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -38,4 +39,6 @@ def task_context(
         log=log,
         started_monotonic=time.monotonic(),
         experiment=experiment,
+        # the test process's environment, live: a test's monkeypatch.setenv is seen
+        env=os.environ,
     )

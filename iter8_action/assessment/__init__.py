@@ -10,9 +10,29 @@ task's inputs, `assess` returns the insight fields of the result.
     slos.py         the SLO verdicts
     rewards.py      the reward verdicts
     verdict.py      the verdict per version, the winner and the insight fields
+
+Reading the inputs (`parse_spec`) does not load SciPy: the verdict's names are
+imported on first use, so checking an experiment stays fast.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
-from iter8_action.assessment.verdict import Assessment, assess, judge
+
+if TYPE_CHECKING:
+    from iter8_action.assessment.verdict import Assessment, assess, judge
+
+_FROM_VERDICT = frozenset({"Assessment", "assess", "judge"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_VERDICT:
+        from iter8_action.assessment import verdict
+
+        return getattr(verdict, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["AssessSpec", "Assessment", "SpecError", "assess", "judge", "parse_spec"]

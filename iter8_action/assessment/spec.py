@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from iter8_action.errors import InvalidValue
 from iter8_action.metricnames import canonical_metric_name
 
 DEFAULT_CONFIDENCE = 0.95
@@ -25,7 +26,7 @@ RELATIVE_KEYS = {
 }
 
 
-class SpecError(ValueError):
+class SpecError(InvalidValue, ValueError):
     """The inputs name something that this run does not have (a version)."""
 
 

@@ -61,15 +61,15 @@ def _yaml_file(path: Path, what: str) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ChartError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ChartError(f"{path}: the {what} is not UTF-8 text") from None
+        raise ChartError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ChartError(f"{path}: the {what} is not UTF-8 text") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ChartError(
             f"{where}: the {what} is not YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
+        ) from exc
 
 
 def _chart_files(root: Path) -> Iterator[Path]:
@@ -115,7 +115,7 @@ def load_chart(root: Path, *, schema_checked: bool = False) -> Chart:
         try:
             schema = json.loads(schema_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ChartError(f"{schema_path}: not a JSON schema: {exc}") from None
+            raise ChartError(f"{schema_path}: not a JSON schema: {exc}") from exc
     templates: dict[str, str] = {}
     for path in _chart_files(root):
         rel = path.relative_to(root).as_posix()
@@ -146,7 +146,7 @@ def validate_values(chart: Chart, values: Mapping[str, Any]) -> list[str]:
     except jsonschema.SchemaError as exc:
         raise ChartError(
             f"{chart.path / 'values.schema.json'}: not a valid JSON schema: {exc.message}"
-        ) from None
+        ) from exc
     validator = cls(chart.schema)
     errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -209,7 +209,7 @@ def render_experiment(chart: Chart, values: Mapping[str, Any], *, release: str =
         for name, text in chart.templates.items():
             ts.add(f"{chart.name}/{name}", text)
     except TemplateError as exc:
-        raise ChartError(f"chart {chart.name!r}: {exc}") from None
+        raise ChartError(f"chart {chart.name!r}: {exc}") from exc
     entry = f"{chart.name}/{EXPERIMENT_FILE}"
     dot = Struct(
         "chartutil.Values",
@@ -236,7 +236,7 @@ def render_experiment(chart: Chart, values: Mapping[str, Any], *, release: str =
         if entry in ts.files:
             return ts.render_file(entry, dot)
     except TemplateError as exc:
-        raise ChartError(f"chart {chart.name!r}: {exc}") from None
+        raise ChartError(f"chart {chart.name!r}: {exc}") from exc
     raise ChartError(
         f"chart {chart.name!r} ({chart.path}) has no experiment: define a template named "
         f'"experiment" ({{{{- define "experiment" }}}} in templates/_experiment.tpl) or '

@@ -138,6 +138,6 @@ def write_experiment(request: ChartRequest, path: Path, *, log: logging.Logger) 
     try:
         path.write_text(rendered.text, encoding="utf-8")
     except OSError as exc:
-        raise ChartError(f"{path}: cannot write the experiment: {exc.strerror or exc}") from None
+        raise ChartError(f"{path}: cannot write the experiment: {exc.strerror or exc}") from exc
     log.info("chart %s %s rendered into %s", rendered.chart.name, rendered.chart.version, path)
     return path

@@ -156,7 +156,7 @@ def download(url: str, limit: int, what: str) -> bytes:
                     raise ChartError(f"{url}: the {what} took longer than {DOWNLOAD_TIMEOUT_S:g}s")
             return bytes(body)
     except requests.RequestException as exc:
-        raise ChartError(f"{url}: cannot download the {what}: {exc}") from None
+        raise ChartError(f"{url}: cannot download the {what}: {exc}") from exc
 
 
 def _pick(index: Any, name: str, version_range: str | None, index_url: str) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def _pick(index: Any, name: str, version_range: str | None, index_url: str) -> d
     except ValueError as exc:
         raise ChartError(
             f"--version {version_range!r}: not a semantic version range ({exc})"
-        ) from None
+        ) from exc
     if not found:
         versions = ", ".join(str(e.get("version")) for e in candidates if isinstance(e, dict))
         raise ChartError(
@@ -212,7 +212,7 @@ def fetch_chart(
     try:
         index = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ChartError(f"{index_url}: the repository index is not YAML: {exc}") from None
+        raise ChartError(f"{index_url}: the repository index is not YAML: {exc}") from exc
     entry = _pick(index, name, version, index_url)
     digest = str(entry.get("digest") or "").lower()
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
@@ -294,4 +294,4 @@ def unpack(archive: bytes, dest: Path, *, origin: str) -> None:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(source.read(member.size + 1)[: member.size])
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ChartError(f"{origin}: not a gzipped tar archive of a chart: {exc}") from None
+        raise ChartError(f"{origin}: not a gzipped tar archive of a chart: {exc}") from exc

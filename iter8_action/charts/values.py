@@ -176,7 +176,7 @@ def parse_set_file(text: str, target: dict[str, Any], *, base: Path) -> None:
             )
         content = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SetError(f"--set-file {text!r}: cannot read {path}: {exc.strerror or exc}") from None
+        raise SetError(f"--set-file {text!r}: cannot read {path}: {exc.strerror or exc}") from exc
     holder: dict[str, Any] = {}
     _Scanner(key + "=", "--set-file", True, fixed=content).pairs(holder)
     _merge_keep_null(target, holder)
@@ -202,12 +202,12 @@ def read_values_file(path: Path | str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(_values_text(path))
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the values file: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot read the values file: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or exc
-        raise InputError(f"{where}: the values file is not YAML: {problem}") from None
+        raise InputError(f"{where}: the values file is not YAML: {problem}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

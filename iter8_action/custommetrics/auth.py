@@ -11,12 +11,12 @@ default as Elasticsearch expects; `API-Key: <key>` for New Relic's NerdGraph).
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from iter8_action.custommetrics.spec import AuthSpec
+from iter8_action.errors import InvalidValue
 from iter8_action.secrets import SECRETS
 
 # Header names whose values are credentials when written directly in a template.
@@ -26,7 +26,7 @@ SENSITIVE_HEADERS = frozenset(
 _MIN_TOKEN_LEN = 8  # shorter words of a header value ("Bearer", "Basic") are not secret
 
 
-class AuthError(Exception):
+class AuthError(InvalidValue):
     """A secret that cannot be read; the message says where we looked and how to fix it."""
 
 
@@ -76,12 +76,12 @@ def auth_headers(
     *,
     provider: str,
     resolve: Callable[[str], Path],
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
 ) -> dict[str, str]:
     """The headers that carry `auth`'s credentials; every secret in them is registered first."""
     if auth is None or auth.type == "none":
         return {}
-    reader = _SecretReader(provider, os.environ if env is None else env, resolve)
+    reader = _SecretReader(provider, env, resolve)
     if auth.type == "bearer":
         token = reader.secret(auth.token_env, auth.token_file, what="bearer token")
         return {"Authorization": f"Bearer {token}"}

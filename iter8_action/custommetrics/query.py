@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from iter8_action import httpclient
 from iter8_action.custommetrics.spec import MetricSpec, ProviderSpec
+from iter8_action.errors import ExchangeFailed
 from iter8_action.secrets import SECRETS
 
 _SNIPPET_CHARS = 200
@@ -50,23 +51,23 @@ class Transport:
     retry: httpclient.RetryPolicy = field(default_factory=httpclient.RetryPolicy)
 
 
-class Refused(Exception):
+class Refused(ExchangeFailed):
     """The backend refused our credentials (401 or 403): no other metric will fare better."""
 
 
-class NoAnswer(Exception):
+class NoAnswer(ExchangeFailed):
     """The backend did not answer (connection error or timeout, after retries)."""
 
 
-class TLSFailure(Exception):
+class TLSFailure(ExchangeFailed):
     """The backend's certificate could not be verified: a setup problem, not a missing value."""
 
 
-class Misdirected(Exception):
+class Misdirected(ExchangeFailed):
     """The backend redirected in a loop or away from HTTP(S): a setup problem, like TLS."""
 
 
-class BadAnswer(Exception):
+class BadAnswer(ExchangeFailed):
     """The backend answered, but not with usable JSON; the metric has no data."""
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from iter8_action import httpclient
 from iter8_action.custommetrics.query import Transport
+from iter8_action.errors import InvalidValue
 
 TEMPLATE_SUFFIX = ".yaml.j2"
 PARTIAL_PREFIX = "_"
 _BARE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class SourceError(Exception):
+class SourceError(InvalidValue):
     """A template that cannot be found or fetched."""
 
 

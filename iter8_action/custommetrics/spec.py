@@ -18,12 +18,13 @@ import jq
 import jsonschema
 
 from iter8_action.custommetrics.extract import jq_error
+from iter8_action.errors import InvalidValue
 from iter8_action.schemas import load_schema
 
 SCHEMA_FILE = "provider.schema.json"
 
 
-class SpecError(Exception):
+class SpecError(InvalidValue):
     """A provider spec that cannot be used; the message names provider, metric and field."""
 
 

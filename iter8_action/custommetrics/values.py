@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from iter8_action.errors import InvalidValue
 
-class ValuesError(Exception):
+
+class ValuesError(InvalidValue):
     """A value we compute from cannot be read (e.g. a malformed startingTime)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,7 +31,7 @@ class DemoOutcome:
     text_report: str
 
 
-def run_demo(output_dir: Path, *, color: bool = False) -> DemoOutcome:
+def run_demo(output_dir: Path, *, env: Mapping[str, str], color: bool = False) -> DemoOutcome:
     """Start the sample app, run the demo experiment, write the result and HTML report."""
     log = get_logger()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -38,9 +39,9 @@ def run_demo(output_dir: Path, *, color: bool = False) -> DemoOutcome:
         log.info("sample app: %s", ", ".join(f"{n} at {u}" for n, u in urls.items()))
         experiment_path = output_dir / "experiment.yaml"
         experiment_path.write_text(demo_experiment_text(urls), encoding="utf-8")
-        experiment = load_experiment(experiment_path)
+        experiment = load_experiment(experiment_path, env=env)
         result_path = output_dir / "result.yaml"
-        result = run_experiment(experiment, result_path=result_path, log=log)
+        result = run_experiment(experiment, result_path=result_path, env=env, log=log)
     document = read_result_document(result_path)
     html_path = output_dir / "report.html"
     html_path.write_text(render(document, "html"), encoding="utf-8")

@@ -14,20 +14,8 @@ from typing import Any
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events.summary import summarize
-from iter8_action.tasks.base import TaskContext
-from iter8_action.templating import TemplateError, render
 
-__all__ = ["experiment_name", "render_strings", "summarize", "summary_for", "values_for"]
-
-
-def experiment_name(ctx: TaskContext) -> str | None:
-    """The experiment's `metadata.name`, when it has one."""
-    return ctx.experiment.name if ctx.experiment is not None else None
-
-
-def summary_for(ctx: TaskContext) -> dict[str, Any]:
-    """The summary of the run so far."""
-    return summarize(ctx.result.to_dict(), experiment_name=experiment_name(ctx))
+__all__ = ["render_strings", "summarize", "values_for"]
 
 
 def values_for(summary: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,10 +41,12 @@ def render_strings(
     mapping: Mapping[str, Any], values: Mapping[str, Any], *, what: str, task: str
 ) -> dict[str, str]:
     """Render each value of `mapping` as a template (inputs, variables), naming the bad one."""
+    from iter8_action.templating import TemplateError, render  # Jinja loads when used
+
     out: dict[str, str] = {}
     for key, source in mapping.items():
         try:
             out[str(key)] = render(str(source), values, name=f"{what}.{key}")
         except TemplateError as exc:
-            raise TaskFailed(f"{task}: template {exc}") from None
+            raise TaskFailed(f"{task}: template {exc}") from exc
     return out

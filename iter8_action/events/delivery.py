@@ -12,7 +12,6 @@ task, and the engine records the failure and goes on with the verdict kept.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,9 +54,9 @@ class Delivery:
         return httpclient.RetryPolicy(attempts=self.retries + 1, backoff_s=BACKOFF_S)
 
 
-def secret_from_env(name: str, *, what: str) -> str:
+def secret_from_env(name: str, *, what: str, env: Mapping[str, str]) -> str:
     """A secret read from the environment variable `name`, registered before any use."""
-    value = os.environ.get(name, "")
+    value = env.get(name, "")
     if not value.strip():
         raise TaskFailed(
             f"{what}: the environment variable {name} is not set or empty; set it in the step's "
@@ -69,7 +68,9 @@ def secret_from_env(name: str, *, what: str) -> str:
     return value
 
 
-def url_input(inputs: Mapping[str, Any], *, what: str, secret: bool = False) -> str:
+def url_input(
+    inputs: Mapping[str, Any], *, what: str, env: Mapping[str, str], secret: bool = False
+) -> str:
     """The task's `url`, or the URL held by the environment variable named in `urlEnv`.
 
     A URL from the environment is always treated as a secret (a Slack webhook URL
@@ -77,7 +78,7 @@ def url_input(inputs: Mapping[str, Any], *, what: str, secret: bool = False) -> 
     """
     env_name = inputs.get("urlEnv")
     if env_name:
-        return secret_from_env(str(env_name), what=what)
+        return secret_from_env(str(env_name), what=what, env=env)
     url = str(inputs["url"])
     if secret:
         SECRETS.add(url)
@@ -114,7 +115,7 @@ def send(
             session=httpclient.Session(secret_headers=delivery.secret_headers),
         )
     except httpclient.HTTPFailure as exc:
-        raise TaskFailed(f"{what}: {SECRETS.redact(str(exc))}") from None
+        raise TaskFailed(f"{what}: {SECRETS.redact(str(exc))}") from exc
     if response.status_code >= 400:
         text = response.text.strip().replace("\n", " ")[:_ERROR_BODY_CHARS]
         raise TaskFailed(
@@ -161,7 +162,9 @@ def _log_request(
     log.debug("request:\n  %s", SECRETS.redact("\n  ".join(lines)))
 
 
-def api_url(inputs: Mapping[str, Any], *, env_var: str, default: str) -> str:
+def api_url(
+    inputs: Mapping[str, Any], *, env_var: str, default: str, env: Mapping[str, str]
+) -> str:
     """The task's `apiURL`, else the one the CI platform sets (`env_var`), else the public API."""
-    url = inputs.get("apiURL") or os.environ.get(env_var) or default
+    url = inputs.get("apiURL") or env.get(env_var) or default
     return str(url).rstrip("/")

@@ -23,7 +23,6 @@ SLOs, rewards and winner come from `iter8_action.insights`, as in the reports.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -40,8 +39,14 @@ class EventVerdict(StrEnum):
     NO_SLOS = "no-slos"
 
 
-def summarize(result: Mapping[str, Any], *, experiment_name: str | None = None) -> dict[str, Any]:
-    """The documented summary of `result` (a result dict, as in the result file)."""
+def summarize(
+    result: Mapping[str, Any],
+    *,
+    experiment_name: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The documented summary of `result` (a result dict, as in the result file); `env`,
+    the job's environment, links the CI run."""
     found = read_insights(result.get("insights") or {})
     slos = _slos(found)
     rewards = _rewards(found)
@@ -55,7 +60,7 @@ def summarize(result: Mapping[str, Any], *, experiment_name: str | None = None) 
         "winner": _winner(found),
         "slos": slos,
         "rewards": rewards,
-        "run": run_link(os.environ),
+        "run": run_link(env or {}),
         "iter8Version": result.get("iter8Version"),
     }
 

@@ -27,11 +27,13 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
+from iter8_action.errors import InvalidValue
+
 PROTOC_TIMEOUT_S = 60.0
 _REFLECTION_SERVICES = ("grpc.reflection.", "grpc.health.")
 
 
-class DescriptorError(Exception):
+class DescriptorError(InvalidValue):
     """The service's types could not be loaded, or `call` names no usable method."""
 
 
@@ -75,7 +77,7 @@ def pool_from_set(data: bytes, origin: str) -> descriptor_pool.DescriptorPool:
     try:
         files = list(descriptor_pb2.FileDescriptorSet.FromString(data).file)
     except Exception as exc:  # protobuf raises DecodeError, or others from upb
-        raise DescriptorError(f"{origin} is not a FileDescriptorSet ({exc})") from None
+        raise DescriptorError(f"{origin} is not a FileDescriptorSet ({exc})") from exc
     if not files:
         raise DescriptorError(f"{origin} is not a FileDescriptorSet (it holds no file)")
     pool = descriptor_pool.DescriptorPool()
@@ -178,7 +180,7 @@ def reflect(
         raise DescriptorError(
             f"server reflection on {host} failed ({name}: {details}); is the server up and "
             "does it enable reflection? Otherwise give proto: (a .proto file) or protoset:"
-        ) from None
+        ) from exc
     pool = descriptor_pool.DescriptorPool(database)
     return Reflection(pool, [str(s) for s in services], channel)
 

@@ -15,8 +15,10 @@ from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError
 
+from iter8_action.errors import InvalidValue
 
-class MessageError(Exception):
+
+class MessageError(InvalidValue):
     """The data does not fit the request message."""
 
 
@@ -27,7 +29,7 @@ def from_json(descriptor: Descriptor, data: Mapping[str, Any], origin: str) -> b
         json_format.ParseDict(dict(data), message)
     except json_format.ParseError as exc:
         detail = " ".join(str(exc).split())
-        raise MessageError(f"{origin} does not fit {descriptor.full_name}: {detail}") from None
+        raise MessageError(f"{origin} does not fit {descriptor.full_name}: {detail}") from exc
     return bytes(message.SerializeToString())
 
 
@@ -36,6 +38,6 @@ def check_binary(descriptor: Descriptor, data: bytes, origin: str) -> bytes:
     message = message_factory.GetMessageClass(descriptor)()
     try:
         message.ParseFromString(data)
-    except DecodeError:
-        raise MessageError(f"{origin} is not a serialized {descriptor.full_name} message") from None
+    except DecodeError as exc:
+        raise MessageError(f"{origin} is not a serialized {descriptor.full_name} message") from exc
     return data

@@ -26,7 +26,7 @@ import grpc.aio
 from iter8_action.grpcload.plan import GrpcStream
 from iter8_action.loadgen import export
 from iter8_action.loadgen.plan import CommonStart
-from iter8_action.loadgen.stats import StreamStats
+from iter8_action.loadgen.stats import Progress, StreamStats
 
 NS_PER_S = 1_000_000_000
 STOP_POLL_S = 0.05
@@ -54,12 +54,6 @@ NAMING = export.Naming(
     limit_field="concurrency",
 )
 """How the grpc task's metrics are spelled (Iter8's `grpc/latency/p95`)."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    sent: int
-    errors: int
 
 
 @dataclass

@@ -16,12 +16,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter_ns
 from typing import IO, Any
 
+from iter8_action.errors import ExchangeFailed
 from iter8_action.loadgen.plan import (
     CommonStart,
     Stream,
@@ -30,7 +31,7 @@ from iter8_action.loadgen.plan import (
     split,
     with_phases,
 )
-from iter8_action.loadgen.stats import StreamOutcome, StreamStats, combine
+from iter8_action.loadgen.stats import Progress, StreamOutcome, StreamStats, combine
 from iter8_action.loadgen.worker import run_shares
 
 START_MARGIN_S = 0.05
@@ -38,16 +39,8 @@ READY_TIMEOUT_S = 60.0
 POLL_S = 0.2
 
 
-class WorkerFailed(RuntimeError):
+class WorkerFailed(ExchangeFailed, RuntimeError):
     """A worker process ended without a result."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Totals so far over every stream: requests sent and errors."""
-
-    sent: int
-    errors: int
 
 
 @dataclass(frozen=True)
@@ -63,16 +56,20 @@ def run_streams(
     on_progress: Callable[[Progress], None] | None = None,
     processes: int | None = None,
     start: CommonStart | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[StreamResult]:
     """Send every stream's requests at once and return each one's merged statistics;
-    `start` is an instant shared with other machines (otherwise: as soon as ready)."""
+    `start` is an instant shared with other machines (otherwise: as soon as ready).
+
+    `env` is the job's environment, which worker processes inherit (default: none but
+    the path to this package)."""
     streams = with_phases(streams)
     workers = processes or process_count(streams, cores=available_cores())
     shares = split(streams, workers)
     if workers == 1:
         per_worker = [_run_here(shares[0], stop, on_progress, start)]
     else:
-        per_worker = _run_processes(shares, stop, on_progress, start)
+        per_worker = _run_processes(shares, stop, on_progress, start, env or {})
     return [
         StreamResult(*combine([outcomes[i] for outcomes in per_worker]))
         for i in range(len(streams))
@@ -106,16 +103,22 @@ def _run_here(
     )
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(env: Mapping[str, str]) -> dict[str, str]:
     """The environment, with this very package first on the path: a worker must run the
     same code as its parent, whatever the working directory or other installs."""
     root = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
+    path = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
 
 
 class _Worker:
-    def __init__(self, shares: list[Any], messages: queue.Queue[tuple[int, Any]], index: int):
+    def __init__(
+        self,
+        shares: list[Any],
+        messages: queue.Queue[tuple[int, Any]],
+        index: int,
+        env: Mapping[str, str],
+    ):
         self.index = index
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         read_end, write_end = os.pipe()
@@ -128,7 +131,7 @@ class _Worker:
                     "--messages-fd",
                     f"{write_end}",
                 ],
-                env=_worker_env(),
+                env=_worker_env(env),
                 stdin=subprocess.PIPE,
                 stdout=self.stderr,
                 stderr=self.stderr,
@@ -196,9 +199,10 @@ def _run_processes(
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None,
     start: CommonStart | None,
+    env: Mapping[str, str],
 ) -> list[list[StreamOutcome]]:
     messages: queue.Queue[tuple[int, Any]] = queue.Queue()
-    workers = [_Worker(s, messages, i) for i, s in enumerate(shares)]
+    workers = [_Worker(s, messages, i, env) for i, s in enumerate(shares)]
     try:
         if _wait_ready(workers, messages, stop):
             start_ns = _start_ns(start)

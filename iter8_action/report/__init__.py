@@ -3,17 +3,19 @@ module per format.
 
 `render(document, fmt)` is what the command line and the CI layers call, with
 `document` a result file as loaded from YAML or JSON. A renderer is imported
-only when asked for, so `iter8 --help` does not pay for plotly.
+only when asked for, so `iter8 --help` does not pay for plotly; the model is imported
+on first use, so a command that only names the formats does not pay for it either.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action.report.build import build_report
-from iter8_action.report.model import Report, ReportError
+if TYPE_CHECKING:
+    from iter8_action.report.build import build_report
+    from iter8_action.report.model import Report, ReportError
 
 FORMATS = ("text", "markdown", "html", "json", "junit")
 
@@ -24,6 +26,9 @@ def render(document: Mapping[str, Any], fmt: str, *, color: bool = False) -> str
     `color` adds ANSI colours to the text format (ask for it only on a TTY).
     Raises `ReportError` when the document is not a result or `fmt` is unknown.
     """
+    from iter8_action.report.build import build_report
+    from iter8_action.report.model import ReportError
+
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     report = build_report(document)
@@ -34,3 +39,12 @@ def render(document: Mapping[str, Any], fmt: str, *, color: bool = False) -> str
 
 
 __all__ = ["FORMATS", "Report", "ReportError", "build_report", "render"]
+_FROM_MODEL = frozenset({"Report", "ReportError", "build_report"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_MODEL:
+        from iter8_action.report import build, model
+
+        return getattr(build if name == "build_report" else model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

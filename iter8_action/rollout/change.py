@@ -8,12 +8,11 @@ when its files differ, and an open PR/MR from it is updated rather than a second
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iter8_action.errors import TaskFailed
-from iter8_action.events.delivery import api_url, secret_from_env
+from iter8_action.platforms import CIHost
 from iter8_action.rollout.provider import ChangeRequest, Provider
 from iter8_action.secrets import env_secrets, url_secrets
 
@@ -26,17 +25,26 @@ def host_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[
     yield from url_secrets(inputs.get("apiURL"))
 
 
-def make_provider(inputs: Mapping[str, Any], *, task: str = "rollout") -> Provider:
-    """The code host named by `platform` (default: the CI platform this runs on)."""
-    platform = inputs.get("platform") or _platform_here(task)
-    if platform == "github":
+def make_provider(
+    inputs: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    platform: CIHost | None,
+    task: str = "rollout",
+) -> Provider:
+    """The code host named by the input `platform`, else the CI `platform` this runs on;
+    `env` is the job's environment (tokens, the repository, the API's address)."""
+    from iter8_action.events.delivery import api_url, secret_from_env
+
+    host = inputs.get("platform") or _platform_here(platform, task)
+    if host == "github":
         from iter8_action.rollout.github import PUBLIC_API, GitHubProvider
 
         token_env = str(inputs.get("tokenEnv", "GITHUB_TOKEN"))
         return GitHubProvider(
-            api_url=api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API),
-            repository=_repository(inputs, "GITHUB_REPOSITORY", task),
-            token=secret_from_env(token_env, what=task),
+            api_url=api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API, env=env),
+            repository=_repository(inputs, env, "GITHUB_REPOSITORY", task),
+            token=secret_from_env(token_env, what=task, env=env),
             token_env=token_env,
         )
     from iter8_action.rollout.gitlab import PUBLIC_API as GITLAB_API
@@ -44,27 +52,24 @@ def make_provider(inputs: Mapping[str, Any], *, task: str = "rollout") -> Provid
 
     token_env = str(inputs.get("tokenEnv", "GITLAB_TOKEN"))
     return GitLabProvider(
-        api_url=api_url(inputs, env_var="CI_API_V4_URL", default=GITLAB_API),
-        project=_repository(inputs, "CI_PROJECT_PATH", task),
-        token=secret_from_env(token_env, what=task),
+        api_url=api_url(inputs, env_var="CI_API_V4_URL", default=GITLAB_API, env=env),
+        project=_repository(inputs, env, "CI_PROJECT_PATH", task),
+        token=secret_from_env(token_env, what=task, env=env),
         token_env=token_env,
     )
 
 
-def _platform_here(task: str) -> str:
-    from iter8_action.platforms import ci_host
-
-    host = ci_host(os.environ)
-    if host is not None:
-        return host.value
+def _platform_here(platform: CIHost | None, task: str) -> str:
+    if platform is not None:
+        return platform.value
     raise TaskFailed(
         f"{task}: cannot tell the code host outside GitHub Actions and GitLab CI; "
         "set `platform: github` or `platform: gitlab`"
     )
 
 
-def _repository(inputs: Mapping[str, Any], env_var: str, task: str) -> str:
-    repository = inputs.get("repository") or os.environ.get(env_var)
+def _repository(inputs: Mapping[str, Any], env: Mapping[str, str], env_var: str, task: str) -> str:
+    repository = inputs.get("repository") or env.get(env_var)
     if not repository:
         raise TaskFailed(f"{task}: set `repository` ({env_var} is not there to default it)")
     return str(repository)

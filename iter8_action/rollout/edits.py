@@ -24,6 +24,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from iter8_action.errors import InvalidValue
+
 _SEGMENT = re.compile(
     r"""\.?(?:
         (?P<key>[^.\[\]"']+)
@@ -39,7 +41,7 @@ _TYPED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org
 _PLAIN_UNSAFE = re.compile(r"[,\[\]{}#&*!|>'\"%@`]|: |^[-?:]|^\s|\s$")
 
 
-class EditError(Exception):
+class EditError(InvalidValue):
     """An edit that cannot be applied; the message names the file, the path and the fix."""
 
 
@@ -101,11 +103,11 @@ def replace_regex(text: str, pattern: str, replacement: str, *, count: int = 0) 
     try:
         compiled = re.compile(pattern, re.MULTILINE)
     except re.error as exc:
-        raise EditError(f"invalid regular expression {pattern!r}: {exc}") from None
+        raise EditError(f"invalid regular expression {pattern!r}: {exc}") from exc
     try:
         return compiled.subn(replacement, text, count=count)
     except (re.error, IndexError) as exc:
-        raise EditError(f"invalid replacement {replacement!r}: {exc}") from None
+        raise EditError(f"invalid replacement {replacement!r}: {exc}") from exc
 
 
 def set_yaml(text: str, path: str, value: Any, *, document: int = 0) -> str:
@@ -136,7 +138,7 @@ def _compose(text: str) -> list[Node]:
     try:
         roots = [n for n in YAML().compose_all(text) if n is not None]
     except YAMLError as exc:
-        raise EditError(f"not valid YAML: {_yaml_problem(exc)}") from None
+        raise EditError(f"not valid YAML: {_yaml_problem(exc)}") from exc
     if not roots:
         raise EditError("the file holds no YAML document")
     return roots

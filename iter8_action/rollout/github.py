@@ -62,11 +62,11 @@ class GitHubProvider:
             message = exc.data.get("message") if isinstance(exc.data, dict) else None
             hint = _HINTS.get(exc.status, "").format(token_env=self._token_env)
             detail = "; ".join(x for x in (str(message or ""), hint) if x)
-            raise TaskFailed(f"rollout: GitHub answered {exc.status} {doing}: {detail}") from None
+            raise TaskFailed(f"rollout: GitHub answered {exc.status} {doing}: {detail}") from exc
         except requests.RequestException as exc:
             raise TaskFailed(
                 f"rollout: cannot reach the GitHub API {doing}: {connection_problem(exc)}"
-            ) from None
+            ) from exc
 
     def default_branch(self) -> str:
         return str(self._repo.default_branch)
@@ -154,7 +154,7 @@ class GitHubProvider:
 def _text(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         raise TaskFailed(
             f"rollout: {path} is not UTF-8 text; only text files can be edited"
-        ) from None
+        ) from exc

@@ -78,11 +78,11 @@ class GitLabProvider:
             detail = "; ".join(x for x in (str(exc.error_message or ""), hint) if x)
             raise TaskFailed(
                 f"rollout: GitLab answered {exc.response_code} {doing}: {detail}"
-            ) from None
+            ) from exc
         except requests.RequestException as exc:
             raise TaskFailed(
                 f"rollout: cannot reach the GitLab API {doing}: {connection_problem(exc)}"
-            ) from None
+            ) from exc
 
     def default_branch(self) -> str:
         return str(self._project.default_branch)
@@ -97,10 +97,10 @@ class GitLabProvider:
                 raise
         try:
             return bytes(data).decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             raise TaskFailed(
                 f"rollout: {path} is not UTF-8 text; only text files can be edited"
-            ) from None
+            ) from exc
 
     def branch_exists(self, branch: str) -> bool:
         with self._errors(f"looking for the branch {branch}"):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
 
@@ -52,6 +53,8 @@ class Provider(Protocol):
 
 def connection_problem(exc: requests.RequestException) -> str:
     """The useful part of a connection failure (urllib3 nests it several levels deep)."""
+    import requests  # here, not at the top: loading a rollout task must not load requests
+
     if isinstance(exc, requests.Timeout):
         return "no answer in time"
     found = _ERRNO.search(str(exc))

@@ -31,7 +31,12 @@ def shard_result_path(inputs: Inputs) -> Path:
 
 
 def run_shard(
-    platform: Platform, inputs: Inputs, experiment: Experiment, log: logging.Logger
+    platform: Platform,
+    inputs: Inputs,
+    experiment: Experiment,
+    log: logging.Logger,
+    *,
+    env: Mapping[str, str],
 ) -> ExitCode:
     """Run this job's shard; no report, summary or comment (the merge job makes them)."""
     assert inputs.shard is not None
@@ -42,6 +47,7 @@ def run_shard(
         result = run_experiment(
             experiment,
             result_path=path,
+            env=env,
             log=log,
             shard=plan,
             stand_ins=shard_run.stand_ins(experiment),
@@ -56,14 +62,19 @@ def run_shard(
 
 
 def merge_into(
-    path: Path, inputs: Inputs, experiment: Experiment, log: logging.Logger
+    path: Path,
+    inputs: Inputs,
+    experiment: Experiment,
+    log: logging.Logger,
+    *,
+    env: Mapping[str, str],
 ) -> list[str]:
     """Merge the shard results under `merge-from` into `path`, finishing the experiment;
     returns the merge's warnings (missing shards, late starts, clock steps)."""
     assert inputs.merge_from is not None
     directory = inputs.working_directory / inputs.merge_from
     paths = artifacts.collect(directory)
-    result = merging.merge(paths, output=path, experiment=experiment, log=log)
+    result = merging.merge(paths, output=path, experiment=experiment, env=env, log=log)
     return [str(w) for w in (result.shards or {}).get("warnings") or []]
 
 

@@ -14,7 +14,7 @@ sums: a merge equals one process's run within the histogram's resolution.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -175,6 +175,7 @@ def merge(
     *,
     output: Path,
     experiment: Experiment,
+    env: Mapping[str, str],
     allow_missing: bool = False,
     log: logging.Logger,
 ) -> Result:
@@ -212,7 +213,7 @@ def merge(
         if spec.name in SHARD_TASKS
     }
     typed: dict[int, StandIn] = dict(stand_ins)
-    result = run_experiment(experiment, result_path=output, log=log, stand_ins=typed)
+    result = run_experiment(experiment, result_path=output, env=env, log=log, stand_ins=typed)
     return result
 
 

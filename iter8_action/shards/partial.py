@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from iter8_action.errors import InvalidValue
 from iter8_action.grpcload.plan import GrpcStream
 from iter8_action.loadgen.histogram import BUCKET_COUNT, LatencyHistogram
 from iter8_action.loadgen.plan import CommonStart, Stream
@@ -152,7 +153,7 @@ def stats_to_dict(stats: StreamStats, offset_ns: int) -> dict[str, Any]:
     }
 
 
-class PartialInvalid(ValueError):
+class PartialInvalid(InvalidValue):
     """A shard's stats are not in the shape `stats_to_dict` writes."""
 
 
@@ -204,9 +205,7 @@ def stats_from_dict(data: Mapping[str, Any], *, shift_s: int = 0) -> StreamStats
             if count:
                 stats.count_sent_at(second + shift_s, count)
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, PartialInvalid):
-            raise
-        raise PartialInvalid(f"{type(exc).__name__}: {exc}") from None
+        raise PartialInvalid(f"{type(exc).__name__}: {exc}") from exc
     return stats
 
 

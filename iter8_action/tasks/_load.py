@@ -9,30 +9,25 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
-from iter8_action.loadgen import export
 from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
 from iter8_action.tasks.base import TaskContext
+
+if TYPE_CHECKING:
+    from iter8_action import httpclient
+    from iter8_action.loadgen import export
+    from iter8_action.loadgen.stats import Progress, StreamStats
+
 
 Versions = list[tuple[str, dict[str, Any]]]
 
 FETCH_TIMEOUT_S = 30.0
 FETCH_MAX_BODY_BYTES = 64 * 1024 * 1024
-FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
-
-
-class Sent(Protocol):
-    """Totals so far, as each load generator reports them."""
-
-    @property
-    def sent(self) -> int: ...
-
-    @property
-    def errors(self) -> int: ...
+FETCH_ATTEMPTS = 2
+FETCH_BACKOFF_S = 0.5
 
 
 class Target(Protocol):
@@ -73,11 +68,18 @@ def fetch(
 
     `content` says in an error what the URL must answer with (`the request body`).
     """
+    from iter8_action import httpclient
+
     if url not in cache:
         try:
-            response = httpclient.request("GET", url, limits=fetch_limits(ctx), retry=FETCH_RETRY)
+            response = httpclient.request(
+                "GET",
+                url,
+                limits=fetch_limits(ctx),
+                retry=httpclient.RetryPolicy(attempts=FETCH_ATTEMPTS, backoff_s=FETCH_BACKOFF_S),
+            )
         except httpclient.HTTPFailure as exc:
-            raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
+            raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from exc
         if response.status_code >= 400:
             raise TaskFailed(
                 f"{where}: {field} {url} answered {response.status_code}; "
@@ -90,6 +92,8 @@ def fetch(
 
 def fetch_limits(ctx: TaskContext) -> httpclient.Limits:
     """The task's `fetchTimeout` and `fetchMaxBodySize` (each URL fetch's deadline and cap)."""
+    from iter8_action import httpclient
+
     experiment = ctx.experiment
     inputs = experiment.tasks[ctx.index].inputs if experiment is not None else {}
     try:
@@ -117,12 +121,12 @@ def announce(
 
 
 @contextlib.contextmanager
-def progress_line(ctx: TaskContext, unit: str) -> Iterator[Callable[[Sent], None]]:
+def progress_line(ctx: TaskContext, unit: str) -> Iterator[Callable[[Progress], None]]:
     """A callback for the generator's progress: `N <unit> sent, R/s, E errors`."""
     progress = ctx.progress()
     last = [time.monotonic(), 0]
 
-    def show(now: Sent) -> None:
+    def show(now: Progress) -> None:
         moment = time.monotonic()
         elapsed = moment - last[0]
         rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0
@@ -148,6 +152,8 @@ def warn_if_client_limited(
     ctx: TaskContext, label: str, stats: StreamStats, rate: float | None, naming: export.Naming
 ) -> None:
     """Say so when the load generator, not the app, held requests back."""
+    from iter8_action.loadgen import export
+
     limit = export.client_limit(stats, rate)
     if limit is not None:
         ctx.log.warning("%s: %s", label, limit.message(naming))
@@ -164,6 +170,8 @@ def record(
 ) -> None:
     """Write every stream's statistics as metrics of its version (and, on a shard,
     in full for the merge)."""
+    from iter8_action.loadgen import export
+
     store = ctx.store
     store.ensure_versions(len(versions), [name for name, _ in versions])
     for prefix in sorted({t.prefix for t in targets}):

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action.assessment import AssessSpec, SpecError, judge, parse_spec
-from iter8_action.assessment.verdict import Assessment, to_insights
+from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
 from iter8_action.errors import TaskFailed
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action.assessment.verdict import Assessment
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
@@ -29,8 +31,11 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     try:
         spec = parse_spec(inputs, store.version_names)
     except SpecError as e:
-        raise TaskFailed(str(e)) from None
+        raise TaskFailed(str(e)) from e
     _warn_unknown_metrics(spec, ctx)
+    # SciPy loads here, when a run assesses, not when an experiment is checked
+    from iter8_action.assessment.verdict import judge, to_insights
+
     assessment = judge(store, spec)
     ctx.result.assessment.update(to_insights(assessment))
     _log_summary(assessment, ctx)

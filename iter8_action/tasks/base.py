@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import Interrupted
+from iter8_action.events.summary import summarize
 from iter8_action.metrics import MetricStore
+from iter8_action.platforms import CIHost, ci_host
 from iter8_action.progress import Progress
 from iter8_action.result import Result
 
@@ -51,11 +53,20 @@ class TaskContext:
     extras: dict[str, Any] = field(default_factory=dict)
     shard: ShardRun | None = None
     """This run is one shard of the load (`iter8 run --shard I/N`): load tasks send their share."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """The job's environment, handed down from the command line or the CI job: tasks read
+    variables here, never from the process environment."""
 
     def document(self) -> dict[str, Any]:
         """The result file's content as it stands: the experiment and its result so far."""
         base = self.experiment.to_document() if self.experiment is not None else {}
         return {**base, "result": self.result.to_dict()}
+
+    @property
+    def platform(self) -> CIHost | None:
+        """The CI system the job runs on, None in a terminal (decided by `platforms.ci_host`
+        from `env`, the one place that decides)."""
+        return ci_host(self.env)
 
     @property
     def store(self) -> MetricStore:
@@ -68,6 +79,11 @@ class TaskContext:
 
     def progress(self, label: str | None = None) -> Progress:
         return Progress(label or f"task {self.index} ({self.name})")
+
+    def summary(self) -> dict[str, Any]:
+        """The summary of the run so far, as every event carries it (`events.summary`)."""
+        name = self.experiment.name if self.experiment is not None else None
+        return summarize(self.result.to_dict(), experiment_name=name, env=self.env)
 
     def check_stop(self) -> None:
         """Raise `Interrupted` if the run was asked to stop."""

@@ -16,12 +16,8 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action import httpclient
-from iter8_action.custommetrics import auth, query, render, sources, values
-from iter8_action.custommetrics.extract import Extracted, extract
-from iter8_action.custommetrics.spec import AuthSpec, MetricSpec, ProviderSpec, SpecError
 from iter8_action.durations import DurationError
 from iter8_action.errors import TaskFailed
 from iter8_action.metricnames import canonical_metric_name
@@ -30,6 +26,12 @@ from iter8_action.progress import Progress
 from iter8_action.secrets import SECRETS, env_secrets, url_secrets
 from iter8_action.tasks import suggest
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action.custommetrics import query, sources
+    from iter8_action.custommetrics.extract import Extracted
+    from iter8_action.custommetrics.spec import AuthSpec, MetricSpec, ProviderSpec
+
 
 DEFAULT_RETRIES = 3
 
@@ -63,6 +65,8 @@ class _Run:
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.custommetrics.spec import AuthSpec
+
     state = _Run(
         ctx=ctx,
         transport=_transport(inputs, ctx),
@@ -95,6 +99,9 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
 
 
 def _transport(inputs: Mapping[str, Any], ctx: TaskContext) -> query.Transport:
+    from iter8_action import httpclient
+    from iter8_action.custommetrics import query
+
     try:
         limits = httpclient.Limits.from_inputs(inputs)
     except (DurationError, ValueError) as exc:
@@ -113,6 +120,8 @@ def _transport(inputs: Mapping[str, Any], ctx: TaskContext) -> query.Transport:
 
 
 def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
+    from iter8_action.custommetrics import sources
+
     try:
         return sources.load_template(
             location, provider=provider, resolve=state.ctx.path, transport=state.transport
@@ -123,6 +132,8 @@ def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
 
 def _experiment_start(ctx: TaskContext) -> datetime:
     """When the experiment started: `elapsedTimeSeconds` counts from here by default."""
+    from iter8_action.custommetrics import values
+
     try:
         return values.parse_time(ctx.result.start_time, field="the experiment's startTime")
     except values.ValuesError:
@@ -138,6 +149,8 @@ def _values(
     name: str,
     start: datetime,
 ) -> dict[str, Any]:
+    from iter8_action.custommetrics import values
+
     try:
         return values.version_values(
             inputs.get("values") or {},
@@ -154,6 +167,9 @@ def _values(
 def _spec(
     source: sources.TemplateSource, merged: Mapping[str, Any], *, provider: str, version: str
 ) -> ProviderSpec:
+    from iter8_action.custommetrics import render
+    from iter8_action.custommetrics.spec import SpecError
+
     try:
         return render.render_spec(source, merged, provider=provider, version=version)
     except SpecError as exc:
@@ -173,10 +189,14 @@ def _check_remote_auth(source: sources.TemplateSource, spec: ProviderSpec, state
 def _collect(
     spec: ProviderSpec, *, index: int, version: str, state: _Run, progress: Progress
 ) -> None:
+    from iter8_action.custommetrics import auth
+
     ctx = state.ctx
     spec_auth = state.auth_overrides.get(spec.provider, spec.auth)
     try:
-        credentials = auth.auth_headers(spec_auth, provider=spec.provider, resolve=ctx.path)
+        credentials = auth.auth_headers(
+            spec_auth, provider=spec.provider, resolve=ctx.path, env=ctx.env
+        )
     except auth.AuthError as exc:
         raise TaskFailed(str(exc)) from exc
     _warn_literal_credentials(spec, state)
@@ -215,6 +235,8 @@ def _record(
 
 
 def _warn_literal_credentials(spec: ProviderSpec, state: _Run) -> None:
+    from iter8_action.custommetrics import auth
+
     literal = auth.mask_literal_credentials(spec.headers)
     if literal and spec.provider not in state.warned:
         state.warned.add(spec.provider)
@@ -233,6 +255,9 @@ def _measure(
     spec_auth: AuthSpec | None,
     state: _Run,
 ) -> Extracted:
+    from iter8_action.custommetrics import query
+    from iter8_action.custommetrics.extract import Extracted, extract
+
     if spec.provider in state.silent:
         return Extracted(None, f"not queried: {state.silent[spec.provider]}")
     request = query.build_query(spec, metric, credentials)

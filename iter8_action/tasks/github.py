@@ -11,33 +11,35 @@ Both need a token with write access, read from `tokenEnv` (default GITHUB_TOKEN)
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from iter8_action.errors import TaskFailed
-from iter8_action.events import render_strings, summary_for, values_for
-from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
 from iter8_action.secrets import env_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 from iter8_action.tasks.notify import payload_template
-from iter8_action.templating import TemplateError, render
+
+if TYPE_CHECKING:
+    from iter8_action.events.delivery import Delivery
+
 
 PUBLIC_API = "https://api.github.com"
 DEFAULT_EVENT_TYPE = "iter8"
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.events.delivery import Delivery
+
     delivery = Delivery.from_inputs(inputs)
     _dispatch(inputs, ctx, delivery)
 
 
-def repository(inputs: Mapping[str, Any]) -> tuple[str, str]:
+def repository(inputs: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str]:
     """`owner` and `repo`, defaulting to the repository of the GitHub Actions run."""
     owner, repo = inputs.get("owner"), inputs.get("repo")
     if not (owner and repo):
-        here = os.environ.get("GITHUB_REPOSITORY", "")
+        here = env.get("GITHUB_REPOSITORY", "")
         if "/" not in here:
             raise TaskFailed(
                 "github: no repository: set `owner` and `repo` (outside GitHub Actions, "
@@ -49,11 +51,14 @@ def repository(inputs: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _dispatch(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
-    owner, repo = repository(inputs)
-    token = secret_from_env(str(inputs.get("tokenEnv", "GITHUB_TOKEN")), what="github")
-    api = api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API)
+    from iter8_action.events import render_strings, values_for
+    from iter8_action.events.delivery import api_url, secret_from_env, send
+
+    owner, repo = repository(inputs, ctx.env)
+    token = secret_from_env(str(inputs.get("tokenEnv", "GITHUB_TOKEN")), what="github", env=ctx.env)
+    api = api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API, env=ctx.env)
     base = f"{api}/repos/{quote(owner)}/{quote(repo)}"
-    summary = summary_for(ctx)
+    summary = ctx.summary()
     values = values_for(summary, ctx.result.to_dict())
     if "workflow" in inputs:
         workflow = quote(str(inputs["workflow"]), safe="")
@@ -92,6 +97,8 @@ def _repository_dispatch_body(
     summary: Mapping[str, Any],
     values: Mapping[str, Any],
 ) -> Any:
+    from iter8_action.templating import TemplateError, render
+
     source, name = payload_template(inputs, ctx, delivery, what="github")
     if source is None:
         return {
@@ -101,14 +108,14 @@ def _repository_dispatch_body(
     try:
         text = render(source, values, name=name)
     except TemplateError as exc:
-        raise TaskFailed(f"github: payload template {exc}") from None
+        raise TaskFailed(f"github: payload template {exc}") from exc
     try:
         return json.loads(text)
     except ValueError as exc:
         raise TaskFailed(
             f"github: the payload template {name} did not render to JSON ({exc}); "
             'the body must be {"event_type": ..., "client_payload": {...}}'
-        ) from None
+        ) from exc
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:

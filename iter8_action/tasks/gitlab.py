@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from iter8_action.events import render_strings, summary_for, values_for
-from iter8_action.events.delivery import Delivery, api_url, secret_from_env, send
 from iter8_action.secrets import env_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action.events.delivery import Delivery
+
 
 PUBLIC_API = "https://gitlab.com/api/v4"
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.events.delivery import Delivery
+
     delivery = Delivery.from_inputs(inputs)
     _trigger(inputs, ctx, delivery)
 
@@ -41,11 +45,16 @@ def verdict_variables(summary: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _trigger(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
-    token = secret_from_env(str(inputs.get("tokenEnv", "GITLAB_TRIGGER_TOKEN")), what="gitlab")
+    from iter8_action.events import render_strings, values_for
+    from iter8_action.events.delivery import api_url, secret_from_env, send
+
+    token = secret_from_env(
+        str(inputs.get("tokenEnv", "GITLAB_TRIGGER_TOKEN")), what="gitlab", env=ctx.env
+    )
     project = quote(str(inputs["project"]), safe="")
-    api = api_url(inputs, env_var="CI_API_V4_URL", default=PUBLIC_API)
+    api = api_url(inputs, env_var="CI_API_V4_URL", default=PUBLIC_API, env=ctx.env)
     url = f"{api}/projects/{project}/trigger/pipeline"
-    summary = summary_for(ctx)
+    summary = ctx.summary()
     variables = verdict_variables(summary)
     values = values_for(summary, ctx.result.to_dict())
     variables.update(

@@ -14,19 +14,19 @@ import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from iter8_action import durations
 from iter8_action.errors import TaskFailed
-from iter8_action.loadgen import export
-from iter8_action.loadgen.client import ssl_context
-from iter8_action.loadgen.plan import CommonStart, Stream, TlsOptions, build_request
-from iter8_action.loadgen.runner import StreamResult, WorkerFailed, run_streams
-from iter8_action.loadgen.stats import ERROR_KINDS
 from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action.loadgen.plan import CommonStart, Stream, TlsOptions
+    from iter8_action.loadgen.runner import StreamResult
+
 
 DEFAULT_NUM_REQUESTS = 100
 DEFAULT_QPS = 8.0
@@ -38,6 +38,60 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
 _VERSION_ONLY = ("name",)
+
+
+@dataclass(frozen=True)
+class StreamInputs:
+    """One stream's fields (the task's, under its version's, under its endpoint's), parsed
+    once with Iter8's defaults; the schema has checked their shape and their durations."""
+
+    url: str | None
+    headers: Mapping[str, str]
+    method: str | None
+    """None: POST when there is a payload, else GET."""
+    content_type: str | None
+    connections: int
+    max_connections: int | None
+    timeout_s: float
+    qps: float | None
+    """None: as fast as the connections allow (`qps: max` or 0)."""
+    num_requests: int | None
+    duration_s: float | None
+    error_ranges: tuple[tuple[int | None, int | None], ...]
+    allow_initial_errors: bool
+    percentiles: tuple[float, ...]
+    payload_str: str | None
+    payload_file: str | None
+    payload_url: str | None
+    ca_file: str | None
+    insecure_skip_verify: bool
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, Any], where: str) -> StreamInputs:
+        raw_qps = fields.get("qps", DEFAULT_QPS)
+        num_requests = fields.get("numRequests")
+        max_connections = fields.get("maxConnections")
+        payload_str = fields.get("payloadStr")
+        return cls(
+            url=str(fields["url"]) if fields.get("url") else None,
+            headers={str(k): str(v) for k, v in (fields.get("headers") or {}).items()},
+            method=str(fields["method"]) if fields.get("method") else None,
+            content_type=str(fields["contentType"]) if fields.get("contentType") else None,
+            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
+            max_connections=None if max_connections is None else int(max_connections),
+            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+            qps=None if raw_qps in ("max", 0, 0.0) else float(raw_qps),
+            num_requests=None if num_requests is None else int(num_requests),
+            duration_s=_duration(fields.get("duration"), "duration", where),
+            error_ranges=_error_ranges(fields.get("errorRanges")),
+            allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
+            percentiles=tuple(float(p) for p in fields.get("percentiles") or []),
+            payload_str=None if payload_str is None else str(payload_str),
+            payload_file=str(fields["payloadFile"]) if fields.get("payloadFile") else None,
+            payload_url=str(fields["payloadURL"]) if fields.get("payloadURL") else None,
+            ca_file=str(fields["caFile"]) if fields.get("caFile") else None,
+            insecure_skip_verify=bool(fields.get("insecureSkipVerify", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +110,8 @@ class Target:
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.loadgen import export
+
     versions = _load.versions(inputs)
     targets = _targets(inputs, versions, ctx)
     start = None
@@ -144,10 +200,13 @@ def _target(
     ctx: TaskContext,
     payloads: dict[str, bytes],
 ) -> Target:
-    url = fields.get("url")
+    from iter8_action.loadgen import export
+    from iter8_action.loadgen.plan import Stream, build_request
+
+    spec = StreamInputs.parse(fields, where)
+    url = spec.url
     if not url:
         raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
-    url = str(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TaskFailed(
@@ -156,8 +215,8 @@ def _target(
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from None
-    headers = {str(k): str(v) for k, v in (fields.get("headers") or {}).items()}
+        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from exc
+    headers = dict(spec.headers)
     if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
         # Credentials in the URL mean HTTP Basic authentication (RFC 7617), as curl and Go do.
         SECRETS.add(parts.password)
@@ -166,9 +225,9 @@ def _target(
     for name, value in headers.items():
         if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
             SECRETS.add(value)
-    body = _payload(fields, where, ctx, payloads)
-    method = str(fields.get("method") or ("POST" if body is not None else "GET"))
-    content_type = fields.get("contentType") or (DEFAULT_CONTENT_TYPE if body is not None else None)
+    body = _payload(spec, where, ctx, payloads)
+    method = spec.method or ("POST" if body is not None else "GET")
+    content_type = spec.content_type or (DEFAULT_CONTENT_TYPE if body is not None else None)
     request = build_request(
         method=method,
         host_header=parts.netloc.rpartition("@")[2],
@@ -177,53 +236,49 @@ def _target(
         body=body,
         content_type=content_type,
     )
-    connections = int(fields.get("connections") or DEFAULT_CONNECTIONS)
     stream = Stream(
         host=parts.hostname,
         port=port,
         request=request,
-        connections=connections,
-        max_connections=_max_connections(fields, connections, where),
-        timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
-        tls=_tls(fields, where, ctx) if parts.scheme == "https" else None,
+        connections=spec.connections,
+        max_connections=_max_connections(spec, where),
+        timeout_s=spec.timeout_s,
+        tls=_tls(spec, where, ctx) if parts.scheme == "https" else None,
         head=method == "HEAD",
-        error_ranges=_error_ranges(fields.get("errorRanges")),
-        allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
-        **_load_model(fields, where),
+        error_ranges=spec.error_ranges,
+        allow_initial_errors=spec.allow_initial_errors,
+        **_load_model(spec, where),
     )
-    percentiles = export.percentile_list(fields.get("percentiles") or [])
+    percentiles = export.percentile_list(list(spec.percentiles))
     return Target(version, prefix, url, percentiles, stream)
 
 
-def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _load_model(spec: StreamInputs, where: str) -> dict[str, Any]:
     """`qps`, `num_requests`, `duration_s` of a stream, with Iter8's defaults."""
-    raw_qps = fields.get("qps", DEFAULT_QPS)
-    qps = None if raw_qps in ("max", 0, 0.0) else float(raw_qps)
-    num_requests = fields.get("numRequests")
-    duration_s = _duration(fields.get("duration"), "duration", where)
+    num_requests, duration_s = spec.num_requests, spec.duration_s
     if num_requests is None and duration_s is None:
         num_requests = DEFAULT_NUM_REQUESTS
     if num_requests is None and duration_s == 0:
         raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or numRequests")
     return {
-        "qps": qps,
-        "num_requests": None if num_requests is None else int(num_requests),
+        "qps": spec.qps,
+        "num_requests": num_requests,
         "duration_s": None if num_requests is not None else duration_s,
     }
 
 
-def _max_connections(fields: Mapping[str, Any], connections: int, where: str) -> int:
+def _max_connections(spec: StreamInputs, where: str) -> int:
     """How far the open-loop pool may grow: `maxConnections`, at least `connections`."""
-    value = fields.get("maxConnections")
+    value, connections = spec.max_connections, spec.connections
     if value is None:
         return max(connections, DEFAULT_MAX_CONNECTIONS)
-    if int(value) < connections:
+    if value < connections:
         raise TaskFailed(
             f"{where} has maxConnections {value}, below connections {connections}: "
             "connections is the pool the load starts with and maxConnections its cap; "
             f"raise maxConnections to at least {connections}"
         )
-    return int(value)
+    return value
 
 
 def _duration(value: Any, field: str, where: str) -> float | None:
@@ -232,7 +287,7 @@ def _duration(value: Any, field: str, where: str) -> float | None:
     try:
         return durations.parse_duration(value)
     except durations.DurationError as exc:
-        raise TaskFailed(f"{where}: {field}: {exc}") from None
+        raise TaskFailed(f"{where}: {field}: {exc}") from exc
 
 
 def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
@@ -247,56 +302,57 @@ def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
     )
 
 
-def _tls(fields: Mapping[str, Any], where: str, ctx: TaskContext) -> TlsOptions:
-    ca_file = fields.get("caFile")
+def _tls(spec: StreamInputs, where: str, ctx: TaskContext) -> TlsOptions:
+    from iter8_action.loadgen.client import ssl_context
+    from iter8_action.loadgen.plan import TlsOptions
+
+    ca_file = spec.ca_file
     ca_path: Path | None = None
     if ca_file:
-        ca_path = ctx.path(str(ca_file))
+        ca_path = ctx.path(ca_file)
         if not ca_path.is_file():
             raise TaskFailed(f"{where}: caFile {ca_file!r} does not exist ({ca_path})")
-    options = TlsOptions(
-        bool(fields.get("insecureSkipVerify", False)), str(ca_path) if ca_path else None
-    )
+    options = TlsOptions(spec.insecure_skip_verify, str(ca_path) if ca_path else None)
     try:
         ssl_context(options)
     except (ssl.SSLError, OSError) as exc:
         raise TaskFailed(
             f"{where}: caFile {ca_file!r} is not a PEM file of CA certificates ({exc})"
-        ) from None
+        ) from exc
     return options
 
 
 def _payload(
-    fields: Mapping[str, Any], where: str, ctx: TaskContext, cache: dict[str, bytes]
+    spec: StreamInputs, where: str, ctx: TaskContext, cache: dict[str, bytes]
 ) -> bytes | None:
-    if fields.get("payloadStr") is not None:
-        return str(fields["payloadStr"]).encode()
-    if fields.get("payloadFile"):
-        path = ctx.path(str(fields["payloadFile"]))
+    if spec.payload_str is not None:
+        return spec.payload_str.encode()
+    if spec.payload_file:
+        path = ctx.path(spec.payload_file)
         try:
             return path.read_bytes()
         except OSError as exc:
             raise TaskFailed(
-                f"{where}: payloadFile {fields['payloadFile']!r} cannot be read ({exc.strerror})"
-            ) from None
-    url = fields.get("payloadURL")
+                f"{where}: payloadFile {spec.payload_file!r} cannot be read ({exc.strerror})"
+            ) from exc
+    url = spec.payload_url
     if not url:
         return None
-    return _load.fetch(
-        ctx, cache, str(url), field="payloadURL", where=where, content="the request body"
-    )
+    return _load.fetch(ctx, cache, url, field="payloadURL", where=where, content="the request body")
 
 
 # -- running and reporting ----------------------------------------------------------------
 
 
 def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamResult]:
+    from iter8_action.loadgen.runner import WorkerFailed, run_streams
+
     with _load.progress_line(ctx, "requests") as show:
         try:
             streams = [t.stream for t in targets]
-            return run_streams(streams, stop=ctx.stop, on_progress=show, start=start)
+            return run_streams(streams, stop=ctx.stop, on_progress=show, start=start, env=ctx.env)
         except WorkerFailed as exc:
-            raise TaskFailed(str(exc)) from None
+            raise TaskFailed(str(exc)) from exc
 
 
 def _describe(stream: Stream) -> str:
@@ -314,6 +370,8 @@ def _describe(stream: Stream) -> str:
 def _log_outcome(
     ctx: TaskContext, target: Target, result: StreamResult, name: str, *, warmup: bool
 ) -> None:
+    from iter8_action.loadgen import export
+
     stats = result.stats
     label = f"{target.prefix} {name} ({SECRETS.redact(target.url)})"
     ctx.log.info(
@@ -338,6 +396,8 @@ def _log_outcome(
 
 
 def _hint(kinds: Mapping[str, int]) -> str:
+    from iter8_action.loadgen.stats import ERROR_KINDS
+
     top = max(kinds.items(), key=lambda kv: kv[1])[0] if kinds else ""
     return {
         "refused": ": is the app running and listening on that host and port?",

@@ -12,27 +12,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
-from iter8_action.events import summary_for, values_for
-from iter8_action.events.delivery import Delivery, secret_from_env, send, url_input
 from iter8_action.secrets import env_secrets, header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
-from iter8_action.templating import TemplateError, render
+
+if TYPE_CHECKING:
+    pass
+
+
+if TYPE_CHECKING:
+    from iter8_action.events.delivery import Delivery
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.events.delivery import Delivery
+
     delivery = Delivery.from_inputs(inputs)
     _notify(inputs, ctx, delivery)
 
 
 def _notify(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
-    url = url_input(inputs, what="notify")
+    from iter8_action.events.delivery import secret_from_env, send, url_input
+
+    url = url_input(inputs, what="notify", env=ctx.env)
     headers = {str(k): str(v) for k, v in (inputs.get("headers") or {}).items()}
     for header, env_name in (inputs.get("headersEnv") or {}).items():
-        headers[str(header)] = secret_from_env(str(env_name), what=f"notify header {header}")
+        headers[str(header)] = secret_from_env(
+            str(env_name), what=f"notify header {header}", env=ctx.env
+        )
     payload = _payload(inputs, ctx, delivery)
     method = str(inputs.get("method") or ("POST" if payload is not None else "GET"))
     if payload is not None and not any(h.lower() == "content-type" for h in headers):
@@ -50,20 +59,25 @@ def _notify(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> 
 
 
 def _payload(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> str | None:
+    from iter8_action.events import values_for
+    from iter8_action.templating import TemplateError, render
+
     source, name = payload_template(inputs, ctx, delivery, what="notify")
     if source is None:
         return None
-    summary = summary_for(ctx)
+    summary = ctx.summary()
     try:
         return render(source, values_for(summary, ctx.result.to_dict()), name=name)
     except TemplateError as exc:
-        raise TaskFailed(f"notify: payload template {exc}") from None
+        raise TaskFailed(f"notify: payload template {exc}") from exc
 
 
 def payload_template(
     inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery, *, what: str
 ) -> tuple[str | None, str]:
     """The payload template's text and name, from `payloadTemplate`, `...File` or `...URL`."""
+    from iter8_action import httpclient
+
     if "payloadTemplate" in inputs:
         return str(inputs["payloadTemplate"]), "payloadTemplate"
     if "payloadTemplateFile" in inputs:
@@ -74,13 +88,13 @@ def payload_template(
             raise TaskFailed(
                 f"{what}: cannot read payloadTemplateFile {path}: {exc.strerror}; "
                 "the path is relative to the experiment file"
-            ) from None
+            ) from exc
     if "payloadTemplateURL" in inputs:
         url = str(inputs["payloadTemplateURL"])
         try:
             text = httpclient.get_text(url, limits=delivery.limits, retry=delivery.policy)
         except httpclient.HTTPFailure as exc:
-            raise TaskFailed(f"{what}: cannot fetch payloadTemplateURL: {exc}") from None
+            raise TaskFailed(f"{what}: cannot fetch payloadTemplateURL: {exc}") from exc
         return text, url
     return None, ""
 

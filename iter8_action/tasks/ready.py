@@ -9,36 +9,74 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from iter8_action import httpclient
 from iter8_action.durations import format_duration, parse_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import header_secrets, url_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
+
+if TYPE_CHECKING:
+    from iter8_action import httpclient
+
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_INTERVAL_S = 1.0
 ATTEMPT_TIMEOUT_S = 5.0
 
 
+@dataclass(frozen=True)
+class ReadyInputs:
+    """`ready`'s `with:`, parsed once with its defaults (the schema has checked its shape):
+    an HTTP URL to probe, or else a TCP host and port."""
+
+    timeout_s: float
+    interval_s: float
+    url: str | None
+    method: str
+    headers: Mapping[str, Any]
+    wanted: frozenset[int] | None
+    """The statuses that mean ready; None: any status below 400."""
+    verify: bool
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> ReadyInputs:
+        return cls(
+            timeout_s=parse_duration(inputs.get("timeout", DEFAULT_TIMEOUT_S)),
+            interval_s=parse_duration(inputs.get("interval", DEFAULT_INTERVAL_S)),
+            url=str(inputs["url"]) if "url" in inputs else None,
+            method=str(inputs.get("method", "GET")),
+            headers=dict(inputs.get("headers") or {}),
+            wanted=_wanted_statuses(inputs.get("status")),
+            verify=not inputs.get("insecureSkipVerify", False),
+            host=str(inputs.get("host", "")),
+            port=int(inputs.get("port", 0)),
+        )
+
+    @property
+    def target(self) -> str:
+        return self.url if self.url is not None else f"{self.host}:{self.port}"
+
+
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    timeout_s = parse_duration(inputs.get("timeout", DEFAULT_TIMEOUT_S))
-    interval_s = parse_duration(inputs.get("interval", DEFAULT_INTERVAL_S))
-    if "url" in inputs:
-        target = str(inputs["url"])
-        wanted = _wanted_statuses(inputs.get("status"))
-        session = httpclient.Session(secret_headers=frozenset(inputs.get("headers") or {}))
+    from iter8_action import httpclient
+
+    spec = ReadyInputs.parse(inputs)
+    if spec.url is not None:
+        session = httpclient.Session(secret_headers=frozenset(spec.headers))
 
         def attempt(limit_s: float) -> str | None:
-            return _probe_http(session, inputs, wanted, limit_s)
+            return _probe_http(session, spec, limit_s)
 
     else:
-        target = f"{inputs['host']}:{inputs['port']}"
 
         def attempt(limit_s: float) -> str | None:
-            return _probe_tcp(str(inputs["host"]), int(inputs["port"]), limit_s)
+            return _probe_tcp(spec.host, spec.port, limit_s)
 
+    target, timeout_s, interval_s = spec.target, spec.timeout_s, spec.interval_s
     deadline = time.monotonic() + timeout_s
     attempts = 0
     while True:
@@ -58,26 +96,25 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             ctx.check_stop()
 
 
-def _wanted_statuses(status: Any) -> set[int] | None:
+def _wanted_statuses(status: Any) -> frozenset[int] | None:
     if status is None:
         return None
-    return {int(s) for s in status} if isinstance(status, list) else {int(status)}
+    return (
+        frozenset(int(s) for s in status) if isinstance(status, list) else frozenset({int(status)})
+    )
 
 
-def _probe_http(
-    session: httpclient.Session,
-    inputs: Mapping[str, Any],
-    wanted: set[int] | None,
-    limit_s: float,
-) -> str | None:
+def _probe_http(session: httpclient.Session, spec: ReadyInputs, limit_s: float) -> str | None:
     """One probe within `limit_s` in all; only the status matters, so the body is not read."""
+    from iter8_action import httpclient
+
     try:
         response = httpclient.request(
-            str(inputs.get("method", "GET")),
-            str(inputs["url"]),
-            headers=dict(inputs.get("headers") or {}),
+            spec.method,
+            str(spec.url),
+            headers=dict(spec.headers),
             limits=httpclient.Limits(limit_s),
-            verify=not inputs.get("insecureSkipVerify", False),
+            verify=spec.verify,
             retry=httpclient.RetryPolicy(attempts=1),
             session=session,
             allow_redirects=False,
@@ -93,13 +130,13 @@ def _probe_http(
         status = exc.status  # a 5xx, which may be the status wanted
     else:
         status = response.status_code
-    ok = status in wanted if wanted is not None else status < 400
+    ok = status in spec.wanted if spec.wanted is not None else status < 400
     if ok:
         return None
-    return _unexpected(status, wanted)
+    return _unexpected(status, spec.wanted)
 
 
-def _unexpected(status: int, wanted: set[int] | None) -> str:
+def _unexpected(status: int, wanted: frozenset[int] | None) -> str:
     expected = " or ".join(str(s) for s in sorted(wanted)) if wanted else "a status below 400"
     return f"status {status}, expected {expected}"
 

@@ -10,14 +10,15 @@ change nothing open nothing and say so.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import TaskFailed
-from iter8_action.events import summary_for, values_for
-from iter8_action.rollout import change, description, edits
-from iter8_action.rollout.provider import Provider
+from iter8_action.rollout import change
 from iter8_action.tasks.base import TaskContext, TaskType
-from iter8_action.templating import TemplateError, render
+
+if TYPE_CHECKING:
+    from iter8_action.rollout.provider import Provider
+
 
 DEFAULT_BRANCH = "iter8/rollout-{{ experiment.name or 'experiment' }}"
 DEFAULT_TITLE = (
@@ -26,9 +27,12 @@ DEFAULT_TITLE = (
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    summary = summary_for(ctx)
+    from iter8_action.events import values_for
+    from iter8_action.rollout import description
+
+    summary = ctx.summary()
     values = values_for(summary, ctx.result.to_dict())
-    provider = change.make_provider(inputs)
+    provider = change.make_provider(inputs, env=ctx.env, platform=ctx.platform)
     target = str(inputs.get("targetBranch") or provider.default_branch())
     branch = _render(str(inputs.get("branch", DEFAULT_BRANCH)), values, "branch")
     title = _render(str(inputs.get("title", DEFAULT_TITLE)), values, "title")
@@ -57,6 +61,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
 
 
 def _render(source: str, values: Mapping[str, Any], name: str, *, strip: bool = True) -> str:
+    from iter8_action.templating import TemplateError, render
+
     try:
         text = render(source, values, name=name)
     except TemplateError as exc:
@@ -66,7 +72,7 @@ def _render(source: str, values: Mapping[str, Any], name: str, *, strip: bool = 
                 "; the assessment found no winner: run this task only when there is one "
                 "(e.g. under `if: SLOs()` with rewards, or a winner condition)"
             )
-        raise TaskFailed(f"rollout: template {exc}{hint}") from None
+        raise TaskFailed(f"rollout: template {exc}{hint}") from exc
     return text.strip() if strip else text
 
 
@@ -88,6 +94,8 @@ def _edited_files(
 
 
 def _apply(text: str, spec: Mapping[str, Any], values: Mapping[str, Any], where: str) -> str:
+    from iter8_action.rollout import edits
+
     try:
         for item in spec.get("set") or []:
             value = item["value"]
@@ -104,7 +112,7 @@ def _apply(text: str, spec: Mapping[str, Any], values: Mapping[str, Any], where:
             if not found:
                 raise edits.EditError(f"the pattern {item['pattern']!r} matches nothing")
     except edits.EditError as exc:
-        raise TaskFailed(f"rollout: {where}: {exc}") from None
+        raise TaskFailed(f"rollout: {where}: {exc}") from exc
     return text
 
 

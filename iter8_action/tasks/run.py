@@ -67,7 +67,7 @@ def script_environment(inherited: Mapping[str, str], ctx: TaskContext) -> dict[s
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    env = script_environment(os.environ, ctx)
+    env = script_environment(ctx.env, ctx)
     try:
         process = subprocess.Popen(
             ["bash", "-c", inputs["script"]],
@@ -78,8 +78,8 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # so that an interrupt can stop the script's children too
         )
-    except FileNotFoundError:
-        raise TaskFailed("bash is not installed; the run task needs it") from None
+    except FileNotFoundError as exc:
+        raise TaskFailed("bash is not installed; the run task needs it") from exc
     output: list[str] = []
     reader = threading.Thread(target=_read_lines, args=(process, ctx, output), daemon=True)
     try:

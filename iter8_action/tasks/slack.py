@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iter8_action.events import slack, summary_for
-from iter8_action.events.delivery import Delivery, send, url_input
 from iter8_action.secrets import env_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
+if TYPE_CHECKING:
+    from iter8_action.events.delivery import Delivery
+
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.events.delivery import Delivery
+
     delivery = Delivery.from_inputs(inputs)
     _post(inputs, ctx, delivery)
 
 
 def _post(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
-    url = url_input(inputs, what="slack", secret=True)
+    from iter8_action.events import slack
+    from iter8_action.events.delivery import send, url_input
+
+    url = url_input(inputs, what="slack", secret=True, env=ctx.env)
     title = inputs.get("title")
-    payload = slack.message(summary_for(ctx), title=None if title is None else str(title))
+    payload = slack.message(ctx.summary(), title=None if title is None else str(title))
     send(
         "POST",
         url,

@@ -11,33 +11,38 @@ whose description says the step and why, then the report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import TaskFailed
-from iter8_action.events import summary_for
-from iter8_action.rollout import change, description
+from iter8_action.rollout import change
 from iter8_action.tasks.base import TaskContext, TaskType
-from iter8_action.traffic.manifests import current_state, next_text
-from iter8_action.traffic.model import (
-    Decision,
-    Routing,
-    RoutingError,
-    decide,
-    routing_from,
-    step_line,
-)
+
+if TYPE_CHECKING:
+    from iter8_action.traffic.model import (
+        Routing,
+    )
 
 
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+    from iter8_action.rollout import description
+    from iter8_action.traffic.manifests import current_state, next_text
+    from iter8_action.traffic.model import (
+        Decision,
+        RoutingError,
+        decide,
+        routing_from,
+        step_line,
+    )
+
     try:
         routing = routing_from(inputs)
     except RoutingError as exc:
         raise TaskFailed(f"traffic: {exc}") from exc
-    summary = summary_for(ctx)
+    summary = ctx.summary()
     if inputs.get("platform") == "none":
         _record_only(routing, summary, ctx)
         return
-    provider = change.make_provider(inputs, task="traffic")
+    provider = change.make_provider(inputs, env=ctx.env, platform=ctx.platform, task="traffic")
     target = str(inputs.get("targetBranch") or provider.default_branch())
     text = provider.read(routing.file, target)
     try:
@@ -83,6 +88,12 @@ def _record_only(routing: Routing, summary: Mapping[str, Any], ctx: TaskContext)
     Without the repository the task cannot see the current step; `iter8 traffic render`
     reads it from the user's checkout and writes the next manifests there.
     """
+    from iter8_action.traffic.manifests import current_state
+    from iter8_action.traffic.model import (
+        decide,
+        step_line,
+    )
+
     state = current_state(None, routing)
     decision, following, why = decide(summary, routing.candidate.name, state, routing)
     line = step_line(routing, state, following, decision, why)

@@ -27,7 +27,7 @@ def _documents(text: str, path: str) -> list[Any]:
     try:
         return [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        raise RoutingError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise RoutingError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
 
 
 def _routing_object(text: str, routing: Routing) -> dict[str, Any]:
@@ -77,5 +77,5 @@ def next_text(text: str | None, routing: Routing, state: State) -> str:
         try:
             text = edits.set_yaml(text, path, value, document=document)
         except edits.EditError as exc:
-            raise RoutingError(f"{routing.file}: {path}: {exc}") from None
+            raise RoutingError(f"{routing.file}: {path}: {exc}") from exc
     return text

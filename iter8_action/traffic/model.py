@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from iter8_action.errors import InvalidValue
+
 ANNOTATION_PREFIX = "iter8-py/"
 CANDIDATE_ANNOTATION = f"{ANNOTATION_PREFIX}candidate"
 PHASE_ANNOTATION = f"{ANNOTATION_PREFIX}phase"
@@ -71,7 +73,7 @@ SUPPORTED: dict[Environment, frozenset[Strategy]] = {
 """What each environment can do; the docs' table of strategy x environment mirrors this."""
 
 
-class RoutingError(Exception):
+class RoutingError(InvalidValue):
     """Routing inputs or a manifest that cannot be used; the message says what to change."""
 
 
@@ -237,11 +239,11 @@ def state_from(annotations: Mapping[str, Any] | None, routing: Routing) -> State
     try:
         phase = Phase(str(annotations.get(PHASE_ANNOTATION)))
         step = int(str(annotations.get(STEP_ANNOTATION)))
-    except ValueError:
+    except ValueError as exc:
         raise RoutingError(
             f"the annotations {PHASE_ANNOTATION} and {STEP_ANNOTATION} do not hold a state "
             f"({', '.join(p.value for p in Phase)}; a step number); remove them to start over"
-        ) from None
+        ) from exc
     return State(routing.candidate.name, phase, max(-1, min(step, routing.last_step)))
 
 

@@ -18,7 +18,9 @@ from iter8_action.traffic.manifests import current_state, next_text
 from iter8_action.traffic.model import Decision, RoutingError, decide, routing_from, step_line
 
 
-def render_next(document: Mapping[str, Any], *, manifests: Path, out: Path) -> list[str]:
+def render_next(
+    document: Mapping[str, Any], *, manifests: Path, out: Path, env: Mapping[str, str]
+) -> list[str]:
     """Write the next manifest of each traffic task; one line per application, saying what."""
     tasks = [
         t.get("with") or {}
@@ -28,7 +30,7 @@ def render_next(document: Mapping[str, Any], *, manifests: Path, out: Path) -> l
     if not tasks:
         raise InputError("the result's experiment has no traffic task: nothing to render")
     name = (document.get("metadata") or {}).get("name")
-    summary = summarize(document.get("result") or {}, experiment_name=name)
+    summary = summarize(document.get("result") or {}, experiment_name=name, env=env)
     lines = []
     for inputs in tasks:
         try:

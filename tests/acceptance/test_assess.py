@@ -83,7 +83,7 @@ def _iter8(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _load(text: str, tmp_path: Path) -> Experiment:
-    return load_text(text, name="experiment.yaml", base_dir=tmp_path)
+    return load_text(text, name="experiment.yaml", base_dir=tmp_path, env=os.environ)
 
 
 def test_assess_is_a_registered_task() -> None:

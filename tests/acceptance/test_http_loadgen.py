@@ -18,7 +18,8 @@ import pytest
 
 from iter8_action.loadgen.client import StreamDriver
 from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
-from iter8_action.loadgen.runner import Progress, WorkerFailed, run_streams
+from iter8_action.loadgen.runner import WorkerFailed, run_streams
+from iter8_action.loadgen.stats import Progress
 from iter8_action.loadgen.worker import main
 from tests.servers.targets import Target
 
@@ -121,7 +122,12 @@ def test_a_worker_whose_messages_are_garbled_is_reported_with_why(
     )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     with Target() as target, pytest.raises(WorkerFailed) as failure:
-        run_streams([_stream(target.port, num_requests=5)], stop=threading.Event(), processes=2)
+        run_streams(
+            [_stream(target.port, num_requests=5)],
+            stop=threading.Event(),
+            processes=2,
+            env=os.environ,  # the workers inherit the job's environment, PYTHONPATH with it
+        )
     assert re.fullmatch(
         r"the messages of load generator process [01] could not be read "
         r"\(UnpicklingError: invalid load key, '\\xff'\.\); it exited with code \d+",

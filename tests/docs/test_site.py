@@ -84,7 +84,7 @@ def _check_jsonschema(schema: str, document: str, tmp_path: Path) -> None:
 def _validate_experiment(document: Any, tmp_path: Path) -> None:
     path = tmp_path / "experiment.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    load_experiment(path)  # raises ExperimentInvalid with every problem
+    load_experiment(path, env=os.environ)  # raises ExperimentInvalid with every problem
 
 
 def _is_gitlab_ci(document: dict[str, Any]) -> bool:

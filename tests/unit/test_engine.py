@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections.abc import Mapping
@@ -23,9 +24,9 @@ from tests.servers.base import RecordingServer, Reply
 
 
 def run(text: str, tmp_path: Path, **kwargs: Any) -> tuple[Any, Path]:
-    experiment = load_text(text, name="e.yaml", base_dir=tmp_path)
+    experiment = load_text(text, name="e.yaml", base_dir=tmp_path, env=os.environ)
     path = tmp_path / "result.yaml"
-    return run_experiment(experiment, result_path=path, **kwargs), path
+    return run_experiment(experiment, result_path=path, **kwargs, env=os.environ), path
 
 
 def test_tasks_run_in_order_and_the_result_is_written(tmp_path: Path) -> None:
@@ -134,7 +135,9 @@ def test_an_unexpected_exception_is_reported_as_a_bug(
     def crash(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         raise KeyError("oops")
 
-    result = run_experiment(_plugin(monkeypatch, crash), result_path=tmp_path / "r.json")
+    result = run_experiment(
+        _plugin(monkeypatch, crash), result_path=tmp_path / "r.json", env=os.environ
+    )
     assert result.failure_reason == (
         "task 0 (plugin) failed: internal error (KeyError: 'oops'); please report it"
     )
@@ -154,7 +157,9 @@ def test_a_plugin_sees_the_store_and_the_experiment(
         with pytest.raises(TaskFailed):
             raise TaskFailed("inner")
 
-    result = run_experiment(_plugin(monkeypatch, peek), result_path=tmp_path / "r.yaml")
+    result = run_experiment(
+        _plugin(monkeypatch, peek), result_path=tmp_path / "r.yaml", env=os.environ
+    )
     assert result.store.value("p/x", 1) == 4.0
     assert seen["document"]["spec"] == [{"task": "plugin"}]
     assert seen["document"]["result"]["tasks"][0]["status"] == "running"
@@ -173,7 +178,7 @@ def test_stop_event_interrupts_and_keeps_the_result(
 
     experiment = _plugin(monkeypatch, halt)
     with pytest.raises(Interrupted):
-        run_experiment(experiment, result_path=tmp_path / "r.yaml", stop=stop)
+        run_experiment(experiment, result_path=tmp_path / "r.yaml", stop=stop, env=os.environ)
     saved = yaml.safe_load((tmp_path / "r.yaml").read_text())["result"]
     assert saved["interrupted"] is True
     assert saved["tasks"][0]["error"] == "interrupted"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "valid"
 
 
 def load(text: str) -> dict[str, object]:
-    return load_text(text, name="e.yaml", base_dir=Path()).to_document()
+    return load_text(text, name="e.yaml", base_dir=Path(), env=os.environ).to_document()
 
 
 def test_the_seed_translates_to_the_current_form() -> None:
-    experiment = load_experiment(EXAMPLES / "seed-load-test.yaml")
+    experiment = load_experiment(EXAMPLES / "seed-load-test.yaml", env=os.environ)
     assert experiment.legacy_form
     assert experiment.base_dir == EXAMPLES
     assert experiment.to_document() == {
@@ -108,7 +109,7 @@ spec:
 
 
 def test_case_variants_are_accepted_with_a_warning() -> None:
-    experiment = load_experiment(EXAMPLES / "go-case-variants.yaml")
+    experiment = load_experiment(EXAMPLES / "go-case-variants.yaml", env=os.environ)
     path = EXAMPLES / "go-case-variants.yaml"
     assert experiment.warnings == (
         f"{path}:6: $.spec[0].with.SLOs.Upper: accepted 'Upper' as 'upper'; "
@@ -133,7 +134,7 @@ def test_an_error_after_a_case_variant_points_at_the_right_line() -> None:
 
 def test_soft_failure_from_inside_with_moves_to_the_task() -> None:
     text = "spec:\n- task: slack\n  with: {url: 'http://x.invalid/', softFailure: true}\n"
-    experiment = load_text(text, name="e.yaml", base_dir=Path())
+    experiment = load_text(text, name="e.yaml", base_dir=Path(), env=os.environ)
     assert experiment.tasks[0].soft_failure is True
     assert experiment.tasks[0].inputs == {"url": "http://x.invalid/"}
     assert experiment.to_document()["spec"] == [
@@ -142,7 +143,7 @@ def test_soft_failure_from_inside_with_moves_to_the_task() -> None:
 
 
 def test_conditions_and_run_tasks() -> None:
-    experiment = load_experiment(EXAMPLES / "conditions.yaml")
+    experiment = load_experiment(EXAMPLES / "conditions.yaml", env=os.environ)
     assert [t.name for t in experiment.tasks] == ["run"] * 4
     assert experiment.tasks[0].condition is None
     assert experiment.tasks[1].condition is not None
@@ -156,7 +157,7 @@ def test_conditions_and_run_tasks() -> None:
 
 
 def test_metadata_is_kept() -> None:
-    experiment = load_experiment(EXAMPLES / "current-form.yaml")
+    experiment = load_experiment(EXAMPLES / "current-form.yaml", env=os.environ)
     assert experiment.name == "current-form"
     assert experiment.to_document()["metadata"] == {"name": "current-form"}
-    assert load_text("- run: x\n", name="e", base_dir=Path()).name is None
+    assert load_text("- run: x\n", name="e", base_dir=Path(), env=os.environ).name is None

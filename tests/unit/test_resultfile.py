@@ -17,7 +17,7 @@ from iter8_action.secrets import SECRETS
 
 @pytest.fixture
 def experiment() -> object:
-    return load_text("spec:\n- run: echo hi\n", name="e.yaml", base_dir=Path())
+    return load_text("spec:\n- run: echo hi\n", name="e.yaml", base_dir=Path(), env=os.environ)
 
 
 def _result() -> Result:
@@ -111,7 +111,9 @@ def test_the_file_gets_the_mode_the_umask_gives(tmp_path: Path, umask: int) -> N
     path.chmod(0o600)
     old = os.umask(umask)
     try:
-        write_result(path, load_text("- run: echo\n", name="e", base_dir=Path()), _result())
+        write_result(
+            path, load_text("- run: echo\n", name="e", base_dir=Path(), env=os.environ), _result()
+        )
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

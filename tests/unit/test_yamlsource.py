@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import string
 
 import pytest
@@ -93,7 +94,7 @@ _documents = st.recursive(
 
 def _load(text: str | bytes) -> None:
     try:
-        load_text(text, name="fuzz.yaml", base_dir=__import__("pathlib").Path("."))
+        load_text(text, name="fuzz.yaml", base_dir=__import__("pathlib").Path("."), env=os.environ)
     except ExperimentInvalid as exc:
         assert exc.problems
         assert all(str(p).startswith("fuzz.yaml") for p in exc.problems)

@@ -34,8 +34,8 @@ class TemplateSet:
         """Parse one file; its `define`s join the set (a later one replaces an earlier)."""
         try:
             tree, defines = parse(Source(name, text), self._names)
-        except RecursionError:
-            raise TemplateError("parentheses nest too deeply", where=name) from None
+        except RecursionError as exc:
+            raise TemplateError("parentheses nest too deeply", where=name) from exc
         self.files[name] = tree
         self.named.update(defines)
 
@@ -59,11 +59,11 @@ class TemplateSet:
     def _run(self, tree: Tree, dot: Any) -> str:
         try:
             return self._executor().run(tree, dot)
-        except RecursionError:
+        except RecursionError as exc:
             # Python's stack ends before Limits.max_depth when values nest deeply
             raise TemplateError(
                 "templates or values nest too deeply to render", where=tree.source.name
-            ) from None
+            ) from exc
 
 
 def render(text: str, dot: Any, *, name: str = "<template>", limits: Limits | None = None) -> str:

@@ -40,6 +40,7 @@ from iter8_action.charts.gotemplate.parse import (
     Tree,
     Variable,
 )
+from iter8_action.errors import InvalidValue
 
 _MISSING: Any = object()
 
@@ -56,7 +57,7 @@ class Limits:
     """Printing a missing value is an error (provider templates) instead of "" (Helm)."""
 
 
-class FuncError(Exception):
+class FuncError(InvalidValue):
     """Raised by a template function; the executor adds the location."""
 
 
@@ -128,7 +129,7 @@ class Executor:
         try:
             frame.walk(dot, tree.root)
         except _Stop as stop:  # pragma: no cover - the parser rejects break outside range
-            raise TemplateError(f"{{{{{stop.kind}}}}} outside range", where=tree.name) from None
+            raise TemplateError(f"{{{{{stop.kind}}}}} outside range", where=tree.name) from stop
         finally:
             self.depth -= 1
             self.stack.pop()
@@ -176,14 +177,14 @@ class _Frame:
         try:
             self.ex.count(len(text))
         except FuncError as exc:
-            raise self.error(node, str(exc)) from None
+            raise self.error(node, str(exc)) from exc
         self.out.append(text)
 
     def walk(self, dot: Any, node: Node) -> None:
         try:
             self.ex.tick()
         except FuncError as exc:
-            raise self.error(node, str(exc)) from None
+            raise self.error(node, str(exc)) from exc
         if isinstance(node, ListNode):
             for child in node.nodes:
                 self.walk(dot, child)
@@ -283,7 +284,7 @@ class _Frame:
         try:
             text = self.ex.run(tree, value)
         except FuncError as exc:
-            raise self.error(node, str(exc)) from None
+            raise self.error(node, str(exc)) from exc
         self.out.append(text)
 
     # pipelines
@@ -385,9 +386,9 @@ class _Frame:
                 raise FuncError(f"result exceeds {self.ex.limits.max_output_chars} characters")
             return result
         except FuncError as exc:
-            raise self.error(ident, f"error calling {name}: {exc}", cmd) from None
+            raise self.error(ident, f"error calling {name}: {exc}", cmd) from exc
         except TypeError as exc:
-            raise self.error(ident, f"wrong arguments for {name}: {exc}", cmd) from None
+            raise self.error(ident, f"wrong arguments for {name}: {exc}", cmd) from exc
 
     def logical(self, dot: Any, ident: Identifier, cmd: Node, args: list[Node], final: Any) -> Any:
         """`and`/`or` evaluate their arguments lazily, as Go 1.18 does."""

@@ -319,7 +319,7 @@ def _regex(pattern: Any, fn: str) -> re.Pattern[str]:
     try:
         return re.compile(_str(pattern, fn))
     except re.error as exc:
-        raise FuncError(f"{fn}: bad regular expression {pattern!r}: {exc}") from None
+        raise FuncError(f"{fn}: bad regular expression {pattern!r}: {exc}") from exc
 
 
 def _go_expand(repl: str) -> str:
@@ -333,7 +333,7 @@ def _regex_replace_all(pattern: Any, text: Any, repl: Any) -> str:
     try:
         return regex.sub(_go_expand(_str(repl, "regexReplaceAll")), _str(text, "regexReplaceAll"))
     except (re.error, IndexError) as exc:
-        raise FuncError(f"regexReplaceAll: {exc}") from None
+        raise FuncError(f"regexReplaceAll: {exc}") from exc
 
 
 def _regex_replace_all_literal(pattern: Any, text: Any, repl: Any) -> str:

@@ -14,6 +14,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from iter8_action.errors import InvalidValue
+
 SPACE_CHARS = " \t\r\n"
 _KEYWORDS = {
     "block",
@@ -29,7 +31,7 @@ _KEYWORDS = {
 }
 
 
-class TemplateError(Exception):
+class TemplateError(InvalidValue):
     """A template that cannot be parsed or executed; `str()` names file, line and column."""
 
     def __init__(self, message: str, *, where: str = "") -> None:
@@ -306,8 +308,8 @@ def unquote(body: str, lexer: _Lexer, pos: int) -> str:
             digits = body[i + 2 : i + 2 + width]
             try:
                 out.append(chr(int(digits, 16)) if len(digits) == width else "")
-            except ValueError:
-                raise lexer.error(f"invalid escape \\{e}{digits}", pos) from None
+            except ValueError as exc:
+                raise lexer.error(f"invalid escape \\{e}{digits}", pos) from exc
             if len(digits) != width:
                 raise lexer.error(f"invalid escape \\{e}{digits}", pos)
             i += 2 + width
@@ -315,8 +317,8 @@ def unquote(body: str, lexer: _Lexer, pos: int) -> str:
             digits = body[i + 1 : i + 4]
             try:
                 out.append(chr(int(digits, 8)))
-            except ValueError:
-                raise lexer.error(f"invalid escape \\{digits}", pos) from None
+            except ValueError as exc:
+                raise lexer.error(f"invalid escape \\{digits}", pos) from exc
             i += 4
         else:
             raise lexer.error(f"invalid escape \\{e}", pos)
@@ -766,8 +768,8 @@ class _Parser:
             if any(c in text for c in ".eE"):
                 return float(text)
             return int(text, 10)
-        except ValueError:
-            raise self.error(f"illegal number syntax: {tok.val!r}", tok.pos) from None
+        except ValueError as exc:
+            raise self.error(f"illegal number syntax: {tok.val!r}", tok.pos) from exc
 
 
 def _describe(tok: Token) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ def rendered(tmp_path: Path, *sets: str, files: tuple[str, ...] = ()) -> dict[st
     out = render(ChartRequest(sets=sets, values_files=files, base=tmp_path))
     path = tmp_path / "experiment.yaml"
     path.write_text(out.text)
-    load_experiment(path)  # the experiment is valid for our loader
+    load_experiment(path, env=os.environ)  # the experiment is valid for our loader
     data: dict[str, Any] = yaml.safe_load(out.text)
     return data
 

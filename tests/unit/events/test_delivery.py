@@ -17,10 +17,9 @@ def test_delivery_options_and_their_defaults() -> None:
     assert options.policy.attempts == 1
 
 
-def test_a_missing_secret_says_how_to_provide_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SLACK_URL", raising=False)
+def test_a_missing_secret_says_how_to_provide_it() -> None:
     with pytest.raises(TaskFailed) as caught:
-        secret_from_env("SLACK_URL", what="slack")
+        secret_from_env("SLACK_URL", what="slack", env={})
     assert str(caught.value) == (
         "slack: the environment variable SLACK_URL is not set or empty; set it in the step's "
         "environment from a CI secret (GitHub: `env: {SLACK_URL: ${{ secrets.SLACK_URL }}}`; "
@@ -28,28 +27,30 @@ def test_a_missing_secret_says_how_to_provide_it(monkeypatch: pytest.MonkeyPatch
     )
 
 
-def test_secrets_from_the_environment_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOOK_URL", " https://hooks.example/T1/B2/secret \n")
-    assert url_input({"urlEnv": "HOOK_URL"}, what="notify") == "https://hooks.example/T1/B2/secret"
+def test_secrets_from_the_environment_are_masked() -> None:
+    env = {"HOOK_URL": " https://hooks.example/T1/B2/secret \n"}
+    assert url_input({"urlEnv": "HOOK_URL"}, what="notify", env=env) == (
+        "https://hooks.example/T1/B2/secret"
+    )
     assert SECRETS.redact("posting to https://hooks.example/T1/B2/secret") == "posting to ***"
 
 
 def test_a_url_written_in_the_experiment_is_masked_only_when_asked() -> None:
-    assert url_input({"url": "https://public.example/hook"}, what="notify") == (
+    assert url_input({"url": "https://public.example/hook"}, what="notify", env={}) == (
         "https://public.example/hook"
     )
     assert SECRETS.redact("https://public.example/hook") == "https://public.example/hook"
-    url_input({"url": "https://hooks.slack.com/services/T/B/x"}, what="slack", secret=True)
+    url_input({"url": "https://hooks.slack.com/services/T/B/x"}, what="slack", env={}, secret=True)
     assert SECRETS.redact("https://hooks.slack.com/services/T/B/x") == "***"
 
 
-def test_api_url_prefers_the_task_then_the_ci_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    assert api_url({}, env_var="GITHUB_API_URL", default="https://api.github.com") == (
+def test_api_url_prefers_the_task_then_the_ci_variable() -> None:
+    assert api_url({}, env_var="GITHUB_API_URL", default="https://api.github.com", env={}) == (
         "https://api.github.com"
     )
-    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example/api/v3/")
-    assert api_url({}, env_var="GITHUB_API_URL", default="x") == "https://ghe.example/api/v3"
-    assert api_url({"apiURL": "http://127.0.0.1:1"}, env_var="GITHUB_API_URL", default="x") == (
-        "http://127.0.0.1:1"
+    env = {"GITHUB_API_URL": "https://ghe.example/api/v3/"}
+    assert api_url({}, env_var="GITHUB_API_URL", default="x", env=env) == (
+        "https://ghe.example/api/v3"
     )
+    inputs = {"apiURL": "http://127.0.0.1:1"}
+    assert api_url(inputs, env_var="GITHUB_API_URL", default="x", env=env) == "http://127.0.0.1:1"

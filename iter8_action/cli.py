@@ -68,14 +68,23 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the result (.json for JSON); rewritten after every task.",
 )
+@click.option(
+    "--baseline",
+    "baselines",
+    multiple=True,
+    metavar="PATH_OR_URL",
+    help="A result of the base branch to compare with (repeatable, newest first); its "
+    "versions join the run as baseline@<hash> (see docs/baselines.md).",
+)
 @_log_level
-def run(experiment_file: Path, output: Path, log_level: str) -> int:
+def run(experiment_file: Path, output: Path, baselines: tuple[str, ...], log_level: str) -> int:
     """Validate and run an experiment, writing its result.
 
     \b
     Examples:
       iter8 run -f experiment.yaml
       iter8 run -f experiment.yaml -o results/result.json --log-level debug
+      iter8 run -f experiment.yaml --baseline main-result.yaml
     """
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
@@ -84,7 +93,12 @@ def run(experiment_file: Path, output: Path, log_level: str) -> int:
     experiment = load_experiment(experiment_file)
     for warning in experiment.warnings:
         log.warning("%s", warning)
-    result = run_experiment(experiment, result_path=output, log=log)
+    extras = {}
+    if baselines:
+        from iter8_action.baselines.sources import from_locations
+
+        extras["baselines"] = from_locations(baselines, base_dir=Path.cwd())
+    result = run_experiment(experiment, result_path=output, log=log, extras=extras)
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)

@@ -14,9 +14,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from iter8_action.conditions import ConditionError
 from iter8_action.errors import Interrupted, TaskFailed
@@ -36,6 +37,7 @@ def run_experiment(
     result_path: Path,
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
+    extras: Mapping[str, Any] | None = None,
 ) -> Result:
     """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
     log = log or get_logger()
@@ -54,6 +56,7 @@ def run_experiment(
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
+    runner.extras = dict(extras or {})  # what the caller hands every task (baselines)
     try:
         with _signals_stop(stop):
             runner.save()
@@ -99,6 +102,7 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.extras: dict[str, Any] = {}
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)
@@ -137,6 +141,7 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            extras=self.extras,
         )
         try:
             task.run(spec.inputs, context)

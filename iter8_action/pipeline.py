@@ -59,7 +59,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     platform.set_token(inputs.token)
     log = setup_logging(inputs.log_level, stream=platform.log_stream)
     try:
-        return int(_Job(platform, inputs, log).run())
+        return int(_Job(platform, inputs, log, env).run())
     except Exception as e:
         log.debug("internal error", exc_info=True)
         platform.error(
@@ -92,8 +92,15 @@ class Outcome:
 
 
 class _Job:
-    def __init__(self, platform: Platform, inputs: Inputs, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        inputs: Inputs,
+        log: logging.Logger,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.platform = platform
+        self.environ = dict(environ or {})
         self.inputs = inputs
         self.log = log
         self.result_path = inputs.report_path / RESULT_FILE
@@ -119,7 +126,12 @@ class _Job:
             experiment = self._load()
             if experiment is None or not self._report_dir_ready():
                 return ExitCode.INVALID_INPUT
-            interrupted = self._run(experiment)
+            try:
+                extras = self._baselines()
+            except InputError as e:
+                self.platform.error(str(e), title="Invalid baseline")
+                return ExitCode.INVALID_INPUT
+            interrupted = self._run(experiment, extras)
         try:
             report, document = self._read_result()
         except InputError as e:
@@ -134,7 +146,7 @@ class _Job:
         )
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
-        body = SECRETS.redact(markdown.render(report), REDACTED)
+        body = SECRETS.redact(markdown.render(report) + _baseline_section(document), REDACTED)
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)
@@ -156,13 +168,38 @@ class _Job:
             return False
         return True
 
-    def _run(self, experiment: Experiment) -> bool:
+    def _baselines(self) -> dict[str, object]:
+        """The base branch's results for the assess task (`baseline-from`), fetched before
+        the run; a bad path or URL is InputError, a missing or expired artifact a note."""
+        from iter8_action.baselines.sources import parse_source, resolve
+
+        source = parse_source(self.inputs.baseline_from)
+        if source is None:
+            return {}
+        with self.platform.group(f"Baselines ({self.inputs.baseline_from})"):
+            baselines = resolve(
+                source,
+                count=self.inputs.baseline_count,
+                platform=self.platform.name,
+                environ=self.environ,
+                token=self.inputs.token,
+                base_dir=self.inputs.working_directory,
+            )
+            for run in baselines.runs:
+                self.log.info("baseline %s from %s", run.label, run.origin)
+            for note in baselines.notes:
+                self.log.warning("baseline: %s", note)
+        return {"baselines": baselines}
+
+    def _run(self, experiment: Experiment, extras: Mapping[str, object]) -> bool:
         """Run the experiment; True when a signal interrupted it."""
         from iter8_action.engine import run_experiment
 
         with self.platform.group(f"Run {self.inputs.experiment}"):
             try:
-                run_experiment(experiment, result_path=self.result_path, log=self.log)
+                run_experiment(
+                    experiment, result_path=self.result_path, log=self.log, extras=extras
+                )
             except Interrupted as e:
                 self.platform.error(f"{e}; the result has what finished", title="Interrupted")
                 return True
@@ -325,6 +362,15 @@ def annotations_for(
             )
         )
     return notes
+
+
+def _baseline_section(document: Mapping[str, object]) -> str:
+    from iter8_action.baselines.markdown import section
+
+    result = document.get("result")
+    insights = result.get("insights") if isinstance(result, dict) else None
+    text = section(insights) if isinstance(insights, dict) else ""
+    return f"\n{text}" if text else ""
 
 
 def _shown(path: Path) -> str:

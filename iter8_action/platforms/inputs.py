@@ -34,6 +34,8 @@ DEFAULTS: dict[str, str] = {
     "summary": "true",
     "log-level": "info",
     "from-result": "",
+    "baseline-from": "",
+    "baseline-count": "5",
 }
 """Defaults when a variable is absent (the action and template pass every input anyway)."""
 
@@ -52,6 +54,9 @@ class Inputs:
     log_level: str
     from_result: Path | None = None
     """Report on this result file instead of running the experiment (fork pattern)."""
+    baseline_from: str = ""
+    """Where the base branch's results come from (see `iter8_action.baselines.sources`)."""
+    baseline_count: int = 5
 
     @property
     def experiment_path(self) -> Path:
@@ -97,6 +102,8 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     log_level = choice("log-level", LEVELS)
     summary = _boolean(raw_input(environ, "summary"), "summary", problems)
     experiment = raw_input(environ, "experiment")
+    baseline_count = _baseline_count(raw_input(environ, "baseline-count"), problems)
+    baseline_from = _baseline_from(raw_input(environ, "baseline-from"), problems)
     if not experiment:
         problems.append("experiment: empty; name the experiment file, e.g. `experiment.yaml`")
     if problems:
@@ -115,7 +122,29 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         from_result=Path(from_result)
         if (from_result := raw_input(environ, "from-result"))
         else None,
+        baseline_from=baseline_from,
+        baseline_count=baseline_count,
     )
+
+
+def _baseline_count(value: str, problems: list[str]) -> int:
+    from iter8_action.baselines.sources import parse_count
+
+    try:
+        return parse_count(value)
+    except InputError as e:
+        problems.append(str(e))
+        return 0
+
+
+def _baseline_from(value: str, problems: list[str]) -> str:
+    from iter8_action.baselines.sources import parse_source
+
+    try:
+        parse_source(value)
+    except InputError as e:
+        problems.append(str(e))
+    return value
 
 
 def _split(value: str) -> list[str]:

@@ -26,12 +26,25 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             "there are no versions to assess: no task before assess collected metrics. "
             "Put an http, grpc or custommetrics task before assess in spec."
         )
+    baselines = ctx.extras.get("baselines")
+    joined = None
+    if (
+        baselines is not None
+    ):  # `baseline-from` / `iter8 run --baseline`: see iter8_action.baselines
+        from iter8_action.baselines.join import prepare
+
+        inputs, joined = prepare(inputs, store, baselines)
     try:
         spec = parse_spec(inputs, store.version_names)
     except SpecError as e:
         raise TaskFailed(str(e)) from None
     _warn_unknown_metrics(spec, ctx)
     assessment = judge(store, spec)
+    if joined is not None and baselines is not None:
+        from iter8_action.baselines.noise import finish
+
+        assessment, insight = finish(assessment, store, joined, baselines)
+        ctx.result.assessment["baselines"] = insight
     ctx.result.assessment.update(to_insights(assessment))
     _log_summary(assessment, ctx)
 

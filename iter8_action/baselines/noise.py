@@ -250,7 +250,9 @@ def headline(rows: Sequence[Versus], branch: str) -> str | None:
     if not candidates:
         return None
     regressions = [r for r in candidates if r.regression]
-    pick = max(regressions or candidates, key=lambda r: abs(r.change or 0.0))
+    pool = regressions or candidates
+    # the largest change; among changes equal to 0.01%, the first metric of the assess task
+    pick = max(pool, key=lambda r: (round(abs(r.change or 0.0), 4), -pool.index(r)))
     c = pick.comparison
     words = []
     if c.significant is not None:

@@ -36,12 +36,14 @@ def section(insights: Mapping[str, Any]) -> str:
     lines.append(
         f"Compared with {joined} (the newest of {len(runs)} result{'s' if len(runs) > 1 else ''} "
         f"of {branch}). A regression is significant and outside the run-to-run noise "
-        "(the prediction interval of the baseline runs)."
+        "(the prediction bound of the baseline runs)."
     )
     lines.append("")
     rows = list(info.get("comparisons") or [])
     if rows:
-        lines.append(f"| Metric | Version | Value | {branch} | vs {branch} | p-value | Noise | |")
+        lines.append(
+            f"| Metric | Version | Value | {branch} | vs {branch} | p-value | Noise bound | |"
+        )
         lines.append("|---|---|---:|---:|---:|---:|---:|---|")
         for row in rows[:MAX_ROWS]:
             lines.append(_row(row))
@@ -70,7 +72,7 @@ def _row(row: Mapping[str, Any]) -> str:
         _num(row.get("baselineValue")),
         escape(str(row.get("changeLabel") or "—")),
         p_text,
-        "—" if noise is None else f"±{noise:.1%}",
+        "—" if noise is None else f"{noise:.1%}",
         flag,
     ]
     return "| " + " | ".join(cells) + " |"

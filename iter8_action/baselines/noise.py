@@ -7,10 +7,10 @@ baseline is a regression only when both hold:
 
 1. the statistical test finds it (significant at the assess task's confidence,
    after its multiplicity correction), and
-2. this run's value lies outside the prediction interval of the last K
+2. this run's value lies beyond the one-sided prediction bound of the last K
    baseline runs' values, on the worse side: mean ± t(K-1) · s · sqrt(1 + 1/K),
    at the same confidence (s: the standard deviation between those runs). A new
-   run of an unchanged commit falls inside it as often as the confidence says.
+   run of an unchanged commit stays within it as often as the confidence says.
 
 With one baseline (K = 1) the noise cannot be measured and only the test
 decides. A violated relative SLO against the baseline that is not a
@@ -38,8 +38,8 @@ from iter8_action.baselines.model import Baselines
 from iter8_action.metrics import MetricStore
 
 RULE = (
-    "a regression is worse than the baseline, significant, and outside the prediction "
-    "interval of the last K baseline runs' values (mean ± t·s·sqrt(1 + 1/K))"
+    "a regression is worse than the baseline, significant, and beyond the one-sided "
+    "prediction bound of the last K baseline runs' values (mean ± t·s·sqrt(1 + 1/K))"
 )
 
 
@@ -56,7 +56,8 @@ def run_values(baselines: Baselines, metric: str) -> list[float]:
 
 @dataclass(frozen=True)
 class Band:
-    """The prediction interval of a metric's value in a new run, from K earlier runs."""
+    """The one-sided prediction bound of a metric's value in a new run, from K earlier runs:
+    `mean + half_width` (or `mean - half_width` when lower is worse)."""
 
     mean: float
     half_width: float
@@ -74,13 +75,13 @@ class Band:
 
 
 def band(values: Sequence[float], confidence: float) -> Band | None:
-    """The prediction interval of a new run's value; None below two runs."""
+    """The prediction bound of a new run's value at `confidence`; None below two runs."""
     if len(values) < 2:
         return None
     from scipy import stats  # the assessment's statistics already need SciPy
 
     k = len(values)
-    t = float(stats.t.ppf((1 + confidence) / 2, k - 1))
+    t = float(stats.t.ppf(confidence, k - 1))  # one-sided: only the worse side is flagged
     half = t * statistics.stdev(values) * math.sqrt(1 + 1 / k)
     return Band(statistics.fmean(values), half, k)
 
@@ -217,7 +218,7 @@ def _ruled_status(status: SloStatus, noise: Band | None, worse: str) -> SloStatu
 def _band_text(noise: Band | None) -> str:
     if noise is None or noise.relative is None:
         return "not measured"
-    return f"±{noise.relative:.1%} over {noise.runs} runs"
+    return f"bound {noise.relative:.1%} from the mean of {noise.runs} runs"
 
 
 def _versus(

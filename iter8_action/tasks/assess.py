@@ -37,7 +37,13 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     try:
         spec = parse_spec(inputs, store.version_names)
     except SpecError as e:
-        raise TaskFailed(str(e)) from None
+        hint = ""
+        if baselines is None and str(e).startswith("baseline:"):
+            hint = (
+                "; to compare with another run's result, set the baseline-from input "
+                "or pass iter8 run --baseline RESULT"
+            )
+        raise TaskFailed(f"{e}{hint}") from None
     _warn_unknown_metrics(spec, ctx)
     assessment = judge(store, spec)
     if joined is not None and baselines is not None:

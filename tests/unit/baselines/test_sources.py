@@ -97,3 +97,18 @@ def test_iter8_run_refuses_a_baseline_that_is_not_a_result(
     assert f"error: {tmp_path / 'bad.yaml'}: not a result file (no result.insights section)" in (
         capsys.readouterr().err
     )
+
+
+def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) -> None:
+    from iter8_action.errors import TaskFailed
+    from iter8_action.result import Result
+    from iter8_action.tasks.assess import TASK
+    from tests.taskcontext import task_context
+
+    ctx = task_context("assess", tmp_path, result=Result(store=http_store([50.0])))
+    with pytest.raises(TaskFailed) as raised:
+        TASK.run({"baseline": "main", "rewards": {"min": ["http/latency-mean"]}}, ctx)
+    assert raised.value.reason == (
+        "baseline: there is no version named 'main' (versions are 0: v1); to compare with "
+        "another run's result, set the baseline-from input or pass iter8 run --baseline RESULT"
+    )

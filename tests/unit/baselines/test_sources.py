@@ -112,3 +112,23 @@ def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) ->
         "baseline: there is no version named 'main' (versions are 0: v1); to compare with "
         "another run's result, set the baseline-from input or pass iter8 run --baseline RESULT"
     )
+
+
+def test_a_url_is_downloaded_within_bounds(tmp_path: Path) -> None:
+    from tests.servers.base import RecordingServer, Reply
+
+    good = result_bytes(http_store([50.0]))
+    with RecordingServer() as server:
+        server.route("GET", "/main.yaml", lambda request: Reply(200, good))
+        server.route("GET", "/huge.yaml", lambda request: Reply(200, b" " * (33 * 1024 * 1024)))
+        server.route("GET", "/gone.yaml", lambda request: Reply(404, {"message": "gone"}))
+        [run] = from_locations([f"{server.url}/main.yaml?token=abc"], base_dir=tmp_path).runs
+        assert run.store.version_names == ["v1"]
+        with pytest.raises(BaselineInvalid) as raised:
+            from_locations([f"{server.url}/huge.yaml"], base_dir=tmp_path)
+        assert str(raised.value) == (
+            f"baseline {server.url}/huge.yaml: 34603008 bytes, above 33554432"
+        )
+        with pytest.raises(BaselineInvalid) as raised:
+            from_locations([f"{server.url}/gone.yaml?sig=secret"], base_dir=tmp_path)
+        assert str(raised.value) == f"baseline {server.url}/gone.yaml answered 404 Not Found"

@@ -291,3 +291,25 @@ def test_gitlab_expired_artifacts_are_a_note(
     body = notes.notes_on(3)[0]["body"]
     assert "**No baseline**" in body
     assert "- 1 pipeline of main had expired artifacts for job 'iter8-experiment'" in body
+
+
+def test_gitlab_an_identical_merge_request_passes(
+    tmp_path: Path,
+    target: Target,
+    main_results: list[bytes],
+    gitlab: tuple[FakeGitLab, FakeGitLabPipelines],
+) -> None:
+    notes, pipelines = gitlab
+    for sha, result in zip(SHAS, main_results, strict=True):
+        artifacts = zip_of({"iter8-reports/result.yaml": result})
+        pipelines.add_pipeline("main", sha, {"iter8-experiment": artifacts, "lint": None})
+    pipelines.add_pipeline("feature", "f" * 40, {"iter8-experiment": zip_of({})})
+
+    code, log = _gitlab_job(tmp_path, notes, EXPERIMENT.format(url=target.url, ms=BASELINE_MS))
+
+    assert code == 0, log
+    body = notes.notes_on(3)[0]["body"]
+    assert f"Compared with `main@\u2060{SHAS[-1][:7]}` (the newest of 3 results of main)" in body
+    assert "❌ regression" not in body
+    listed = [r for r in notes.server.requests if r.path.endswith("/pipelines")]
+    assert [r.query["ref"] for r in listed] == [["main"]]

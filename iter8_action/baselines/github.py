@@ -14,6 +14,7 @@ never a failure.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,12 @@ from github import Auth, Github, GithubException, GithubRetry
 
 from iter8_action.baselines.archive import read_artifact
 from iter8_action.baselines.download import DownloadFailed, fetch
-from iter8_action.baselines.model import BaselineInvalid, BaselineRun, Baselines
+from iter8_action.baselines.model import (
+    LOOKUP_TIMEOUT_S,
+    BaselineInvalid,
+    BaselineRun,
+    Baselines,
+)
 from iter8_action.platforms.github import API_RETRIES, API_TIMEOUT_S, RETRY_AFTER_MAX_S
 
 RUNS_LOOKED_AT = 3
@@ -61,6 +67,9 @@ def from_github(ctx: GitHubRunContext, *, artifact: str, count: int, source: str
         return Baselines(source, notes=("this run is not for a pull request: no base branch",))
     if not ctx.token:
         return Baselines(source, branch=branch, notes=("no token to list the workflow's runs",))
+    if not ctx.run_id.isdigit() or not ctx.repository:
+        note = "GITHUB_RUN_ID or GITHUB_REPOSITORY is not set: cannot tell which workflow this is"
+        return Baselines(source, branch=branch, notes=(note,))
     try:
         return _collect(ctx, artifact=artifact, count=count, source=source)
     except GithubException as e:
@@ -82,7 +91,11 @@ def _collect(ctx: GitHubRunContext, *, artifact: str, count: int, source: str) -
     found: list[BaselineRun] = []
     notes: list[str] = []
     expired = 0
+    deadline = time.monotonic() + LOOKUP_TIMEOUT_S
     for run in _first(runs, count * RUNS_LOOKED_AT):
+        if time.monotonic() > deadline:
+            notes.append(f"stopped looking for baselines after {LOOKUP_TIMEOUT_S:g}s")
+            break
         match = [a for a in run.get_artifacts() if a.name == artifact]
         if not match:
             continue

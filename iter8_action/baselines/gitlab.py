@@ -23,7 +23,12 @@ from gitlab.exceptions import GitlabError
 
 from iter8_action.baselines.archive import read_artifact
 from iter8_action.baselines.download import MAX_DOWNLOAD_BYTES, TOTAL_TIMEOUT_S
-from iter8_action.baselines.model import BaselineInvalid, BaselineRun, Baselines
+from iter8_action.baselines.model import (
+    LOOKUP_TIMEOUT_S,
+    BaselineInvalid,
+    BaselineRun,
+    Baselines,
+)
 from iter8_action.platforms.gitlab import API_RETRIES, API_TIMEOUT_S
 
 PIPELINES_LOOKED_AT = 3
@@ -90,7 +95,11 @@ def _collect(ctx: GitLabPipelineContext, *, job: str, count: int, source: str) -
     found: list[BaselineRun] = []
     notes: list[str] = []
     expired = 0
+    deadline = time.monotonic() + LOOKUP_TIMEOUT_S
     for pipeline in pipelines:
+        if time.monotonic() > deadline:
+            notes.append(f"stopped looking for baselines after {LOOKUP_TIMEOUT_S:g}s")
+            break
         jobs = [j for j in pipeline.jobs.list(scope=["success"], get_all=True) if j.name == job]
         if not jobs:
             continue

@@ -10,6 +10,8 @@ from iter8_action.metrics import MetricStore
 DEFAULT_COUNT = 5
 """The last K results read by default: enough to measure run-to-run noise."""
 MAX_COUNT = 20
+LOOKUP_TIMEOUT_S = 300.0
+"""No new run or pipeline is looked at after this long: the baselines never hold a job up."""
 SHORT_SHA = 7
 
 

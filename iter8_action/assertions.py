@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from iter8_action.assessment.queries import overall_winner, slo_failures
 from iter8_action.errors import InputError
 from iter8_action.result import Result, TaskStatus
 
@@ -52,7 +51,7 @@ def _completed(result: Result, argument: str | None) -> tuple[bool, str]:
     done = result.num_completed_tasks
     if result.completed:
         return True, f"all {total} tasks completed"
-    if result.end_time is None:
+    if not result.ended:
         running = [t for t in result.tasks if t.status is TaskStatus.RUNNING]
         where = f"; task {running[0].index} ({running[0].task}) is running" if running else ""
         return False, f"the experiment has not finished ({done} of {total} tasks done{where})"
@@ -67,9 +66,8 @@ def _no_failure(result: Result, argument: str | None) -> tuple[bool, str]:
 
 
 def _slos(result: Result, argument: str | None) -> tuple[bool, str]:
-    insights = result.insights()
     version = None if argument is None else _version(result, "slos", argument)
-    failures = slo_failures(insights, version)
+    failures = result.verdicts().slo_failures(version)
     who = "every version" if version is None else result.store.version_names[version]
     if not failures:
         return True, f"{who} meets the SLOs"
@@ -79,7 +77,7 @@ def _slos(result: Result, argument: str | None) -> tuple[bool, str]:
 
 
 def _winner(result: Result, argument: str | None) -> tuple[bool, str]:
-    winner, reason = overall_winner(result.insights())
+    winner, reason = result.verdicts().overall_winner()
     names = result.store.version_names
     if argument is None:
         if winner is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ from iter8_action import __version__
 from iter8_action.errors import InputError, Interrupted, Iter8Error
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import LEVELS, get_logger, setup_logging
+from iter8_action.logtext import log_text
 from iter8_action.report import FORMATS as REPORT_FORMATS
 
 DEFAULT_RESULT = "result.yaml"
@@ -69,6 +71,18 @@ def cli() -> None:
     help="Where to write the result (.json for JSON); rewritten after every task.",
 )
 @click.option(
+    "--shard",
+    metavar="I/N|auto",
+    help="Run shard I of N (1-based) of the load, leaving the deciding tasks to iter8 merge; "
+    "auto: from GitLab parallel: or a Kubernetes Indexed Job.",
+)
+@click.option(
+    "--start-at",
+    metavar="RFC3339",
+    help="With --shard: start the load at this instant (every shard the same); "
+    "default: GitLab's pipeline creation + 30s, rounded up to 10s; elsewhere at once.",
+)
+@click.option(
     "--baseline",
     "baselines",
     multiple=True,
@@ -77,32 +91,169 @@ def cli() -> None:
     "versions join the run as baseline@<hash> (see docs/baselines.md).",
 )
 @_log_level
-def run(experiment_file: Path, output: Path, baselines: tuple[str, ...], log_level: str) -> int:
+def run(
+    experiment_file: Path,
+    output: Path,
+    shard: str | None,
+    start_at: str | None,
+    baselines: tuple[str, ...],
+    log_level: str,
+) -> int:
     """Validate and run an experiment, writing its result.
 
     \b
     Examples:
       iter8 run -f experiment.yaml
       iter8 run -f experiment.yaml -o results/result.json --log-level debug
+      iter8 run -f experiment.yaml --shard 2/3 --start-at 2026-11-30T12:00:00Z -o shard-2.yaml
       iter8 run -f experiment.yaml --baseline main-result.yaml
     """
+    log = setup_logging(log_level)
+    return _run(experiment_file, output, log, shard=shard, start_at=start_at, baselines=baselines)
+
+
+def _run(
+    experiment_file: Path,
+    output: Path,
+    log: logging.Logger,
+    *,
+    shard: str | None = None,
+    start_at: str | None = None,
+    baselines: tuple[str, ...] = (),
+) -> int:
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
+    from iter8_action.resultfile import check_output_path
 
-    log = setup_logging(log_level)
     experiment = load_experiment(experiment_file)
+    check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
-    extras = {}
-    if baselines:
-        from iter8_action.baselines.sources import from_locations
+    if baselines and shard:
+        raise InputError("--baseline: not with --shard (iter8 merge assesses the shards)")
+    if start_at and not shard:
+        raise InputError("--start-at: only with --shard (it lines the shards' loads up)")
+    if shard:
+        from iter8_action.shards import run as shard_run
 
-        extras["baselines"] = from_locations(baselines, base_dir=Path.cwd())
-    result = run_experiment(experiment, result_path=output, log=log, extras=extras)
+        plan = shard_run.plan(experiment, shard=shard, start_at=start_at, env=os.environ)
+        when = (
+            f"starting at {start_at or plan.start_at}" if plan.start_at else "starting when ready"
+        )
+        log.info("shard %s of the load, %s", plan.spec, when)
+        result = run_experiment(
+            experiment,
+            result_path=output,
+            log=log,
+            shard=plan,
+            stand_ins=shard_run.stand_ins(experiment),
+        )
+    else:
+        extras = {}
+        if baselines:
+            from iter8_action.baselines.sources import from_locations
+
+            extras["baselines"] = from_locations(baselines, base_dir=Path.cwd())
+        result = run_experiment(experiment, result_path=output, log=log, extras=extras)
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)
     return int(code)
+
+
+@cli.command()
+@click.option(
+    "-c",
+    "--chart",
+    default="iter8",
+    show_default=True,
+    help="The chart: a built-in chart's name, a chart directory, or a chart's name in --repoURL.",
+)
+@click.option(
+    "--set", "sets", multiple=True, metavar="K=V", help="A value (Helm's rules; repeatable)."
+)
+@click.option(
+    "--set-string", "set_strings", multiple=True, metavar="K=V", help="A value kept a string."
+)
+@click.option(
+    "--set-file", "set_files", multiple=True, metavar="K=PATH", help="A value read from a file."
+)
+@click.option(
+    "-f",
+    "--values",
+    "values_files",
+    multiple=True,
+    metavar="FILE|URL",
+    help="A values file (YAML, a path or an http(s) URL; repeatable, later files win).",
+)
+@click.option("--repoURL", "repo_url", help="A Helm repository to take the chart from.")
+@click.option(
+    "--version",
+    "--chartVersion",
+    "chart_version",
+    help="The chart's version or semver range in --repoURL (e.g. ^1.2; default: the newest).",
+)
+@click.option("--localChart", "local_chart", is_flag=True, help="-c is a local directory (Iter8).")
+@click.option("--noDownload", "no_download", is_flag=True, help="Use the cached chart (Iter8).")
+@click.option("--dry", is_flag=True, help="Only write experiment.yaml; do not run it.")
+@click.option(
+    "-o",
+    "--output",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the result.",
+)
+@_log_level
+def launch(
+    chart: str,
+    sets: tuple[str, ...],
+    set_strings: tuple[str, ...],
+    set_files: tuple[str, ...],
+    values_files: tuple[str, ...],
+    repo_url: str | None,
+    chart_version: str | None,
+    local_chart: bool,
+    no_download: bool,
+    dry: bool,
+    output: Path,
+    log_level: str,
+) -> int:
+    """Render an experiment chart with values into experiment.yaml, and run it.
+
+    \b
+    Examples:
+      iter8 launch --set "tasks={http,assess}" --set http.url=http://127.0.0.1:8080/get \\
+        --set assess.SLOs.upper.http/latency-mean=50
+      iter8 launch -c ./my-chart -f values.yaml --dry
+      iter8 launch -c my-chart --repoURL https://charts.example/ --version "^1.0"
+    """
+    from iter8_action.charts.launch import ChartRequest, write_experiment
+
+    log = setup_logging(log_level)
+    request = ChartRequest(
+        chart=chart,
+        repo_url=repo_url,
+        version=chart_version,
+        local=local_chart,
+        no_download=no_download,
+        values_files=values_files,
+        sets=sets,
+        set_strings=set_strings,
+        set_files=set_files,
+        cache_dir=_chart_cache(),
+    )
+    experiment_file = write_experiment(request, Path("experiment.yaml"), log=log)
+    if dry:
+        click.echo(f"experiment written to {experiment_file}", err=True)
+        return int(ExitCode.OK)
+    return _run(experiment_file, output, log)
+
+
+def _chart_cache() -> Path:
+    """Where charts from repositories are kept: $XDG_CACHE_HOME/iter8-py/charts."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "iter8-py" / "charts"
 
 
 @cli.command()
@@ -196,7 +347,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
             break
         time.sleep(ASSERT_POLL_S)
     for text, holds, why in outcomes:
-        click.echo(f"{'✓' if holds else '✗'} {text}: {why}")
+        click.echo(log_text(f"{'✓' if holds else '✗'} {text}: {why}"))
     ok = all(holds for _, holds, _ in outcomes)
     return int(ExitCode.OK if ok else ExitCode.CONDITION_FAILED)
 
@@ -232,8 +383,10 @@ def report(fmt: str, result_file: Path, output: Path | None, color: bool | None)
       iter8 report -o junit --output iter8-junit.xml
     """
     from iter8_action.report import render
-    from iter8_action.resultfile import read_result_document
+    from iter8_action.resultfile import check_output_path, read_result_document
 
+    if output is not None:
+        check_output_path(output, "the report", fix="name another file with --output")
     document = read_result_document(result_file)
     if color is None:
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -314,6 +467,136 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
     return int(ExitCode.OK)
 
 
+@cli.command()
+@click.argument("results", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "from_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Merge every shard result found under this directory (downloaded artifacts).",
+)
+@click.option(
+    "-f",
+    "--file",
+    "experiment_file",
+    default="experiment.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The experiment the shards ran (checked by its hash); its other tasks run here.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default=DEFAULT_RESULT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the merged result.",
+)
+@click.option("--allow-missing", is_flag=True, help="Merge even when some shards are missing.")
+@click.option("--shards", "total", type=click.IntRange(min=1), help="With --wait: how many.")
+@click.option(
+    "--wait",
+    default="0s",
+    show_default=True,
+    help="With --from: wait up to this long for every shard's run to end (e.g. 30m).",
+)
+@_log_level
+def merge(
+    results: tuple[Path, ...],
+    from_dir: Path | None,
+    experiment_file: Path,
+    output: Path,
+    allow_missing: bool,
+    total: int | None,
+    wait: str,
+    log_level: str,
+) -> int:
+    """Merge the results of iter8 run --shard into one, then run the remaining tasks once.
+
+    \b
+    Examples:
+      iter8 merge shard-1.yaml shard-2.yaml shard-3.yaml -o result.yaml
+      iter8 merge --from artifacts/ -f experiment.yaml
+    """
+    from iter8_action.durations import DurationError, parse_duration
+    from iter8_action.engine import exit_code_for
+    from iter8_action.loader import load_experiment
+    from iter8_action.shards import artifacts
+    from iter8_action.shards import merge as merging
+
+    log = setup_logging(log_level)
+    try:
+        wait_s = parse_duration(wait)
+    except DurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wait") from None
+    paths = list(results)
+    if from_dir is not None:
+        paths += artifacts.wait_for(from_dir, total=total, timeout_s=wait_s, log=log)
+    if not paths:
+        raise InputError(
+            "no shard results to merge: name them (iter8 merge shard-*.yaml) or a directory "
+            "(--from DIR)"
+        )
+    experiment = load_experiment(experiment_file)
+    result = merging.merge(
+        paths, output=output, experiment=experiment, allow_missing=allow_missing, log=log
+    )
+    code = exit_code_for(result)
+    log.info("merged %d shard result(s) into %s", len(paths), output)
+    return int(code)
+
+
+@cli.group()
+def k8s() -> None:
+    """Generate Kubernetes objects that run experiments."""
+
+
+@k8s.command(name="job")
+@_experiment_file
+@click.option("--shards", type=click.IntRange(min=1), required=True, help="How many pods.")
+@click.option("--name", default="iter8", show_default=True, help="Prefix of the objects' names.")
+@click.option("--image", default=None, help="The image with iter8-py (default: the action's).")
+@click.option("--namespace", default=None, help="The namespace of the objects.")
+@click.option("--start-at", metavar="RFC3339", help="A common start instant for the shards.")
+@click.option("--storage-class", default=None, help="The results volume's storage class.")
+def k8s_job(
+    experiment_file: Path,
+    shards: int,
+    name: str,
+    image: str | None,
+    namespace: str | None,
+    start_at: str | None,
+    storage_class: str | None,
+) -> int:
+    """Print an Indexed Job running N shards and a merge Job, sharing a volume (YAML).
+
+    \b
+    Example:
+      iter8 k8s job --shards 4 -f experiment.yaml | kubectl apply -f -
+    """
+    from iter8_action.loader import load_experiment
+    from iter8_action.shards import k8s as k8s_objects
+    from iter8_action.shards.spec import parse_instant
+
+    load_experiment(experiment_file)  # refuse an invalid experiment before it reaches a cluster
+    if start_at:
+        parse_instant(start_at)
+    try:
+        objects = k8s_objects.manifests(
+            experiment_file.read_text(encoding="utf-8"),
+            name=name,
+            shards=shards,
+            image=image or k8s_objects.DEFAULT_IMAGE,
+            namespace=namespace,
+            start_at=start_at,
+            storage_class=storage_class,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(k8s_objects.dump(objects), nl=False)
+    return int(ExitCode.OK)
+
+
 @cli.command(name="ci")
 def ci() -> int:
     """Run the CI job of the GitHub Action or GitLab component.
@@ -338,9 +621,16 @@ def version() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (the console script exits with it)."""
+    """Run the command line; returns the exit code (the console script exits with it).
+
+    SIGINT and SIGTERM are handled one way for the whole command (`signals`):
+    both exit 130, naming the signal.
+    """
+    from iter8_action import signals
+
     try:
-        code: Any = cli.main(args=argv, prog_name="iter8", standalone_mode=False)
+        with signals.handling():
+            code: Any = cli.main(args=argv, prog_name="iter8", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -350,15 +640,16 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("interrupted", err=True)
         return int(ExitCode.INTERRUPTED)
     except Interrupted as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(log_text(f"error: {exc}"), err=True)
         return int(ExitCode.INTERRUPTED)
     except Iter8Error as exc:
-        click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
+        text = f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}"
+        click.echo(log_text(text), err=True)
         return int(exc.exit_code)
     except Exception as exc:
         get_logger().debug("internal error", exc_info=True)
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            log_text(f"internal error: {type(exc).__name__}: {exc}") + "\n"
             "This is a bug in iter8-py; run again with --log-level debug and report it.",
             err=True,
         )

@@ -12,6 +12,10 @@ Grammar (keywords are case-insensitive; `&&`, `||` and `!` are accepted too)::
                 | "result"                              Iter8's result object
                 | "(" expr ")"
 
+Nesting (parentheses, `not`, function calls) is limited to `MAX_DEPTH` levels,
+so that a hostile `if:` cannot exhaust Python's stack; `and`/`or` chains and
+field accesses are flat and cost no depth.
+
 Field access reads the result as it is written to the result file
 (`result.numCompletedTasks`, `result.insights.numVersions`); a missing field is
 null. Functions are looked up in `FUNCTIONS`, which other modules extend with
@@ -24,12 +28,14 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
-from iter8_action.assessment.queries import overall_winner, slo_failures
-from iter8_action.result import Result
+from iter8_action.result import Result, TaskStatus
 
 Function = Callable[..., Any]
+
+MAX_DEPTH = 50
+"""Most levels of parentheses, `not` and function calls inside one another."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,11 @@ def _slos_satisfied(result: Result, version: Any = None) -> bool:
     True when there are none; a missing value never satisfies an SLO.
     """
     index = None if version is None else _version_index(result, "SLOs", version)
-    return not slo_failures(result.insights(), index)
+    return not result.verdicts().slo_failures(index)
 
 
 def _completed(result: Result) -> bool:
-    return all(t.counts_completed for t in result.tasks if t.status.value != "pending")
+    return all(t.counts_completed for t in result.tasks if t.status is not TaskStatus.PENDING)
 
 
 def _no_failure(result: Result) -> bool:
@@ -146,7 +152,61 @@ def _tokenize(source: str) -> list[_Token]:
 
 # -- syntax tree --------------------------------------------------------------------------
 
-Node = tuple[Any, ...]
+
+@dataclass(frozen=True)
+class Const:
+    """A number, a string, true, false or null."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class ResultRef:
+    """`result`: the result as written to the result file."""
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    """`base.name[0]["key"]`: a path of field names and indices into `base`."""
+
+    base: Node
+    keys: tuple[str | int | float, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function of `FUNCTIONS` (its key: the name in lower case)."""
+
+    function: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Node
+    right: Node
+    column: int
+    """Where the operator is, for a comparison that cannot be evaluated."""
+
+
+Node = Const | ResultRef | Not | And | Or | Field | Call | Compare
+
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -161,6 +221,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -185,24 +246,36 @@ class _Parser:
             raise ConditionError(f"unexpected {_describe(token)}", token.column)
         return node
 
+    def deeper(self, token: _Token) -> None:
+        """Enter one more level of nesting; the parser recurses once per level."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                f"the condition nests more than {MAX_DEPTH} levels deep (parentheses, 'not', "
+                "function calls); write it more simply",
+                token.column,
+            )
+
     def or_expr(self) -> Node:
-        node = self.and_expr()
+        nodes = [self.and_expr()]
         while self.peek().kind == "keyword" and self.peek().text == "or":
             self.take()
-            node = ("or", node, self.and_expr())
-        return node
+            nodes.append(self.and_expr())
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
 
     def and_expr(self) -> Node:
-        node = self.not_expr()
+        nodes = [self.not_expr()]
         while self.peek().kind == "keyword" and self.peek().text == "and":
             self.take()
-            node = ("and", node, self.not_expr())
-        return node
+            nodes.append(self.not_expr())
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
     def not_expr(self) -> Node:
         if self.peek().kind == "keyword" and self.peek().text == "not":
-            self.take()
-            return ("not", self.not_expr())
+            self.deeper(self.take())
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -210,11 +283,12 @@ class _Parser:
         token = self.peek()
         if token.kind == "op" and token.text in _COMPARE:
             self.take()
-            return ("cmp", token.text, left, self.operand(), token.column)
+            return Compare(token.text, left, self.operand(), token.column)
         return left
 
     def operand(self) -> Node:
         node = self.primary()
+        keys: list[str | int | float] = []
         while True:
             token = self.peek()
             if token.kind == "op" and token.text == ".":
@@ -224,7 +298,7 @@ class _Parser:
                     raise ConditionError(
                         f"expected a field name after '.' but found {_describe(name)}", name.column
                     )
-                node = ("field", node, name.text)
+                keys.append(name.text)
             elif token.kind == "op" and token.text == "[":
                 self.take()
                 key = self.take()
@@ -234,25 +308,27 @@ class _Parser:
                         key.column,
                     )
                 self.expect("]")
-                node = ("field", node, _literal(key))
+                keys.append(_literal(key))
             else:
-                return node
+                return Field(node, tuple(keys)) if keys else node
 
     def primary(self) -> Node:
         token = self.take()
         if token.kind in ("number", "string"):
-            return ("const", _literal(token))
+            return Const(_literal(token))
         if token.kind == "keyword" and token.text in ("true", "false", "null", "none"):
-            return ("const", {"true": True, "false": False}.get(token.text))
+            return Const({"true": True, "false": False}.get(token.text))
         if token.kind == "op" and token.text == "(":
+            self.deeper(token)
             node = self.or_expr()
             self.expect(")")
+            self.depth -= 1
             return node
         if token.kind == "name":
             if self.peek().text == "(" and self.peek().kind == "op":
                 return self.call(token)
             if token.text.lower() == "result":
-                return ("result",)
+                return ResultRef()
             raise ConditionError(
                 f"unknown name {token.text!r}: use 'result.<field>' or a function "
                 f"({_function_list()})",
@@ -268,7 +344,7 @@ class _Parser:
             raise ConditionError(
                 f"unknown function {name.text}(); known: {_function_list()}", name.column
             )
-        self.expect("(")
+        self.deeper(self.expect("("))
         args: list[Node] = []
         if not (self.peek().kind == "op" and self.peek().text == ")"):
             args.append(self.or_expr())
@@ -276,6 +352,7 @@ class _Parser:
                 self.take()
                 args.append(self.or_expr())
         self.expect(")")
+        self.depth -= 1
         if not definition.min_args <= len(args) <= definition.max_args:
             wanted = (
                 str(definition.min_args)
@@ -285,14 +362,14 @@ class _Parser:
             raise ConditionError(
                 f"{name.text}() takes {wanted} argument(s), not {len(args)}", name.column
             )
-        return ("call", name.text.lower(), tuple(args))
+        return Call(name.text.lower(), tuple(args))
 
 
 def _describe(token: _Token) -> str:
     return "the end" if token.kind == "end" else repr(token.text)
 
 
-def _literal(token: _Token) -> Any:
+def _literal(token: _Token) -> str | int | float:
     if token.kind == "number":
         value = float(token.text)
         return int(value) if value.is_integer() and re.fullmatch(r"\d+", token.text) else value
@@ -334,25 +411,29 @@ class _Evaluator:
         return self._document
 
     def eval(self, node: Node) -> Any:
-        kind = node[0]
-        if kind == "const":
-            return node[1]
-        if kind == "result":
-            return self.document()
-        if kind == "not":
-            return not self.eval(node[1])
-        if kind == "and":
-            return bool(self.eval(node[1])) and bool(self.eval(node[2]))
-        if kind == "or":
-            return bool(self.eval(node[1])) or bool(self.eval(node[2]))
-        if kind == "field":
-            return _get_field(self.eval(node[1]), node[2])
-        if kind == "call":
-            args = [self.eval(arg) for arg in node[2]]
-            return FUNCTIONS[node[1]].func(self.result, *args)
-        if kind == "cmp":
-            return _compare(node[1], self.eval(node[2]), self.eval(node[3]), node[4])
-        raise AssertionError(f"unknown node {kind}")
+        match node:
+            case Const(value):
+                return value
+            case ResultRef():
+                return self.document()
+            case Not(operand):
+                return not self.eval(operand)
+            case And(operands):
+                return all(bool(self.eval(n)) for n in operands)
+            case Or(operands):
+                return any(bool(self.eval(n)) for n in operands)
+            case Field(base, keys):
+                value = self.eval(base)
+                for key in keys:
+                    value = _get_field(value, key)
+                return value
+            case Call(function, args):
+                values = [self.eval(arg) for arg in args]
+                return FUNCTIONS[function].func(self.result, *values)
+            case Compare(op, left, right, column):
+                return _compare(op, self.eval(left), self.eval(right), column)
+            case _:
+                assert_never(node)
 
 
 def _get_field(value: Any, key: Any) -> Any:
@@ -392,7 +473,7 @@ def _compare(op: str, left: Any, right: Any, column: int) -> bool:
 
 def _winner(result: Result, version: Any = None) -> bool:
     """An overall winner was found (or: the named version is the overall winner)."""
-    winner, _ = overall_winner(result.insights())
+    winner, _ = result.verdicts().overall_winner()
     if version is None:
         return winner is not None
     return winner is not None and winner == _version_index(result, "Winner", version)

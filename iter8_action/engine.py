@@ -1,24 +1,23 @@
 """Running an experiment: tasks in order, conditions, failures, the result after every task.
 
 A failing task sets `result.failure` and stops the experiment unless it is a
-soft failure. SIGINT and SIGTERM set the stop event, write the result of what
-finished and raise `Interrupted` (the caller exits 130).
+soft failure. SIGINT and SIGTERM (see `signals`) stop the run: the result of
+what finished is written, the interrupted task's error names the signal, and
+`Interrupted` is raised (the caller exits 130).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
-import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from iter8_action import signals
 from iter8_action.conditions import ConditionError
 from iter8_action.errors import Interrupted, TaskFailed
 from iter8_action.exitcodes import ExitCode
@@ -30,6 +29,13 @@ from iter8_action.secrets import REDACTED, SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 
+if TYPE_CHECKING:
+    from iter8_action.shards.partial import ShardRun
+
+StandIn = Callable[[TaskContext], str | None]
+"""Runs in a task's place (a shard's or a merge's part): returns None when it did the
+task's work, or why the task was skipped; raises `TaskFailed` like a task."""
+
 
 def run_experiment(
     experiment: Experiment,
@@ -37,11 +43,37 @@ def run_experiment(
     result_path: Path,
     stop: threading.Event | None = None,
     log: logging.Logger | None = None,
+    shard: ShardRun | None = None,
+    stand_ins: Mapping[int, StandIn] | None = None,
     extras: Mapping[str, Any] | None = None,
 ) -> Result:
-    """Run every task; the result file is valid after each one. Raises only `Interrupted`."""
-    log = log or get_logger()
-    stop = stop or threading.Event()
+    """Run every task; the result file is valid after each one. Raises only `Interrupted`.
+
+    `shard` makes this run one shard of the load; `stand_ins` replace tasks by index
+    (their `if:` is not evaluated: the stand-in decides); `extras` go to every task
+    (the baselines of `iter8_action.baselines`)."""
+    with signals.handling(watch=stop) as signalled:
+        return _run(
+            experiment,
+            result_path,
+            stop or signalled,
+            log or get_logger(),
+            shard=shard,
+            stand_ins=stand_ins,
+            extras=extras,
+        )
+
+
+def _run(
+    experiment: Experiment,
+    result_path: Path,
+    stop: threading.Event,
+    log: logging.Logger,
+    *,
+    shard: ShardRun | None,
+    stand_ins: Mapping[int, StandIn] | None,
+    extras: Mapping[str, Any] | None = None,
+) -> Result:
     result = Result(
         tasks=[
             TaskRecord(
@@ -51,25 +83,26 @@ def run_experiment(
                 soft_failure=t.soft_failure,
             )
             for t in experiment.tasks
-        ]
+        ],
+        shard=shard.header() if shard is not None else None,
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started)
-    runner.extras = dict(extras or {})  # what the caller hands every task (baselines)
+    runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
+    runner.extras = dict(extras or {})
     try:
-        with _signals_stop(stop):
-            runner.save()
-            for spec in experiment.tasks:
-                if not runner.run_task(spec):
-                    break
-            result.end_time = now_iso()
-            runner.save()
-    except Interrupted:
+        runner.save()
+        for spec in experiment.tasks:
+            if not runner.run_task(spec):
+                break
+        result.end_time = now_iso()
+        runner.save()
+    except Interrupted as exc:
         result.interrupted = True
         result.end_time = now_iso()
         runner.save()
-        log.warning("interrupted: the result of what finished is in %s", result_path)
+        log.warning("%s: the result of what finished is in %s", exc, result_path)
         raise
     finally:
         shutil.rmtree(tempdir, ignore_errors=True)
@@ -102,6 +135,8 @@ class _Runner:
         self.stop = stop
         self.log = log
         self.started = started
+        self.shard: ShardRun | None = None
+        self.stand_ins: dict[int, StandIn] = {}
         self.extras: dict[str, Any] = {}
 
     def save(self) -> None:
@@ -111,8 +146,9 @@ class _Runner:
         """Run one task; False when the experiment must stop."""
         record = self.result.tasks[spec.index]
         if self.stop.is_set():
-            raise Interrupted()
-        if spec.condition is not None:
+            raise Interrupted(getattr(self.stop, "signal_name", None))
+        stand_in = self.stand_ins.get(spec.index)
+        if stand_in is None and spec.condition is not None:
             try:
                 holds = spec.condition.evaluate(self.result)
             except ConditionError as exc:
@@ -123,7 +159,7 @@ class _Runner:
                 self.save()
                 return True
         task = registry().get(spec.name)
-        if task is None:
+        if task is None and stand_in is None:
             return self._failed(spec, record, _not_available(spec.name))
         record.status = TaskStatus.RUNNING
         record.start_time = now_iso()
@@ -141,15 +177,26 @@ class _Runner:
             log=get_logger(spec.name),
             started_monotonic=self.started,
             experiment=self.experiment,
+            shard=self.shard,
             extras=self.extras,
         )
         try:
-            task.run(spec.inputs, context)
+            if stand_in is not None:
+                skipped = stand_in(context)
+                if skipped is not None:
+                    record.status = TaskStatus.SKIPPED
+                    record.start_time = None
+                    self.log.info("%s skipped: %s", spec.label, skipped)
+                    self.save()
+                    return True
+            else:
+                assert task is not None
+                task.run(spec.inputs, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
-        except Interrupted:
+        except Interrupted as exc:
             record.status = TaskStatus.FAILED
-            record.error = "interrupted"
+            record.error = str(exc)
             record.duration_s = time.monotonic() - began
             raise
         except Exception as exc:
@@ -191,22 +238,3 @@ def _not_available(name: str) -> str:
         f"task {name!r} is not available in this installation of iter8-py; "
         f"available tasks: {available}"
     )
-
-
-@contextlib.contextmanager
-def _signals_stop(stop: threading.Event) -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into `Interrupted` (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

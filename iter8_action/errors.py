@@ -80,6 +80,6 @@ class Interrupted(Iter8Error):
 
     exit_code = ExitCode.INTERRUPTED
 
-    def __init__(self, signal_name: str = "SIGINT") -> None:
+    def __init__(self, signal_name: str | None = None) -> None:
         self.signal_name = signal_name
-        super().__init__(f"interrupted by {signal_name}")
+        super().__init__(f"interrupted by {signal_name}" if signal_name else "interrupted")

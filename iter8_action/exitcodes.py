@@ -11,7 +11,8 @@ class ExitCode(IntEnum):
     CONDITION_FAILED = 1
     """An assertion or SLO failed (`iter8 assert`, or a gating run)."""
     INVALID_INPUT = 2
-    """Invalid input: the experiment file, the action inputs or the flags."""
+    """Invalid input: the experiment or result file, the action inputs, the flags, or an
+    output path that cannot be written; nothing ran."""
     TASK_FAILED = 3
     """A task failed at run time; the result file says which and why."""
     INTERNAL_ERROR = 4

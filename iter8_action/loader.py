@@ -25,7 +25,7 @@ from iter8_action.schemas import load_schema
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import known_names, registry
 from iter8_action.validation import SchemaValidator, describe_value
-from iter8_action.yamlsource import SourceDocument, parse, read_file
+from iter8_action.yamlsource import SourceDocument, format_path, parse, read_file
 
 EXPERIMENT_SCHEMA = "experiment.schema.json"
 
@@ -89,14 +89,18 @@ def from_document(
     raw_tasks = data if isinstance(data, list) else data.get("spec")
     raw_tasks = raw_tasks if isinstance(raw_tasks, list) else []
     conditions: dict[int, Expression] = {}
+    flagged = {p.path for p in problems}
     for index, raw in enumerate(raw_tasks):
         if isinstance(raw, dict) and isinstance(raw.get("if"), str) and raw["if"].strip():
+            path = (*prefix, index, "if")
+            if format_path(path) in flagged:
+                continue  # too long for the schema: not worth parsing
             try:
                 conditions[index] = parse_condition(raw["if"])
             except ConditionError as exc:
                 where = f" at column {exc.column}" if exc.column else ""
-                message = f"bad condition {raw['if']!r}{where}: {exc.message}"
-                problems.append(document.problem((*prefix, index, "if"), message))
+                message = f"bad condition {_excerpt(raw['if'])}{where}: {exc.message}"
+                problems.append(document.problem(path, message))
     if problems:
         raise ExperimentInvalid(problems)
     tasks = [
@@ -123,6 +127,14 @@ def register_secrets(tasks: list[TaskSpec], env: Mapping[str, str]) -> None:
         task = tasks_by_name.get(spec.name)
         if task is not None:
             SECRETS.add_all(task.secrets(spec.inputs, env))
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    """`text` quoted, its middle cut when long (a message echoes it, never pages of it)."""
+    if len(text) <= limit:
+        return repr(text)
+    half = limit // 2
+    return f"{text[:half]!r}...{text[-half:]!r} ({len(text)} characters)"
 
 
 def _task(

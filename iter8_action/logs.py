@@ -1,12 +1,20 @@
-"""Logging: human lines on a terminal, timestamped plain lines elsewhere, secrets redacted."""
+"""Logging: human lines on a terminal, timestamped plain lines elsewhere, secrets redacted.
+
+A CI runner reads the log for commands, so every record is made inert here, at
+the handler: its arguments (the data) are redacted and escaped onto one line
+each before they are formatted in, and every line of the formatted record
+(tracebacks included) goes through `logtext.log_text`.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
+from iter8_action.logtext import inert, log_text
 from iter8_action.secrets import SECRETS
 
 LOGGER_NAME = "iter8"
@@ -15,7 +23,24 @@ LEVELS = ("debug", "info", "warning", "error")
 
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return SECRETS.redact(super().format(record))
+        args = record.args
+        if args:
+            record = logging.makeLogRecord(record.__dict__)
+            record.args = _inert_args(args)
+        return log_text(SECRETS.redact(super().format(record)))
+
+
+def _inert_args(args: tuple[object, ...] | Mapping[str, object]) -> Any:
+    """Arguments with every value but a number redacted and escaped (a number may meet `%d`)."""
+    if isinstance(args, Mapping):
+        return {key: _inert_arg(value) for key, value in args.items()}
+    return tuple(_inert_arg(value) for value in args)
+
+
+def _inert_arg(value: object) -> object:
+    if isinstance(value, int | float):
+        return value
+    return inert(SECRETS.redact(str(value)))
 
 
 class _UTCFormatter(_RedactingFormatter):

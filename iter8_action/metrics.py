@@ -22,11 +22,31 @@ FINE_SUFFIX = "-hdr"
 
 
 class MetricType(StrEnum):
+    """What a metric is; written lower-case, read in any case.
+
+    Iter8 (every release from v0.8 to v0.14, `base/metrics.go`) wrote the types
+    capitalised (`Counter`, `Gauge`, `Histogram`, `Sample`, `Summary`), so
+    `MetricType("Counter")` is `MetricType.COUNTER`.
+    """
+
     COUNTER = "counter"
     GAUGE = "gauge"
     HISTOGRAM = "histogram"
     SAMPLE = "sample"
     SUMMARY = "summary"
+
+    @classmethod
+    def _missing_(cls, value: object) -> MetricType | None:
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.lower():
+                    return member
+        return None
+
+    @classmethod
+    def accepted(cls) -> str:
+        """The accepted spellings, for messages."""
+        return ", ".join(m.value for m in cls) + " (in any case, as Iter8 wrote them)"
 
 
 @dataclass(frozen=True)
@@ -45,9 +65,16 @@ class MetricMeta:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricMeta:
+        kind = data.get("type", "gauge")
+        try:
+            metric_type = MetricType(kind)
+        except ValueError:
+            raise ValueError(
+                f"unknown metric type {kind!r}; accepted types: {MetricType.accepted()}"
+            ) from None
         return cls(
-            type=MetricType(data.get("type", "gauge")),
-            description=str(data.get("description", "")),
+            type=metric_type,
+            description=str(data.get("description") or ""),
             units=data.get("units"),
         )
 
@@ -219,6 +246,14 @@ class MetricStore:
             return histogram_quantile(buckets, percentile)
         return None
 
+    def values(self, name: str) -> tuple[float | None, ...]:
+        """The value of a scalar metric for every version (None where there is no data)."""
+        return tuple(self.value(name, v) for v in range(self.num_versions))
+
+    def units(self, name: str) -> str | None:
+        meta = self.meta(name)
+        return meta.units if meta is not None else None
+
     def histogram(self, name: str, version: int) -> list[HistBucket] | None:
         return self._histograms.get(canonical_metric_name(name), {}).get(version)
 
@@ -266,13 +301,18 @@ class MetricStore:
 
     @classmethod
     def from_insights(cls, insights: Mapping[str, Any]) -> MetricStore:
+        """The store of a result's insights, as iter8-py or Iter8 (v0.8-v0.14) wrote them."""
         store = cls()
-        names = [str(n) for n in insights.get("versionNames") or []]
+        names = [version_name(n, i) for i, n in enumerate(insights.get("versionNames") or [])]
         store.ensure_versions(int(insights.get("numVersions") or len(names)), names)
         for name, meta in (insights.get("metricsInfo") or {}).items():
             store.info[name] = MetricMeta.from_dict(meta)
         for v, metrics in enumerate(insights.get("nonHistMetricValues") or []):
             for name, values in (metrics or {}).items():
+                if store._is_sample(name):
+                    # Iter8 kept a Sample metric's observations with the scalars
+                    store.add_samples(name, v, values)
+                    continue
                 for value in values:
                     store.add_value(name, v, value)
         for v, metrics in enumerate(insights.get("histMetricValues") or []):
@@ -284,7 +324,32 @@ class MetricStore:
         for v, metrics in enumerate(insights.get("summaryMetricValues") or []):
             for name, summary in (metrics or {}).items():
                 store.set_summary(name, v, summary)
+        # Iter8 v0.12-v0.14 wrote this field untagged, hence its Go name, each summary
+        # as [count, sum, min, max, sum of squares] (`base/summarymetrics`)
+        for v, metrics in enumerate(insights.get(ITER8_SUMMARY_VALUES) or []):
+            for name, summary in (metrics or {}).items():
+                store.set_summary(name, v, dict(zip(ITER8_SUMMARY_FIELDS, summary, strict=True)))
         return store
+
+    def _is_sample(self, name: str) -> bool:
+        meta = self.info.get(canonical_metric_name(name))
+        return meta is not None and meta.type is MetricType.SAMPLE
+
+
+ITER8_SUMMARY_VALUES = "SummaryMetricValues"
+ITER8_SUMMARY_FIELDS = ("count", "sum", "min", "max", "sumSquares")
+
+
+def version_name(entry: Any, index: int) -> str:
+    """A version's name: a string (iter8-py), or Iter8's `{version, track}` (v0.12-v0.14),
+    shown as Iter8 showed it (`TrackVersionStr`: "track (version)", either alone, or
+    "version i" when both are empty)."""
+    if not isinstance(entry, Mapping):
+        return str(entry)
+    version, track = str(entry.get("version") or ""), str(entry.get("track") or "")
+    if version and track:
+        return f"{track} ({version})"
+    return track or version or f"version {index}"
 
 
 def _per_version(

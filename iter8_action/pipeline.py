@@ -20,15 +20,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
+from iter8_action import signals
 from iter8_action.errors import ExperimentInvalid, InputError, Interrupted, Problem
 from iter8_action.exitcodes import ExitCode
 from iter8_action.logs import setup_logging
 from iter8_action.model import Experiment
-from iter8_action.platforms import Annotation, CommentFailed, Platform, detect
-from iter8_action.platforms.inputs import Inputs, raw_input, read_inputs
+from iter8_action.platforms import Annotation, AnnotationLevel, CommentFailed, Platform, detect
+from iter8_action.platforms.inputs import ChartInputs, Inputs, raw_input, read_inputs
 from iter8_action.report import markdown
-from iter8_action.report.model import Report
+from iter8_action.report.model import Report, ReportVerdict, SloStatus
 from iter8_action.secrets import REDACTED, SECRETS
 
 RESULT_FILE = "result.yaml"
@@ -40,7 +42,11 @@ REPORT_FILES = {
     "junit": "junit.xml",
 }
 _LOCATED = re.compile(r"^[^\n]*?:(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
-FAILING_VERDICTS = ("failed", "no-data", "error", "invalid")
+INVALID: Final = "invalid"
+"""The job's verdict when the experiment (or the result file) was not valid: no report."""
+FAILING_VERDICTS = frozenset(
+    {ReportVerdict.FAILED, ReportVerdict.NO_DATA, ReportVerdict.ERROR, INVALID}
+)
 """Verdicts that make a comment in `on-failure` mode (an existing one is always updated)."""
 
 
@@ -59,7 +65,15 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     platform.set_token(inputs.token)
     log = setup_logging(inputs.log_level, stream=platform.log_stream)
     try:
-        return int(_Job(platform, inputs, log, env).run())
+        # One signal handling for the whole job, reports and comment included:
+        # SIGTERM while the comment is posted exits 130 too, not 143 (`signals`).
+        with signals.handling():
+            return int(_Job(platform, inputs, log, env).run())
+    except Interrupted as e:
+        # A signal after the run (the run's own is handled in _Job._run): the
+        # reports and outputs written so far stay; nothing more is attempted.
+        platform.error(f"{e}; the reports written so far are kept", title="Interrupted")
+        return int(ExitCode.INTERRUPTED)
     except Exception as e:
         log.debug("internal error", exc_info=True)
         platform.error(
@@ -74,7 +88,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 class Outcome:
     """What the run decided: the verdict, the SLO answer, and what the gate makes of them."""
 
-    verdict: str
+    verdict: ReportVerdict | Literal["invalid"]
     slos_met: bool
     task_failed: bool
     interrupted: bool = False
@@ -82,7 +96,7 @@ class Outcome:
     def exit_code(self, fail_on: frozenset[str]) -> ExitCode:
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.verdict == "invalid":
+        if self.verdict == INVALID:
             return ExitCode.INVALID_INPUT
         if self.task_failed and "task-failure" in fail_on:
             return ExitCode.TASK_FAILED
@@ -106,8 +120,12 @@ class _Job:
         self.result_path = inputs.report_path / RESULT_FILE
 
     def run(self) -> ExitCode:
+        for notice in self.inputs.notices:
+            self.platform.warning(notice, title="Deprecated input")
         experiment: Experiment | None = None
         interrupted = False
+        if self.inputs.shard is not None:  # one shard of the load: the merge job reports
+            return self._shard()
         if self.inputs.from_result is not None:
             # The fork pattern's second workflow: report on a result that an
             # unprivileged run wrote, without running anything here.
@@ -120,24 +138,43 @@ class _Job:
                     title="Invalid inputs",
                 )
                 return ExitCode.INVALID_INPUT
-            if not self._report_dir_ready():
+            if not self._report_dir_ready(result=False):
                 return ExitCode.INVALID_INPUT
         else:
+            if self.inputs.chart is not None and not self._render_chart(self.inputs.chart):
+                return ExitCode.INVALID_INPUT
             experiment = self._load()
-            if experiment is None or not self._report_dir_ready():
+            if experiment is None or not self._report_dir_ready(result=True):
                 return ExitCode.INVALID_INPUT
-            try:
-                extras = self._baselines()
-            except InputError as e:
-                self.platform.error(str(e), title="Invalid baseline")
-                return ExitCode.INVALID_INPUT
-            interrupted = self._run(experiment, extras)
+            if self.inputs.merge_from is None:
+                try:
+                    extras = self._baselines()
+                except InputError as e:
+                    self.platform.error(str(e), title="Invalid baseline")
+                    return ExitCode.INVALID_INPUT
+                interrupted = self._run(experiment, extras)
         try:
+            if self.inputs.merge_from is not None and experiment is not None:
+                interrupted = self._merge(experiment)
             report, document = self._read_result()
+        except ExperimentInvalid as e:
+            # a result file another workflow wrote (from-result): each problem at its line
+            for problem in e.problems:
+                self.platform.error(
+                    f"{problem.path}: {problem.message}" if problem.path else problem.message,
+                    title="Invalid result file",
+                    file=_shown(Path(problem.file)),
+                    line=problem.line,
+                )
+            return ExitCode.INVALID_INPUT
         except InputError as e:
             self.platform.error(str(e), title="Invalid inputs")
             return ExitCode.INVALID_INPUT
-        paths = self._write_reports(document)
+        try:
+            paths = self._write_reports(document)
+        except InputError as e:
+            self.platform.error(str(e), title="Invalid inputs")
+            return ExitCode.INVALID_INPUT
         outcome = Outcome(
             verdict=report.verdict.status,
             slos_met=all(slo.satisfied for slo in report.slos),
@@ -147,6 +184,10 @@ class _Job:
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
         body = SECRETS.redact(markdown.render(report) + _baseline_section(document), REDACTED)
+        if self.inputs.merge_from is not None:
+            from iter8_action.shards.ci import merge_note
+
+            body += SECRETS.redact(merge_note(document), REDACTED)
         if self.inputs.summary:
             self.platform.write_summary(body)
         self._set_outputs(outcome, report, paths)
@@ -156,7 +197,37 @@ class _Job:
         self.log.info("verdict: %s (%s); exit code %d", outcome.verdict, report.verdict.title, code)
         return code
 
-    def _report_dir_ready(self) -> bool:
+    def _shard(self) -> ExitCode:
+        from iter8_action.shards import ci as shards
+
+        experiment = self._load()
+        if experiment is None or not self._report_dir_ready(result=True):
+            return ExitCode.INVALID_INPUT
+        try:
+            return shards.run_shard(self.platform, self.inputs, experiment, self.log)
+        except Interrupted as e:
+            self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+            return ExitCode.INTERRUPTED
+
+    def _merge(self, experiment: Experiment) -> bool:
+        """Merge the shards' results (`merge-from`); True when a signal interrupted it."""
+        from iter8_action.shards import ci as shards
+
+        with self.platform.group(f"Merge the shards of {self.inputs.experiment}"):
+            try:
+                warnings = shards.merge_into(self.result_path, self.inputs, experiment, self.log)
+            except Interrupted as e:
+                self.platform.error(f"{e}; the result has what finished", title="Interrupted")
+                return True
+        for warning in warnings:
+            self.platform.warning(warning, title="Shards")
+        return False
+
+    def _report_dir_ready(self, *, result: bool) -> bool:
+        """The report directory exists and every file the job writes there can be written
+        (the result file too, when `result`): checked before anything runs."""
+        from iter8_action.resultfile import check_output_path
+
         try:
             self.inputs.report_path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -166,7 +237,19 @@ class _Job:
                 title="Invalid inputs",
             )
             return False
+        files = [(self.result_path, "the result")] if result else []
+        files += [(self._report_file(fmt), "the report") for fmt in self.inputs.report_formats]
+        fix = "remove it, or point `report-dir` at another directory"
+        try:
+            for path, what in files:
+                check_output_path(path, what, fix=fix)
+        except InputError as e:
+            self.platform.error(str(e), title="Invalid inputs")
+            return False
         return True
+
+    def _report_file(self, fmt: str) -> Path:
+        return self.inputs.report_path / REPORT_FILES[fmt]
 
     def _baselines(self) -> dict[str, object]:
         """The base branch's results for the assess task (`baseline-from`), fetched before
@@ -207,6 +290,28 @@ class _Job:
 
     # -- loading -------------------------------------------------------------
 
+    def _render_chart(self, chart: ChartInputs) -> bool:
+        """Render the chart into the experiment file, as `iter8 launch --dry` does."""
+        from iter8_action.charts.launch import ChartRequest, write_experiment
+
+        base = self.inputs.working_directory
+        request = ChartRequest(
+            chart=chart.chart,
+            repo_url=chart.repo or None,
+            version=chart.version or None,
+            values_files=chart.values,
+            sets=chart.sets,
+            base=base,
+            cache_dir=chart.cache_dir,
+        )
+        with self.platform.group(f"Render chart {chart.chart} into {self.inputs.experiment}"):
+            try:
+                write_experiment(request, self.inputs.experiment_path, log=self.log)
+            except InputError as e:
+                self.platform.error(str(e), title="Invalid chart or values")
+                return False
+        return True
+
     def _load(self) -> Experiment | None:
         from iter8_action.loader import load_experiment
 
@@ -245,12 +350,12 @@ class _Job:
         body = "\n".join(lines) + "\n"
         if self.inputs.summary:
             self.platform.write_summary(body)
-        outcome = Outcome(verdict="invalid", slos_met=False, task_failed=False)
+        outcome = Outcome(verdict=INVALID, slos_met=False, task_failed=False)
         self._set_outputs(outcome, None, {})
         self._comment(outcome, body)
 
     def _read_result(self) -> tuple[Report, dict[str, object]]:
-        from iter8_action.report.model import build_report
+        from iter8_action.report import build_report
         from iter8_action.resultfile import read_result_document
 
         document = read_result_document(self.result_path)
@@ -263,8 +368,13 @@ class _Job:
 
         paths: dict[str, Path] = {}
         for fmt in self.inputs.report_formats:
-            path = self.inputs.report_path / REPORT_FILES[fmt]
-            path.write_text(render(document, fmt), encoding="utf-8")
+            path = self._report_file(fmt)
+            try:
+                path.write_text(render(document, fmt), encoding="utf-8")
+            except OSError as e:
+                raise InputError(
+                    f"{_shown(path)}: cannot write the {fmt} report: {e.strerror or e}"
+                ) from e
             paths[fmt] = path
             self.log.info("wrote the %s report to %s", fmt, _shown(path))
         return paths
@@ -322,12 +432,12 @@ def annotations_for(
     lines = {t.index: t.line for t in experiment.tasks} if experiment else {}
     assess = next((t.index for t in report.tasks if t.task == "assess"), None)
     assess_line = lines.get(assess) if assess is not None else None
-    slo_level = "error" if "slos" in fail_on else "warning"
+    slo_level = AnnotationLevel.ERROR if "slos" in fail_on else AnnotationLevel.WARNING
     for slo in report.slos:
         units = f" {slo.units}" if slo.units else ""
         for index, result in enumerate(slo.versions):
             name = report.version_name(index) or f"version {index}"
-            if result.status == "violated":
+            if result.status is SloStatus.VIOLATED:
                 side = "above" if slo.kind == "upper" else "below"
                 notes.append(
                     Annotation(
@@ -339,10 +449,10 @@ def annotations_for(
                         line=assess_line,
                     )
                 )
-            elif result.status == "no-data":
+            elif result.status is SloStatus.NO_DATA:
                 notes.append(
                     Annotation(
-                        "warning",
+                        AnnotationLevel.WARNING,
                         f"{name}: no value was recorded for {slo.metric}, so its SLO is not met",
                         title=f"SLO without data: {slo.metric} ({name})",
                         file=file,
@@ -354,7 +464,7 @@ def annotations_for(
         task = next((t for t in report.tasks if t.index == failed), None)
         notes.append(
             Annotation(
-                "error" if "task-failure" in fail_on else "warning",
+                AnnotationLevel.ERROR if "task-failure" in fail_on else AnnotationLevel.WARNING,
                 report.run.failure_reason or "a task failed",
                 title=f"Task failed: task {task.index} ({task.task})" if task else "Task failed",
                 file=file,

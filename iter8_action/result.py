@@ -6,24 +6,39 @@ self-describing record of what has finished so far.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from iter8_action import __version__
-from iter8_action.metrics import MetricStore
+from iter8_action.insights import Insights, read_insights
+from iter8_action.metrics import ITER8_SUMMARY_VALUES, MetricStore
 
 ITER8_VERSION = f"iter8-py {__version__}"
 
 
 class TaskStatus(StrEnum):
+    """What happened to one task, as the result file and the reports spell it."""
+
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
     SKIPPED = "skipped"
     FAILED = "failed"
+    NOT_RUN = "not-run"
+    """Reports only: a pending task of a run that stopped. Never recorded in a result."""
+
+
+class RunState(StrEnum):
+    """How a run stands, as a report reads it from the result."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    RUNNING = "running"
+    NOT_STARTED = "not-started"
 
 
 @dataclass
@@ -66,7 +81,7 @@ class TaskRecord:
         return cls(
             index=int(data["index"]),
             task=str(data["task"]),
-            status=TaskStatus(data.get("status", "pending")),
+            status=TaskStatus(data.get("status", TaskStatus.PENDING)),
             condition=data.get("if"),
             soft_failure=bool(data.get("softFailure", False)),
             start_time=data.get("startTime"),
@@ -74,6 +89,29 @@ class TaskRecord:
             error=data.get("error"),
             output=data.get("output"),
         )
+
+
+def written_by_iter8(result: Mapping[str, Any]) -> bool:
+    """A result Iter8 itself wrote: it counts completed tasks but keeps no record of each
+    (iter8-py always writes `tasks`)."""
+    return "tasks" not in result and "numCompletedTasks" in result
+
+
+def iter8_task_statuses(num_tasks: int, num_completed: int, failure: bool) -> list[TaskStatus]:
+    """The status of each task of a result Iter8 wrote, from its count of completed tasks.
+
+    Iter8 ran the tasks in order, counted a skipped task as completed, and stopped at
+    the first failure (`base/experiment.go`), so the count says which ones ran.
+    """
+    statuses = []
+    for index in range(num_tasks):
+        if index < num_completed:
+            statuses.append(TaskStatus.COMPLETED)
+        elif index == num_completed and failure:
+            statuses.append(TaskStatus.FAILED)
+        else:
+            statuses.append(TaskStatus.PENDING)
+    return statuses
 
 
 def now_iso() -> str:
@@ -95,6 +133,13 @@ class Result:
     failed_task: int | None = None
     interrupted: bool = False
     iter8_version: str = ITER8_VERSION
+    by_iter8: bool = False
+    """Read from a result Iter8 wrote, which has no `endTime`: it finished when every
+    task of the spec counted as completed (Iter8's `Completed()`)."""
+    shard: dict[str, Any] | None = None
+    """A shard's run (`iter8 run --shard`): which shard, and what the merge needs."""
+    shards: dict[str, Any] | None = None
+    """A merged run (`iter8 merge`): the shards it merged, and what was wrong with them."""
 
     @property
     def num_completed_tasks(self) -> int:
@@ -103,10 +148,22 @@ class Result:
     @property
     def completed(self) -> bool:
         """Every task ran to an end (completed, skipped or soft-failed)."""
-        return self.end_time is not None and all(t.counts_completed for t in self.tasks)
+        return self.ended and all(t.counts_completed for t in self.tasks)
+
+    @property
+    def ended(self) -> bool:
+        """The run stopped: iter8-py records its end time; Iter8 recorded none, and stopped
+        when it had counted every task or one failed."""
+        if self.end_time is not None:
+            return True
+        return self.by_iter8 and (self.failure or all(t.counts_completed for t in self.tasks))
 
     def insights(self) -> dict[str, Any]:
         return {**self.store.to_insights(), **self.assessment}
+
+    def verdicts(self) -> Insights:
+        """The SLOs, rewards and winner recorded so far (see `iter8_action.insights`)."""
+        return read_insights(self.assessment, self.store)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -125,18 +182,35 @@ class Result:
             out["interrupted"] = True
         out["tasks"] = [t.to_dict() for t in self.tasks]
         out["insights"] = self.insights()
+        if self.shard is not None:
+            out["shard"] = self.shard
+        if self.shards is not None:
+            out["shards"] = self.shards
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+    def from_dict(cls, data: Mapping[str, Any], *, spec: Sequence[Any] = ()) -> Result:
+        """The result in `data`; `spec` (the experiment's tasks) gives a result that Iter8
+        wrote its tasks."""
         insights = dict(data.get("insights") or {})
+        by_iter8 = written_by_iter8(data)
+        tasks = [TaskRecord.from_dict(t) for t in data.get("tasks") or []]
+        if by_iter8:
+            statuses = iter8_task_statuses(
+                len(spec), int(data["numCompletedTasks"] or 0), bool(data.get("failure"))
+            )
+            tasks = [
+                TaskRecord(i, task_name(entry), status)
+                for i, (entry, status) in enumerate(zip(spec, statuses, strict=True))
+            ]
         store = MetricStore.from_insights(insights)
         store_keys = set(MetricStore().to_insights()) | {
             "sampleMetricValues",
             "summaryMetricValues",
+            ITER8_SUMMARY_VALUES,
         }
         return cls(
-            tasks=[TaskRecord.from_dict(t) for t in data.get("tasks") or []],
+            tasks=tasks,
             store=store,
             assessment={k: v for k, v in insights.items() if k not in store_keys},
             start_time=str(data.get("startTime", "")),
@@ -146,4 +220,17 @@ class Result:
             failed_task=data.get("failedTask"),
             interrupted=bool(data.get("interrupted", False)),
             iter8_version=str(data.get("iter8Version", ITER8_VERSION)),
+            by_iter8=by_iter8,
+            shard=data.get("shard"),
+            shards=data.get("shards"),
         )
+
+
+def task_name(entry: Any) -> str:
+    """The name of a task of an experiment's `spec` (`run` for a script)."""
+    if isinstance(entry, Mapping):
+        if "task" in entry:
+            return str(entry["task"])
+        if "run" in entry:
+            return "run"
+    return "?"

@@ -5,6 +5,10 @@ the best match for `oneOf`/`anyOf` with a count of the rest, and messages
 rewritten where jsonschema's own would puzzle a user (unknown fields get a
 "did you mean", unknown tasks the list of known ones).
 
+Beyond the schema: NaN and the infinities (which JSON Schema's bounds let
+through) are rejected wherever they appear, and the custom formats below parse
+URLs and durations as the tasks will, so that a value that validates also runs.
+
 Iter8 read YAML through Go's JSON decoding, which matched field names
 case-insensitively. `normalize_case` accepts such case variants of known
 fields, renaming them to the canonical spelling with a warning, before the
@@ -14,15 +18,21 @@ schema (which is strict) sees them.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from iter8_action import durations, finite
 from iter8_action.errors import Problem
 from iter8_action.yamlsource import JSONPath, SourceDocument, format_path
+
+MAX_DURATION_S = 24 * 3600.0
+"""The longest duration accepted anywhere (longer than any CI job may run)."""
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -38,18 +48,28 @@ _TYPE_NAMES = {
 class SchemaValidator:
     """Validates documents against one schema (`root_ref` picks a definition)."""
 
-    def __init__(self, schema: Mapping[str, Any], *, known_tasks: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        known_tasks: list[str] | None = None,
+        validator_class: type[Any] = jsonschema.Draft202012Validator,
+    ) -> None:
         self.schema = schema
-        self.validator = jsonschema.Draft202012Validator(schema)
+        self.validator = validator_class(schema, format_checker=FORMATS)
         self.known_tasks = known_tasks or []
 
     # -- case variants ----------------------------------------------------------------
 
     def normalize_case(self, document: SourceDocument) -> list[str]:
-        """Rename case variants of known fields in place; return the warnings."""
+        """Rename case variants of known fields in place; return the warnings.
+
+        Fields the schema marks `deprecated` (accepted so that Iter8's files
+        validate, without effect here) get a warning too, with the reason.
+        """
         warnings: list[str] = []
         self._normalize(document, document.data, self.schema, (), warnings)
-        return warnings
+        return list(dict.fromkeys(warnings))
 
     def _normalize(
         self,
@@ -86,6 +106,11 @@ class SchemaValidator:
                             )
                         )
                     )
+            for key in value:
+                prop = known.get(key)
+                if isinstance(prop, Mapping) and prop.get("deprecated"):
+                    reason = str(prop.get("description") or "it has no effect here")
+                    warnings.append(str(document.problem((*path, key), reason)))
             for key, item in value.items():
                 for sub in schemas:
                     prop = sub.get("properties", {}).get(key)
@@ -126,9 +151,22 @@ class SchemaValidator:
 
     # -- errors ---------------------------------------------------------------------------
 
-    def problems(self, document: SourceDocument) -> list[Problem]:
+    def problems(self, document: SourceDocument, *, limit: int | None = None) -> list[Problem]:
+        """Every problem, or the first `limit` errors' (a hostile document can have millions)."""
         out: list[Problem] = []
-        for error in self.validator.iter_errors(document.data):
+        # NaN passes every bound (each comparison with it is false), and the
+        # schema's complaint about an infinity would only repeat this one.
+        odd = dict(finite.non_finite(document.data))
+        for path, value in odd.items():
+            out.append(
+                document.problem(path, f"found {finite.spelled(value)}; write a finite number")
+            )
+        errors = (
+            e
+            for e in self.validator.iter_errors(document.data)
+            if tuple(e.absolute_path) not in odd
+        )
+        for error in itertools.islice(errors, limit):
             out.extend(self._explain(document, error))
         return out
 
@@ -156,7 +194,8 @@ class SchemaValidator:
             ]
         custom = _schema(error).get("errorMessage", {})
         if isinstance(custom, dict) and error.validator in custom:
-            return [document.problem(path, str(custom[error.validator]))]
+            text = str(custom[error.validator]).replace("{value}", repr(error.instance))
+            return [document.problem(path, text)]
         if error.validator in ("oneOf", "anyOf") and error.context:
             # A branch that fails only on its type (or constant) is the wrong branch,
             # not the user's mistake: explain the closest branch of the right kind.
@@ -195,12 +234,51 @@ def _unknown_field(key: str, allowed: list[str], path: JSONPath) -> str:
     if len(path) >= 2 and path[-1] == "with":
         where = " of this task"
     message = f"unknown field {key!r}{where}"
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) or [
-        a for a in allowed if a.lower() == key.lower()
-    ]
+    close = nearest(key, allowed)
     if close:
-        return f"{message}; did you mean {close[0]!r}?"
+        return f"{message}; did you mean {close!r}?"
     return f"{message}; known fields: {', '.join(allowed)}"
+
+
+def nearest(key: str, known: list[str]) -> str | None:
+    """The known name fewest edits away from `key` (ties: the most similar), if close.
+
+    Edit distance over every known name, so that `connect-timeeout` finds
+    `connect-timeout` (one edit) rather than a name that merely shares a prefix.
+    """
+    lowered = key.lower()
+    most = max(2, len(key) // 3)
+    # a length difference is a lower bound of the distance: skip the hopeless
+    # (and so never spend quadratic time on a hostile, very long key)
+    near = [name for name in known if abs(len(name) - len(key)) <= most]
+
+    def rank(name: str) -> tuple[int, float]:
+        similarity = difflib.SequenceMatcher(None, lowered, name.lower()).ratio()
+        return edit_distance(lowered, name.lower()), -similarity
+
+    best = min(near, key=rank) if near else None
+    if best is not None and edit_distance(lowered, best.lower()) <= most:
+        return best
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with transpositions (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (ca != cb),
+            )
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _unknown_task(name: Any, known: list[str]) -> str:
@@ -228,6 +306,8 @@ def _message(error: ValidationError) -> str:
         return f"{missing!r} is required"
     if validator == "pattern" and "duration" in str(schema.get("description", "")).lower():
         return f"{error.instance!r} is not a duration; write it like 500ms, 10s or 1m30s"
+    if validator == "pattern" and "size" in str(schema.get("description", "")).lower():
+        return f"{error.instance!r} is not a size above 0; write it like 10MiB, 512KiB or 1048576"
     if validator == "enum":
         allowed = ", ".join(repr(v) for v in schema.get("enum", []))
         return f"{error.instance!r} is not one of {allowed}"
@@ -235,6 +315,13 @@ def _message(error: ValidationError) -> str:
         return "the list is empty; it needs at least one entry"
     if validator == "minLength" and error.instance == "":
         return "the value is empty"
+    if validator == "maxLength" and isinstance(error.instance, str):
+        return (
+            f"the text is {len(error.instance)} characters long, more than the "
+            f"{schema.get('maxLength')} allowed"
+        )
+    if validator == "format" and error.cause is not None:
+        return str(error.cause)
     return error.message
 
 
@@ -252,3 +339,75 @@ def describe_value(value: Any) -> str:
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{text} ({kind.get(type(value), type(value).__name__)})"
+
+
+# -- custom formats: values parsed at validation as the tasks will parse them ---------------
+
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+class _Invalid(ValueError):
+    """A value that a custom format rejects; its text is the whole message."""
+
+
+@FORMATS.checks("http-url", raises=_Invalid)
+def _http_url(value: object) -> bool:
+    if isinstance(value, str):
+        _check_url(value)
+    return True
+
+
+@FORMATS.checks("http-url-or-path", raises=_Invalid)
+def _http_url_or_path(value: object) -> bool:
+    if isinstance(value, str) and not value.startswith("/"):
+        _check_url(value, path_allowed=True)
+    return True
+
+
+def _check_url(value: str, *, path_allowed: bool = False) -> None:
+    # The value itself stays out of the message: URLs carry credentials and
+    # webhook secrets, and the message already names the file, line and field.
+    example = "http://host:port/path" + (", or a path like /login" if path_allowed else "")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        raise _Invalid(f"the URL has spaces or control characters; write it like {example}")
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        why = "its [IPv6 address] is malformed" if "IPv6" in str(exc) else "it does not parse"
+        raise _Invalid(f"not a valid URL: {why}; write it like {example}") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise _Invalid("the URL's port is not a number from 1 to 65535") from None
+    if parts.scheme not in ("http", "https"):
+        scheme = f"'{parts.scheme[:20]}://'" if parts.scheme else "no scheme"
+        raise _Invalid(f"the URL has {scheme}; write an http:// or https:// URL like {example}")
+    if not parts.hostname:
+        raise _Invalid(f"the URL has no host; write it like {example}")
+    if port == 0:
+        raise _Invalid("the URL's port is 0; give a port from 1 to 65535")
+
+
+@FORMATS.checks("go-duration", raises=_Invalid)
+def _go_duration(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            seconds = durations.parse_duration(value)
+        except durations.DurationError:
+            return True  # the schema's pattern explains what a duration looks like
+        if seconds > MAX_DURATION_S:
+            limit = durations.format_duration(MAX_DURATION_S)
+            raise _Invalid(f"{value!r} is longer than {limit}, the longest duration accepted")
+    return True
+
+
+@FORMATS.checks("message-size", raises=_Invalid)
+def _message_size(value: object) -> bool:
+    from iter8_action.grpcload.plan import message_size
+
+    if isinstance(value, str):
+        try:
+            message_size(value)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+    return True

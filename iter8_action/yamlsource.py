@@ -250,3 +250,39 @@ def iter_paths(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, Any]
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from iter_paths(item, (*path, i))
+
+
+def line_map(text: str, *, max_nodes: int) -> dict[JSONPath, int]:
+    """The line (1-based) of every mapping key and sequence item of a one-document YAML
+    text, under its JSON path, without constructing any value.
+
+    For documents too large for `parse` (result files): libyaml composes when present,
+    and an alias is walked at most once, so neither aliases nor size make it slow.
+    Empty when the text does not compose.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    lines: dict[JSONPath, int] = {}
+    if root is None:
+        return lines
+    lines[()] = root.start_mark.line + 1
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, JSONPath, int]] = [(root, (), 0)]
+    while stack and len(lines) < max_nodes:
+        node, path, depth = stack.pop()
+        if id(node) in seen or depth > MAX_DEPTH:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines.setdefault((*path, str(key.value)), key.start_mark.line + 1)
+                    stack.append((value, (*path, str(key.value)), depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault((*path, i), item.start_mark.line + 1)
+                stack.append((item, (*path, i), depth + 1))
+    return lines

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
+from iter8_action import insights
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import (
     BOOTSTRAP_SEED,
     Bootstrap,
-    Comparison,
+    PairTest,
     adjust,
     bootstrap,
     compare_distributions,
@@ -42,7 +42,7 @@ def statistical(data: MetricData, versions: Sequence[int]) -> bool:
 
 def compare_family(
     data: MetricData, pairs: Sequence[tuple[int, int]], spec: AssessSpec
-) -> list[Comparison]:
+) -> list[PairTest]:
     """Compare each (version, comparator) pair, corrected for multiplicity as one family.
 
     Intervals are simultaneous (Bonferroni: each at 1 - alpha/m) unless the
@@ -75,7 +75,7 @@ def _compare(
     baseline: int,
     level: float,
     resample: Callable[[int], Bootstrap],
-) -> Comparison:
+) -> PairTest:
     events, other_events = data.proportions[version], data.proportions[baseline]
     if events is not None and other_events is not None:
         return compare_proportions(
@@ -101,7 +101,7 @@ def _compare(
     return plain_comparison(version, baseline, data.values[version], data.values[baseline])
 
 
-def effect_label(c: Comparison) -> str | None:
+def effect_label(c: PairTest) -> str | None:
     """ "+12.3%"; for rates "+0.50 points (+25.0%)"."""
     if c.test in PROPORTION_TESTS and c.difference is not None:
         points = f"{c.difference * 100:+.2f} points"
@@ -113,7 +113,7 @@ def effect_label(c: Comparison) -> str | None:
     return None
 
 
-def summary(c: Comparison, spec: AssessSpec) -> str:
+def summary(c: PairTest, spec: AssessSpec) -> str:
     """One line: the test, the p-value (raw, and corrected when that differs), the effect of
     the version against the other and its interval."""
     parts = [TEST_NAMES[c.test]]
@@ -131,7 +131,7 @@ def summary(c: Comparison, spec: AssessSpec) -> str:
     return ", ".join(parts)
 
 
-def _interval_label(c: Comparison) -> str | None:
+def _interval_label(c: PairTest) -> str | None:
     if c.test not in PROPORTION_TESTS and c.ci_low is not None and c.ci_high is not None:
         return f"CI [{c.ci_low:+.1%}, {c.ci_high:+.1%}]"
     low, high = c.difference_ci_low, c.difference_ci_high
@@ -142,29 +142,29 @@ def _interval_label(c: Comparison) -> str | None:
     return f"CI [{low:+.4g}, {high:+.4g}]"  # no ratio when the other value is 0
 
 
-def comparison_to_dict(c: Comparison) -> dict[str, Any]:
-    """The contract's comparison object (plus the raw values and sizes behind it)."""
-    return {
-        "version": c.version,
-        "baseline": c.baseline,
-        "test": c.test,
-        "statistic": _num(c.statistic),
-        "pValue": _num(c.p_value),
-        "adjustedPValue": _num(c.adjusted_p_value),
-        "effect": _num(c.effect),
-        "effectLabel": effect_label(c),
-        "ciLow": _num(c.ci_low),
-        "ciHigh": _num(c.ci_high),
-        "difference": _num(c.difference),
-        "differenceCiLow": _num(c.difference_ci_low),
-        "differenceCiHigh": _num(c.difference_ci_high),
-        "value": _num(c.value),
-        "baselineValue": _num(c.baseline_value),
-        "requests": list(c.sizes) if c.statistical else None,
-        "significant": c.significant,
-        "moreRequestsNeeded": c.more_requests_needed,
-        "note": c.note,
-    }
+def recorded(c: PairTest) -> insights.Comparison:
+    """The comparison as the result records it (see `iter8_action.insights`)."""
+    return insights.Comparison(
+        version=c.version,
+        baseline=c.baseline,
+        test=c.test,
+        statistic=_num(c.statistic),
+        p_value=_num(c.p_value),
+        adjusted_p_value=_num(c.adjusted_p_value),
+        effect=_num(c.effect),
+        effect_label=effect_label(c),
+        ci_low=_num(c.ci_low),
+        ci_high=_num(c.ci_high),
+        significant=c.significant,
+        more_requests_needed=c.more_requests_needed,
+        difference_ci_low=_num(c.difference_ci_low),
+        difference_ci_high=_num(c.difference_ci_high),
+        difference=_num(c.difference),
+        value=_num(c.value),
+        baseline_value=_num(c.baseline_value),
+        requests=c.sizes if c.statistical else None,
+        note=c.note,
+    )
 
 
 def _num(value: float | None) -> float | None:

@@ -14,32 +14,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from iter8_action.assessment.comparisons import (
-    compare_family,
-    comparison_to_dict,
-    statistical,
-    summary,
-)
+from iter8_action import insights
+from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
-from iter8_action.assessment.statistics import Comparison, plain_comparison
+from iter8_action.assessment.statistics import PairTest, plain_comparison
+from iter8_action.insights import MAX, RewardVerdict
 
-MAX, MIN = "max", "min"
-WINNER, TIE, NO_WINNER_YET, NO_DATA = "winner", "tie", "no-winner-yet", "no-data"
 TIE_RELATIVE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
-class RewardVerdict:
+class RewardJudgement:
     metric: str
     direction: str
-    verdict: str
+    verdict: RewardVerdict
     winner: int | None
     tied: tuple[int, ...]
     reason: str
-    comparisons: tuple[Comparison, ...]
+    comparisons: tuple[PairTest, ...]
     values: tuple[float | None, ...] = ()
     """Each version's value (not written to the result: the store has them)."""
 
@@ -47,7 +41,7 @@ class RewardVerdict:
     def statistical(self) -> bool:
         return any(c.statistical for c in self.comparisons)
 
-    def beats(self, a: int, b: int, comparisons: Sequence[Comparison] | None = None) -> bool:
+    def beats(self, a: int, b: int, comparisons: Sequence[PairTest] | None = None) -> bool:
         """Whether version `a` is better than `b`: significantly (in `comparisons`, by default
         this reward's own family) when there is per-request data, else by value."""
         if self.statistical:
@@ -57,16 +51,19 @@ class RewardVerdict:
             return False
         return va > vb if self.direction == MAX else va < vb
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "direction": self.direction,
-            "verdict": self.verdict,
-            "winner": self.winner,
-            "tied": list(self.tied),
-            "reason": self.reason,
-            "comparisons": [comparison_to_dict(c) for c in self.comparisons],
-        }
+    def recorded(self) -> insights.Reward:
+        """The verdict as the result records it (see `iter8_action.insights`)."""
+        return insights.Reward(
+            metric=self.metric,
+            direction=self.direction,
+            verdict=self.verdict,
+            winner=self.winner,
+            tied=self.tied,
+            reason=self.reason,
+            units=None,
+            values=self.values,
+            comparisons=tuple(recorded(c) for c in self.comparisons),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,14 +84,14 @@ class _Judging:
 
     def verdict(
         self,
-        kind: str,
+        kind: RewardVerdict,
         reason: str,
         *,
         winner: int | None = None,
         tied: Sequence[int] = (),
-        comparisons: Sequence[Comparison] = (),
-    ) -> RewardVerdict:
-        return RewardVerdict(
+        comparisons: Sequence[PairTest] = (),
+    ) -> RewardJudgement:
+        return RewardJudgement(
             self.data.metric,
             self.direction,
             kind,
@@ -108,21 +105,21 @@ class _Judging:
 
 def judge_reward(
     data: MetricData, direction: str, spec: AssessSpec, names: Sequence[str]
-) -> RewardVerdict:
+) -> RewardJudgement:
     j = _Judging(data, direction, spec, names, data.with_value())
     if not j.present:
-        return j.verdict(NO_DATA, f"no version has a value for {data.metric}")
+        return j.verdict(RewardVerdict.NO_DATA, f"no version has a value for {data.metric}")
     if len(names) == 1:
-        return j.verdict(WINNER, f"{names[0]} is the only version", winner=0)
+        return j.verdict(RewardVerdict.WINNER, f"{names[0]} is the only version", winner=0)
     if statistical(data, j.present):
         return _judge_statistically(j)
     if len(j.present) == 1:
         only = names[j.present[0]]
-        return j.verdict(NO_WINNER_YET, f"only {only} has a value for {data.metric}")
+        return j.verdict(RewardVerdict.NO_WINNER_YET, f"only {only} has a value for {data.metric}")
     return _judge_plainly(j)
 
 
-def _judge_plainly(j: _Judging) -> RewardVerdict:
+def _judge_plainly(j: _Judging) -> RewardJudgement:
     data, names, b = j.data, j.names, j.spec.baseline
     best = _leader(data, j.direction, j.present)
     best_value = _value(data, best)
@@ -140,10 +137,10 @@ def _judge_plainly(j: _Judging) -> RewardVerdict:
     if len(tied) > 1:
         joined = " and ".join(names[v] for v in tied)
         reason = f"{joined} tie at {best_value:.6g} ({plain})"
-        return j.verdict(TIE, reason, tied=tied, comparisons=comparisons)
+        return j.verdict(RewardVerdict.TIE, reason, tied=tied, comparisons=comparisons)
     word = "highest" if j.direction == MAX else "lowest"
     reason = f"{names[best]} has the {word} value, {best_value:.6g} ({plain})"
-    return j.verdict(WINNER, reason, winner=best, comparisons=comparisons)
+    return j.verdict(RewardVerdict.WINNER, reason, winner=best, comparisons=comparisons)
 
 
 def family_pairs(present: Sequence[int], baseline: int) -> list[tuple[int, int]]:
@@ -154,7 +151,7 @@ def family_pairs(present: Sequence[int], baseline: int) -> list[tuple[int, int]]
     return pairs
 
 
-def _judge_statistically(j: _Judging) -> RewardVerdict:
+def _judge_statistically(j: _Judging) -> RewardJudgement:
     data, direction, spec, names, present = j.data, j.direction, j.spec, j.names, j.present
     comparisons = compare_family(data, family_pairs(present, spec.baseline), spec)
 
@@ -166,7 +163,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
             reason = f"{names[w]} is best{j.missing}: " + "; ".join(
                 _win_text(c, w, names, spec) for c in comparisons if w in (c.version, c.baseline)
             )
-            return j.verdict(WINNER, reason, winner=w, comparisons=comparisons)
+            return j.verdict(RewardVerdict.WINNER, reason, winner=w, comparisons=comparisons)
     top = [v for v in present if not any(better(o, v) for o in present if o != v)]
     rest = [v for v in present if v not in top]
     if len(top) > 1 and rest and all(better(t, r) for t in top for r in rest):
@@ -176,7 +173,7 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
             f"{', '.join(names[v] for v in rest)} but not distinguishable from each other"
             f"{j.missing}"
         )
-        return j.verdict(TIE, reason, tied=top, comparisons=comparisons)
+        return j.verdict(RewardVerdict.TIE, reason, tied=top, comparisons=comparisons)
     leader = _leader(data, direction, present)
     pending = [
         c for c in comparisons if leader in (c.version, c.baseline) and not c.significant
@@ -186,10 +183,10 @@ def _judge_statistically(j: _Judging) -> RewardVerdict:
         "every pair differs significantly, but no version is better than all the others"
     )
     reason = f"no winner yet{j.missing}: {details}"
-    return j.verdict(NO_WINNER_YET, reason, comparisons=comparisons)
+    return j.verdict(RewardVerdict.NO_WINNER_YET, reason, comparisons=comparisons)
 
 
-def prefers(direction: str, comparisons: Sequence[Comparison], a: int, b: int) -> bool:
+def prefers(direction: str, comparisons: Sequence[PairTest], a: int, b: int) -> bool:
     """Whether `comparisons` show version `a` significantly better than `b`."""
     for c in comparisons:
         if {c.version, c.baseline} == {a, b} and c.significant:
@@ -209,7 +206,7 @@ def _leader(data: MetricData, direction: str, present: Sequence[int]) -> int:
     return ordered[0]
 
 
-def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec) -> str:
+def _win_text(c: PairTest, winner: int, names: Sequence[str], spec: AssessSpec) -> str:
     other = c.baseline if c.version == winner else c.version
     w_value, o_value = _values_of(c, winner)
     if o_value:
@@ -221,13 +218,13 @@ def _win_text(c: Comparison, winner: int, names: Sequence[str], spec: AssessSpec
     return f"{amount} {word} than {names[other]} ({versus}: {summary(c, spec)})"
 
 
-def _values_of(c: Comparison, version: int) -> tuple[float, float]:
+def _values_of(c: PairTest, version: int) -> tuple[float, float]:
     """(value of `version`, value of the other version) in a comparison."""
     value, other = c.value or 0.0, c.baseline_value or 0.0
     return (value, other) if c.version == version else (other, value)
 
 
-def _pending_text(c: Comparison, names: Sequence[str], spec: AssessSpec) -> str:
+def _pending_text(c: PairTest, names: Sequence[str], spec: AssessSpec) -> str:
     text = f"{names[c.version]} vs {names[c.baseline]}: {c.note} ({summary(c, spec)})"
     if c.more_requests_needed is not None:
         text += f"; about {c.more_requests_needed} more requests per version may settle it"

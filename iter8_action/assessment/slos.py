@@ -13,30 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
-from iter8_action.assessment.comparisons import (
-    compare_family,
-    comparison_to_dict,
-    statistical,
-    summary,
-)
+from iter8_action import insights
+from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
-from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, Slo
-from iter8_action.assessment.statistics import Comparison
-
-SATISFIED, VIOLATED, NO_DATA, NOT_APPLICABLE = "satisfied", "violated", "no-data", "not-applicable"
+from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, SloSpec
+from iter8_action.assessment.statistics import PairTest
+from iter8_action.insights import SloStatus
 
 
 @dataclass(frozen=True)
-class SloStatus:
+class SloJudgement:
     """One SLO for one version."""
 
     value: float | None
     limit: float | None
-    status: str
+    status: SloStatus
     note: str
-    test: Comparison | None = None
+    test: PairTest | None = None
     conclusive: bool | None = None
     relative: Relative | None = None
     """The relative limit that set `limit`, when one did."""
@@ -44,46 +38,37 @@ class SloStatus:
     @property
     def holds(self) -> bool:
         """Not violated and not missing (an SLO that does not apply holds)."""
-        return self.status in (SATISFIED, NOT_APPLICABLE)
+        return self.status.holds
 
 
 @dataclass(frozen=True)
 class SloVerdict:
-    slo: Slo
+    slo: SloSpec
     baseline: int
-    versions: tuple[SloStatus, ...]
+    versions: tuple[SloJudgement, ...]
 
-    def absolute_holds(self, version: int) -> bool:
-        """Iter8's `SLOsSatisfied` entry: the absolute limit alone."""
-        status = self.versions[version]
-        if status.status == NOT_APPLICABLE or self.slo.limit is None:
-            return True
-        if status.value is None:
-            return False
-        if self.slo.kind == UPPER:
-            return status.value <= self.slo.limit
-        return status.value >= self.slo.limit
-
-    def to_dict(self) -> dict[str, Any]:
+    def recorded(self) -> insights.Slo:
+        """The verdict as the result records it (see `iter8_action.insights`)."""
         slo = self.slo
-        return {
-            "metric": slo.metric,
-            "kind": slo.kind,
-            "limit": slo.limit,
-            "relative": slo.relative_dict(self.baseline),
-            "appliesTo": None if slo.versions is None else list(slo.versions),
-            "versions": [_status_dict(s) for s in self.versions],
-        }
+        return insights.Slo(
+            metric=slo.metric,
+            kind=slo.kind,
+            limit=slo.limit,
+            relative=slo.relative_dict(self.baseline),
+            units=None,
+            versions=tuple(_recorded_status(s) for s in self.versions),
+            applies_to=slo.versions,
+        )
 
 
-def _status_dict(s: SloStatus) -> dict[str, Any]:
+def _recorded_status(s: SloJudgement) -> insights.SloVersion:
     test = None
     if s.test is not None:
-        test = {**comparison_to_dict(s.test), "conclusive": s.conclusive}
-    return {"value": s.value, "limit": s.limit, "status": s.status, "note": s.note, "test": test}
+        test = {**recorded(s.test).to_dict(), "conclusive": s.conclusive}
+    return insights.SloVersion(s.value, s.limit, s.status, test, s.note)
 
 
-def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
+def judge_slo(slo: SloSpec, data: MetricData, spec: AssessSpec, names: Sequence[str]) -> SloVerdict:
     b = spec.baseline
     statuses = [_status(slo, data, v, b, names) for v in range(len(names))]
     if slo.relative:
@@ -91,36 +76,48 @@ def judge_slo(slo: Slo, data: MetricData, spec: AssessSpec, names: Sequence[str]
     return SloVerdict(slo, b, tuple(statuses))
 
 
-def _status(slo: Slo, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloStatus:
+def _status(slo: SloSpec, data: MetricData, v: int, b: int, names: Sequence[str]) -> SloJudgement:
     value = data.values[v]
     if not slo.listed(v):
-        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is not in its versions")
+        return SloJudgement(
+            value, None, SloStatus.NOT_APPLICABLE, f"{names[v]} is not in its versions"
+        )
     if slo.limit is None and v == b:
-        return SloStatus(value, None, NOT_APPLICABLE, f"{names[v]} is the baseline")
+        return SloJudgement(value, None, SloStatus.NOT_APPLICABLE, f"{names[v]} is the baseline")
     relative = slo.relative if v != b else ()
     base_value = data.values[b]
     limit, binding = replace(slo, relative=relative).binding(base_value)
     if limit is None:
-        return SloStatus(value, None, NO_DATA, f"no data for the baseline {names[b]}")
+        return SloJudgement(value, None, SloStatus.NO_DATA, f"no data for the baseline {names[b]}")
     if value is None:
-        return SloStatus(None, limit, NO_DATA, f"no data for {slo.metric} in {names[v]}")
+        return SloJudgement(
+            None, limit, SloStatus.NO_DATA, f"no data for {slo.metric} in {names[v]}"
+        )
     holds = value <= limit if slo.kind == UPPER else value >= limit
     op = ("<=" if holds else ">") if slo.kind == UPPER else (">=" if holds else "<")
     note = f"{value:.6g} {op} {limit:.6g}"
     if binding is not None:
         note += f" ({names[b]} {binding.describe(slo.kind)})"
-    return SloStatus(value, limit, SATISFIED if holds else VIOLATED, note, relative=binding)
+    return SloJudgement(
+        value, limit, SloStatus.SATISFIED if holds else SloStatus.VIOLATED, note, relative=binding
+    )
 
 
 def _with_tests(
-    slo: Slo, data: MetricData, statuses: list[SloStatus], spec: AssessSpec, names: Sequence[str]
-) -> list[SloStatus]:
+    slo: SloSpec,
+    data: MetricData,
+    statuses: list[SloJudgement],
+    spec: AssessSpec,
+    names: Sequence[str],
+) -> list[SloJudgement]:
     """Attach the comparison with the baseline to every judged version with per-request data."""
     b = spec.baseline
     judged = [
         v
         for v, s in enumerate(statuses)
-        if v != b and s.status in (SATISFIED, VIOLATED) and statistical(data, [v, b])
+        if v != b
+        and s.status in (SloStatus.SATISFIED, SloStatus.VIOLATED)
+        and statistical(data, [v, b])
     ]
     comparisons = compare_family(data, [(v, b) for v in judged], spec)
     out = list(statuses)
@@ -134,7 +131,9 @@ def _with_tests(
     return out
 
 
-def _conclusive(kind: str, relative: Relative | None, c: Comparison, status: str) -> bool | None:
+def _conclusive(
+    kind: str, relative: Relative | None, c: PairTest, status: SloStatus
+) -> bool | None:
     """Whether the interval of the effect lies entirely on the side of the status.
 
     Judged against the relative limit that applies; None when the absolute
@@ -150,5 +149,5 @@ def _conclusive(kind: str, relative: Relative | None, c: Comparison, status: str
     if low is None or high is None:
         return None
     if kind == UPPER:
-        return high <= allowance if status == SATISFIED else low > allowance
-    return low >= -allowance if status == SATISFIED else high < -allowance
+        return high <= allowance if status is SloStatus.SATISFIED else low > allowance
+    return low >= -allowance if status is SloStatus.SATISFIED else high < -allowance

@@ -51,7 +51,7 @@ class Relative:
 
 
 @dataclass(frozen=True)
-class Slo:
+class SloSpec:
     metric: str
     kind: str
     """upper (value <= limit) or lower (value >= limit)"""
@@ -93,7 +93,7 @@ class Slo:
 
 @dataclass(frozen=True)
 class AssessSpec:
-    slos: tuple[Slo, ...]
+    slos: tuple[SloSpec, ...]
     rewards_max: tuple[str, ...]
     rewards_min: tuple[str, ...]
     baseline: int
@@ -118,7 +118,7 @@ def parse_spec(inputs: Mapping[str, Any], version_names: Sequence[str]) -> Asses
     )
 
 
-def _slos(raw: Any, names: list[str]) -> list[Slo]:
+def _slos(raw: Any, names: list[str]) -> list[SloSpec]:
     if not raw:
         return []
     if isinstance(raw, list):  # Iter8 v0.8-v0.10: [{metric, upperLimit, lowerLimit}]
@@ -132,7 +132,7 @@ def _slos(raw: Any, names: list[str]) -> list[Slo]:
     return out
 
 
-def _slo(entry: Mapping[str, Any], kind: str, names: list[str], where: str) -> Slo:
+def _slo(entry: Mapping[str, Any], kind: str, names: list[str], where: str) -> SloSpec:
     percent_key, amount_key = RELATIVE_KEYS[kind]
     relative = tuple(
         Relative(float(entry[key]), percent=key == percent_key)
@@ -145,7 +145,7 @@ def _slo(entry: Mapping[str, Any], kind: str, names: list[str], where: str) -> S
             sorted({_version(v, names, f"{where}.versions") for v in entry["versions"]})
         )
     limit = entry.get("limit")
-    return Slo(
+    return SloSpec(
         metric=canonical_metric_name(str(entry["metric"])),
         kind=kind,
         limit=None if limit is None else float(limit),

@@ -1,27 +1,29 @@
 """Statistical comparison of two versions: tests, effect sizes, intervals, sample sizes.
 
-Pure functions over plain data (no store, no I/O). The tests are SciPy's:
+Pure functions over plain data (no store, no I/O). The tests are SciPy's
+definitions, computed by `hypothesis` on NumPy and the standard library (the
+image does not carry SciPy):
 
 - latency and other per-request distributions: Mann-Whitney U
-  (`scipy.stats.mannwhitneyu`, two-sided), the test Kayenta's judge uses. A
+  (as `scipy.stats.mannwhitneyu`, two-sided), the test Kayenta's judge uses. A
   histogram is expanded to its bucket mid-points, each repeated `count` times;
   every observation of a bucket is then tied with the others of that bucket,
-  and SciPy ranks tied groups by their mid-rank and corrects the variance for
+  and the test ranks tied groups by their mid-rank and corrects the variance for
   ties, which is exactly the test on grouped data (no invented precision).
   Buckets must share their boundaries across versions (the http task writes
   them so); partially overlapping buckets are compared by their mid-points.
 - error rates (errors out of requests): the two-proportion z-test, computed as
   the equivalent chi-square test on the 2x2 table without continuity
-  correction (`scipy.stats.chi2_contingency`, chi2 = z^2); when an expected
+  correction (as `scipy.stats.chi2_contingency`, chi2 = z^2); when an expected
   cell count is below 5 the normal approximation is poor and Fisher's exact
-  test (`scipy.stats.fisher_exact`) is used instead.
+  test (as `scipy.stats.fisher_exact`) is used instead.
 
 Effects are relative differences `(candidate - baseline) / baseline` of the
 metric itself (a mean, a percentile, a rate), with a confidence interval: for
 distributions a bootstrap (Poisson resampling of the buckets, re-centred on the
 exact point estimate); for rates the Katz interval of the rate ratio
-(`scipy.stats.contingency.relative_risk`) and Newcombe's hybrid score interval
-of the difference (from Wilson intervals, `scipy.stats.binomtest`).
+(as `scipy.stats.contingency.relative_risk`) and Newcombe's hybrid score interval
+of the difference (from Wilson intervals, as `scipy.stats.binomtest`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from scipy.stats.contingency import relative_risk
 
+from iter8_action.assessment.hypothesis import (
+    chi2_2x2,
+    fisher_exact,
+    mann_whitney_u,
+    norm_ppf,
+    relative_risk_interval,
+    wilson_interval,
+)
 from iter8_action.metrics import HistBucket
 
 FloatArray = npt.NDArray[np.float64]
@@ -118,8 +126,9 @@ def distribution_statistic(dist: Distribution, statistic: str, counts: FloatArra
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """One version compared with another on one metric."""
+class PairTest:
+    """One version tested against another on one metric (its record in a result is
+    `iter8_action.insights.Comparison`)."""
 
     version: int
     baseline: int
@@ -160,10 +169,10 @@ def relative_effect(value: float | None, baseline: float | None) -> float | None
 
 def plain_comparison(
     version: int, baseline: int, value: float | None, baseline_value: float | None
-) -> Comparison:
+) -> PairTest:
     """Single observed values: the difference only, no significance claimed."""
     difference = None if value is None or baseline_value is None else value - baseline_value
-    return Comparison(
+    return PairTest(
         version=version,
         baseline=baseline,
         test="plain",
@@ -209,16 +218,14 @@ def compare_distributions(
     baseline_value: float | None,
     confidence: float,
     resampled: tuple[Bootstrap, Bootstrap] | None = None,
-) -> Comparison:
+) -> PairTest:
     """Mann-Whitney U on the whole distributions; effect and bootstrap CI of `statistic`.
 
     `resampled` are the versions' bootstraps when the caller shares them
     across comparisons; else they are drawn here.
     """
     x, y = candidate.observations(), reference.observations()
-    test = stats.mannwhitneyu(x, y, alternative="two-sided", method="auto")
-    u = float(test.statistic)
-    p_value = float(test.pvalue)
+    u, p_value = mann_whitney_u(x, y)
     superiority = u / float(len(x) * len(y))  # P(candidate > baseline) + P(tie) / 2
     direction = 0 if superiority == 0.5 else (1 if superiority > 0.5 else -1)
     if resampled is None:
@@ -229,7 +236,7 @@ def compare_distributions(
     ci = _bootstrap_intervals(
         *resampled, value=value, baseline_value=baseline_value, confidence=confidence
     )
-    return Comparison(
+    return PairTest(
         version=version,
         baseline=baseline,
         test="mann-whitney-u",
@@ -281,7 +288,7 @@ def _mann_whitney_sample_size(superiority: float, confidence: float) -> int | No
     """
     if superiority == 0.5:
         return None
-    z = stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0) + stats.norm.ppf(POWER)
+    z = norm_ppf(1.0 - (1.0 - confidence) / 2.0) + norm_ppf(POWER)
     return math.ceil(float(z**2 / (3.0 * (superiority - 0.5) ** 2) / 2.0))
 
 
@@ -292,7 +299,7 @@ def compare_proportions(
     events: tuple[int, int],
     totals: tuple[int, int],
     confidence: float,
-) -> Comparison:
+) -> PairTest:
     """Compare two rates `events / totals` (candidate first, then baseline)."""
     (e1, e0), (n1, n0) = events, totals
     p1, p0 = e1 / n1, e0 / n0
@@ -301,18 +308,17 @@ def compare_proportions(
     if e1 + e0 == 0 or e1 + e0 == n1 + n0:
         name, statistic, p_value = "two-proportion-z", 0.0, 1.0
     elif margins.min() < 5:
-        fisher = stats.fisher_exact(table)
-        name, statistic, p_value = "fisher-exact", float(fisher.statistic), float(fisher.pvalue)
+        odds_ratio, p_value = fisher_exact([[e1, n1 - e1], [e0, n0 - e0]])
+        name, statistic = "fisher-exact", odds_ratio
     else:
-        chi2 = stats.chi2_contingency(table, correction=False)
-        z = math.sqrt(float(chi2.statistic)) * (1 if p1 >= p0 else -1)
-        name, statistic, p_value = "two-proportion-z", z, float(chi2.pvalue)
+        chi2, p_value = chi2_2x2(table)
+        name, statistic = "two-proportion-z", math.sqrt(chi2) * (1 if p1 >= p0 else -1)
     d_low, d_high = _newcombe_interval(e1, n1, e0, n0, confidence)
     ci_low = ci_high = None
     if e1 > 0 and e0 > 0:
-        interval = relative_risk(e1, n1, e0, n0).confidence_interval(confidence)
-        ci_low, ci_high = float(interval.low) - 1.0, float(interval.high) - 1.0
-    return Comparison(
+        low, high = relative_risk_interval(e1, n1, e0, n0, confidence)
+        ci_low, ci_high = low - 1.0, high - 1.0
+    return PairTest(
         version=version,
         baseline=baseline,
         test=name,
@@ -332,8 +338,7 @@ def compare_proportions(
 
 
 def _wilson(events: int, total: int, confidence: float) -> tuple[float, float]:
-    interval = stats.binomtest(events, total).proportion_ci(confidence, method="wilson")
-    return float(interval.low), float(interval.high)
+    return wilson_interval(events, total, confidence)
 
 
 def _newcombe_interval(
@@ -351,8 +356,8 @@ def _proportion_sample_size(p1: float, p0: float, confidence: float) -> int | No
     """Requests per version for the two-proportion z-test to detect the observed difference."""
     if p1 == p0:
         return None
-    z_a = stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)
-    z_b = stats.norm.ppf(POWER)
+    z_a = norm_ppf(1.0 - (1.0 - confidence) / 2.0)
+    z_b = norm_ppf(POWER)
     pooled = (p1 + p0) / 2.0
     spread = z_a * math.sqrt(2 * pooled * (1 - pooled)) + z_b * math.sqrt(
         p1 * (1 - p1) + p0 * (1 - p0)
@@ -376,12 +381,12 @@ CORRECTIONS = ("holm", "bonferroni", "none")
 
 
 def adjust(
-    comparisons: Sequence[Comparison],
+    comparisons: Sequence[PairTest],
     *,
     confidence: float,
     correction: str,
     min_requests: int,
-) -> list[Comparison]:
+) -> list[PairTest]:
     """Correct a family of comparisons for multiplicity and decide which are significant.
 
     Plain comparisons pass through untouched. A comparison that is not
@@ -414,8 +419,8 @@ def adjust(
 
 
 def _decide(
-    c: Comparison, adjusted: float, *, alpha: float, family: int, correction: str, min_requests: int
-) -> Comparison:
+    c: PairTest, adjusted: float, *, alpha: float, family: int, correction: str, min_requests: int
+) -> PairTest:
     smallest = min(c.sizes)
     note: str | None = None
     if smallest < min_requests:
@@ -440,7 +445,7 @@ def _decide(
     )
 
 
-def _sample_size(c: Comparison, confidence: float) -> int | None:
+def _sample_size(c: PairTest, confidence: float) -> int | None:
     """Requests per version for the test of `c` to detect its observed effect at `confidence`."""
     if c.test == "mann-whitney-u" and c.statistic is not None:
         superiority = c.statistic / (c.sizes[0] * c.sizes[1])

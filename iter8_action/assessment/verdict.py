@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from iter8_action.assessment.data import MetricData, metric_data
-from iter8_action.assessment.rewards import MAX, MIN, TIE, WINNER, RewardVerdict, judge_reward
-from iter8_action.assessment.rewards import NO_DATA as NO_REWARD_DATA
-from iter8_action.assessment.slos import NO_DATA, VIOLATED, SloVerdict, judge_slo
-from iter8_action.assessment.spec import LOWER, UPPER, AssessSpec
-from iter8_action.assessment.statistics import Comparison, adjust
+from iter8_action.assessment.rewards import RewardJudgement, judge_reward
+from iter8_action.assessment.slos import SloVerdict, judge_slo
+from iter8_action.assessment.spec import AssessSpec
+from iter8_action.assessment.statistics import PairTest, adjust
+from iter8_action.insights import MAX, MIN, Method, RewardVerdict, Winner, write_assessment
 from iter8_action.metrics import MetricStore
 
 
@@ -25,8 +25,8 @@ class Assessment:
     spec: AssessSpec
     names: tuple[str, ...]
     slos: tuple[SloVerdict, ...]
-    rewards: tuple[RewardVerdict, ...]
-    joint: tuple[tuple[Comparison, ...], ...]
+    rewards: tuple[RewardJudgement, ...]
+    joint: tuple[tuple[PairTest, ...], ...]
     """Per reward, its comparisons decided again as one family with those of every other
     reward: the overall winner rests on all of them at once, so its chance of being a
     false winner stays within 1 - confidence however many rewards there are."""
@@ -83,9 +83,9 @@ class Assessment:
                 f"all {len(self.rewards)} rewards are corrected together"
             )
         undecided = [
-            f"{'no data on' if r.verdict == NO_REWARD_DATA else 'no winner yet on'} {r.metric}"
+            f"{'no data' if r.verdict is RewardVerdict.NO_DATA else 'no winner yet'} on {r.metric}"
             for r in self.rewards
-            if r.verdict not in (WINNER, TIE)
+            if r.verdict not in (RewardVerdict.WINNER, RewardVerdict.TIE)
         ]
         if undecided:
             return "; ".join(undecided)
@@ -99,8 +99,8 @@ class Assessment:
 
 
 def _preferred(
-    rewards: Sequence[RewardVerdict],
-    comparisons: Sequence[Sequence[Comparison]],
+    rewards: Sequence[RewardJudgement],
+    comparisons: Sequence[Sequence[PairTest]],
     passing: list[int],
 ) -> int | None:
     """The one version of `passing` that is worse on no reward and better than each other
@@ -144,8 +144,8 @@ def judge(store: MetricStore, spec: AssessSpec) -> Assessment:
 
 
 def _joint(
-    rewards: Sequence[RewardVerdict], spec: AssessSpec
-) -> tuple[tuple[Comparison, ...], ...]:
+    rewards: Sequence[RewardJudgement], spec: AssessSpec
+) -> tuple[tuple[PairTest, ...], ...]:
     """Every reward's comparisons decided again as one family (see `Assessment.joint`)."""
     flat = [c for r in rewards for c in r.comparisons]
     decided = adjust(
@@ -159,52 +159,13 @@ def _joint(
 
 
 def to_insights(a: Assessment) -> dict[str, Any]:
-    absolute = [s for s in a.slos if s.slo.limit is not None]
-    n = len(a.names)
-    iter8_slos: dict[str, list[dict[str, Any]]] = {UPPER: [], LOWER: []}
-    satisfied: dict[str, list[list[bool]]] = {UPPER: [], LOWER: []}
-    for s in absolute:
-        iter8_slos[s.slo.kind].append({"metric": s.slo.metric, "limit": s.slo.limit})
-        satisfied[s.slo.kind].append([s.absolute_holds(v) for v in range(n)])
+    """The insight fields of an assessment, written by `iter8_action.insights`."""
     winner, reason = a.winner()
-    return {
-        "SLOs": iter8_slos,
-        "SLOsSatisfied": satisfied,
-        "rewards": {
-            MAX: [r.metric for r in a.rewards if r.direction == MAX],
-            MIN: [r.metric for r in a.rewards if r.direction == MIN],
-        },
-        "rewardsWinners": {
-            d: [-1 if r.winner is None else r.winner for r in a.rewards if r.direction == d]
-            for d in (MAX, MIN)
-        },
-        "assessment": {
-            "baseline": a.spec.baseline,
-            "confidence": a.spec.confidence,
-            "correction": a.spec.correction,
-            "minRequests": a.spec.min_requests,
-            "slos": [s.to_dict() for s in a.slos],
-            "rewards": [r.to_dict() for r in a.rewards],
-            "versions": [_version(a, v) for v in range(n)],
-            "winner": {
-                "version": winner,
-                "name": None if winner is None else a.names[winner],
-                "reason": reason,
-            },
-        },
-    }
-
-
-def _version(a: Assessment, v: int) -> dict[str, Any]:
-    return {
-        "name": a.names[v],
-        "slosSatisfied": a.slos_hold(v),
-        "slosViolated": _metrics(a.slos, v, VIOLATED),
-        "slosNoData": _metrics(a.slos, v, NO_DATA),
-        "rewardsWon": [r.metric for r in a.rewards if r.winner == v],
-        "rewardsTied": [r.metric for r in a.rewards if v in r.tied],
-    }
-
-
-def _metrics(slos: Sequence[SloVerdict], v: int, status: str) -> list[str]:
-    return [s.slo.metric for s in slos if s.versions[v].status == status]
+    spec = a.spec
+    return write_assessment(
+        a.names,
+        Method(spec.baseline, spec.confidence, spec.correction, spec.min_requests),
+        [s.recorded() for s in a.slos],
+        [r.recorded() for r in a.rewards],
+        Winner(winner, None if winner is None else a.names[winner], reason),
+    )

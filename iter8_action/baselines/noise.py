@@ -28,13 +28,13 @@ from typing import Any
 
 from iter8_action.assessment.comparisons import compare_family, effect_label
 from iter8_action.assessment.data import metric_data
-from iter8_action.assessment.rewards import MAX
-from iter8_action.assessment.slos import SATISFIED, VIOLATED, SloStatus, SloVerdict
+from iter8_action.assessment.slos import SloJudgement, SloVerdict
 from iter8_action.assessment.spec import UPPER
-from iter8_action.assessment.statistics import Comparison
+from iter8_action.assessment.statistics import PairTest
 from iter8_action.assessment.verdict import Assessment
 from iter8_action.baselines.join import Joined
 from iter8_action.baselines.model import Baselines
+from iter8_action.insights import MAX, SloStatus
 from iter8_action.metrics import MetricStore
 
 RULE = (
@@ -78,12 +78,43 @@ def band(values: Sequence[float], confidence: float) -> Band | None:
     """The prediction bound of a new run's value at `confidence`; None below two runs."""
     if len(values) < 2:
         return None
-    from scipy import stats  # the assessment's statistics already need SciPy
-
     k = len(values)
-    t = float(stats.t.ppf(confidence, k - 1))  # one-sided: only the worse side is flagged
+    t = t_quantile(confidence, k - 1)  # one-sided: only the worse side is flagged
     half = t * statistics.stdev(values) * math.sqrt(1 + 1 / k)
     return Band(statistics.fmean(values), half, k)
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Student's t quantile for an integer `df` (what `scipy.stats.t.ppf` gives), found by
+    bisection on the closed-form CDF of Abramowitz & Stegun 26.7.3-4 (no SciPy in the image)."""
+    if not 0.5 <= p < 1 or df < 1:
+        raise ValueError(f"t_quantile: p={p} (0.5 to 1) and df={df} (1 or more)")
+    low, high = 0.0, 1.0
+    while _t_cdf(high, df) < p:
+        high *= 2
+    for _ in range(200):
+        mid = (low + high) / 2
+        low, high = (mid, high) if _t_cdf(mid, df) < p else (low, mid)
+    return (low + high) / 2
+
+
+def _t_cdf(t: float, df: int) -> float:
+    """P(T <= t) for t >= 0: 1/2 + A(t|df)/2, A being P(|T| <= t)."""
+    theta = math.atan(t / math.sqrt(df))
+    c2, s = math.cos(theta) ** 2, math.sin(theta)
+    if df % 2:  # odd: A = 2/pi (theta + sin cos (1 + 2/3 cos^2 + 2.4/3.5 cos^4 + ...))
+        term, total = 1.0, 1.0 if df > 1 else 0.0
+        for j in range(1, (df - 1) // 2):
+            term *= c2 * (2 * j) / (2 * j + 1)
+            total += term
+        a = 2 / math.pi * (theta + s * math.cos(theta) * total)
+    else:  # even: A = sin (1 + 1/2 cos^2 + 1.3/2.4 cos^4 + ...)
+        term, total = 1.0, 1.0
+        for j in range(1, df // 2):
+            term *= c2 * (2 * j - 1) / (2 * j)
+            total += term
+        a = s * total
+    return 0.5 + a / 2
 
 
 def is_regression(
@@ -108,7 +139,7 @@ class Versus:
 
     metric: str
     version: str
-    comparison: Comparison
+    comparison: PairTest
     noise: Band | None
     worse_when: str
     """"higher" or "lower": the direction that is a regression."""
@@ -198,8 +229,8 @@ def _ruled(verdict: SloVerdict, joined: Joined, noise: Band | None) -> SloVerdic
     return replace(verdict, versions=statuses)
 
 
-def _ruled_status(status: SloStatus, noise: Band | None, worse: str) -> SloStatus:
-    if status.status != VIOLATED or status.relative is None:
+def _ruled_status(status: SloJudgement, noise: Band | None, worse: str) -> SloJudgement:
+    if status.status != SloStatus.VIOLATED or status.relative is None:
         return status  # satisfied, no data, or the absolute limit is the binding one
     c = status.test
     significant = c.significant if c is not None else None
@@ -212,7 +243,7 @@ def _ruled_status(status: SloStatus, noise: Band | None, worse: str) -> SloStatu
         why = "not a regression: the change is not significant"
     else:
         why = f"not a regression: within the run-to-run noise ({_band_text(noise)})"
-    return replace(status, status=SATISFIED, note=f"{status.note}; {why}")
+    return replace(status, status=SloStatus.SATISFIED, note=f"{status.note}; {why}")
 
 
 def _band_text(noise: Band | None) -> str:

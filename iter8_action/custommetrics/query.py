@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import requests
-
 from iter8_action import httpclient
 from iter8_action.custommetrics.spec import MetricSpec, ProviderSpec
 from iter8_action.secrets import SECRETS
@@ -30,6 +28,8 @@ class Query:
     headers: Mapping[str, str] = field(default_factory=dict)
     params: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+    secret_headers: frozenset[str] = frozenset()
+    """The headers `auth` added: dropped, with the usual credentials, on a cross-origin redirect."""
 
     @property
     def full_url(self) -> str:
@@ -43,9 +43,9 @@ class Query:
 
 @dataclass(frozen=True)
 class Transport:
-    """How requests travel: per-request timeout, TLS verification, retries."""
+    """How requests travel: each attempt's deadline and size cap, TLS verification, retries."""
 
-    timeout_s: float = httpclient.DEFAULT_TIMEOUT_S
+    limits: httpclient.Limits = field(default_factory=httpclient.Limits)
     verify: bool | str = True
     retry: httpclient.RetryPolicy = field(default_factory=httpclient.RetryPolicy)
 
@@ -62,6 +62,10 @@ class TLSFailure(Exception):
     """The backend's certificate could not be verified: a setup problem, not a missing value."""
 
 
+class Misdirected(Exception):
+    """The backend redirected in a loop or away from HTTP(S): a setup problem, like TLS."""
+
+
 class BadAnswer(Exception):
     """The backend answered, but not with usable JSON; the metric has no data."""
 
@@ -73,7 +77,7 @@ def build_query(spec: ProviderSpec, metric: MetricSpec, auth: Mapping[str, str])
     if body is not None and not any(k.lower() == "content-type" for k in headers):
         # Iter8 sent every body as JSON; a string body that is not JSON is sent as text
         headers["Content-Type"] = "application/json" if _is_json(metric.body) else "text/plain"
-    return Query(spec.method, spec.url, headers, metric.params, body)
+    return Query(spec.method, spec.url, headers, metric.params, body, frozenset(auth))
 
 
 def _is_json(text: str | None) -> bool:
@@ -103,14 +107,17 @@ def send(query: Query, transport: Transport) -> Any:
             query.full_url,
             headers=query.headers,
             data=query.body,
-            timeout_s=transport.timeout_s,
+            limits=transport.limits,
             verify=transport.verify,
             retry=transport.retry,
+            session=httpclient.Session(secret_headers=query.secret_headers),
         )
     except httpclient.HTTPFailure as exc:
         message = str(exc).replace(query.full_url, query.url)  # the params are long: name the URL
-        if isinstance(exc.__cause__, requests.exceptions.SSLError):
+        if isinstance(exc, httpclient.TLSFailure):
             raise TLSFailure(message) from exc
+        if isinstance(exc, httpclient.Misdirected):
+            raise Misdirected(message) from exc
         if exc.status is None:
             raise NoAnswer(message) from exc
         detail = f": {_snippet(exc.body)}" if exc.body.strip() else ""

@@ -82,7 +82,7 @@ def _fetch(url: str, *, provider: str, transport: Transport) -> TemplateSource:
     problem = f"provider {provider}: cannot fetch template {url}"
     try:
         text = httpclient.get_text(
-            url, timeout_s=transport.timeout_s, verify=transport.verify, retry=transport.retry
+            url, limits=transport.limits, verify=transport.verify, retry=transport.retry
         )
     except httpclient.UnexpectedStatus as exc:
         raise SourceError(f"{problem}: it answered {exc.answer}") from exc

@@ -1,8 +1,10 @@
 """Sending an event: the options every event task shares, and secrets from the environment.
 
-Every event task accepts `timeout` (a Go duration, default 10s) and `retries`
-(extra tries after the first on connection errors, 429 and 5xx, with
-exponential backoff from 0.5s; default 3). `softFailure` (in `with:`, as in
+Every event task accepts `timeout` (a Go duration, default 10s: the deadline of
+each attempt as a whole, a payload template's fetch included), `maxBodySize`
+(the cap on an answer's size, default 10MiB) and `retries` (extra tries after
+the first on connection errors, deadlines, 429 and 5xx, with exponential
+backoff from 0.5s; default 3). `softFailure` (in `with:`, as in
 Iter8, or next to `task:`) is the engine's business: the loader lifts it to the
 task, and the engine records the failure and goes on with the verdict kept.
 """
@@ -12,14 +14,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
 from iter8_action import httpclient
-from iter8_action.durations import parse_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import SECRETS
 
@@ -28,23 +29,25 @@ DEFAULT_RETRIES = 3
 BACKOFF_S = 0.5
 _LOGGED_BODY_CHARS = 4000
 _ERROR_BODY_CHARS = 300
-# headers whose values are credentials whatever they contain
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "private-token", "job-token", "x-api-key", "cookie"}
-)
 
 
 @dataclass(frozen=True)
 class Delivery:
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    limits: httpclient.Limits = field(default_factory=httpclient.Limits)
     retries: int = DEFAULT_RETRIES
+    secret_headers: frozenset[str] = frozenset()
+    """Header names to drop on a redirect to another origin (those given by `headersEnv`)."""
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any]) -> Delivery:
-        timeout = inputs.get("timeout")
+        try:
+            limits = httpclient.Limits.from_inputs(inputs, default_timeout_s=DEFAULT_TIMEOUT_S)
+        except ValueError as exc:  # the schema checked their form; a value may still be out
+            raise TaskFailed(str(exc)) from exc
         return cls(
-            timeout_s=DEFAULT_TIMEOUT_S if timeout is None else parse_duration(timeout),
+            limits=limits,
             retries=int(inputs.get("retries", DEFAULT_RETRIES)),
+            secret_headers=frozenset(str(h) for h in inputs.get("headersEnv") or {}),
         )
 
     @property
@@ -106,8 +109,9 @@ def send(
             headers=headers,
             params=params,
             data=body,
-            timeout_s=delivery.timeout_s,
+            limits=delivery.limits,
             retry=delivery.policy,
+            session=httpclient.Session(secret_headers=delivery.secret_headers),
         )
     except httpclient.HTTPFailure as exc:
         raise TaskFailed(f"{what}: {SECRETS.redact(str(exc))}") from None
@@ -140,7 +144,8 @@ def _log_request(
 ) -> None:
     if not log.isEnabledFor(logging.DEBUG):
         return
-    shown = {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
+    credentials = httpclient.CREDENTIAL_HEADERS
+    shown = {k: ("***" if k.lower() in credentials else v) for k, v in headers.items()}
     lines = [f"{method} {url}"]
     if params:
         lines.append(f"params: {dict(params)}")

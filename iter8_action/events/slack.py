@@ -11,17 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from iter8_action.events.summary import EventVerdict
+from iter8_action.insights import SloStatus
+
 HEADER_MAX = 150
 SECTION_MAX = 3000
 FIELD_MAX = 2000
 FALLBACK_MAX = 300
-_HEADLINES = {
-    "pass": (":white_check_mark:", "passed"),
-    "fail": (":x:", "failed its SLOs"),
-    "error": (":warning:", "did not complete"),
-    "no-slos": (":information_source:", "finished (no SLOs)"),
+_HEADLINES: dict[str, tuple[str, str]] = {
+    EventVerdict.PASS: (":white_check_mark:", "passed"),
+    EventVerdict.FAIL: (":x:", "failed its SLOs"),
+    EventVerdict.ERROR: (":warning:", "did not complete"),
+    EventVerdict.NO_SLOS: (":information_source:", "finished (no SLOs)"),
 }
-_MARKS = {"satisfied": "ok", "violated": "FAIL", "no-data": "no data", "not-applicable": "n/a"}
+_MARKS: dict[str, str] = {
+    SloStatus.SATISFIED: "ok",
+    SloStatus.VIOLATED: "FAIL",
+    SloStatus.NO_DATA: "no data",
+    SloStatus.NOT_APPLICABLE: "n/a",
+}
 
 
 def escape(text: str) -> str:

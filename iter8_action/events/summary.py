@@ -6,7 +6,7 @@ keys because GitHub's `repository_dispatch` rejects a `client_payload` with
 more (REST API, "Create a repository dispatch event")::
 
     experiment: {name, startTime, endTime, numCompletedTasks, failure, failureReason}
-    verdict:    pass | fail | error | no-slos
+    verdict:    pass | fail | error | no-slos (`EventVerdict`)
     reason:     one line that explains the verdict
     versions:   [{index, name, slosSatisfied, rewardsWon, metrics: {metric: value}}]
     winner:     {index, name, reason} or null
@@ -16,7 +16,8 @@ more (REST API, "Create a repository dispatch event")::
     iter8Version
 
 It is built from the result as written to the result file (`Result.to_dict()`),
-so it works the same on a live run and on a result read back from disk.
+so it works the same on a live run and on a result read back from disk; the
+SLOs, rewards and winner come from `iter8_action.insights`, as in the reports.
 """
 
 from __future__ import annotations
@@ -24,28 +25,34 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
-from iter8_action.result import Result
+from iter8_action.insights import Insights, SloStatus, read_insights
 
-VERDICTS = ("pass", "fail", "error", "no-slos")
+
+class EventVerdict(StrEnum):
+    """The verdict an event carries: coarser than the report's, and public (never renamed)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NO_SLOS = "no-slos"
 
 
 def summarize(result: Mapping[str, Any], *, experiment_name: str | None = None) -> dict[str, Any]:
     """The documented summary of `result` (a result dict, as in the result file)."""
-    insights = result.get("insights") or {}
-    names = [str(n) for n in insights.get("versionNames") or []]
-    slos = _slos(insights, names)
-    rewards = _rewards(insights, names)
-    versions = _versions(result, insights, names, slos, rewards)
-    winner = _winner(insights, names)
+    found = read_insights(result.get("insights") or {})
+    slos = _slos(found)
+    rewards = _rewards(found)
+    versions = _versions(found, slos, rewards)
     verdict, reason = _verdict(result, slos, versions)
     return {
         "experiment": _experiment(result, experiment_name),
-        "verdict": verdict,
+        "verdict": str(verdict),
         "reason": reason,
         "versions": versions,
-        "winner": winner,
+        "winner": _winner(found),
         "slos": slos,
         "rewards": rewards,
         "run": run_link(os.environ),
@@ -77,118 +84,56 @@ def _experiment(result: Mapping[str, Any], name: str | None) -> dict[str, Any]:
     }
 
 
-def _name(names: list[str], index: Any) -> str | None:
-    if isinstance(index, int) and 0 <= index < len(names):
-        return names[index]
-    return None
-
-
-def _slos(insights: Mapping[str, Any], names: list[str]) -> list[dict[str, Any]]:
-    assessment = insights.get("assessment") or {}
-    if assessment.get("slos") is not None:
-        return [
-            {
-                "metric": slo.get("metric"),
-                "kind": slo.get("kind"),
-                "limit": slo.get("limit"),
-                "versions": [
-                    {
-                        "name": _name(names, i) or f"version {i}",
-                        "value": _number(v.get("value")),
-                        "limit": v.get("limit"),
-                        "status": v.get("status"),
-                    }
-                    for i, v in enumerate(slo.get("versions") or [])
-                ],
-            }
-            for slo in assessment["slos"]
-        ]
-    return _iter8_slos(insights, names)
-
-
-def _iter8_slos(insights: Mapping[str, Any], names: list[str]) -> list[dict[str, Any]]:
-    """The SLO table from Iter8's own fields, for a result written without our assessment."""
-    store = Result.from_dict({"insights": insights}).store
-    slos = insights.get("SLOs") or {}
-    satisfied = insights.get("SLOsSatisfied") or {}
-    out: list[dict[str, Any]] = []
-    for kind in ("upper", "lower"):
-        rows = satisfied.get(kind) or []
-        for i, slo in enumerate(slos.get(kind) or []):
-            row = rows[i] if i < len(rows) else []
-            versions = []
-            for v, name in enumerate(names):
-                value = _number(store.value(str(slo.get("metric")), v))
-                ok = bool(row[v]) if v < len(row) else False
-                status = "no-data" if value is None else ("satisfied" if ok else "violated")
-                versions.append(
-                    {"name": name, "value": value, "limit": slo.get("limit"), "status": status}
-                )
-            out.append(
+def _slos(found: Insights) -> list[dict[str, Any]]:
+    return [
+        {
+            "metric": slo.metric,
+            "kind": slo.kind,
+            "limit": slo.limit,
+            "versions": [
                 {
-                    "metric": slo.get("metric"),
-                    "kind": kind,
-                    "limit": slo.get("limit"),
-                    "versions": versions,
+                    "name": found.version_name(i),
+                    "value": v.value,
+                    "limit": v.limit,
+                    "status": str(v.status),
                 }
-            )
-    return out
+                for i, v in enumerate(slo.versions)
+            ],
+        }
+        for slo in found.slos
+    ]
 
 
-def _rewards(insights: Mapping[str, Any], names: list[str]) -> list[dict[str, Any]]:
-    assessment = insights.get("assessment") or {}
-    if assessment.get("rewards") is not None:
-        return [
-            {
-                "metric": r.get("metric"),
-                "direction": r.get("direction"),
-                "verdict": r.get("verdict"),
-                "winner": r.get("winner"),
-                "winnerName": _name(names, r.get("winner")),
-                "reason": r.get("reason"),
-            }
-            for r in assessment["rewards"]
-        ]
-    rewards = insights.get("rewards") or {}
-    winners = insights.get("rewardsWinners") or {}
-    out = []
-    for direction in ("max", "min"):
-        found = winners.get(direction) or []
-        for i, metric in enumerate(rewards.get(direction) or []):
-            index = found[i] if i < len(found) and found[i] != -1 else None
-            out.append(
-                {
-                    "metric": metric,
-                    "direction": direction,
-                    "verdict": "winner" if index is not None else "no-winner-yet",
-                    "winner": index,
-                    "winnerName": _name(names, index),
-                    "reason": None,
-                }
-            )
-    return out
+def _rewards(found: Insights) -> list[dict[str, Any]]:
+    return [
+        {
+            "metric": r.metric,
+            "direction": r.direction,
+            "verdict": str(r.verdict),
+            "winner": r.winner,
+            "winnerName": None if r.winner is None else found.version_name(r.winner),
+            "reason": r.reason,
+        }
+        for r in found.rewards
+    ]
 
 
 def _versions(
-    result: Mapping[str, Any],
-    insights: Mapping[str, Any],
-    names: list[str],
-    slos: list[dict[str, Any]],
-    rewards: list[dict[str, Any]],
+    found: Insights, slos: list[dict[str, Any]], rewards: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    store = Result.from_dict(result).store
+    store = found.store
     # histogram names give no value and drop out below; percentiles of them are named by SLOs
     wanted = (
         set(store.names()) | {str(s["metric"]) for s in slos} | {str(r["metric"]) for r in rewards}
     )
     out = []
-    for i, name in enumerate(names):
+    for i, name in enumerate(found.versions):
         metrics = {m: _number(store.value(m, i)) for m in sorted(wanted)}
         out.append(
             {
                 "index": i,
                 "name": name,
-                "slosSatisfied": all(_holds(_status(s, i)) for s in slos) if slos else None,
+                "slosSatisfied": found.slos_hold(i) if slos else None,
                 "rewardsWon": [r["metric"] for r in rewards if r["winner"] == i],
                 "metrics": {m: v for m, v in metrics.items() if v is not None},
             }
@@ -196,40 +141,30 @@ def _versions(
     return out
 
 
-def _winner(insights: Mapping[str, Any], names: list[str]) -> dict[str, Any] | None:
-    winner = (insights.get("assessment") or {}).get("winner") or {}
-    index = winner.get("version")
-    if not isinstance(index, int):
+def _winner(found: Insights) -> dict[str, Any] | None:
+    winner = found.winner
+    if winner is None or winner.version is None:
         return None
     return {
-        "index": index,
-        "name": winner.get("name") or _name(names, index),
-        "reason": winner.get("reason"),
+        "index": winner.version,
+        "name": winner.name or found.version_name(winner.version),
+        "reason": winner.reason,
     }
 
 
 def _verdict(
     result: Mapping[str, Any], slos: list[dict[str, Any]], versions: list[dict[str, Any]]
-) -> tuple[str, str]:
+) -> tuple[EventVerdict, str]:
     if result.get("failure"):
-        return "error", f"the experiment failed: {result.get('failureReason') or 'a task failed'}"
+        reason = result.get("failureReason") or "a task failed"
+        return EventVerdict.ERROR, f"the experiment failed: {reason}"
     if not slos:
-        return "no-slos", "no SLOs were assessed"
+        return EventVerdict.NO_SLOS, "no SLOs were assessed"
     failing = [v["name"] for v in versions if not v["slosSatisfied"]]
     if failing:
-        count = sum(1 for s in slos for v in s["versions"] if not _holds(v["status"]))
-        return "fail", f"{count} SLO check(s) not satisfied ({', '.join(failing)})"
-    return "pass", f"every version meets all {len(slos)} SLO(s)"
-
-
-def _status(slo: Mapping[str, Any], index: int) -> Any:
-    versions = slo["versions"]
-    return versions[index]["status"] if index < len(versions) else "no-data"
-
-
-def _holds(status: Any) -> bool:
-    # an SLO that does not apply to a version (a relative SLO on the baseline) does not fail it
-    return status in ("satisfied", "not-applicable")
+        count = sum(1 for s in slos for v in s["versions"] if not SloStatus(v["status"]).holds)
+        return EventVerdict.FAIL, f"{count} SLO check(s) not satisfied ({', '.join(failing)})"
+    return EventVerdict.PASS, f"every version meets all {len(slos)} SLO(s)"
 
 
 def _number(value: Any) -> float | None:

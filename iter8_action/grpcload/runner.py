@@ -25,6 +25,7 @@ import grpc.aio
 
 from iter8_action.grpcload.plan import GrpcStream
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
 
 NS_PER_S = 1_000_000_000
@@ -75,21 +76,26 @@ def run_streams(
     *,
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
+    start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
-    """Run every stream to its end (or until `stop` is set); one outcome per stream."""
-    return asyncio.run(_run_all(streams, stop, on_progress))
+    """Run every stream to its end (or until `stop` is set); one outcome per stream;
+    `start` is an instant shared with other machines (otherwise: once connected)."""
+    return asyncio.run(_run_all(streams, stop, on_progress, start))
 
 
 async def _run_all(
     streams: list[GrpcStream],
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None,
+    start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
     runs = [_StreamRun(s) for s in streams]
 
     async def connect_then_load() -> None:
         await asyncio.gather(*(r.preconnect() for r in runs))
         start_ns = perf_counter_ns() + int(START_MARGIN_S * NS_PER_S)
+        if start is not None:
+            start_ns = start.resolve(start_ns)
         await asyncio.gather(*(r.run(start_ns) for r in runs))
 
     main = asyncio.create_task(connect_then_load())
@@ -140,12 +146,13 @@ class _StreamRun:
         self.pool.cap = stream.concurrency
         self.start_ns = 0
         self.end_ns: int | None = None
+        self.cut_ns: int | None = None
 
     async def preconnect(self) -> None:
         """Connect every channel before the clock starts, as ghz does, so that the first
         calls do not pay for the connection. A server that is down or silent is not
         waited for beyond `PRECONNECT_CAP_S`: its calls then fail on their own."""
-        cap_s = min(self.stream.timeout_s, PRECONNECT_CAP_S)
+        cap_s = self.stream.connect_timeout_s or min(self.stream.timeout_s, PRECONNECT_CAP_S)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(_settle(c) for c in self.channels)), cap_s)
 
@@ -154,6 +161,8 @@ class _StreamRun:
         stream = self.stream
         if stream.duration_s is not None:
             self.end_ns = start_ns + int(stream.duration_s * NS_PER_S)
+        if stream.max_duration_s is not None:
+            self.cut_ns = start_ns + int(stream.max_duration_s * NS_PER_S)
         delay = (start_ns - perf_counter_ns()) / NS_PER_S
         if delay > 0:
             await asyncio.sleep(delay)
@@ -168,6 +177,8 @@ class _StreamRun:
     # -- closed loop: `concurrency` workers, each calls again as soon as it is answered --
 
     def _take(self) -> bool:
+        if self.cut_ns is not None and perf_counter_ns() >= self.cut_ns:
+            return False
         if self.stream.total is not None:
             return self.sent < self.stream.total
         assert self.end_ns is not None
@@ -195,6 +206,8 @@ class _StreamRun:
         blocked_until = 0
         for index in range(count):
             due = self.start_ns + int(phase_ns + index * interval_ns)
+            if self.cut_ns is not None and due >= self.cut_ns:
+                break
             wait = (due - perf_counter_ns()) / NS_PER_S
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -255,7 +268,8 @@ class _StreamRun:
             return
         stats = outcome.stats
         stats.requests += 1
-        stats.histogram.record(now_ns - due_ns)
+        if code is grpc.StatusCode.OK or self.stream.count_errors:
+            stats.histogram.record(now_ns - due_ns)
         stats.count_sent_at(max(0, (due_ns - self.start_ns) // NS_PER_S))
         number = int(code.value[0])
         stats.statuses[number] = stats.statuses.get(number, 0) + 1
@@ -301,6 +315,7 @@ def _channel(stream: GrpcStream) -> grpc.aio.Channel:
     # Each channel is its own HTTP/2 connection: gRPC would otherwise share one
     # subchannel among channels with the same target and arguments.
     options: list[tuple[str, str | int]] = [("grpc.use_local_subchannel_pool", 1)]
+    options.extend(stream.channel_options)
     if stream.tls is None:
         return grpc.aio.insecure_channel(stream.host, options=options)
     if stream.tls.server_name:

@@ -107,6 +107,21 @@ class LatencyHistogram:
         self._sum += other._sum
         self._sum_sq += other._sum_sq
 
+    @property
+    def sum_ns(self) -> int:
+        return self._sum
+
+    @property
+    def sum_squares_ns(self) -> int:
+        return self._sum_sq
+
+    def restore(
+        self, *, total: int, sum_ns: int, sum_squares_ns: int, min_ns: int, max_ns: int
+    ) -> None:
+        """Set the exact totals of a histogram whose counts were read back (a shard's)."""
+        self.total, self._sum, self._sum_sq = total, sum_ns, sum_squares_ns
+        self.min_ns, self.max_ns = min_ns, max_ns
+
     # -- statistics ------------------------------------------------------------------
 
     def mean_ns(self) -> float | None:

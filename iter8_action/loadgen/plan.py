@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, replace
+from time import perf_counter_ns
 
 from iter8_action import __version__
 
@@ -156,6 +158,29 @@ def _part(total: int, parts: int, index: int) -> int:
 
 
 def with_phases(streams: list[Stream]) -> list[Stream]:
-    """Offset open-loop streams by a fraction of a period, so that versions alternate."""
+    """Offset open-loop streams by a fraction of a period, so that versions alternate
+    (on top of a shard's own offset, `phase_s`)."""
     n = len(streams)
-    return [replace(s, phase_s=(i / n) / s.qps) if s.qps else s for i, s in enumerate(streams)]
+    return [
+        replace(s, phase_s=s.phase_s + (i / n) / s.qps) if s.qps else s
+        for i, s in enumerate(streams)
+    ]
+
+
+@dataclass
+class CommonStart:
+    """A start instant on the wall clock, shared by load generators on several machines
+    (the shards of `iter8 run --shard`), so that their open-loop schedules line up."""
+
+    at_unix_ns: int
+    used_unix_ns: int | None = None
+    """The instant the schedule started, by this machine's wall clock (set by `resolve`)."""
+    offset_ns: int = 0
+    """Wall clock minus `perf_counter_ns` when the start was resolved."""
+
+    def resolve(self, earliest_ns: int) -> int:
+        """The `perf_counter_ns` to start at: the instant, or `earliest_ns` when later."""
+        self.offset_ns = time.time_ns() - perf_counter_ns()
+        start = max(self.at_unix_ns - self.offset_ns, earliest_ns)
+        self.used_unix_ns = start + self.offset_ns
+        return start

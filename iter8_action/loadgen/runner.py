@@ -22,7 +22,14 @@ from pathlib import Path
 from time import perf_counter_ns
 from typing import IO, Any
 
-from iter8_action.loadgen.plan import Stream, available_cores, process_count, split, with_phases
+from iter8_action.loadgen.plan import (
+    CommonStart,
+    Stream,
+    available_cores,
+    process_count,
+    split,
+    with_phases,
+)
 from iter8_action.loadgen.stats import StreamOutcome, StreamStats, combine
 from iter8_action.loadgen.worker import run_shares
 
@@ -55,15 +62,17 @@ def run_streams(
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
     processes: int | None = None,
+    start: CommonStart | None = None,
 ) -> list[StreamResult]:
-    """Send every stream's requests at once and return each one's merged statistics."""
+    """Send every stream's requests at once and return each one's merged statistics;
+    `start` is an instant shared with other machines (otherwise: as soon as ready)."""
     streams = with_phases(streams)
     workers = processes or process_count(streams, cores=available_cores())
     shares = split(streams, workers)
     if workers == 1:
-        per_worker = [_run_here(shares[0], stop, on_progress)]
+        per_worker = [_run_here(shares[0], stop, on_progress, start)]
     else:
-        per_worker = _run_processes(shares, stop, on_progress)
+        per_worker = _run_processes(shares, stop, on_progress, start)
     return [
         StreamResult(*combine([outcomes[i] for outcomes in per_worker]))
         for i in range(len(streams))
@@ -74,8 +83,16 @@ def _progress_of(outcomes: list[StreamOutcome]) -> Progress:
     return Progress(sum(o.sent for o in outcomes), sum(o.counted.errors for o in outcomes))
 
 
+def _start_ns(start: CommonStart | None) -> int:
+    earliest = perf_counter_ns() + int(START_MARGIN_S * 1e9)
+    return earliest if start is None else start.resolve(earliest)
+
+
 def _run_here(
-    shares: list[Any], stop: threading.Event, on_progress: Callable[[Progress], None] | None
+    shares: list[Any],
+    stop: threading.Event,
+    on_progress: Callable[[Progress], None] | None,
+    start: CommonStart | None,
 ) -> list[StreamOutcome]:
     def report(outcomes: list[StreamOutcome]) -> None:
         if on_progress is not None:
@@ -83,7 +100,7 @@ def _run_here(
 
     return run_shares(
         shares,
-        wait_start=lambda: perf_counter_ns() + int(START_MARGIN_S * 1e9),
+        wait_start=lambda: _start_ns(start),
         stop=stop,
         on_progress=report,
     )
@@ -178,12 +195,13 @@ def _run_processes(
     shares: list[list[Any]],
     stop: threading.Event,
     on_progress: Callable[[Progress], None] | None,
+    start: CommonStart | None,
 ) -> list[list[StreamOutcome]]:
     messages: queue.Queue[tuple[int, Any]] = queue.Queue()
     workers = [_Worker(s, messages, i) for i, s in enumerate(shares)]
     try:
         if _wait_ready(workers, messages, stop):
-            start_ns = perf_counter_ns() + int(START_MARGIN_S * 1e9)
+            start_ns = _start_ns(start)
             for worker in workers:
                 worker.send(("go", start_ns))
         return _collect(workers, messages, stop, on_progress)

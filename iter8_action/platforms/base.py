@@ -6,7 +6,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO, TypedDict, Unpack
 
@@ -28,12 +28,19 @@ class CommentOutcome:
     url: str | None = None
 
 
+class AnnotationLevel(StrEnum):
+    """How a message about the run is shown (GitHub's workflow commands have these three)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTICE = "notice"
+
+
 @dataclass(frozen=True)
 class Annotation:
     """A message about the run, located in a file where possible."""
 
-    level: str
-    """error | warning | notice"""
+    level: AnnotationLevel
     message: str
     title: str | None = None
     file: str | None = None
@@ -85,24 +92,23 @@ class Platform(ABC):
 
     def error(self, message: str, **where: Unpack[Where]) -> None:
         """Report an error (an annotation where the platform has them)."""
-        self._report(Annotation("error", message, **where))
+        self._report(Annotation(AnnotationLevel.ERROR, message, **where))
 
     def warning(self, message: str, **where: Unpack[Where]) -> None:
         """Report a warning."""
-        self._report(Annotation("warning", message, **where))
+        self._report(Annotation(AnnotationLevel.WARNING, message, **where))
 
     def notice(self, message: str, **where: Unpack[Where]) -> None:
         """Report something worth seeing that is not a problem."""
-        self._report(Annotation("notice", message, **where))
+        self._report(Annotation(AnnotationLevel.NOTICE, message, **where))
 
     def annotate(self, note: Annotation) -> None:
-        """Report `note`; a level other than error or warning is shown as a notice."""
-        level = note.level if note.level in ("error", "warning") else "notice"
-        self._report(replace(note, level=level))
+        """Report `note` at its level."""
+        self._report(note)
 
     @abstractmethod
     def _report(self, note: Annotation) -> None:
-        """Show `note` (its level is error, warning or notice) the platform's way."""
+        """Show `note` the platform's way."""
 
     def run_url(self) -> str | None:
         """The page of this CI run (where the artifacts are), for the comment's footer."""

@@ -14,6 +14,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from iter8_action.logs import get_logger
+from iter8_action.logtext import encodable, inert
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -35,6 +36,8 @@ BACKOFF_FACTOR = 0.5
 """urllib3's exponential backoff: 0, 1, 2, 4 s between the retries of a 5xx."""
 BACKOFF_MAX_S = 8.0
 PR_EVENTS = ("pull_request", "pull_request_target", "workflow_run")
+WORKFLOW_TOKEN_LOGIN = "github-actions[bot]"
+"""The author of what the workflow's own token (`github.token`) writes."""
 FORK_PATTERN_DOC = "https://github.com/iter8-py/action#pull-requests-from-forks"
 
 log = get_logger("github")
@@ -65,6 +68,9 @@ class GitHubPlatform(Platform):
     def _command(self, name: str, message: str, properties: Mapping[str, object]) -> None:
         if name != "add-mask":  # the one command that must carry the secret itself
             message = SECRETS.redact(message)
+            properties = {
+                k: SECRETS.redact(v) if isinstance(v, str) else v for k, v in properties.items()
+            }
         self.out.write(command(name, message, properties) + "\n")
         self.out.flush()
 
@@ -75,10 +81,13 @@ class GitHubPlatform(Platform):
 
     def mask(self, secret: str) -> None:
         # A multi-line secret is masked line by line: the runner matches each
-        # log line on its own, so a mask spanning lines never matches.
+        # log line on its own, so a mask spanning lines never matches. A part
+        # with control characters is masked as the log shows it too (escaped);
+        # one that UTF-8 cannot carry (a lone surrogate) only that way.
         for part in dict.fromkeys([secret, *secret.splitlines()]):
-            if part.strip():
-                self._command("add-mask", part, {})
+            for shown in dict.fromkeys([part, inert(part)]):
+                if shown.strip() and _encodable(shown):
+                    self._command("add-mask", shown, {})
 
     def set_output(self, name: str, value: str) -> None:
         path = self._env.get("GITHUB_OUTPUT")
@@ -87,7 +96,7 @@ class GitHubPlatform(Platform):
             log.warning("GITHUB_OUTPUT is not set; output %s=%s is not recorded", name, value)
             return
         with Path(path).open("a", encoding="utf-8") as f:
-            f.write(output_block(name, value))
+            f.write(output_block(name, encodable(value)))
 
     def write_summary(self, markdown: str) -> None:
         path = self._env.get("GITHUB_STEP_SUMMARY")
@@ -145,7 +154,10 @@ class GitHubPlatform(Platform):
                 f"no pull request to comment on: the {event_name} event names none",
             )
         issue = repo.get_issue(number)
-        existing = sticky.find_marked(issue.get_comments(), key)
+        me = self._own_login(gh)
+        existing = sticky.find_marked(
+            issue.get_comments(), key, mine=lambda c: _same_login(c.user.login, me)
+        )
         text = sticky.with_marker(body, key)
         if existing is not None:
             existing.edit(text)
@@ -163,6 +175,29 @@ class GitHubPlatform(Platform):
         return CommentOutcome(
             CommentAction.CREATED, f"commented on pull request #{number}", comment.html_url
         )
+
+    def _own_login(self, gh: Github) -> str | None:
+        """The login that the token comments as, or None when it cannot be known.
+
+        A personal access token is a user: `GET /user` names it. The workflow's
+        token is an app installation token, for which GitHub answers 403 to
+        `GET /user` ("Resource not accessible by integration"); its comments are
+        by the `github-actions[bot]` app. (Another app's token is taken for it
+        too: its own comment is then never found, and a new one is posted.)
+        """
+        try:
+            return str(gh.get_user().login)
+        except GithubException as e:
+            if e.status == 401:
+                raise  # a bad token: explained like any refusal
+            if e.status == 403:
+                return WORKFLOW_TOKEN_LOGIN
+            log.info(
+                "comment: cannot tell whose token this is (GET /user answered %s); "
+                "posting a new comment rather than editing one that may be someone else's",
+                e.status,
+            )
+            return None
 
     def _client(self) -> Github:
         retry = GithubRetry(
@@ -259,6 +294,19 @@ def _from_fork(event: Mapping[str, Any]) -> bool:
     head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
     base = ((pull.get("base") or {}).get("repo") or {}).get("full_name")
     return bool(head and base and head != base)
+
+
+def _same_login(author: str | None, me: str | None) -> bool:
+    # GitHub logins are case-insensitive; an unknown identity matches no one.
+    return me is not None and author is not None and author.lower() == me.lower()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fit_summary(markdown: str) -> str:

@@ -12,9 +12,12 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
+from iter8_action.logs import get_logger
+from iter8_action.logtext import encodable, log_line, log_text
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
+    AnnotationLevel,
     CommentAction,
     CommentFailed,
     CommentOutcome,
@@ -34,7 +37,13 @@ TOKEN_FIX = (
     "ITER8_GITLAB_TOKEN, and pass it to the component: `token: $ITER8_GITLAB_TOKEN`."
 )
 
-_COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "notice": "\x1b[36;1m"}
+log = get_logger("gitlab")
+
+_COLOURS = {
+    AnnotationLevel.ERROR: "\x1b[31;1m",
+    AnnotationLevel.WARNING: "\x1b[33;1m",
+    AnnotationLevel.NOTICE: "\x1b[36;1m",
+}
 _RESET = "\x1b[0m"
 
 
@@ -53,7 +62,7 @@ class GitLabPlatform(Platform):
 
     def _report(self, note: Annotation) -> None:
         colour = _COLOURS[note.level]
-        text = SECRETS.redact(located(note))
+        text = log_text(SECRETS.redact(located(note)))
         self.out.write(f"{colour}{note.level.upper()}:{_RESET} {text}\n")
         self.out.flush()
 
@@ -67,7 +76,7 @@ class GitLabPlatform(Platform):
         # A `reports: dotenv:` artifact passes these to later jobs; the format
         # is one KEY=value per line, so a multi-line value is folded.
         key = "ITER8_" + name.upper().replace("-", "_")
-        flat = " ".join(value.splitlines())
+        flat = encodable(" ".join(value.splitlines()))
         with self._dotenv_path().open("a", encoding="utf-8") as f:
             f.write(f"{key}={flat}\n")
 
@@ -79,11 +88,14 @@ class GitLabPlatform(Platform):
         # GitLab has no step summary: the markdown goes to a folded log section
         # (the merge-request note and the HTML artifact carry the full report).
         with self.group("iter8 summary", collapsed=True):
-            self.out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            self.out.write(log_text(SECRETS.redact(markdown.rstrip("\n"))) + "\n")
 
     @contextmanager
     def group(self, title: str, *, collapsed: bool = False) -> Iterator[None]:
         # https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
+        # The markers need CR and ESC, which `log_line` escapes in the title: data
+        # can neither close this section nor open another.
+        title = log_line(SECRETS.redact(title))
         self._sections += 1
         name = f"iter8_{self._sections}"
         flag = "[collapsed=true]" if collapsed else ""
@@ -129,10 +141,14 @@ class GitLabPlatform(Platform):
             ) from e
 
     def _post(self, iid: int, *, key: str, body: str, create: bool) -> CommentOutcome:
-        project = self._client().projects.get(self._env.get("CI_PROJECT_ID", ""), lazy=True)
+        gl = self._client()
+        me = _own_user_id(gl)
+        project = gl.projects.get(self._env.get("CI_PROJECT_ID", ""), lazy=True)
         mr = project.mergerequests.get(iid, lazy=True)
         notes = (n for n in mr.notes.list(iterator=True) if not getattr(n, "system", False))
-        existing: Any = sticky.find_marked(notes, key)
+        existing: Any = sticky.find_marked(
+            notes, key, mine=lambda n: me is not None and _author_id(n) == me
+        )
         text = sticky.with_marker(body, key)
         if existing is not None:
             existing.body = text
@@ -170,6 +186,30 @@ class GitLabPlatform(Platform):
                 f"notes on this project.\n{TOKEN_FIX}"
             )
         return f"GitLab answered {said}; the note was not posted"
+
+
+def _own_user_id(gl: gitlab.Gitlab) -> int | None:
+    """The id of the token's user (`GET /user`: a project access token has a bot user),
+    or None when it cannot be known: then no note is taken for this token's own."""
+    try:
+        gl.auth()
+    except GitlabAuthenticationError:
+        raise  # a bad token: explained like any refusal
+    except GitlabError as e:
+        log.info(
+            "note: cannot tell whose token this is (GET /user answered %s); "
+            "adding a new note rather than editing one that may be someone else's",
+            e.response_code,
+        )
+        return None
+    user_id = getattr(gl.user, "id", None)
+    return user_id if isinstance(user_id, int) else None
+
+
+def _author_id(note: Any) -> int | None:
+    author = getattr(note, "author", None)
+    user_id = author.get("id") if isinstance(author, dict) else None
+    return user_id if isinstance(user_id, int) else None
 
 
 class _BoundedGitlab(gitlab.Gitlab):

@@ -1,14 +1,17 @@
-"""Sticky comments: one per experiment, found again by a hidden marker.
+"""Sticky comments: one per experiment, found again by a hidden marker and its author.
 
 The marker is an HTML comment, invisible in rendered markdown on GitHub and
 GitLab alike, that carries the comment key; a run finds its own comment by it
-and edits it in place instead of adding a new one per push.
+and edits it in place instead of adding a new one per push. Anyone who may
+comment can copy the marker, so a comment counts only when the token's own
+identity wrote it: a planted marker can neither have the report written under
+someone else's name nor block its updates.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._/@+=-]")
@@ -32,10 +35,11 @@ def with_marker(body: str, key: str) -> str:
     return f"{marker(key)}\n{body}"
 
 
-def find_marked(comments: Iterable[T], key: str) -> T | None:
-    """The first comment (anything with a `body`) that carries the marker of `key`."""
+def find_marked(comments: Iterable[T], key: str, *, mine: Callable[[T], bool]) -> T | None:
+    """The first comment (anything with a `body`) that carries the marker of `key` and
+    that `mine` says this token wrote."""
     wanted = marker(key)
     for comment in comments:
-        if wanted in str(getattr(comment, "body", "") or ""):
+        if wanted in str(getattr(comment, "body", "") or "") and mine(comment):
             return comment
     return None

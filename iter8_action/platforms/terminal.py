@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from iter8_action.logtext import log_line, log_text
 from iter8_action.platforms.base import (
     Annotation,
     CommentAction,
@@ -25,7 +26,7 @@ class TerminalPlatform(Platform):
         return sys.stderr
 
     def _report(self, note: Annotation) -> None:
-        sys.stderr.write(SECRETS.redact(f"{note.level}: {located(note)}") + "\n")
+        sys.stderr.write(log_text(SECRETS.redact(f"{note.level}: {located(note)}")) + "\n")
 
     def mask(self, secret: str) -> None:
         # Nothing to tell a terminal: the log handlers already redact every
@@ -33,14 +34,14 @@ class TerminalPlatform(Platform):
         return None
 
     def set_output(self, name: str, value: str) -> None:
-        self.out.write(f"{name}: {value}\n")
+        self.out.write(f"{name}: {log_line(SECRETS.redact(value))}\n")
 
     def write_summary(self, markdown: str) -> None:
-        self.out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        self.out.write(log_text(SECRETS.redact(markdown.rstrip("\n"))) + "\n")
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
-        sys.stderr.write(f"== {title}\n")
+        sys.stderr.write(f"== {log_line(SECRETS.redact(title))}\n")
         yield
 
     def post_comment(self, *, key: str, body: str, create: bool = True) -> CommentOutcome:

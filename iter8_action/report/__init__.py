@@ -1,4 +1,5 @@
-"""Reports of a result: one model (`model.build_report`), one renderer module per format.
+"""Reports of a result: one model (`model`, built by `build.build_report`), one renderer
+module per format.
 
 `render(document, fmt)` is what the command line and the CI layers call, with
 `document` a result file as loaded from YAML or JSON. A renderer is imported
@@ -11,7 +12,8 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from iter8_action.report.model import Report, ReportError, build_report
+from iter8_action.report.build import build_report
+from iter8_action.report.model import Report, ReportError
 
 FORMATS = ("text", "markdown", "html", "json", "junit")
 

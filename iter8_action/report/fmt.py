@@ -11,7 +11,16 @@ from typing import Any
 
 import yaml
 
-from iter8_action.report.model import Comparison, Report, Reward, Slo, Summary
+from iter8_action.logtext import LEGACY_COMMAND, inert, starts_a_command
+from iter8_action.report.model import (
+    Comparison,
+    Report,
+    Reward,
+    RewardVerdict,
+    Slo,
+    Summary,
+    TaskStatus,
+)
 
 MISSING = "—"
 UPPER, LOWER = "≤", "≥"
@@ -144,7 +153,7 @@ def reward_best(reward: Reward, report: Report) -> str:
         return report.version_name(reward.winner) or str(reward.winner)
     if reward.tied:
         return "tie: " + ", ".join(report.version_name(t) or str(t) for t in reward.tied)
-    return {"no-data": "no data", "no-winner-yet": "no winner yet"}.get(
+    return {RewardVerdict.NO_DATA: "no data", RewardVerdict.NO_WINNER_YET: "no winner yet"}.get(
         reward.verdict, reward.verdict
     )
 
@@ -163,8 +172,8 @@ def metric_label(name: str, units: str | None) -> str:
     return f"{name} ({units})" if units else name
 
 
-def task_status(status: str) -> str:
-    return {"not-run": "not run", "pending": "pending"}.get(status, status)
+def task_status(status: TaskStatus) -> str:
+    return "not run" if status is TaskStatus.NOT_RUN else str(status)
 
 
 def sentence(text: str) -> str:
@@ -193,7 +202,34 @@ def _summary_value(summary: object, key: str) -> str:
 
 
 def experiment_yaml(report: Report) -> str | None:
-    """The experiment as YAML, or None for a result that did not record its experiment."""
+    """The experiment as YAML, or None for a result that did not record its experiment.
+
+    The reports show it in a code block, and the CLI may print them where a CI
+    runner reads commands: a string that `logtext.inert` would change (a line
+    break, a control character, `##[`) or that would start a `::` command is
+    written double-quoted, where YAML escapes what it must, and `##[` as
+    `#\\x23[`. No line is folded, so each line starts with YAML's own syntax.
+    """
     if not report.experiment.get("spec"):
         return None
-    return yaml.safe_dump(dict(report.experiment), sort_keys=False, allow_unicode=True)
+    text = yaml.dump(
+        dict(report.experiment),
+        Dumper=_InertDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=math.inf,
+    )
+    # Every `##[` is inside a double-quoted scalar, where `\x23` is YAML for `#`.
+    return text.replace(LEGACY_COMMAND, "#\\x23[")
+
+
+class _InertDumper(yaml.SafeDumper):
+    """A safe dumper that double-quotes the strings a log could misread (see above)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    quoted = inert(value) != value or starts_a_command(value)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
+
+
+_InertDumper.add_representer(str, _represent_str)

@@ -3,8 +3,11 @@
 The charts are drawn by plotly.js, embedded whole in the page, so the file opens
 with no network (a CI artifact, an air-gapped laptop). Figures are built with
 plotly's Python API and serialised to JSON; every string from the experiment
-or the result is escaped, in the page with `html.escape` and in the JSON with
-`<` written as `\\u003c` so nothing can close a `<script>` element.
+or the result is escaped by one helper, `_e`, for every text node and every
+attribute value (class names from data are first mapped onto the known ones),
+and in the JSON with `<` written as `\\u003c` so nothing can close a `<script>`
+element. Control characters and lone surrogates, which a page cannot carry,
+are written as escapes (`logtext.inert`).
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
-
+from iter8_action.logtext import inert
 from iter8_action.metricnames import percentile_suffix
+from iter8_action.report import figures as go
 from iter8_action.report import fmt
 from iter8_action.report.model import (
     Bucket,
     Histogram,
     PercentileCurve,
     Report,
+    ReportVerdict,
+    SloStatus,
     SloVersion,
+    TaskStatus,
     TimeSeries,
 )
 
@@ -45,16 +50,22 @@ COLOURS = (
 )
 # Plain symbols rather than emoji: they render with the fonts every system has.
 _BANNER = {
-    "winner": ("good", "★"),
-    "passed": ("good", "✔"),
-    "no-assessment": ("good", "✔"),
-    "failed": ("bad", "✘"),
-    "error": ("bad", "✘"),
-    "no-data": ("warn", "⚠"),
-    "no-winner-yet": ("warn", "…"),
-    "incomplete": ("warn", "…"),
+    ReportVerdict.WINNER: ("good", "★"),
+    ReportVerdict.PASSED: ("good", "✔"),
+    ReportVerdict.NO_ASSESSMENT: ("good", "✔"),
+    ReportVerdict.FAILED: ("bad", "✘"),
+    ReportVerdict.ERROR: ("bad", "✘"),
+    ReportVerdict.NO_DATA: ("warn", "⚠"),
+    ReportVerdict.NO_WINNER_YET: ("warn", "…"),
+    ReportVerdict.INCOMPLETE: ("warn", "…"),
 }
-_SLO_MARK = {"satisfied": "✔", "violated": "✘", "no-data": "?", "not-applicable": "–"}
+_SLO_MARK = {
+    SloStatus.SATISFIED: "✔",
+    SloStatus.VIOLATED: "✘",
+    SloStatus.NO_DATA: "?",
+    SloStatus.NOT_APPLICABLE: "–",
+}
+_TASK_STATUSES = tuple(str(status) for status in TaskStatus)
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2937;
@@ -81,9 +92,7 @@ footer{color:#6b7280;font-size:.8rem;text-align:center;padding:1rem}
 def render(report: Report, *, plotly_js: str | None = None) -> str:
     """The page; `plotly_js` replaces the embedded plotly.js bundle (tests keep goldens small)."""
     if plotly_js is None:
-        from plotly.offline import get_plotlyjs
-
-        plotly_js = get_plotlyjs()
+        plotly_js = go.plotly_js()
     charts = _charts(report)
     title = f"iter8 report: {report.run.name or 'experiment'}"
     body = [
@@ -120,18 +129,29 @@ def render(report: Report, *, plotly_js: str | None = None) -> str:
     )
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+def _e(text: object, *, lines: bool = False) -> str:
+    """The one escape for every text node and attribute value of the page: on one line,
+    or with `lines` (a `<pre>` block of our own YAML) keeping its line breaks, so that no
+    line of the page starts with data (it may be printed where a CI runner reads)."""
+    if lines:
+        return "\n".join(_e(line) for line in str(text).split("\n"))
+    return html.escape(inert(str(text)), quote=True)
+
+
+def _known(value: str, known: Sequence[str], fallback: str) -> str:
+    """`value` if it is one of `known` (a class name the stylesheet has), else `fallback`."""
+    return value if value in known else fallback
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in headers)
+    """A table of plain-text `headers` (escaped here) and rows of `<td>` cells."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "\n".join("<tr>" + "".join(row) + "</tr>" for row in rows)
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
 def _td(text: str, css: str = "") -> str:
-    return f'<td class="{css}">{_e(text)}</td>' if css else f"<td>{_e(text)}</td>"
+    return f'<td class="{_e(css)}">{_e(text)}</td>' if css else f"<td>{_e(text)}</td>"
 
 
 def _banner(report: Report) -> str:
@@ -152,16 +172,17 @@ def _banner(report: Report) -> str:
 
 def _slo_cell(result: SloVersion, units: str | None) -> str:
     mark = _SLO_MARK.get(result.status, "?")
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         text = f"{mark} n/a"
-    elif result.status == "no-data":
+    elif result.status is SloStatus.NO_DATA:
         text = f"{mark} no data"
     else:
         text = f"{mark} {fmt.quantity(result.value, units)}"
     hints = [] if result.limit is None else [f"limit {fmt.quantity(result.limit, units)}"]
     hints += [result.note] if result.note else []
     title = f' title="{_e("; ".join(hints))}"' if hints else ""
-    return f'<td class="{_e(result.status)}"{title}>{_e(text)}</td>'
+    css = _known(result.status, tuple(_SLO_MARK), "no-data")
+    return f'<td class="{_e(css)}"{title}>{_e(text)}</td>'
 
 
 def _slos(report: Report) -> str:
@@ -171,7 +192,7 @@ def _slos(report: Report) -> str:
         [_td(fmt.slo_label(s, report)), *(_slo_cell(v, s.units) for v in s.versions)]
         for s in report.slos
     ]
-    headers = ["SLO", *map(_e, report.versions)]
+    headers = ["SLO", *report.versions]
     return f'<section id="slos"><h2>SLOs</h2>\n{_table(headers, rows)}\n</section>'
 
 
@@ -183,7 +204,11 @@ def _rewards(report: Report) -> str:
     if winner is not None and winner.version is not None:
         name = winner.name or report.version_name(winner.version) or "?"
         parts.append(f"<p><strong>Winner: {_e(name)}</strong>. {_e(winner.reason or '')}</p>")
-    elif winner is not None and winner.reason and report.verdict.status != "no-winner-yet":
+    elif (
+        winner is not None
+        and winner.reason
+        and report.verdict.status is not ReportVerdict.NO_WINNER_YET
+    ):
         parts.append(f"<p><strong>No winner.</strong> {_e(winner.reason)}</p>")
     rows = []
     for reward in report.rewards:
@@ -226,7 +251,7 @@ def _metrics(report: Report) -> str:
         ]
         for m in report.metrics
     ]
-    headers = ["Metric", *map(_e, report.versions)]
+    headers = ["Metric", *report.versions]
     return f'<section id="metrics"><h2>Metrics</h2>\n{_table(headers, rows)}\n</section>'
 
 
@@ -240,7 +265,7 @@ def _tasks(report: Report) -> str:
         row = [
             _td(str(t.index), "num"),
             _td(t.task),
-            _td(fmt.task_status(t.status), f"status-{t.status}"),
+            _td(fmt.task_status(t.status), f"status-{_known(t.status, _TASK_STATUSES, 'other')}"),
             _td(fmt.duration(t.duration_s), "num"),
         ]
         row += [_td(t.condition or "")] if with_conditions else []
@@ -251,7 +276,7 @@ def _tasks(report: Report) -> str:
     headers += ["Error"] if with_errors else []
     table = _table(headers, rows)
     note = ""
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         note = "<p>Tasks marked <em>not run</em> never started: the run stopped before them.</p>"
     return f'<section id="tasks"><h2>Tasks</h2>\n{table}\n{note}</section>'
 
@@ -262,7 +287,7 @@ def _summaries(report: Report) -> str:
         rows = [
             [_td(k), *(_td(v, "num") for v in values)] for k, values in fmt.summary_rows(summary)
         ]
-        table = _table([_e(summary.metric), *map(_e, report.versions)], rows)
+        table = _table([summary.metric, *report.versions], rows)
         title = fmt.summary_title(summary)
         blocks.append(f"<details><summary>{_e(title)}</summary>\n{table}\n</details>")
     return "\n".join(blocks)
@@ -272,7 +297,7 @@ def _experiment(report: Report) -> str:
     text = fmt.experiment_yaml(report)
     if text is None:
         return ""
-    return f"<details><summary>Experiment</summary>\n<pre>{_e(text)}</pre>\n</details>"
+    return f"<details><summary>Experiment</summary>\n<pre>{_e(text, lines=True)}</pre>\n</details>"
 
 
 # -- charts ------------------------------------------------------------------------------------
@@ -299,7 +324,7 @@ def _colour(version: int) -> str:
 def _plot_text(text: str) -> str:
     """Text for plotly, which reads a subset of HTML in titles and names (`<b>`, `<a href>`):
     entities keep a name like `<a href=...>` literal (plotly decodes them when drawing)."""
-    return html.escape(text, quote=False)
+    return html.escape(inert(text), quote=False)
 
 
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
@@ -448,9 +473,12 @@ def _chart_scripts(charts: list[tuple[str, go.Figure]]) -> str:
         return ""
     calls = []
     for div_id, fig in charts:
-        figure = json.loads(pio.to_json(fig, validate=True))
+        figure = fig.to_dict()
         figure["config"] = {"responsive": True, "displaylogo": False}
-        # `<` never appears in JSON outside strings, so this keeps `</script>` out of the page.
-        text = json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        # `<` never appears in JSON outside strings, so this keeps `</script>` out of the
+        # page; U+2028 and U+2029 end a line in older JavaScript, so they are escaped too.
+        text = json.dumps(figure, ensure_ascii=False, separators=(",", ":"))
+        for char in ("<", "\u2028", "\u2029"):
+            text = text.replace(char, f"\\u{ord(char):04x}")
         calls.append(f'Plotly.newPlot("{div_id}", {text});')
     return '<script type="text/javascript">\n' + "\n".join(calls) + "\n</script>"

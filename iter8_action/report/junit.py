@@ -13,11 +13,17 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from iter8_action.logtext import LEGACY_COMMAND, starts_a_command
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, Slo, SloVersion, TaskRow
+from iter8_action.report.model import Report, Slo, SloStatus, SloVersion, TaskRow, TaskStatus
 
-# XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters").
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 forbids most control characters, even escaped (section 2.2, "Characters"), and
+# a lone surrogate is no character at all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# What XML allows but a log reads as a line break or a control sequence (C1 has CSI).
+_RAW_IN_LOG = re.compile("[\r\x7f-\x9f\u2028\u2029]")
 
 
 def _clean(text: str) -> str:
@@ -31,7 +37,20 @@ def render(report: Report) -> str:
         root.append(suite)
     _count(root, suites)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _inert(ET.tostring(root, "unicode")) + "\n"
+
+
+def _inert(xml: str) -> str:
+    """The document with the same content but nothing a CI log would misread when it is
+    printed: line breaks other than LF, C1 controls, `##[`, and `::` at the start of a line
+    are written as character references (ElementTree writes no comment or CDATA, where
+    they would not be references; it writes CR raw in text, which parsers turn into LF)."""
+    xml = _RAW_IN_LOG.sub(lambda m: f"&#{ord(m.group())};", xml)
+    xml = xml.replace(LEGACY_COMMAND, "#&#35;[")
+    lines = xml.split("\n")
+    return "\n".join(
+        line.replace(":", "&#58;", 1) if starts_a_command(line) else line for line in lines
+    )
 
 
 def _count(element: ET.Element, children: list[ET.Element]) -> None:
@@ -42,7 +61,7 @@ def _count(element: ET.Element, children: list[ET.Element]) -> None:
 def _suite(name: str, report: Report) -> ET.Element:
     suite = ET.Element("testsuite", name=_clean(name))
     if report.run.start_time:
-        suite.set("timestamp", report.run.start_time.removesuffix("Z"))
+        suite.set("timestamp", _clean(report.run.start_time.removesuffix("Z")))
     return suite
 
 
@@ -65,7 +84,7 @@ def _slo_suite(report: Report) -> ET.Element:
                 counts["skipped" if tag == "skipped" else "failures"] += 1
                 child = ET.SubElement(case, tag, message=_clean(message))
                 if tag == "failure":
-                    child.set("type", result.status)
+                    child.set("type", _clean(result.status))
                     child.text = _clean(message)
     for key, value in counts.items():
         suite.set(key, str(value))
@@ -76,13 +95,13 @@ def _slo_outcome(slo: Slo, result: SloVersion, version: str) -> tuple[str, str] 
     limit = fmt.quantity(result.limit, slo.units)
     observed = fmt.quantity(result.value, slo.units)
     bound = "at most" if slo.kind == "upper" else "at least"
-    if result.status == "satisfied":
+    if result.status is SloStatus.SATISFIED:
         return None
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return "skipped", f"this SLO does not apply to {version}" + (
             f" ({result.note})" if result.note else ""
         )
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return "failure", f"{slo.metric}: no value was recorded for {version} (limit: {limit})"
     return "failure", f"{slo.metric} = {observed} for {version}; the limit is {bound} {limit}"
 
@@ -113,14 +132,14 @@ def _task_suite(report: Report) -> ET.Element:
 
 
 def _task_outcome(task: TaskRow, report: Report) -> tuple[str, str] | None:
-    if task.status == "completed":
+    if task.status is TaskStatus.COMPLETED:
         return None
-    if task.status == "failed":
+    if task.status is TaskStatus.FAILED:
         if task.soft_failure:
             return "skipped", f"failed (soft failure, the run went on): {task.error or ''}".strip()
         return "error", task.error or report.run.failure_reason or "the task failed"
-    if task.status == "skipped":
+    if task.status is TaskStatus.SKIPPED:
         return "skipped", f"its condition was false: {task.condition or ''}".strip(": ")
-    if task.status == "not-run":
+    if task.status is TaskStatus.NOT_RUN:
         return "skipped", "not run: the run stopped before this task"
     return "skipped", f"{fmt.task_status(task.status)}: the run has not finished"

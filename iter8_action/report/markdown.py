@@ -11,13 +11,20 @@ go first, each replaced by a note.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from iter8_action.logtext import inert
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, SloVersion
+from iter8_action.report.model import (
+    Report,
+    ReportVerdict,
+    RunState,
+    SloStatus,
+    SloVersion,
+    TaskStatus,
+)
 
 GITHUB_COMMENT_LIMIT_CHARS = 65_536
 MARKER_RESERVE_CHARS = 1_024
@@ -25,23 +32,28 @@ MARKER_RESERVE_CHARS = 1_024
 DEFAULT_LIMIT_CHARS = GITHUB_COMMENT_LIMIT_CHARS - MARKER_RESERVE_CHARS
 
 _VERDICT_ICON = {
-    "winner": "🏆",
-    "passed": "✅",
-    "failed": "❌",
-    "no-data": "⚠️",
-    "no-winner-yet": "⏳",
-    "no-assessment": "☑️",
-    "error": "💥",
-    "incomplete": "⏳",
+    ReportVerdict.WINNER: "🏆",
+    ReportVerdict.PASSED: "✅",
+    ReportVerdict.FAILED: "❌",
+    ReportVerdict.NO_DATA: "⚠️",
+    ReportVerdict.NO_WINNER_YET: "⏳",
+    ReportVerdict.NO_ASSESSMENT: "☑️",
+    ReportVerdict.ERROR: "💥",
+    ReportVerdict.INCOMPLETE: "⏳",
 }
-_SLO_ICON = {"satisfied": "✅", "violated": "❌", "no-data": "⚠️", "not-applicable": "➖"}
+_SLO_ICON = {
+    SloStatus.SATISFIED: "✅",
+    SloStatus.VIOLATED: "❌",
+    SloStatus.NO_DATA: "⚠️",
+    SloStatus.NOT_APPLICABLE: "➖",
+}
 _TASK_ICON = {
-    "completed": "✅",
-    "skipped": "⏭️",
-    "failed": "❌",
-    "running": "🔄",
-    "pending": "⏸️",
-    "not-run": "⛔",
+    TaskStatus.COMPLETED: "✅",
+    TaskStatus.SKIPPED: "⏭️",
+    TaskStatus.FAILED: "❌",
+    TaskStatus.RUNNING: "🔄",
+    TaskStatus.PENDING: "⏸️",
+    TaskStatus.NOT_RUN: "⛔",
 }
 # CommonMark lets a backslash escape any ASCII punctuation (spec section 2.4); these are
 # the characters that could start emphasis, links, code spans or a table cell. Link and
@@ -49,6 +61,8 @@ _TASK_ICON = {
 _ESCAPED = re.compile(r"([\\`*_\[\]|~])")
 # Text that starts a line could also start a block: a heading, a list, a rule, setext.
 _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
+# GFM's autolink extension makes links of bare `www.` and `scheme://` text (spec section 6.9).
+_AUTOLINK = re.compile(r"(?i)(www)(\.)|(:)(//)")
 WORD_JOINER = "\u2060"
 _TRUNCATION_NOTE = (
     "_Shortened to fit a {limit:,}-character comment: {what}. "
@@ -56,20 +70,29 @@ _TRUNCATION_NOTE = (
 )
 
 
-def escape(text: str) -> str:
-    """User-provided text made inert in markdown: no HTML, no table breaks, no formatting."""
-    text = " ".join(str(text).split())
+def escape(text: str, *, in_html: bool = False) -> str:
+    """Data made inert in markdown: the one escape for every value the report shows.
+
+    One line with no control character (`logtext.inert`), no HTML, no mention, no
+    link, no formatting, no table break. `in_html` is for text inside a raw HTML
+    element such as `<summary>`, where markdown is not parsed and a backslash
+    escape would show: everything but the backslash escapes.
+    """
+    text = inert(" ".join(str(text).split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A word joiner after `@` keeps a version named `@team` from notifying anyone (GitHub
     # and GitLab mentions need a letter or digit right after the `@`); it is invisible.
+    # Likewise inside `www.` and `://`, so that a URL in data is not made a link.
     text = text.replace("@", "@" + WORD_JOINER)
-    return _ESCAPED.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: WORD_JOINER.join(g for g in m.groups() if g), text)
+    return text if in_html else _ESCAPED.sub(r"\\\1", text)
 
 
 def escape_line(text: str) -> str:
-    """`escape`, for text that begins a line (where `#`, `-`, `1.` would start a block)."""
+    """`escape`, for text that begins a line (where `#`, `-`, `1.` would start a block, and
+    `::` a runner command when the report is printed in CI)."""
     text = escape(text)
-    if text[:1] in ("#", "+", "-", "="):
+    if text[:1] in ("#", "+", "-", "=", ":"):
         return "\\" + text
     return _ORDERED_ITEM.sub(r"\1\\\2", text, count=1)
 
@@ -166,9 +189,9 @@ def _headline(report: Report) -> str:
 
 def _slo_cell(result: SloVersion, units: str | None) -> str:
     icon = _SLO_ICON.get(result.status, "⚠️")
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return f"{icon} n/a"
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return f"{icon} no data"
     return f"{icon} {escape(fmt.quantity(result.value, units))}"
 
@@ -200,7 +223,7 @@ def _winner(report: Report) -> str:
             name = report.winner.name or report.version_name(report.winner.version) or "?"
             reason = fmt.sentence(report.winner.reason or "")
             lines.append(f"**Winner: {escape(name)}**. {escape(reason)}".rstrip())
-        elif report.winner.reason and report.verdict.status != "no-winner-yet":
+        elif report.winner.reason and report.verdict.status is not ReportVerdict.NO_WINNER_YET:
             # (the headline already says why when there is no winner yet)
             lines.append(f"**No winner.** {escape(fmt.sentence(report.winner.reason))}")
     rows = []
@@ -271,7 +294,7 @@ def _tasks(report: Report) -> str:
         rows.append([*row, escape(t.error or "")] if with_errors else row)
     headers = ["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])]
     body = _table(headers, rows)
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         body += "\n\n⛔ *not run*: the run stopped before this task started."
     run = report.run
     summary = (
@@ -279,7 +302,7 @@ def _tasks(report: Report) -> str:
         f"{fmt.duration(run.duration_s)}"
     )
     # When the run did not complete, the tasks are the story: show them unfolded.
-    return _details(summary, body, open_=run.state != "completed")
+    return _details(summary, body, open_=run.state is not RunState.COMPLETED)
 
 
 def _summaries(report: Report) -> str:
@@ -287,8 +310,8 @@ def _summaries(report: Report) -> str:
     for summary in report.summaries:
         rows = [[escape(k), *map(escape, values)] for k, values in fmt.summary_rows(summary)]
         table = _table([escape(summary.metric), *map(escape, report.versions)], rows)
-        # Inside <summary> markdown is not parsed: escape as HTML only.
-        blocks.append(_details(html.escape(fmt.summary_title(summary)), table))
+        # Inside <summary> markdown is not parsed: no backslash escapes there.
+        blocks.append(_details(escape(fmt.summary_title(summary), in_html=True), table))
     return "\n\n".join(blocks)
 
 
@@ -308,5 +331,5 @@ def _footer(report: Report) -> str:
     run = report.run
     return (
         f"<sub>{escape(run.iter8_version or 'iter8-py')} · started "
-        f"{fmt.timestamp(run.start_time)} · {run.state}</sub>"
+        f"{escape(fmt.timestamp(run.start_time))} · {escape(run.state)}</sub>"
     )

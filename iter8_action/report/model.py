@@ -1,74 +1,60 @@
-"""The report model: everything a report shows, read from a result document.
+"""The report model: everything a report shows, as plain frozen data.
 
-One model feeds every renderer (text, markdown, html, json, junit). It is built
-from what the run recorded and never recomputes statistics: SLO verdicts,
-winners, effect sizes and p-values come from the assessment (see
-`CONTRACT-assessment.md`), falling back to Iter8's own `SLOsSatisfied` and
-`rewardsWinners` for results written by Iter8 or before `assess` ran.
+One model feeds every renderer (text, markdown, html, json, junit). The report
+package keeps one stage per module:
 
-A result may be partial (a run that failed or was interrupted half-way, or a
-report asked for while the run goes on): the model shows what finished and
-marks the tasks that never ran. Iter8 crashed there.
+- `model`: these dataclasses and their JSON form (`schemas/report.schema.json`);
+- `build`: `build_report`, reading a result document into a `Report`;
+- `series`: the metrics, histograms, percentile curves and time series of a store;
+- `headline`: the one-line verdict, decided before the report is built.
+
+The SLO, reward and winner dataclasses are `iter8_action.insights`' own, shown
+as they are recorded.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass, replace
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import StrEnum
 from typing import Any
 
 from iter8_action.errors import InputError
-from iter8_action.metricnames import split_percentile
-from iter8_action.metrics import MetricStore, MetricType
-from iter8_action.secrets import SECRETS
+from iter8_action.insights import Comparison as Comparison
+from iter8_action.insights import Reward as Reward
+from iter8_action.insights import RewardVerdict as RewardVerdict
+from iter8_action.insights import Slo as Slo
+from iter8_action.insights import SloStatus as SloStatus
+from iter8_action.insights import SloVersion as SloVersion
+from iter8_action.insights import Winner as Winner
+from iter8_action.result import RunState as RunState
+from iter8_action.result import TaskStatus as TaskStatus
 
 REPORT_SCHEMA_VERSION = 1
-MAX_NAMED_VERSIONS = 6
-"""A verdict names at most this many versions; beyond, it names the first and counts the rest."""
 
-# The order the load tasks' metrics read best in; other metrics follow by name.
-_HTTP_ORDER = (
-    "request-count",
-    "error-count",
-    "error-rate",
-    "latency-mean",
-    "latency-stddev",
-    "latency-min",
-    "latency-max",
-    # the grpc task: Iter8 spelled its latency statistics with a slash
-    "latency/mean",
-    "latency/stddev",
-    "latency/min",
-    "latency/max",
-)
 
-SLO_STATUSES = ("satisfied", "violated", "no-data", "not-applicable")
-VERDICTS = (
-    "winner",
-    "passed",
-    "failed",
-    "no-data",
-    "no-winner-yet",
-    "no-assessment",
-    "error",
-    "incomplete",
-)
+class ReportVerdict(StrEnum):
+    """The report's headline answer (the CI job's `verdict` output)."""
+
+    WINNER = "winner"
+    PASSED = "passed"
+    FAILED = "failed"
+    NO_DATA = "no-data"
+    NO_WINNER_YET = "no-winner-yet"
+    NO_ASSESSMENT = "no-assessment"
+    ERROR = "error"
+    INCOMPLETE = "incomplete"
 
 
 class ReportError(InputError):
     """The result document cannot be read as a result."""
 
 
-# -- the model ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Verdict:
-    """The one-line answer: `status` is one of `VERDICTS`."""
+    """The one-line answer."""
 
-    status: str
+    status: ReportVerdict
     title: str
     detail: str
 
@@ -78,8 +64,7 @@ class Run:
     """How the run went."""
 
     name: str | None
-    state: str
-    """completed | failed | interrupted | running | not-started"""
+    state: RunState
     start_time: str | None
     end_time: str | None
     duration_s: float | None
@@ -96,81 +81,12 @@ class Run:
 class TaskRow:
     index: int
     task: str
-    status: str
-    """pending | running | completed | skipped | failed | not-run"""
+    status: TaskStatus
     condition: str | None = None
     soft_failure: bool = False
     start_time: str | None = None
     duration_s: float | None = None
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class SloVersion:
-    value: float | None
-    limit: float | None
-    status: str
-    test: Mapping[str, Any] | None = None
-    note: str | None = None
-    """Why, in the assessment's words (e.g. `v1 is the baseline`)."""
-
-
-@dataclass(frozen=True)
-class Slo:
-    metric: str
-    kind: str
-    """upper | lower"""
-    limit: float | None
-    relative: Mapping[str, Any] | None
-    units: str | None
-    versions: tuple[SloVersion, ...]
-
-    @property
-    def satisfied(self) -> bool:
-        return all(v.status in ("satisfied", "not-applicable") for v in self.versions)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A candidate against the baseline on one reward, as the assessment judged it."""
-
-    version: int
-    baseline: int
-    test: str | None
-    statistic: float | None
-    p_value: float | None
-    adjusted_p_value: float | None
-    effect: float | None
-    effect_label: str | None
-    ci_low: float | None
-    ci_high: float | None
-    significant: bool | None
-    more_requests_needed: float | None
-    difference_ci_low: float | None = None
-    difference_ci_high: float | None = None
-    """For proportions: the interval of the absolute difference (candidate - baseline)."""
-
-
-@dataclass(frozen=True)
-class Reward:
-    metric: str
-    direction: str
-    """max | min"""
-    verdict: str
-    """winner | tie | no-winner-yet | no-data"""
-    winner: int | None
-    tied: tuple[int, ...]
-    reason: str | None
-    units: str | None
-    values: tuple[float | None, ...]
-    comparisons: tuple[Comparison, ...]
-
-
-@dataclass(frozen=True)
-class Winner:
-    version: int | None
-    name: str | None
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -263,8 +179,14 @@ def _camel(name: str) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return str(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return {_camel(f.name): _plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            _camel(f.name): _plain(getattr(value, f.name))
+            for f in fields(value)
+            if f.metadata.get("report", True)
+        }
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -272,597 +194,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# -- building -------------------------------------------------------------------------
-
-
-def build_report(document: Mapping[str, Any]) -> Report:
-    """The report of a result document (`{metadata, spec, result}` as loaded from YAML/JSON).
-
-    Raises `ReportError` when the document is not a result at all.
-    """
-    if not isinstance(document, Mapping):
-        raise ReportError(
-            "the result file is not a mapping: expected `metadata`, `spec` and `result` keys; "
-            "pass the file that `iter8 run` wrote (result.yaml by default)"
-        )
-    result = document.get("result")
-    if result is None:
-        result = {}
-    if not isinstance(result, Mapping):
-        raise ReportError(
-            f"`result` is a {type(result).__name__}, not a mapping; "
-            "pass the file that `iter8 run` wrote (result.yaml by default)"
-        )
-    try:
-        return _build(_redacted(document), _redacted(result))
-    except (TypeError, ValueError, KeyError, AttributeError) as err:
-        raise ReportError(
-            f"the result in this file is malformed ({type(err).__name__}: {err}); "
-            "it was not written by `iter8 run`, or it was edited by hand"
-        ) from err
-
-
-def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
-    insights = _mapping(result.get("insights"))
-    store = MetricStore.from_insights(insights)
-    versions = tuple(store.version_names)
-    assessment = _mapping(insights.get("assessment"))
-    spec = document.get("spec")
-    spec_list = list(spec) if isinstance(spec, Sequence) and not isinstance(spec, str) else []
-    metadata = _mapping(document.get("metadata"))
-
-    tasks = _tasks(result, spec_list)
-    run = _run(result, metadata, tasks)
-    slos = _slos(insights, assessment, store)
-    rewards = _rewards(insights, assessment, store)
-    winner = _winner(assessment, rewards, slos, versions)
-    report = Report(
-        run=run,
-        verdict=Verdict("", "", ""),
-        versions=versions,
-        tasks=tasks,
-        slos=slos,
-        rewards=rewards,
-        winner=winner,
-        baseline=_int_or_none(assessment.get("baseline")),
-        confidence=_float_or_none(assessment.get("confidence")),
-        metrics=_metrics(store),
-        histograms=_histograms(store),
-        percentiles=_percentiles(store),
-        summaries=_summaries(store),
-        timeseries=_timeseries(store),
-        experiment={"metadata": dict(metadata), "spec": spec_list}
-        if metadata
-        else {"spec": spec_list},
-    )
-    return _with_verdict(
-        report, assessed=bool(assessment) or "SLOs" in insights or "rewards" in insights
-    )
-
-
-def _redacted(value: Any) -> Any:
-    """The document with every registered secret masked: a report never shows one, even
-    from a document that did not come from a (redacted) result file."""
-    return SECRETS.redact_data(value)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _float_or_none(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    return int(value)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-# -- run and tasks ----------------------------------------------------------------------
-
-
-def _task_name(entry: Any) -> str:
-    if isinstance(entry, Mapping):
-        if "task" in entry:
-            return str(entry["task"])
-        if "run" in entry:
-            return "run"
-    return "?"
-
-
-def _tasks(result: Mapping[str, Any], spec: list[Any]) -> tuple[TaskRow, ...]:
-    records = [r for r in result.get("tasks") or [] if isinstance(r, Mapping)]
-    stopped = bool(result.get("failure")) or bool(result.get("interrupted"))
-    rows: list[TaskRow] = []
-    for position, record in enumerate(records):
-        status = str(record.get("status", "pending"))
-        if stopped and status == "pending":
-            status = "not-run"
-        rows.append(
-            TaskRow(
-                index=int(record.get("index", position)),
-                task=str(record.get("task", "?")),
-                status=status,
-                condition=_str_or_none(record.get("if")),
-                soft_failure=bool(record.get("softFailure", False)),
-                start_time=_str_or_none(record.get("startTime")),
-                duration_s=_float_or_none(record.get("durationSeconds")),
-                error=_str_or_none(record.get("error")),
-            )
-        )
-    # Tasks of the spec the result never listed (written before the engine knew them).
-    for index in range(len(records), len(spec)):
-        entry = spec[index]
-        condition = entry.get("if") if isinstance(entry, Mapping) else None
-        rows.append(
-            TaskRow(
-                index=index,
-                task=_task_name(entry),
-                status="not-run" if stopped else "pending",
-                condition=_str_or_none(condition),
-            )
-        )
-    return tuple(rows)
-
-
-def _run(result: Mapping[str, Any], metadata: Mapping[str, Any], tasks: tuple[TaskRow, ...]) -> Run:
-    failure = bool(result.get("failure", False))
-    interrupted = bool(result.get("interrupted", False))
-    start = _str_or_none(result.get("startTime"))
-    end = _str_or_none(result.get("endTime"))
-    if interrupted:
-        state = "interrupted"
-    elif failure:
-        state = "failed"
-    elif end is not None:
-        state = "completed"
-    elif result:
-        state = "running"
-    else:
-        state = "not-started"
-    start_dt, end_dt = _parse_time(start), _parse_time(end)
-    duration = (end_dt - start_dt).total_seconds() if start_dt and end_dt else None
-    completed = result.get("numCompletedTasks")
-    name = metadata.get("name")
-    return Run(
-        name=None if name is None else str(name),
-        state=state,
-        start_time=start,
-        end_time=end,
-        duration_s=duration,
-        iter8_version=_str_or_none(result.get("iter8Version")),
-        num_tasks=len(tasks),
-        num_completed_tasks=int(completed)
-        if completed is not None
-        else sum(1 for t in tasks if t.status in ("completed", "skipped")),
-        failure=failure,
-        failure_reason=_str_or_none(result.get("failureReason")),
-        failed_task=_int_or_none(result.get("failedTask")),
-        interrupted=interrupted,
-    )
-
-
-# -- SLOs -------------------------------------------------------------------------------
-
-
-def _units(store: MetricStore, metric: str) -> str | None:
-    meta = store.meta(metric)
-    return meta.units if meta is not None else None
-
-
-def _slos(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Slo, ...]:
-    entries = assessment.get("slos")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_slo_from_assessment(e, store) for e in entries)
-    return _slos_from_iter8(insights, store)
-
-
-def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
-    metric = str(entry["metric"])
-    versions = tuple(
-        SloVersion(
-            value=_float_or_none(v.get("value")),
-            limit=_float_or_none(v.get("limit")),
-            status=str(v.get("status", "no-data")),
-            test=v.get("test") if isinstance(v.get("test"), Mapping) else None,
-            note=_str_or_none(v.get("note")),
-        )
-        for v in entry.get("versions") or []
-    )
-    relative = entry.get("relative")
-    return Slo(
-        metric=metric,
-        kind=str(entry.get("kind", "upper")),
-        limit=_float_or_none(entry.get("limit")),
-        relative=relative if isinstance(relative, Mapping) else None,
-        units=_units(store, metric),
-        versions=versions,
-    )
-
-
-def _slos_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Slo, ...]:
-    """Iter8's `SLOs` and `SLOsSatisfied` (absolute limits only)."""
-    slos = _mapping(insights.get("SLOs"))
-    satisfied = _mapping(insights.get("SLOsSatisfied"))
-    out: list[Slo] = []
-    for kind in ("upper", "lower"):
-        verdicts = satisfied.get(kind) or []
-        for i, slo in enumerate(slos.get(kind) or []):
-            metric = str(slo["metric"])
-            limit = _float_or_none(slo.get("limit"))
-            row = verdicts[i] if i < len(verdicts) and isinstance(verdicts[i], Sequence) else []
-            versions = []
-            for v in range(store.num_versions):
-                value = store.value(metric, v)
-                ok = bool(row[v]) if v < len(row) else False
-                status = "satisfied" if ok else "no-data" if value is None else "violated"
-                versions.append(SloVersion(value=value, limit=limit, status=status))
-            out.append(Slo(metric, kind, limit, None, _units(store, metric), tuple(versions)))
-    return tuple(out)
-
-
-# -- rewards and the winner ---------------------------------------------------------------
-
-
-def _rewards(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Reward, ...]:
-    entries = assessment.get("rewards")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_reward_from_assessment(e, store) for e in entries)
-    return _rewards_from_iter8(insights, store)
-
-
-def _values(store: MetricStore, metric: str) -> tuple[float | None, ...]:
-    return tuple(store.value(metric, v) for v in range(store.num_versions))
-
-
-def _reward_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Reward:
-    metric = str(entry["metric"])
-    return Reward(
-        metric=metric,
-        direction=str(entry.get("direction", "max")),
-        verdict=str(entry.get("verdict", "no-data")),
-        winner=_int_or_none(entry.get("winner")),
-        tied=tuple(int(t) for t in entry.get("tied") or []),
-        reason=_str_or_none(entry.get("reason")),
-        units=_units(store, metric),
-        values=_values(store, metric),
-        comparisons=tuple(_comparison(c) for c in entry.get("comparisons") or []),
-    )
-
-
-def _comparison(entry: Mapping[str, Any]) -> Comparison:
-    significant = entry.get("significant")
-    return Comparison(
-        version=int(entry["version"]),
-        baseline=int(entry.get("baseline", 0)),
-        test=_str_or_none(entry.get("test")),
-        statistic=_float_or_none(entry.get("statistic")),
-        p_value=_float_or_none(entry.get("pValue")),
-        adjusted_p_value=_float_or_none(entry.get("adjustedPValue")),
-        effect=_float_or_none(entry.get("effect")),
-        effect_label=_str_or_none(entry.get("effectLabel")),
-        ci_low=_float_or_none(entry.get("ciLow")),
-        ci_high=_float_or_none(entry.get("ciHigh")),
-        significant=None if significant is None else bool(significant),
-        more_requests_needed=_float_or_none(entry.get("moreRequestsNeeded")),
-        difference_ci_low=_float_or_none(entry.get("differenceCiLow")),
-        difference_ci_high=_float_or_none(entry.get("differenceCiHigh")),
-    )
-
-
-def _rewards_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Reward, ...]:
-    """Iter8's `rewards` and `rewardsWinners`: a best version by raw value, no statistics."""
-    rewards = _mapping(insights.get("rewards"))
-    winners = _mapping(insights.get("rewardsWinners"))
-    out: list[Reward] = []
-    for direction in ("max", "min"):
-        indices = winners.get(direction) or []
-        for i, metric in enumerate(rewards.get(direction) or []):
-            metric = str(metric)
-            index = _int_or_none(indices[i]) if i < len(indices) else None
-            winner = index if index is not None and index >= 0 else None
-            values = _values(store, metric)
-            if winner is not None:
-                verdict = "winner"
-            elif all(v is None for v in values):
-                verdict = "no-data"
-            else:
-                verdict = "no-winner-yet"
-            out.append(
-                Reward(
-                    metric, direction, verdict, winner, (), None, _units(store, metric), values, ()
-                )
-            )
-    return tuple(out)
-
-
-def _winner(
-    assessment: Mapping[str, Any],
-    rewards: tuple[Reward, ...],
-    slos: tuple[Slo, ...],
-    versions: tuple[str, ...],
-) -> Winner | None:
-    entry = assessment.get("winner")
-    if isinstance(entry, Mapping):
-        return Winner(
-            version=_int_or_none(entry.get("version")),
-            name=_str_or_none(entry.get("name")),
-            reason=_str_or_none(entry.get("reason")),
-        )
-    if not rewards:
-        return None
-    # Iter8's insights only: the version every reward picked, if it meets every SLO.
-    picks = {r.winner for r in rewards}
-    index = picks.pop() if len(picks) == 1 else None
-    if index is not None and all(
-        s.versions[index].status == "satisfied" for s in slos if index < len(s.versions)
-    ):
-        name = versions[index] if index < len(versions) else None
-        return Winner(index, name, f"{name} meets every SLO and is best on every reward")
-    return Winner(None, None, "no version is best on every reward while meeting every SLO")
-
-
-# -- metrics ------------------------------------------------------------------------------
-
-
-def metric_sort_key(name: str) -> tuple[str, int, str, float]:
-    """Built-in providers first, then the load task's own order, percentiles ascending."""
-    provider, _, metric = name.partition("/")
-    builtin = provider.startswith(("http", "grpc"))
-    group = f"{0 if builtin else 1}{provider}"
-    split = split_percentile(name)
-    if split is not None:
-        base = split[0].partition("/")[2]
-        return (group, len(_HTTP_ORDER), base, split[1])
-    if metric in _HTTP_ORDER:
-        return (group, _HTTP_ORDER.index(metric), "", 0.0)
-    return (group, len(_HTTP_ORDER) + 1, metric, 0.0)
-
-
-def _scalar_names(store: MetricStore) -> list[str]:
-    insights = store.to_insights()
-    names: set[str] = set()
-    for per_version in insights["nonHistMetricValues"]:
-        names.update(per_version)
-    return sorted(names, key=metric_sort_key)
-
-
-def _metrics(store: MetricStore) -> tuple[Metric, ...]:
-    out = []
-    for name in _scalar_names(store):
-        meta = store.meta(name)
-        out.append(
-            Metric(
-                name=name,
-                type=str(meta.type) if meta else str(MetricType.GAUGE),
-                units=meta.units if meta else None,
-                description=meta.description if meta else "",
-                values=_values(store, name),
-            )
-        )
-    return tuple(out)
-
-
-def _histograms(store: MetricStore) -> tuple[Histogram, ...]:
-    out = []
-    for name in store.names():
-        per_version = [store.histogram(name, v) for v in range(store.num_versions)]
-        if not any(per_version):
-            continue
-        out.append(
-            Histogram(
-                metric=name,
-                units=_units(store, name),
-                versions=tuple(
-                    None
-                    if buckets is None
-                    else tuple(
-                        Bucket(b.lower, b.upper, b.count)
-                        for b in sorted(buckets, key=lambda b: b.lower)
-                    )
-                    for buckets in per_version
-                ),
-            )
-        )
-    return tuple(out)
-
-
-def _percentiles(store: MetricStore) -> tuple[PercentileCurve, ...]:
-    groups: dict[str, dict[float, str]] = {}
-    for name in _scalar_names(store):
-        split = split_percentile(name)
-        if split is not None:
-            groups.setdefault(split[0], {})[split[1]] = name
-    out = []
-    for base in sorted(groups, key=metric_sort_key):
-        percentiles = tuple(sorted(groups[base]))
-        names = [groups[base][p] for p in percentiles]
-        out.append(
-            PercentileCurve(
-                metric=base,
-                units=_units(store, names[0]),
-                percentiles=percentiles,
-                versions=tuple(
-                    tuple(store.value(n, v) for n in names) for v in range(store.num_versions)
-                ),
-            )
-        )
-    return tuple(out)
-
-
-def _summaries(store: MetricStore) -> tuple[Summary, ...]:
-    """Summaries that are distributions (`{"200": 95, "503": 5}`), shown as tables.
-
-    Others, such as the full-resolution `http/latency-hdr` kept for the statistics,
-    are data for the assessment, not for people.
-    """
-    out = []
-    for name in store.names():
-        per_version = [store.summary(name, v) for v in range(store.num_versions)]
-        if not any(per_version) or not all(_is_distribution(s) for s in per_version):
-            continue
-        meta = store.meta(name)
-        out.append(Summary(name, meta.description if meta else "", tuple(per_version)))
-    return tuple(out)
-
-
-def _is_distribution(summary: Mapping[str, Any] | None) -> bool:
-    if summary is None:
-        return True
-    return all(
-        isinstance(v, int | float | str) and not isinstance(v, bool) for v in summary.values()
-    )
-
-
-def _is_timeseries(summary: Mapping[str, Any] | None) -> bool:
-    return (
-        summary is not None
-        and "intervalSeconds" in summary
-        and isinstance(summary.get("values"), Sequence)
-    )
-
-
-def _timeseries(store: MetricStore) -> tuple[TimeSeries, ...]:
-    """Summaries shaped `{intervalSeconds, values: [...]}` (a rate per interval), per version."""
-    out = []
-    for name in store.names():
-        per_version = [store.summary(name, v) for v in range(store.num_versions)]
-        found = [s for s in per_version if s is not None and _is_timeseries(s)]
-        if not found:
-            continue
-        interval = float(found[0]["intervalSeconds"])
-        out.append(
-            TimeSeries(
-                metric=name,
-                units=_units(store, name),
-                interval_s=interval,
-                versions=tuple(
-                    tuple(float(x) for x in s["values"])
-                    if s is not None and _is_timeseries(s)
-                    else None
-                    for s in per_version
-                ),
-            )
-        )
-    return tuple(out)
-
-
-# -- the verdict ----------------------------------------------------------------------------
-
-
-def _names(report: Report, indices: Sequence[int]) -> str:
-    """Version names for a headline: all of a few, the first ones of many."""
-    names = [report.versions[i] for i in indices if 0 <= i < len(report.versions)]
-    if len(names) > MAX_NAMED_VERSIONS:
-        shown = ", ".join(names[: MAX_NAMED_VERSIONS - 1])
-        return f"{shown} and {len(names) - MAX_NAMED_VERSIONS + 1} more"
-    return ", ".join(names)
-
-
-def _with_verdict(report: Report, *, assessed: bool) -> Report:
-    return replace(report, verdict=_verdict(report, assessed=assessed))
-
-
-def _verdict(report: Report, *, assessed: bool) -> Verdict:
-    run = report.run
-    if run.state in ("failed", "interrupted"):
-        where = ""
-        reason_names_task = (run.failure_reason or "").startswith(f"task {run.failed_task} (")
-        if run.failed_task is not None and not reason_names_task:
-            task = next((t.task for t in report.tasks if t.index == run.failed_task), "?")
-            where = f" at task {run.failed_task} ({task})"
-        what = "was interrupted" if run.state == "interrupted" else "failed"
-        reason = f": {run.failure_reason}" if run.failure_reason else ""
-        return Verdict("error", f"Experiment {what}", f"The run {what}{where}{reason}.")
-    judged = assessed and bool(report.slos or report.rewards)
-    if run.state in ("running", "not-started") and not judged:
-        # Once the assessment is in (a rollout task reporting mid-run), its verdict
-        # is the headline; the run line still says the run goes on.
-        done = f"{run.num_completed_tasks} of {run.num_tasks} tasks done"
-        return Verdict(
-            "incomplete",
-            "Experiment not finished",
-            f"The run has not finished ({done}); this report shows what was recorded so far.",
-        )
-    versions = list(range(len(report.versions)))
-    if not assessed or (not report.slos and not report.rewards):
-        return Verdict(
-            "no-assessment",
-            "Completed",
-            f"The run completed for {_names(report, versions) or 'no versions'}; "
-            "nothing was assessed (add an `assess` task with SLOs or rewards).",
-        )
-    failing = [v for v in versions if not _meets_slos(report, v)]
-    if failing and not any(v.status == "violated" for s in report.slos for v in s.versions):
-        missing = sorted(
-            {s.metric for s in report.slos for v in s.versions if v.status == "no-data"}
-        )
-        return Verdict(
-            "no-data",
-            f"No data: {_names(report, failing)}",
-            f"No value was recorded for {', '.join(missing)}; "
-            "check that the metrics task reached its backend and that the query matches.",
-        )
-    if failing:
-        passing = [v for v in versions if v not in failing]
-        detail = f"{_names(report, failing)} {_verb(failing, 'does', 'do')} not meet every SLO"
-        if passing:
-            detail += f" ({_names(report, passing)} {_verb(passing, 'meets', 'meet')} every SLO)"
-        return Verdict("failed", f"SLOs failed: {_names(report, failing)}", detail + ".")
-    if report.rewards:
-        winner = report.winner
-        if winner is not None and winner.version is not None:
-            name = winner.name or report.version_name(winner.version) or str(winner.version)
-            return Verdict("winner", f"Winner: {name}", _sentence(winner.reason or f"{name} wins"))
-        reason = winner.reason if winner is not None and winner.reason else ""
-        return Verdict(
-            "no-winner-yet",
-            f"No winner yet: {_names(report, versions)}",
-            _sentence(reason or "No version is best on every reward yet"),
-        )
-    count = len(report.slos)
-    return Verdict(
-        "passed",
-        f"SLOs passed: {_names(report, versions)}",
-        f"{_names(report, versions)} {_verb(versions, 'meets', 'meet')} "
-        f"all {count} SLO{'s' if count != 1 else ''}.",
-    )
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _verb(subjects: Sequence[int], singular: str, plural: str) -> str:
-    return singular if len(subjects) == 1 else plural
-
-
-def _meets_slos(report: Report, version: int) -> bool:
-    """Every SLO satisfied (or not applicable); no data counts as not satisfied."""
-    return all(
-        s.versions[version].status in ("satisfied", "not-applicable")
-        for s in report.slos
-        if version < len(s.versions)
-    )
+def __getattr__(name: str) -> Any:
+    # `iter8_action.report.model.build_report` was documented before the split into
+    # modules; the builder imports this module, so it is looked up when asked for.
+    if name == "build_report":
+        from iter8_action.report.build import build_report
+
+        return build_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

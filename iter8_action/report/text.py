@@ -1,4 +1,9 @@
-"""The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY."""
+"""The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY.
+
+It is printed where a CI runner reads commands, so every value from the result
+is made inert (`logtext.inert`: one line, no control character) before it is
+laid out, and no line of the report can start a `::` workflow command.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from collections.abc import Callable, Sequence
 
 from tabulate import tabulate
 
+from iter8_action.logtext import inert, no_command
 from iter8_action.report import fmt
-from iter8_action.report.model import Report, SloVersion
+from iter8_action.report.model import Report, ReportVerdict, SloStatus, SloVersion, TaskStatus
 
 WIDTH = 80
 _FIRST_COLUMN_MAX = 36
@@ -18,22 +24,27 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 _GREEN, _RED, _YELLOW, _BOLD, _DIM = "32", "31", "33", "1", "2"
 _VERDICT_MARK = {
-    "winner": ("★", _GREEN),
-    "passed": ("✓", _GREEN),
-    "failed": ("✗", _RED),
-    "no-data": ("?", _YELLOW),
-    "no-winner-yet": ("…", _YELLOW),
-    "no-assessment": ("✓", _GREEN),
-    "error": ("✗", _RED),
-    "incomplete": ("…", _YELLOW),
+    ReportVerdict.WINNER: ("★", _GREEN),
+    ReportVerdict.PASSED: ("✓", _GREEN),
+    ReportVerdict.FAILED: ("✗", _RED),
+    ReportVerdict.NO_DATA: ("?", _YELLOW),
+    ReportVerdict.NO_WINNER_YET: ("…", _YELLOW),
+    ReportVerdict.NO_ASSESSMENT: ("✓", _GREEN),
+    ReportVerdict.ERROR: ("✗", _RED),
+    ReportVerdict.INCOMPLETE: ("…", _YELLOW),
 }
 _SLO_MARK = {
-    "satisfied": ("✓", _GREEN),
-    "violated": ("✗", _RED),
-    "no-data": ("?", _YELLOW),
-    "not-applicable": ("-", _DIM),
+    SloStatus.SATISFIED: ("✓", _GREEN),
+    SloStatus.VIOLATED: ("✗", _RED),
+    SloStatus.NO_DATA: ("?", _YELLOW),
+    SloStatus.NOT_APPLICABLE: ("-", _DIM),
 }
-_TASK_COLOUR = {"completed": _GREEN, "failed": _RED, "running": _YELLOW, "not-run": _DIM}
+_TASK_COLOUR = {
+    TaskStatus.COMPLETED: _GREEN,
+    TaskStatus.FAILED: _RED,
+    TaskStatus.RUNNING: _YELLOW,
+    TaskStatus.NOT_RUN: _DIM,
+}
 
 
 def render(report: Report, *, color: bool = False) -> str:
@@ -45,7 +56,8 @@ def render(report: Report, *, color: bool = False) -> str:
         _metrics(report),
         _tasks(report, paint),
     ]
-    return "\n\n".join(s for s in sections if s) + "\n"
+    text = "\n\n".join(s for s in sections if s)
+    return "\n".join(no_command(line) for line in text.split("\n")) + "\n"
 
 
 def _painter(color: bool) -> Callable[[str, str], str]:
@@ -56,10 +68,11 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 
 def _wrap(text: str, indent: str = "") -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(inert(text), WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
 def _clip(text: str, limit: int = _FIRST_COLUMN_MAX) -> str:
+    text = inert(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -81,7 +94,7 @@ def _headline(report: Report, paint: Callable[[str, str], str]) -> str:
     winner = report.winner
     if winner is not None and winner.version is None and report.rewards:
         lines.append(_wrap(fmt.sentence(f"No winner: {winner.reason or 'none yet'}")))
-    elif winner is not None and winner.name and report.verdict.status != "winner":
+    elif winner is not None and winner.name and report.verdict.status is not ReportVerdict.WINNER:
         # the headline is about SLOs; the winner still deserves its line
         lines.append(_wrap(fmt.sentence(f"Winner: {winner.name}: {winner.reason or ''}")))
     return "\n".join(lines)
@@ -126,11 +139,11 @@ def _version_headers(report: Report) -> list[str]:
 
 def _slo_cell(result: SloVersion, units: str | None, paint: Callable[[str, str], str]) -> str:
     mark, colour = _SLO_MARK.get(result.status, ("?", _YELLOW))
-    if result.status == "not-applicable":
+    if result.status is SloStatus.NOT_APPLICABLE:
         return paint(f"{mark} n/a", colour)
-    if result.status == "no-data":
+    if result.status is SloStatus.NO_DATA:
         return f"{paint(mark, colour)} no data"
-    return f"{paint(mark, colour)} {fmt.quantity(result.value, units)}"
+    return f"{paint(mark, colour)} {inert(fmt.quantity(result.value, units))}"
 
 
 def _slos(report: Report, paint: Callable[[str, str], str]) -> str:
@@ -157,7 +170,7 @@ def _rewards(report: Report) -> str:
         rows = [
             [
                 _clip(f"{report.version_name(c.version)} vs {report.version_name(c.baseline)}", 20),
-                fmt.effect(c),
+                inert(fmt.effect(c)),
                 fmt.interval(c),
                 fmt.p_value(c.adjusted_p_value),
                 fmt.significance(c),
@@ -191,9 +204,9 @@ def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
     with_errors = any(t.error for t in report.tasks)
     rows = []
     for t in report.tasks:
-        status = paint(fmt.task_status(t.status), _TASK_COLOUR.get(t.status, ""))
-        row = [str(t.index), t.task, status, fmt.duration(t.duration_s)]
-        rows.append([*row, t.error or ""] if with_errors else row)
+        status = paint(inert(fmt.task_status(t.status)), _TASK_COLOUR.get(t.status, ""))
+        row = [str(t.index), inert(t.task), status, fmt.duration(t.duration_s)]
+        rows.append([*row, inert(t.error or "")] if with_errors else row)
     table = tabulate(
         rows,
         headers=["#", "Task", "Status", "Duration", *(["Error"] if with_errors else [])],
@@ -201,6 +214,6 @@ def _tasks(report: Report, paint: Callable[[str, str], str]) -> str:
         maxcolwidths=[None, 14, None, None, *([34] if with_errors else [])],
     )
     lines = ["Tasks", table]
-    if any(t.status == "not-run" for t in report.tasks):
+    if any(t.status is TaskStatus.NOT_RUN for t in report.tasks):
         lines.append(_wrap("Tasks marked 'not run' never started: the run stopped before them."))
     return "\n".join(lines)

@@ -52,10 +52,11 @@ def make_provider(inputs: Mapping[str, Any], *, task: str = "rollout") -> Provid
 
 
 def _platform_here(task: str) -> str:
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        return "github"
-    if os.environ.get("GITLAB_CI") == "true":
-        return "gitlab"
+    from iter8_action.platforms import ci_host
+
+    host = ci_host(os.environ)
+    if host is not None:
+        return host.value
     raise TaskFailed(
         f"{task}: cannot tell the code host outside GitHub Actions and GitLab CI; "
         "set `platform: github` or `platform: gitlab`"

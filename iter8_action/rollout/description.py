@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iter8_action import report
+from iter8_action.insights import SloStatus
 
 MARKER = "<!-- iter8-py rollout -->"
 
@@ -30,7 +31,12 @@ def body(document: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     return f"{text.rstrip()}\n{link}\n{MARKER}\n"
 
 
-_STATUS = {"satisfied": "✅", "violated": "❌", "no-data": "❔ no data", "not-applicable": "n/a"}
+_STATUS: dict[str, str] = {
+    SloStatus.SATISFIED: "✅",
+    SloStatus.VIOLATED: "❌",
+    SloStatus.NO_DATA: "❔ no data",
+    SloStatus.NOT_APPLICABLE: "n/a",
+}
 
 
 def markdown(summary: Mapping[str, Any]) -> str:

@@ -14,12 +14,14 @@ from typing import Any, Protocol
 from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
 from iter8_action.tasks.base import TaskContext
 
 Versions = list[tuple[str, dict[str, Any]]]
 
 FETCH_TIMEOUT_S = 30.0
+FETCH_MAX_BODY_BYTES = 64 * 1024 * 1024
 FETCH_RETRY = httpclient.RetryPolicy(attempts=2, backoff_s=0.5)
 
 
@@ -73,7 +75,7 @@ def fetch(
     """
     if url not in cache:
         try:
-            response = httpclient.request("GET", url, timeout_s=FETCH_TIMEOUT_S, retry=FETCH_RETRY)
+            response = httpclient.request("GET", url, limits=fetch_limits(ctx), retry=FETCH_RETRY)
         except httpclient.HTTPFailure as exc:
             raise TaskFailed(f"{where}: {field} could not be fetched: {exc}") from None
         if response.status_code >= 400:
@@ -84,6 +86,22 @@ def fetch(
         cache[url] = response.content
         ctx.log.info("%s: %d bytes from %s", field, len(response.content), url)
     return cache[url]
+
+
+def fetch_limits(ctx: TaskContext) -> httpclient.Limits:
+    """The task's `fetchTimeout` and `fetchMaxBodySize` (each URL fetch's deadline and cap)."""
+    experiment = ctx.experiment
+    inputs = experiment.tasks[ctx.index].inputs if experiment is not None else {}
+    try:
+        return httpclient.Limits.from_inputs(
+            inputs,
+            timeout_field="fetchTimeout",
+            size_field="fetchMaxBodySize",
+            default_timeout_s=FETCH_TIMEOUT_S,
+            default_max_body_bytes=FETCH_MAX_BODY_BYTES,
+        )
+    except ValueError as exc:  # the schema checked their form; a value may still be out
+        raise TaskFailed(str(exc)) from exc
 
 
 def announce(
@@ -142,8 +160,10 @@ def record(
     stats: Sequence[StreamStats],
     *,
     naming: export.Naming,
+    start: CommonStart | None = None,
 ) -> None:
-    """Write every stream's statistics as metrics of its version."""
+    """Write every stream's statistics as metrics of its version (and, on a shard,
+    in full for the merge)."""
     store = ctx.store
     store.ensure_versions(len(versions), [name for name, _ in versions])
     for prefix in sorted({t.prefix for t in targets}):
@@ -158,4 +178,15 @@ def record(
             target.percentiles,
             naming=naming,
             rate=target.rate,
+        )
+    if ctx.shard is not None and start is not None:
+        ctx.shard.keep(
+            task_index=ctx.index,
+            task=ctx.name,
+            versions=[name for name, _ in versions],
+            start=start,
+            streams=[
+                (t.prefix, t.version, t.rate, t.percentiles, one)
+                for t, one in zip(targets, stats, strict=True)
+            ],
         )

@@ -26,6 +26,7 @@ from iter8_action.result import Result
 
 if TYPE_CHECKING:
     from iter8_action.model import Experiment
+    from iter8_action.shards.partial import ShardRun
 
 
 @dataclass
@@ -48,6 +49,8 @@ class TaskContext:
     experiment: Experiment | None = None
     """The experiment being run (its canonical document is `experiment.to_document()`)."""
     extras: dict[str, Any] = field(default_factory=dict)
+    shard: ShardRun | None = None
+    """This run is one shard of the load (`iter8 run --shard I/N`): load tasks send their share."""
 
     def document(self) -> dict[str, Any]:
         """The result file's content as it stands: the experiment and its result so far."""
@@ -69,7 +72,7 @@ class TaskContext:
     def check_stop(self) -> None:
         """Raise `Interrupted` if the run was asked to stop."""
         if self.stop.is_set():
-            raise Interrupted()
+            raise Interrupted(getattr(self.stop, "signal_name", None))
 
 
 TaskRun = Callable[[Mapping[str, Any], TaskContext], None]

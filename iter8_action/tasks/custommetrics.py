@@ -22,7 +22,7 @@ from iter8_action import httpclient
 from iter8_action.custommetrics import auth, query, render, sources, values
 from iter8_action.custommetrics.extract import Extracted, extract
 from iter8_action.custommetrics.spec import AuthSpec, MetricSpec, ProviderSpec, SpecError
-from iter8_action.durations import DurationError, parse_duration
+from iter8_action.durations import DurationError
 from iter8_action.errors import TaskFailed
 from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricMeta, MetricType
@@ -96,9 +96,9 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
 
 def _transport(inputs: Mapping[str, Any], ctx: TaskContext) -> query.Transport:
     try:
-        timeout_s = parse_duration(inputs.get("timeout", httpclient.DEFAULT_TIMEOUT_S))
-    except DurationError as exc:
-        raise TaskFailed(f"timeout: {exc}") from exc
+        limits = httpclient.Limits.from_inputs(inputs)
+    except (DurationError, ValueError) as exc:
+        raise TaskFailed(str(exc)) from exc
     verify: bool | str = not inputs.get("insecureSkipVerify", False)
     if inputs.get("caFile"):
         ca = ctx.path(inputs["caFile"])
@@ -109,7 +109,7 @@ def _transport(inputs: Mapping[str, Any], ctx: TaskContext) -> query.Transport:
             )
         verify = str(ca)
     attempts = int(inputs.get("retries", DEFAULT_RETRIES)) + 1
-    return query.Transport(timeout_s, verify, httpclient.RetryPolicy(attempts=attempts))
+    return query.Transport(limits, verify, httpclient.RetryPolicy(attempts=attempts))
 
 
 def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
@@ -246,6 +246,10 @@ def _measure(
             f"provider {spec.provider}: {exc}; if the backend's certificate comes from a private "
             "CA, give that CA's certificate (PEM) in caFile, or set insecureSkipVerify: true "
             "(not recommended)"
+        ) from exc
+    except query.Misdirected as exc:
+        raise TaskFailed(
+            f"provider {spec.provider}: {exc}; give the backend's final URL in the template"
         ) from exc
     except query.NoAnswer as exc:
         state.silent[spec.provider] = f"{spec.provider} did not answer an earlier query ({exc})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +25,10 @@ from iter8_action.errors import TaskFailed
 from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
 from iter8_action.grpcload.messages import MessageError
-from iter8_action.grpcload.plan import GrpcStream, Tls
+from iter8_action.grpcload.plan import GrpcStream, Tls, message_size
 from iter8_action.grpcload.runner import NAMING, StreamOutcome, run_streams
 from iter8_action.loadgen import export
+from iter8_action.loadgen.plan import CommonStart
 from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -60,16 +61,23 @@ class Target:
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     versions = _load.versions(inputs)
     targets = _Planner(inputs, ctx).targets(versions)
+    start = None
+    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
+        targets = [replace(t, stream=ctx.shard.grpc(t.stream)) for t in targets]
+        start = ctx.shard.start()
     warmup = bool(inputs.get("warmup", False))
+    if inputs.get("name"):
+        ctx.log.info("load test %r", str(inputs["name"]))
     _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
-    outcomes = _run(targets, ctx)
+    outcomes = _run(targets, ctx, start)
     ctx.check_stop()
     for target, outcome in zip(targets, outcomes, strict=True):
         _log_outcome(ctx, target, outcome, versions[target.version][0], warmup=warmup)
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    _load.record(ctx, versions, targets, [o.stats for o in outcomes], naming=NAMING)
+    stats = [o.stats for o in outcomes]
+    _load.record(ctx, versions, targets, stats, naming=NAMING, start=start)
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -160,6 +168,10 @@ class _Planner:
             skip_first=int(fields.get("skipFirst") or 0),
             tls=tls,
             phase_s=phase / rps if rps else 0.0,
+            connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
+            channel_options=_channel_options(fields, where),
+            max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
+            count_errors=bool(fields.get("count-errors", True)),
             **load,
         )
         percentiles = export.percentile_list(fields.get("percentiles") or [])
@@ -271,18 +283,22 @@ class _Planner:
             raise TaskFailed(str(exc)) from None
 
     def _metadata(self, fields: Mapping[str, Any], where: str) -> dict[str, Any]:
-        """`metadata`, over the map that `metadataURL` holds (Iter8's field)."""
-        fetched: dict[str, Any] = {}
-        if fields.get("metadataURL"):
-            origin = f"{where}: {_origin('metadataURL', str(fields['metadataURL']))}"
-            fetched = _json_object(self._content(fields, "metadataURL", where), origin, "metadata")
+        """`metadata`, over the map that `metadataURL` holds (Iter8's field), over the map
+        that `metadata-file` holds (ghz's)."""
+        merged: dict[str, Any] = {}
+        for field in ("metadata-file", "metadataURL"):
+            if not fields.get(field):
+                continue
+            origin = f"{where}: {_origin(field, str(fields[field]))}"
+            fetched = _json_object(self._content(fields, field, where), origin, "metadata")
             wrong = sorted(k for k, v in fetched.items() if not isinstance(v, str))
             if wrong:
                 raise TaskFailed(
                     f"{origin}: the value of {wrong[0]!r} is not a string; "
                     "metadata maps names to strings"
                 )
-        return {**fetched, **(fields.get("metadata") or {})}
+            merged.update(fetched)
+        return {**merged, **(fields.get("metadata") or {})}
 
     def _content(self, fields: Mapping[str, Any], field: str, where: str) -> bytes:
         """The bytes a file field names, or that a URL field's URL answers."""
@@ -377,6 +393,27 @@ def _load_model(fields: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {"rps": rps, "total": int(fields.get("total") or DEFAULT_TOTAL), "duration_s": None}
 
 
+def _channel_options(fields: Mapping[str, Any], where: str) -> tuple[tuple[str, int], ...]:
+    """gRPC channel arguments for ghz's `keepalive` and message size limits."""
+    options: list[tuple[str, int]] = []
+    keepalive_s = _duration(fields.get("keepalive"), "keepalive", where)
+    if keepalive_s:
+        options.append(("grpc.keepalive_time_ms", max(1, round(keepalive_s * 1000))))
+    for field, argument in _SIZE_OPTIONS:
+        if fields.get(field) is not None:
+            try:
+                options.append((argument, message_size(fields[field])))
+            except ValueError as exc:
+                raise TaskFailed(f"{where}: {field}: {exc}") from None
+    return tuple(options)
+
+
+_SIZE_OPTIONS = (
+    ("max-recv-message-size", "grpc.max_receive_message_length"),
+    ("max-send-message-size", "grpc.max_send_message_length"),
+)
+
+
 def _duration(value: Any, field: str, where: str) -> float | None:
     if value is None:
         return None
@@ -389,9 +426,10 @@ def _duration(value: Any, field: str, where: str) -> float | None:
 # -- running and reporting ----------------------------------------------------------------
 
 
-def _run(targets: list[Target], ctx: TaskContext) -> list[StreamOutcome]:
+def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamOutcome]:
     with _load.progress_line(ctx, "calls") as show:
-        return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+        streams = [t.stream for t in targets]
+        return run_streams(streams, stop=ctx.stop, on_progress=show, start=start)
 
 
 def _describe(stream: GrpcStream) -> str:
@@ -401,6 +439,8 @@ def _describe(stream: GrpcStream) -> str:
         if stream.total is not None
         else durations.format_duration(stream.duration_s or 0)
     )
+    if stream.max_duration_s is not None:
+        amount += f" (at most {durations.format_duration(stream.max_duration_s)})"
     return (
         f"{amount}, {model}, concurrency {stream.concurrency}, "
         f"{stream.connections} connection{'s' if stream.connections > 1 else ''}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -21,7 +21,7 @@ from iter8_action import durations
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen import export
 from iter8_action.loadgen.client import ssl_context
-from iter8_action.loadgen.plan import Stream, TlsOptions, build_request
+from iter8_action.loadgen.plan import CommonStart, Stream, TlsOptions, build_request
 from iter8_action.loadgen.runner import StreamResult, WorkerFailed, run_streams
 from iter8_action.loadgen.stats import ERROR_KINDS
 from iter8_action.secrets import SECRETS, load_secrets
@@ -58,16 +58,21 @@ class Target:
 def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     versions = _load.versions(inputs)
     targets = _targets(inputs, versions, ctx)
+    start = None
+    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
+        targets = [replace(t, stream=ctx.shard.http(t.stream)) for t in targets]
+        start = ctx.shard.start()
     warmup = bool(inputs.get("warmup", False))
     _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
-    results = _run(targets, ctx)
+    results = _run(targets, ctx, start)
     ctx.check_stop()
     for target, result in zip(targets, results, strict=True):
         _log_outcome(ctx, target, result, versions[target.version][0], warmup=warmup)
     if warmup:
         ctx.log.info("warmup done: its results are discarded")
         return
-    _load.record(ctx, versions, targets, [r.stats for r in results], naming=export.HTTP)
+    stats = [r.stats for r in results]
+    _load.record(ctx, versions, targets, stats, naming=export.HTTP, start=start)
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -285,10 +290,11 @@ def _payload(
 # -- running and reporting ----------------------------------------------------------------
 
 
-def _run(targets: list[Target], ctx: TaskContext) -> list[StreamResult]:
+def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamResult]:
     with _load.progress_line(ctx, "requests") as show:
         try:
-            return run_streams([t.stream for t in targets], stop=ctx.stop, on_progress=show)
+            streams = [t.stream for t in targets]
+            return run_streams(streams, stop=ctx.stop, on_progress=show, start=start)
         except WorkerFailed as exc:
             raise TaskFailed(str(exc)) from None
 

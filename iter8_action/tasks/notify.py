@@ -78,7 +78,7 @@ def payload_template(
     if "payloadTemplateURL" in inputs:
         url = str(inputs["payloadTemplateURL"])
         try:
-            text = httpclient.get_text(url, timeout_s=delivery.timeout_s, retry=delivery.policy)
+            text = httpclient.get_text(url, limits=delivery.limits, retry=delivery.policy)
         except httpclient.HTTPFailure as exc:
             raise TaskFailed(f"{what}: cannot fetch payloadTemplateURL: {exc}") from None
         return text, url

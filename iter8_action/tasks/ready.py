@@ -11,8 +11,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import requests
-
+from iter8_action import httpclient
 from iter8_action.durations import format_duration, parse_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import header_secrets, url_secrets
@@ -29,7 +28,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     if "url" in inputs:
         target = str(inputs["url"])
         wanted = _wanted_statuses(inputs.get("status"))
-        session = requests.Session()
+        session = httpclient.Session(secret_headers=frozenset(inputs.get("headers") or {}))
 
         def attempt(limit_s: float) -> str | None:
             return _probe_http(session, inputs, wanted, limit_s)
@@ -52,7 +51,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         if time.monotonic() + interval_s > deadline:
             raise TaskFailed(
                 f"{target} was not ready within {format_duration(timeout_s)} "
-                f"({attempts} attempts); last attempt: {problem}"
+                f"({attempts} attempt{'s' if attempts > 1 else ''}); last attempt: {problem}"
             )
         ctx.log.debug("%s not ready yet: %s", target, problem)
         if ctx.stop.wait(interval_s):
@@ -66,27 +65,41 @@ def _wanted_statuses(status: Any) -> set[int] | None:
 
 
 def _probe_http(
-    session: requests.Session, inputs: Mapping[str, Any], wanted: set[int] | None, limit_s: float
+    session: httpclient.Session,
+    inputs: Mapping[str, Any],
+    wanted: set[int] | None,
+    limit_s: float,
 ) -> str | None:
+    """One probe within `limit_s` in all; only the status matters, so the body is not read."""
     try:
-        response = session.request(
+        response = httpclient.request(
             str(inputs.get("method", "GET")),
             str(inputs["url"]),
             headers=dict(inputs.get("headers") or {}),
-            timeout=limit_s,
+            limits=httpclient.Limits(limit_s),
             verify=not inputs.get("insecureSkipVerify", False),
+            retry=httpclient.RetryPolicy(attempts=1),
+            session=session,
             allow_redirects=False,
+            read_body=False,
         )
-    except requests.exceptions.SSLError as exc:
-        return f"TLS failure ({exc.__class__.__name__})"
-    except requests.exceptions.Timeout:
+    except httpclient.DeadlineExceeded:
         return f"no answer within {format_duration(limit_s)}"
-    except requests.exceptions.ConnectionError:
-        return "connection refused or unreachable"
-    status = response.status_code
+    except httpclient.HTTPFailure as exc:
+        if isinstance(exc, httpclient.TLSFailure):
+            return str(exc)
+        if exc.status is None:
+            return "connection refused or unreachable"
+        status = exc.status  # a 5xx, which may be the status wanted
+    else:
+        status = response.status_code
     ok = status in wanted if wanted is not None else status < 400
     if ok:
         return None
+    return _unexpected(status, wanted)
+
+
+def _unexpected(status: int, wanted: set[int] | None) -> str:
     expected = " or ".join(str(s) for s in sorted(wanted)) if wanted else "a status below 400"
     return f"status {status}, expected {expected}"
 

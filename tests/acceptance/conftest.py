@@ -41,3 +41,30 @@ def iter8(tmp_path: Path) -> object:
         )
 
     return call
+
+
+def run_measured(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`iter8 run ARGS` with its peak memory (of it and its children) printed last on stderr."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "code = subprocess.run(sys.argv[1:]).returncode\n"
+        "print('peak-rss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+        "file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    command = iter8_command("run", "-f", "experiment.yaml", *args)
+    return subprocess.run(
+        [command[0], "-c", wrapper, *command],
+        cwd=tmp_path,
+        env=iter8_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def peak_rss_mib(done: subprocess.CompletedProcess[str]) -> float:
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("peak-rss-kib "), done.stderr
+    return int(last.split()[1]) / 1024

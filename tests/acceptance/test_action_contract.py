@@ -154,7 +154,9 @@ def commands(stdout: str, name: str) -> list[str]:
 def test_action_yml_follows_the_conventions() -> None:
     assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
     for name, spec in ACTION["inputs"].items():
-        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", name), name
+        # Iter8's own action's camelCase names are read too, deprecated
+        deprecated = "deprecationMessage" in spec
+        assert re.fullmatch(r"[a-z]+([A-Z]+[a-z]*)+" if deprecated else r"[a-z]+(-[a-z]+)*", name)
         assert spec["description"] and "\n" not in spec["description"]
         assert isinstance(spec["default"], str)
     assert set(ACTION["outputs"]) == {
@@ -365,3 +367,82 @@ def test_sigterm_writes_reports_and_outputs_but_makes_no_api_call(
     assert parse_outputs(output.read_text())["verdict"] == "error"
     assert (tmp_path / "iter8-reports" / "report.html").is_file()
     assert github.server.requests == []
+
+
+def test_a_chart_with_values_renders_the_experiment_and_runs_it(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    (tmp_path / "values.yaml").write_text(
+        "tasks: [run, assess]\nrun: echo rendered from a chart\n"
+        "assess: {SLOs: {upper: {http/latency-mean: 1}}}\n"
+    )
+    run = run_action(
+        tmp_path,
+        github,
+        "spec: [{run: echo this file is replaced}]\n",
+        {
+            "chart": "iter8",
+            "values": "values.yaml",
+            "set": "tasks={run}\nmetadata.name=from-chart\n",
+            "comment": "never",
+        },
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    experiment = yaml.safe_load((tmp_path / "experiment.yaml").read_text())
+    assert experiment == {
+        "metadata": {"name": "from-chart"},
+        "spec": [{"run": "echo rendered from a chart"}],
+    }
+    assert "::group::Render chart iter8 into experiment.yaml" in run.stdout
+    report_md = (tmp_path / "iter8-reports" / "report.md").read_text()
+    assert "- run: echo rendered from a chart" in report_md  # the Experiment section
+
+
+def test_bad_chart_values_are_an_annotation_and_exit_2(tmp_path: Path, github: FakeGitHub) -> None:
+    run = run_action(
+        tmp_path,
+        github,
+        PASSING,
+        {"chart": "iter8", "set": "tasks={http}\nhttp.qps=fast", "comment": "never"},
+    )
+    assert run.code == 2
+    assert commands(run.stdout, "error")[0].startswith(
+        "::error title=Invalid chart or values::the values do not fit chart 'iter8'"
+    )
+    assert "values: http.qps: 'fast' is not of type 'number'" in run.stdout
+
+
+def test_iter8_action_input_names_are_read_with_a_notice(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    (tmp_path / "v.yaml").write_text("tasks: [run]\nrun: exit 0\n")
+    run = run_action(
+        tmp_path,
+        github,
+        PASSING,
+        {
+            "chart": "iter8",
+            "valuesFile": "v.yaml",
+            "validateSLOs": "false",
+            "logLevel": "debug",
+            "comment": "never",
+        },
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert commands(run.stdout, "warning") == [
+        "::warning title=Deprecated input::input `validateSLOs` (Iter8's action) is deprecated; "
+        "use `fail-on: task-failure`",
+        "::warning title=Deprecated input::input `logLevel` (Iter8's action) is deprecated; "
+        "use `log-level`",
+        "::warning title=Deprecated input::input `valuesFile` (Iter8's action) is deprecated; "
+        "use `values`",
+    ]
+    assert yaml.safe_load((tmp_path / "experiment.yaml").read_text()) == {
+        "spec": [{"run": "exit 0"}]
+    }
+
+
+def test_chart_inputs_without_a_chart_are_invalid(tmp_path: Path, github: FakeGitHub) -> None:
+    run = run_action(tmp_path, github, PASSING, {"set": "a=b"})
+    assert run.code == 2
+    assert "set: given without `chart`; name the chart, e.g. `chart: iter8`" in run.stdout

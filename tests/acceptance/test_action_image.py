@@ -1,9 +1,20 @@
-"""The action's image, built the way the Dockerfile builds it, without Docker.
+"""The action's image, built and run by Docker the way GitHub's and GitLab's runners use it.
 
-Docker cannot run here, so this test reads the Dockerfile and replays it: the
-`COPY` sources into a fresh root, the `ENV` variables, the `RUN pip install`
-into a fresh virtual environment (no access to the test's packages), then the
-`ENTRYPOINT` with the environment the runner gives a Docker action.
+The image is built from the Dockerfile as the runner builds it (`docker build`
+of the repository, nothing passed), on a local engine (scripts/docker-engine)
+from a stand-in for the base image (scripts/stand-in-base, Debian with Python
+3.11), with `--network host` so that pip reaches the package registry. Then:
+
+- GitHub: `docker run` with the runner's mounts (/github/workspace,
+  /github/home, /github/workflow, /github/file_commands), working directory,
+  `INPUT_*` (action.yml's defaults, hyphens kept) and `GITHUB_*` variables and a
+  `pull_request` event, on the host network so that the container reaches the
+  load-test target and the GitHub API server on 127.0.0.1. What the runner and
+  the job's later steps (uid 1001) read is checked.
+- GitLab: the component run by gitlab-ci-local's docker executor in the image,
+  under the component's default image name.
+
+Needs Docker; scripts/test provides it (see README, Development).
 """
 
 from __future__ import annotations
@@ -11,112 +22,365 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
-import venv
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from packaging.utils import canonicalize_name
 
+from tests.acceptance.test_action_contract import parse_outputs
 from tests.servers.github_api import FakeGitHub, pull_request_event
+from tests.servers.gitlab_api import FakeGitLab
+from tests.servers.targets import Target
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+TEMPLATE = REPO / "gitlab" / "templates" / "iter8.yml"
+IMAGE = "iter8-py-action:test"
+STAND_IN = "iter8-test/bookworm:latest"
+GITHUB_TOKEN = "ghs_imagetesttoken0123456789"
+RUNNER_UID = 1001
+
+EXPERIMENT = """\
+metadata: {{name: image}}
+spec:
+- task: http
+  with: {{url: "{url}", numRequests: 40, qps: 200}}
+- task: assess
+  with:
+    SLOs:
+      upper:
+      - {{metric: http/error-rate, limit: 0}}
+"""
 
 
-def instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined = dockerfile.read_text().replace("\\\n", " ")
-    out = []
-    for line in joined.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, rest = line.partition(" ")
-            out.append((keyword.upper(), rest.strip()))
-    return out
+def docker(*args: str, timeout: float = 120, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
 
 
-def in_root(root: Path, path: str) -> str:
-    return str(root / path.lstrip("/")) if path.startswith("/") else path
+@pytest.fixture(scope="module")
+def image() -> str:
+    """The image, built by `docker build` of the repository as the runner builds it."""
+    for script, timeout in (("docker-engine", 120), ("stand-in-base", 900)):
+        subprocess.run([str(REPO / "scripts" / script)], check=True, timeout=timeout)
+    build = docker("build", "--network", "host", "-t", IMAGE, str(REPO), timeout=900)
+    assert build.returncode == 0, build.stdout + build.stderr
+    return IMAGE
 
 
-@pytest.mark.slow
-def test_the_image_installs_and_runs_the_entrypoint(tmp_path: Path) -> None:
-    root = tmp_path / "image"
-    env_python = root / "venv"
-    venv.create(env_python, with_pip=True)
-    bin_dir = env_python / "bin"
-    image_env: dict[str, str] = {}
-    entrypoint: list[str] = []
-    for keyword, args in instructions(REPO / "Dockerfile"):
-        if keyword == "ENV":
-            for item in shlex.split(args):
-                name, _, value = item.partition("=")
-                image_env[name] = value
-        elif keyword == "COPY":
-            *sources, dest = shlex.split(args)
-            target = Path(in_root(root, dest))
-            for source in sources:
-                src = REPO / source
-                if src.is_dir():
-                    shutil.copytree(src, target, dirs_exist_ok=True)
-                elif dest.endswith("/"):
-                    target.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(src, target / src.name)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(src, target)
-        elif keyword == "RUN":
-            # The image's absolute paths, moved under the fresh root; `pip` is the venv's.
-            script = re.sub(r"(?<![\w/])/(tmp|action)\b", f"{root}/\\1", args)
-            subprocess.run(
-                ["bash", "-ec", script],
-                env={**os.environ, **image_env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-                check=True,
-                timeout=600,
-            )
-        elif keyword == "ENTRYPOINT":
-            entrypoint = [in_root(root, word) for word in json.loads(args)]
-    assert entrypoint[0] == "python"
-    entrypoint[0] = str(bin_dir / "python")
+@dataclass
+class GitHubRun:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    workspace: Path
+    temp: Path
 
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    (workspace / "experiment.yaml").write_text("spec:\n- run: echo from the image\n")
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
-    output = tmp_path / "output"
-    with FakeGitHub() as github:
-        done = subprocess.run(
-            entrypoint,
-            cwd=workspace,
-            env={
-                "PATH": f"{bin_dir}:/usr/bin:/bin",
-                **image_env,
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_EVENT_NAME": "pull_request",
-                "GITHUB_EVENT_PATH": str(event),
-                "GITHUB_OUTPUT": str(output),
-                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-                "GITHUB_API_URL": github.url,
-                "GITHUB_REPOSITORY": github.repo,
-                "INPUT_TOKEN": github.token,
-            },
-            capture_output=True,
-            text=True,
-            timeout=120,
+
+def run_as_github_runner(
+    image: str,
+    tmp_path: Path,
+    server: FakeGitHub,
+    experiment: str,
+    with_: dict[str, str] | None = None,
+) -> GitHubRun:
+    """`docker run` as actions/runner runs a Docker action's container (ContainerStepHost)."""
+    with_ = with_ or {}
+    assert not set(with_) - set(ACTION["inputs"])
+    workspace, temp = tmp_path / "workspace", tmp_path / "_temp"
+    home, workflow = temp / "_github_home", temp / "_github_workflow"
+    file_commands = temp / "_runner_file_commands"
+    for directory in (workspace, home, workflow, file_commands):
+        directory.mkdir(parents=True)
+    (workspace / "experiment.yaml").write_text(experiment)
+    (workflow / "event.json").write_text(json.dumps(pull_request_event()))
+    step = "c0ffee00-0000-4000-8000-000000000001"
+    for command in ("set_output", "step_summary", "set_env", "add_path", "save_state"):
+        (file_commands / f"{command}_{step}").touch()
+    # The runner's user owns its workspace and temp directory; the container runs as root.
+    if os.getuid() == 0:
+        for path in [tmp_path, *tmp_path.rglob("*")]:
+            os.chown(path, RUNNER_UID, RUNNER_UID)
+
+    env: dict[str, str] = {"PATH": os.environ["PATH"]}
+    names: list[str] = []
+    for name, spec in ACTION["inputs"].items():
+        value = with_.get(name, spec.get("default", ""))
+        env[f"INPUT_{name.upper()}"] = value.replace("${{ github.token }}", GITHUB_TOKEN)
+        names.append(f"INPUT_{name.upper()}")
+    variables = {
+        "HOME": "/github/home",
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_JOB": "iter8",
+        "GITHUB_REF": "refs/pull/7/merge",
+        "GITHUB_SHA": "a" * 40,
+        "GITHUB_REPOSITORY": server.repo,
+        "GITHUB_REPOSITORY_OWNER": server.repo.split("/")[0],
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_NUMBER": "12",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_ACTOR": "contributor",
+        "GITHUB_WORKFLOW": "Performance",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_SERVER_URL": "https://github.example",
+        "GITHUB_API_URL": server.url,
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_ACTION": "__iter8-py_action",
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_ACTION_REPOSITORY": "iter8-py/action",
+        "GITHUB_ACTION_REF": "v1",
+        "GITHUB_PATH": f"/github/file_commands/add_path_{step}",
+        "GITHUB_ENV": f"/github/file_commands/set_env_{step}",
+        "GITHUB_STEP_SUMMARY": f"/github/file_commands/step_summary_{step}",
+        "GITHUB_STATE": f"/github/file_commands/save_state_{step}",
+        "GITHUB_OUTPUT": f"/github/file_commands/set_output_{step}",
+        "RUNNER_OS": "Linux",
+        "RUNNER_ARCH": "X64",
+        "RUNNER_NAME": "GitHub Actions 2",
+        "RUNNER_TEMP": "/home/runner/work/_temp",
+        "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
+    }
+    env.update(variables)
+    names += list(variables)
+    args = ["run", "--name", f"iter8-test-{os.getpid()}-{tmp_path.name}", "--label", "iter8-test"]
+    args += ["--workdir", "/github/workspace", "--rm", "--network", "host"]
+    for name in names:  # `-e NAME`: the value comes from docker's environment, as the runner does
+        args += ["-e", name]
+    args += [
+        "-v", "/var/run/docker.sock:/var/run/docker.sock",
+        "-v", f"{home}:/github/home",
+        "-v", f"{workflow}:/github/workflow",
+        "-v", f"{file_commands}:/github/file_commands",
+        "-v", f"{workspace}:/github/workspace",
+        image,
+    ]  # fmt: skip
+    done = docker(*args, env=env, timeout=180)
+    return GitHubRun(
+        code=done.returncode,
+        log=done.stdout + done.stderr,
+        outputs=parse_outputs((file_commands / f"set_output_{step}").read_text()),
+        summary=(file_commands / f"step_summary_{step}").read_text(),
+        workspace=workspace,
+        temp=temp,
+    )
+
+
+def unreadable_by_the_runner_user(run: GitHubRun) -> list[str]:
+    """Files and directories the job's later steps (uid 1001) cannot read, seen from a container."""
+    found = docker(
+        "run", "--rm", "--user", f"{RUNNER_UID}:{RUNNER_UID}", "--network", "none",
+        "-v", f"{run.workspace}:/github/workspace:ro",
+        "-v", f"{run.temp / '_runner_file_commands'}:/github/file_commands:ro",
+        "--entrypoint", "find", STAND_IN, "/github/workspace", "/github/file_commands",
+        "(", "-type", "f", "!", "-readable", ")", "-o",
+        "(", "-type", "d", "(", "!", "-readable", "-o", "!", "-executable", ")", ")",
+    )  # fmt: skip
+    assert found.returncode in (0, 1), found.stderr
+    return found.stdout.split()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub(token=GITHUB_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    with Target() as server:
+        yield server
+
+
+def test_the_image_passes_writes_the_outputs_and_comments(
+    image: str, tmp_path: Path, github: FakeGitHub, target: Target
+) -> None:
+    run = run_as_github_runner(image, tmp_path, github, EXPERIMENT.format(url=target.url + "/"))
+
+    assert run.code == 0, run.log
+    assert target.count("/") == 40
+    assert run.outputs == {
+        "result-file": "iter8-reports/result.yaml",
+        "verdict": "passed",
+        "winner": "v1",
+        "slos-met": "true",
+        "html-report": "iter8-reports/report.html",
+        "markdown-report": "iter8-reports/report.md",
+    }
+    reports = run.workspace / "iter8-reports"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.md",
+        "result.yaml",
+    ]
+    assert run.summary.rstrip("\n") == (reports / "report.md").read_text().rstrip("\n")
+    # The page embeds plotly.js's basic bundle (1.2 MB), not the full one (4.8 MB).
+    assert (reports / "report.html").stat().st_size < 1_500_000
+    assert "http/error-rate" in run.summary
+    [comment] = github.comments_on(7)
+    assert comment["body"].startswith("<!-- iter8-py:comment key=experiment.yaml -->\n")
+    assert comment["body"].endswith(
+        "(https://github.example/iter8-py/demo/actions/runs/4242)</sub>\n"
+    )
+    assert run.log.splitlines()[0] == f"::add-mask::{GITHUB_TOKEN}"
+    assert GITHUB_TOKEN not in "\n".join(run.log.splitlines()[1:])
+    assert unreadable_by_the_runner_user(run) == []
+
+
+def test_a_violated_slo_exits_1_with_an_annotation(
+    image: str, tmp_path: Path, github: FakeGitHub, target: Target
+) -> None:
+    experiment = EXPERIMENT.format(url=target.url + "/status/500")
+    run = run_as_github_runner(image, tmp_path, github, experiment, {"comment": "on-failure"})
+
+    assert run.code == 1, run.log
+    assert (run.outputs["verdict"], run.outputs["slos-met"]) == ("failed", "false")
+    assert re.search(
+        r"^::error title=SLO violated%3A http/error-rate \(v1\),file=experiment\.yaml,line=\d+::",
+        run.log,
+        re.M,
+    ), run.log
+    assert len(github.comments_on(7)) == 1
+    assert unreadable_by_the_runner_user(run) == []
+
+
+def test_an_invalid_input_exits_2_before_anything_runs(
+    image: str, tmp_path: Path, github: FakeGitHub, target: Target
+) -> None:
+    run = run_as_github_runner(
+        image, tmp_path, github, EXPERIMENT.format(url=target.url), {"comment": "sometimes"}
+    )
+
+    assert run.code == 2, run.log
+    assert "comment" in run.log and "sometimes" in run.log
+    assert target.requests == []
+    assert github.server.requests == []
+    assert not (run.workspace / "iter8-reports").exists()
+
+
+def test_the_image_holds_the_pinned_environment_only(image: str) -> None:
+    probe = docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c",
+        "iter8 version; command -v python; python -c 'import iter8_action; "
+        "print(iter8_action.__file__)'; python -m pip --version 2>&1; ls /action",
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    version, python, package, pip, action = probe.stdout.splitlines()
+    assert version.startswith("iter8-py 0.0.0 (Python 3.")  # no tag in the build context
+    assert python == "/opt/iter8/bin/python"
+    assert package.startswith("/opt/iter8/lib/python3.")
+    assert "No module named pip" in pip
+    assert action == "entrypoint.py"
+    lock = {
+        canonicalize_name(line.split("==")[0])
+        for line in (REPO / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith(" ")
+    }
+    listed = docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c",
+        "import importlib.metadata as m; print('\\n'.join(sorted(d.metadata['Name'] "
+        "for d in m.distributions())))",
+    )  # fmt: skip
+    installed = {canonicalize_name(name) for name in listed.stdout.split()}
+    assert installed - lock == {"iter8-py"}
+
+
+def test_a_release_build_carries_the_tags_version(image: str) -> None:
+    build = docker(
+        "build", "--network", "host", "--build-arg", "VERSION=1.2.3", "-t", f"{image}-release",
+        str(REPO), timeout=600,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    out = docker("run", "--rm", "--network", "none", "--entrypoint", "iter8", f"{image}-release",
+                 "version")  # fmt: skip
+    assert out.stdout.startswith("iter8-py 1.2.3 (Python 3."), out.stdout + out.stderr
+
+
+# --- GitLab: the component in the image, by gitlab-ci-local's docker executor ---
+
+GITLAB_CI = """\
+stages: [test, deploy]
+include:
+  - local: templates/iter8.yml
+    inputs:
+      token: $ITER8_GITLAB_TOKEN
+      comment-key: image
+deploy:
+  stage: deploy
+  image: {helper}
+  needs: [iter8-experiment]
+  script:
+    - echo "deploying after verdict=$ITER8_VERDICT slos-met=$ITER8_SLOS_MET"
+"""
+
+
+def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, target: Target) -> None:
+    header, _ = yaml.safe_load_all(TEMPLATE.read_text())
+    default_image = header["spec"]["inputs"]["image"]["default"]
+    tagged = docker("tag", image, default_image)
+    assert tagged.returncode == 0, tagged.stderr
+    root = tmp_path / "demo"
+    (root / "templates").mkdir(parents=True)
+    shutil.copy(TEMPLATE, root / "templates" / "iter8.yml")
+    (root / ".gitlab-ci.yml").write_text(GITLAB_CI.format(helper=STAND_IN))
+    (root / "experiment.yaml").write_text(EXPERIMENT.format(url=target.url + "/"))
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", "https://gitlab.example/iter8/demo.git"])
+    subprocess.run([*git, "add", "-A"], check=True)
+    gitlab_ci_local = shutil.which("gitlab-ci-local")
+    assert gitlab_ci_local, "gitlab-ci-local is missing: scripts/system-deps installs it (npm)"
+
+    with FakeGitLab() as gitlab:
+        args = [gitlab_ci_local, "--no-color", "--home", str(tmp_path / "home")]
+        args += ["--helper-image", STAND_IN, "--network", "host", "--pull-policy", "if-not-present"]
+        args += ["--no-json-schema-validation"]
+        for variable in (
+            f"CI_SERVER_URL={gitlab.url}",
+            f"CI_PROJECT_ID={gitlab.project_id}",
+            "CI_MERGE_REQUEST_IID=3",
+            "CI_PIPELINE_SOURCE=merge_request_event",
+            f"ITER8_GITLAB_TOKEN={gitlab.token}",
+        ):
+            args += ["--variable", variable]
+        run = subprocess.run(
+            args, cwd=root, capture_output=True, text=True, timeout=300, check=False
         )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert len(github.comments_on(7)) == 1
-    assert "| from the image" in done.stdout
-    assert "verdict<<" in output.read_text()
-    installed = subprocess.run(
-        [str(bin_dir / "python"), "-c", "import iter8_action, sys; print(iter8_action.__file__)"],
-        cwd=tmp_path,
+        assert run.returncode == 0, run.stdout + run.stderr
+        [note] = gitlab.notes_on(3)
+
+    assert f"{default_image}" in run.stdout
+    assert target.count("/") == 40
+    assert note["body"].startswith("<!-- iter8-py:comment key=image -->\n### ")
+    artifacts = root / ".gitlab-ci-local" / "artifacts" / "iter8-experiment"
+    for name in ("result.yaml", "report.html", "report.md", "junit.xml"):
+        assert (artifacts / "iter8-reports" / name).is_file(), name
+    dotenv = next((artifacts / ".gitlab-ci-reports" / "dotenv").iterdir()).read_text()
+    assert "ITER8_VERDICT=passed\n" in dotenv
+    assert "deploying after verdict=passed slos-met=true" in run.stdout
+
+
+def test_the_bench_smoke_run_reports_the_added_size_and_the_start_up(image: str) -> None:
+    bench = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "image.py"), "--quick", "--max-added-mb", "300"],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    assert installed.startswith(str(env_python)), "the package must be installed, not editable"
-    assert not (root / "tmp" / "iter8-py").exists()
-    assert sorted(p.name for p in (root / "action").iterdir()) == ["entrypoint.py"]
+        timeout=600,
+        check=False,
+    )
+    assert bench.returncode == 0, bench.stdout + bench.stderr
+    added = re.search(r"^added to the base \(.+\): (\d+) MB$", bench.stdout, re.M)
+    assert added is not None and 0 < int(added[1]) <= 300, bench.stdout
+    assert re.search(r"^docker run to the first request: median \d+\.\d+ s", bench.stdout, re.M)

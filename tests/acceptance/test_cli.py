@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import signal
 import subprocess
 import time
@@ -28,8 +29,9 @@ def test_help_on_every_command(iter8: Iter8) -> None:
 def test_version(iter8: Iter8) -> None:
     out = iter8("version")
     assert out.returncode == 0
-    assert out.stdout.startswith("iter8-py 0.1.0 (Python 3.")
-    assert iter8("--version").stdout == "iter8-py, version 0.1.0\n"
+    installed = importlib.metadata.version("iter8-py")  # hatch-vcs: from the git tag
+    assert out.stdout.startswith(f"iter8-py {installed} (Python 3.")
+    assert iter8("--version").stdout == f"iter8-py, version {installed}\n"
 
 
 def test_bad_flags_exit_2(iter8: Iter8) -> None:

@@ -320,7 +320,7 @@ def test_a_timeout_is_no_data_and_the_silent_backend_is_not_asked_again(
     _run(_sysdig_inputs(sysdig, retries=0, timeout="300ms"), ctx)
     assert _values(ctx, "sysdig") == [dict.fromkeys(_values(ctx, "sysdig")[0])] * 2
     url = f"{sysdig.url}/prometheus/api/v1/query"
-    silent = f"no answer from {url} within 0.3s (1 attempt)"
+    silent = f"no complete answer from {url} within 300ms (the deadline set by timeout) (1 attempt)"
     output = (ctx.result.tasks[0].output or "").splitlines()
     assert output[:3] == [
         "no data for:",
@@ -867,7 +867,10 @@ def test_each_backend_timeout(backend: _Backend, tmp_path: Path) -> None:
     server.script(backend.method, backend.path, [Reply(200, {}, delay_s=1.0)])
     ctx = _context(tmp_path)
     _run({**backend.inputs, "retries": 0, "timeout": "200ms"}, ctx)
-    silent = f"no answer from {server.url}{backend.path} within 0.2s (1 attempt)"
+    silent = (
+        f"no complete answer from {server.url}{backend.path} within 200ms "
+        "(the deadline set by timeout) (1 attempt)"
+    )
     assert _first_gap(ctx) == [
         f"  {backend.provider}/request-count (v1): {silent}",
         f"  {backend.provider}/error-count (v1): not queried: {backend.provider} did not answer "

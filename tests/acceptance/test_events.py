@@ -203,7 +203,8 @@ def test_a_receiver_that_does_not_answer_in_time(
             ctx,
         )
     assert (
-        str(caught.value) == f"notify: no answer from {receiver.url}/slow within 0.2s (1 attempt)"
+        str(caught.value) == f"notify: no complete answer from {receiver.url}/slow within 200ms "
+        "(the deadline set by timeout) (1 attempt)"
     )
 
 

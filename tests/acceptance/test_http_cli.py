@@ -91,17 +91,17 @@ def test_a_target_that_is_down_completes_with_all_errors(iter8: Iter8, tmp_path:
     assert values["http/error-rate"] == [1.0]
 
 
-def test_a_bad_url_fails_the_task_with_its_reason(iter8: Iter8, tmp_path: Path) -> None:
+def test_a_bad_url_is_invalid_input_before_anything_runs(iter8: Iter8, tmp_path: Path) -> None:
     (tmp_path / "experiment.yaml").write_text(
         "spec:\n- task: http\n  with: {url: 'ftp://example.com/', numRequests: 3}\n"
     )
     done = iter8("run", "-f", "experiment.yaml", "-o", "result.json")
-    assert done.returncode == 3
-    assert (
-        "task 0 (http) failed: the task has the url 'ftp://example.com/', which is not an "
-        "http:// or https:// URL with a host"
-    ) in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: experiment.yaml:3: $.spec[0].with.url: the URL has 'ftp://'; write an http:// "
+        "or https:// URL like http://host:port/path\n"
+    )
+    assert not (tmp_path / "result.json").exists()
 
 
 @pytest.mark.parametrize(

@@ -71,8 +71,7 @@ def test_missing_and_malformed_results_are_clear_errors(
     bad.write_text("result:\n  tasks:\n  - {index: first, task: http}\n", encoding="utf-8")
     assert main(["report", "-f", str(bad)]) == 2
     assert capsys.readouterr().err == (
-        "error: the result in this file is malformed (ValueError: invalid literal for int() "
-        "with base 10: 'first'); it was not written by `iter8 run`, or it was edited by hand\n"
+        f"error: {bad}:3: $.result.tasks[0].index: expected an integer, found 'first' (a string)\n"
     )
 
 
@@ -85,7 +84,10 @@ def test_an_unwritable_output_is_a_clear_error(
     code = main(["report", "-f", str(FIXTURES / "winner.yaml"), "--output", str(output)])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {output}: cannot write the report: ")
+    assert err == (
+        f"error: {output}: cannot write the report there: {blocker} is a file, not a directory. "
+        "Fix: name another file with --output.\n"
+    )
 
 
 def test_as_a_user_runs_it(iter8: Any, tmp_path: Path) -> None:

@@ -510,3 +510,50 @@ def test_a_branch_template_that_renders_empty(gh: GitHubRepoServer, ctx: TaskCon
     with pytest.raises(TaskFailed) as caught:
         rollout.run(_github(gh, branch="{{ '' }}"), ctx)
     assert str(caught.value) == "rollout: the branch and title templates must not render empty"
+
+
+# -- which code host: decided in one place (platforms.ci_host) ---------------------------
+
+
+@pytest.mark.parametrize("gitlab_ci", ["true", "false"])
+def test_iter8_run_in_gitlab_ci_opens_a_merge_request_without_platform(
+    tmp_path: Path, gitlab_ci: str
+) -> None:
+    """gitlab-ci-local sets GITLAB_CI=false: the rollout task, like the platform layer,
+    takes that for GitLab too (it used to demand "true" and fail the task)."""
+    import subprocess
+
+    import yaml
+
+    from tests.acceptance.conftest import iter8_command, iter8_env
+
+    experiment = {
+        "metadata": {"name": "checkout"},
+        "spec": [
+            {
+                "task": "rollout",
+                "with": {
+                    "edits": [
+                        {
+                            "file": "Dockerfile",
+                            "replace": [{"pattern": r"(checkout):v\d+", "with": r"\1:v2"}],
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(experiment))
+    with GitLabRepoServer(files=FILES) as server:
+        env = iter8_env(
+            GITLAB_TOKEN=server.token,
+            CI_PROJECT_PATH="acme/app",
+            CI_API_V4_URL=f"{server.url}/api/v4",
+        )
+        env["GITLAB_CI"] = gitlab_ci  # iter8_env drops the runner's own
+        done = subprocess.run(
+            iter8_command("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(server.merge_requests) == 1
+    assert server.files_at(BRANCH)["Dockerfile"].startswith("FROM ghcr.io/acme/checkout:v2 AS app")

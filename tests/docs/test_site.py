@@ -5,7 +5,8 @@ loaded and validated as `iter8 validate` does, a GitHub workflow and a GitLab CI
 checked against their schemas, a provider template is rendered and validated. A block that
 is none of these says what it is in a marker comment before it:
 `<!-- check: with:TASK -->` (the `with:` of a task), `<!-- check: provider -->`,
-`<!-- check: manifest -->` (an included, generated Kubernetes manifest), or
+`<!-- check: manifest -->` (an included, generated Kubernetes manifest),
+`<!-- check: steps -->` (steps of a GitHub workflow job), or
 `<!-- check: none (why) -->`. Console examples are run in the folder their marker names,
 `<!-- run: docs/examples -->`, and their output compared (`...` stands for any text);
 `<!-- run: none (why) -->` marks one that cannot run offline.
@@ -143,6 +144,9 @@ def test_each_yaml_example_is_valid(block: Block, tmp_path: Path) -> None:
     elif marker.startswith("with:"):
         task = {"task": marker.removeprefix("with:"), "with": document}
         _validate_experiment({"spec": [task]}, tmp_path)
+    elif marker == "steps":
+        workflow = {"on": "push", "jobs": {"job": {"runs-on": "ubuntu-24.04", "steps": document}}}
+        _check_jsonschema("github-workflows", yaml.safe_dump(workflow), tmp_path)
     elif marker == "manifest":
         snippet = re.fullmatch(r'--8<-- "(.+)"\n', block.body)
         assert snippet, f"{block}: a manifest block includes one generated file"

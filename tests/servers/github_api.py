@@ -2,14 +2,20 @@
 
 It answers what PyGithub asks when the action keeps its sticky comment::
 
+    GET   /user                                             (who the token is)
     GET   /repos/{owner}/{repo}/issues/{number}
     GET   /repos/{owner}/{repo}/issues/{number}/comments   (paginated, Link header)
     POST  /repos/{owner}/{repo}/issues/{number}/comments
     PATCH /repos/{owner}/{repo}/issues/comments/{id}
     GET   /repos/{owner}/{repo}/pulls?head=owner:branch     (workflow_run from a fork)
 
-`read_only=True` answers writes with GitHub's 403 for a fork's token; faults
-(502, secondary rate limits) are scripted on the underlying RecordingServer.
+Every comment has an author. A request's token decides who it is: `token` is
+the workflow's (an app installation token: comments by `github-actions[bot]`,
+and `GET /user` answers 403 as GitHub does for an integration) unless `login`
+names its user (a personal access token); `users` maps more personal tokens to
+their logins. `read_only=True` answers writes with GitHub's 403 for a fork's
+token; faults (502, secondary rate limits) are scripted on the underlying
+RecordingServer.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ PAGE_SIZE = 30
 FORK_403 = {
     "message": "Resource not accessible by integration",
     "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+    "status": "403",
+}
+WORKFLOW_BOT = "github-actions[bot]"
+NOT_FOR_INTEGRATIONS = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
     "status": "403",
 }
 SECONDARY_RATE_LIMIT = {
@@ -46,6 +58,10 @@ class PullRequestInfo:
 class FakeGitHub(ServedFake):
     repo: str = "iter8-py/demo"
     token: str = "ghs_fake_token_1234567890"
+    login: str | None = None
+    """The user of `token` when it is a personal access token; None for the workflow's."""
+    users: dict[str, str] = field(default_factory=dict)
+    """More personal access tokens and their users' logins."""
     read_only: bool = False
     pulls: list[PullRequestInfo] = field(default_factory=lambda: [PullRequestInfo(7)])
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -56,6 +72,7 @@ class FakeGitHub(ServedFake):
         self._lock = threading.Lock()
         repo = self.repo.replace("/", "\\/").replace(".", "\\.")
         base = f"/repos/{repo}"
+        self.server.route("GET", r"/user", self._user)
         self.server.route("GET", rf"{base}/issues/(?P<n>\d+)", self._issue)
         self.server.route("GET", rf"{base}/issues/(?P<n>\d+)/comments", self._list)
         self.server.route("POST", rf"{base}/issues/(?P<n>\d+)/comments", self._create)
@@ -81,8 +98,26 @@ class FakeGitHub(ServedFake):
 
     # -- handlers ----------------------------------------------------------
 
+    def author(self, request: Request) -> str | None:
+        """Who the request's token is: a login, the workflow's bot, or None (no such token)."""
+        auth = request.header("Authorization") or ""
+        token = auth.partition(" ")[2]
+        if token == self.token:
+            return self.login or WORKFLOW_BOT
+        return self.users.get(token)
+
     def _denied(self, request: Request) -> Reply | None:
-        return bad_credentials(request, self.token)
+        if self.author(request) is None:
+            return Reply(401, {"message": "Bad credentials", "status": "401"})
+        return None
+
+    def _user(self, request: Request) -> Reply:
+        if denied := self._denied(request):
+            return denied
+        login = self.author(request)
+        if login == WORKFLOW_BOT:
+            return Reply(403, NOT_FOR_INTEGRATIONS)
+        return Reply(200, {"login": login, "id": 4242, "type": "User"})
 
     def _write_refused(self, request: Request) -> Reply | None:
         """A bad token's 401, or the 403 a fork's read-only token gets for a write."""
@@ -109,7 +144,11 @@ class FakeGitHub(ServedFake):
             f"#issuecomment-{comment['id']}",
             "issue_url": f"{self.url}/repos/{self.repo}/issues/{comment['issue']}",
             "body": comment["body"],
-            "user": {"login": comment["user"], "id": 1, "type": "Bot"},
+            "user": {
+                "login": comment["user"],
+                "id": 1,
+                "type": "Bot" if comment["user"].endswith("[bot]") else "User",
+            },
         }
 
     def _issue(self, request: Request) -> Reply:
@@ -137,7 +176,9 @@ class FakeGitHub(ServedFake):
         number = int(request.match["n"]) if request.match else 0
         if refused := self._write_refused(request):
             return refused
-        comment_id = self.add_comment(number, request.json()["body"], user="github-actions[bot]")
+        comment_id = self.add_comment(
+            number, request.json()["body"], user=self.author(request) or ""
+        )
         return Reply(201, self._comment_json(self.comments[comment_id]))
 
     def _edit(self, request: Request) -> Reply:

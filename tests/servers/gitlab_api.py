@@ -2,12 +2,15 @@
 
 It answers what python-gitlab asks when the component keeps its sticky note::
 
+    GET  /api/v4/user                                               (who the token is)
     GET  /api/v4/projects/{id}/merge_requests/{iid}/notes          (paginated)
     POST /api/v4/projects/{id}/merge_requests/{iid}/notes
     PUT  /api/v4/projects/{id}/merge_requests/{iid}/notes/{note_id}
 
-Only `PRIVATE-TOKEN: <token>` is accepted (a job token gets GitLab's 401);
-faults are scripted on the underlying RecordingServer.
+Only `PRIVATE-TOKEN: <token>` (or one of `users`) is accepted (a job token gets
+GitLab's 401). Every note has an author: the user of the token that wrote it
+(`user` for `token`: a project access token's bot user). Faults are scripted on
+the underlying RecordingServer.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 from tests.servers.base import RecordingServer, Reply, Request, ServedFake
 
 PAGE_SIZE = 20
+PROJECT_BOT = {"id": 9042, "username": "project_42_bot_5f1e", "name": "iter8", "bot": True}
+REVIEWER = {"id": 17, "username": "reviewer", "name": "A Reviewer", "bot": False}
 
 
 @dataclass
@@ -27,6 +32,10 @@ class FakeGitLab(ServedFake):
     project_id: int = 42
     merge_requests: tuple[int, ...] = (3,)
     token: str = "glpat-fake-token-123456"
+    user: dict[str, Any] = field(default_factory=lambda: dict(PROJECT_BOT))
+    """Who `token` is (`GET /user`, and the author of the notes it writes)."""
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """More tokens and their users."""
     notes: dict[int, dict[str, Any]] = field(default_factory=dict)
     server: RecordingServer = field(default_factory=RecordingServer)
 
@@ -34,6 +43,7 @@ class FakeGitLab(ServedFake):
         self._ids = itertools.count(7001)
         self._lock = threading.Lock()
         base = rf"/api/v4/projects/{self.project_id}/merge_requests/(?P<iid>\d+)/notes"
+        self.server.route("GET", r"/api/v4/user", self._user)
         self.server.route("GET", base, self._list)
         self.server.route("POST", base, self._create)
         self.server.route("PUT", rf"{base}/(?P<id>\d+)", self._update)
@@ -41,18 +51,37 @@ class FakeGitLab(ServedFake):
     def notes_on(self, iid: int) -> list[dict[str, Any]]:
         return [n for n in self.notes.values() if n["iid"] == iid]
 
-    def add_note(self, iid: int, body: str, *, system: bool = False) -> int:
+    def add_note(
+        self, iid: int, body: str, *, system: bool = False, author: dict[str, Any] | None = None
+    ) -> int:
         with self._lock:
             note_id = next(self._ids)
-            self.notes[note_id] = {"id": note_id, "iid": iid, "body": body, "system": system}
+            self.notes[note_id] = {
+                "id": note_id,
+                "iid": iid,
+                "body": body,
+                "system": system,
+                "author": dict(author or REVIEWER),
+            }
         return note_id
+
+    def author(self, request: Request) -> dict[str, Any] | None:
+        """The user of the request's token, or None (no such token)."""
+        token = request.header("PRIVATE-TOKEN")
+        return self.user if token == self.token else self.users.get(token or "")
 
     def writes(self) -> list[Request]:
         return [r for r in self.server.requests if r.method in ("POST", "PUT")]
 
+    def _user(self, request: Request) -> Reply:
+        user = self.author(request)
+        if user is None:
+            return Reply(401, {"message": "401 Unauthorized"})
+        return Reply(200, {**user, "state": "active"})
+
     def _refused(self, request: Request) -> Reply | None:
-        if refused := bad_token(request, self.token):
-            return refused
+        if self.author(request) is None:
+            return Reply(401, {"message": "401 Unauthorized"})
         iid = int(request.match["iid"]) if request.match else 0
         if iid not in self.merge_requests:
             return Reply(404, {"message": "404 Not found"})
@@ -65,7 +94,7 @@ class FakeGitLab(ServedFake):
             "system": note["system"],
             "noteable_type": "MergeRequest",
             "noteable_iid": note["iid"],
-            "author": {"username": "project_42_bot"},
+            "author": note["author"],
         }
 
     def _list(self, request: Request) -> Reply:
@@ -88,7 +117,7 @@ class FakeGitLab(ServedFake):
         if refused := self._refused(request):
             return refused
         iid = int(request.match["iid"]) if request.match else 0
-        note_id = self.add_note(iid, request.json()["body"])
+        note_id = self.add_note(iid, request.json()["body"], author=self.author(request))
         return Reply(201, self._note_json(self.notes[note_id]))
 
     def _update(self, request: Request) -> Reply:

@@ -6,7 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iter8_action.conditions import ConditionError, parse_condition
+from iter8_action.conditions import (
+    And,
+    Call,
+    Compare,
+    ConditionError,
+    Const,
+    Field,
+    Not,
+    Or,
+    ResultRef,
+    parse_condition,
+)
 from iter8_action.metrics import MetricStore
 from iter8_action.result import Result, TaskRecord, TaskStatus
 
@@ -62,6 +73,10 @@ def test_evaluates(source: str, expected: bool) -> None:
 
 def test_slos_reads_satisfaction_per_version() -> None:
     result = _result(satisfied={"upper": [[True, False]], "lower": [[True, True]]})
+    result.assessment["SLOs"] = {
+        "upper": [{"metric": "http/latency-p95", "limit": 100}],
+        "lower": [{"metric": "http/request-count", "limit": 1}],
+    }
     assert evaluate("SLOs()", result) is False
     assert evaluate("SLOs('v1')", result) is True
     assert evaluate('SLOs("v2")', result) is False
@@ -110,6 +125,27 @@ def test_malformed_conditions_say_where(source: str, message: str, column: int) 
     assert info.value.column == column
 
 
+def test_the_syntax_tree_is_typed_nodes() -> None:
+    tree = parse_condition(
+        "not (result.insights['numVersions'] >= 2 && SLOs()) || Winner(\"v2\")"
+    ).tree
+    assert tree == Or(
+        (
+            Not(
+                And(
+                    (
+                        Compare(
+                            ">=", Field(ResultRef(), ("insights", "numVersions")), Const(2), 37
+                        ),
+                        Call("slos", ()),
+                    )
+                )
+            ),
+            Call("winner", (Const("v2"),)),
+        )
+    )
+
+
 def test_string_escapes() -> None:
     assert evaluate(r"'it\'s' == " + '"it\'s"') is True
 
@@ -126,3 +162,32 @@ def test_random_conditions_raise_only_condition_errors(source: str) -> None:
         return
     with contextlib.suppress(ConditionError):
         expression.evaluate(_result())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 5000 + "SLOs()" + ")" * 5000,
+        "not " * 5000 + "SLOs()",
+        "SLOs(" * 5000 + ")" * 5000,
+    ],
+)
+def test_deep_nesting_is_a_condition_error_not_a_recursion_error(source: str) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse_condition(source)
+    assert info.value.message.startswith("the condition nests more than 50 levels deep")
+
+
+def test_fifty_levels_are_fine() -> None:
+    # the call SLOs() is a level of its own
+    assert evaluate("(" * 49 + "SLOs()" + ")" * 49) is True
+    assert evaluate("not " * 48 + "SLOs()") is True
+    with pytest.raises(ConditionError):
+        parse_condition("(" * 50 + "SLOs()" + ")" * 50)
+
+
+def test_long_chains_are_flat_and_evaluate() -> None:
+    # chains cost no depth: thousands of terms parse and evaluate without recursion
+    assert evaluate(" or ".join(["false"] * 3000 + ["SLOs()"])) is True
+    assert evaluate(" and ".join(["true"] * 3000 + ["false"])) is False
+    assert evaluate("result" + ".x" * 3000 + " == null") is True

@@ -224,3 +224,26 @@ spec:
     assert result.tasks[1].error.endswith("last attempt: Connection refused")
     assert result.failure_reason is not None
     assert result.failure_reason.endswith("last attempt: connection refused or unreachable")
+
+
+def test_stand_ins_replace_tasks_and_decide_for_their_if(tmp_path: Path) -> None:
+    text = "spec:\n- if: Completed()\n  run: exit 9\n- run: exit 8\n- run: echo real\n"
+    seen: list[int] = []
+
+    def done(ctx: TaskContext) -> None:
+        seen.append(ctx.index)
+
+    def skip(ctx: TaskContext) -> str:
+        return "runs once, at the merge"
+
+    def fail(ctx: TaskContext) -> None:
+        raise TaskFailed("shard 2/3 failed: no app")
+
+    result, _ = run(text, tmp_path, stand_ins={0: done, 1: skip})
+    # task 0's if: is false (the run is not complete), but the stand-in decides
+    assert seen == [0]
+    statuses = [t.status for t in result.tasks]
+    assert statuses == [TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.COMPLETED]
+    assert result.tasks[2].output == "real\n"
+    result, _ = run(text, tmp_path, stand_ins={0: skip, 1: fail})
+    assert result.failure_reason == "task 1 (run) failed: shard 2/3 failed: no app"

@@ -124,7 +124,7 @@ def test_the_file_gets_the_mode_the_umask_gives(tmp_path: Path, umask: int) -> N
         (None, "no such result file"),
         ("{", "not a result file (it does not parse"),
         ("- a\n", "not a result file (no 'result:' section)"),
-        (b"\xff\xfe", "cannot read the result file"),
+        (b"\xff\xfe", "the result file is not UTF-8 text (byte 0xff)"),
     ],
 )
 def test_bad_result_files(tmp_path: Path, content: str | bytes | None, message: str) -> None:

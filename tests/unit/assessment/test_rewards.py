@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from iter8_action.assessment import assess, judge, parse_spec
-from iter8_action.assessment.rewards import RewardVerdict, family_pairs
+from iter8_action.assessment.rewards import RewardJudgement, family_pairs
 from iter8_action.metrics import MetricStore
 from tests.unit.assessment.stores import add_http, lognormal_latencies, store_with, two_versions
 
@@ -18,7 +18,7 @@ def _gauges(metric: str, values: list[float | None]) -> MetricStore:
     return store
 
 
-def _reward(store: MetricStore, rewards: dict[str, Any], **inputs: Any) -> RewardVerdict:
+def _reward(store: MetricStore, rewards: dict[str, Any], **inputs: Any) -> RewardJudgement:
     spec = parse_spec({"rewards": rewards, **inputs}, store.version_names)
     return judge(store, spec).rewards[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iter8_action.assessment.spec import LOWER, UPPER, Relative, Slo, SpecError, parse_spec
+from iter8_action.assessment.spec import LOWER, UPPER, Relative, SloSpec, SpecError, parse_spec
 
 NAMES = ["v1", "v2", "v3"]
 
@@ -19,7 +19,7 @@ def test_defaults_and_canonical_metric_names() -> None:
     )
     assert spec.baseline == 0
     assert (spec.confidence, spec.correction, spec.min_requests) == (0.95, "holm", 30)
-    assert spec.slos == (Slo("http/latency-p95", UPPER, 200.0, (), None),)
+    assert spec.slos == (SloSpec("http/latency-p95", UPPER, 200.0, (), None),)
     assert spec.rewards_min == ("http/latency-mean",)
     assert spec.rewards_max == ("app/revenue",)
 
@@ -50,9 +50,9 @@ def test_relative_limits_and_versions_by_name_or_index() -> None:
         10,
     )
     assert spec.slos == (
-        Slo("http/latency-p95", UPPER, None, (Relative(10.0, percent=True),), (2,)),
-        Slo("http/error-rate", UPPER, 0.01, (Relative(0.005, percent=False),), None),
-        Slo("app/conversion", LOWER, None, (Relative(5.0, percent=True),), (0, 2)),
+        SloSpec("http/latency-p95", UPPER, None, (Relative(10.0, percent=True),), (2,)),
+        SloSpec("http/error-rate", UPPER, 0.01, (Relative(0.005, percent=False),), None),
+        SloSpec("app/conversion", LOWER, None, (Relative(5.0, percent=True),), (0, 2)),
     )
 
 
@@ -67,9 +67,9 @@ def test_iter8_list_form_of_slos() -> None:
         NAMES,
     )
     assert spec.slos == (
-        Slo("http/error-rate", UPPER, 0.01, (), None),
-        Slo("http/latency-p99", UPPER, 300.0, (), None),
-        Slo("http/latency-p99", LOWER, 1.0, (), None),
+        SloSpec("http/error-rate", UPPER, 0.01, (), None),
+        SloSpec("http/latency-p99", UPPER, 300.0, (), None),
+        SloSpec("http/latency-p99", LOWER, 1.0, (), None),
     )
 
 
@@ -85,15 +85,18 @@ def test_relative_limit_arithmetic() -> None:
 
 def test_the_strictest_limit_binds() -> None:
     both = (Relative(10, percent=True), Relative(5, percent=False))
-    upper = Slo("m", UPPER, 112.0, both, None)
+    upper = SloSpec("m", UPPER, 112.0, both, None)
     assert upper.binding(100.0) == (105.0, both[1])
     assert upper.binding(40.0) == (44.0, both[0])
     assert upper.binding(None) == (None, None)
-    assert Slo("m", UPPER, 30.0, both, None).binding(40.0) == (30.0, None)
-    assert Slo("m", LOWER, 95.0, (Relative(10, percent=True),), None).binding(100.0) == (95.0, None)
-    assert Slo("m", LOWER, None, (), None).binding(1.0) == (None, None)
+    assert SloSpec("m", UPPER, 30.0, both, None).binding(40.0) == (30.0, None)
+    assert SloSpec("m", LOWER, 95.0, (Relative(10, percent=True),), None).binding(100.0) == (
+        95.0,
+        None,
+    )
+    assert SloSpec("m", LOWER, None, (), None).binding(1.0) == (None, None)
     assert upper.relative_dict(1) == {"baseline": 1, "maxIncreasePercent": 10, "maxIncrease": 5}
-    assert Slo("m", UPPER, 1.0, (), None).relative_dict(0) is None
+    assert SloSpec("m", UPPER, 1.0, (), None).relative_dict(0) is None
 
 
 @pytest.mark.parametrize(

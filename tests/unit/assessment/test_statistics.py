@@ -7,8 +7,8 @@ import pytest
 
 from iter8_action.assessment.statistics import (
     MAX_BOOTSTRAP_ATOMS,
-    Comparison,
     Distribution,
+    PairTest,
     adjust,
     compare_distributions,
     compare_proportions,
@@ -24,7 +24,7 @@ def _samples(values: list[float]) -> Distribution:
     return Distribution.from_samples(values)
 
 
-def _compare(x: list[float], y: list[float], statistic: str = "mean") -> Comparison:
+def _compare(x: list[float], y: list[float], statistic: str = "mean") -> PairTest:
     return compare_distributions(
         version=1,
         baseline=0,
@@ -132,7 +132,7 @@ def test_no_errors_anywhere_is_no_difference() -> None:
     assert (c.test, c.statistic, c.p_value, c.direction) == ("two-proportion-z", 0.0, 1.0, 0)
 
 
-def _decided(c: Comparison, **options: object) -> Comparison:
+def _decided(c: PairTest, **options: object) -> PairTest:
     settings: dict[str, object] = {"confidence": 0.95, "correction": "holm", "min_requests": 30}
     settings.update(options)
     return adjust([c], **settings)[0]  # type: ignore[arg-type]

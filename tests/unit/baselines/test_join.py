@@ -119,3 +119,14 @@ def test_a_change_beyond_the_noise_is_a_regression_with_a_headline() -> None:
     row = insight["comparisons"][0]  # type: ignore[index]
     assert (row["metric"], row["version"], row["regression"]) == ("http/latency-mean", "v1", True)
     assert ruled.winner() == (None, "no version meets every SLO")  # type: ignore[attr-defined]
+
+
+def test_the_t_quantile_is_scipys_without_scipy() -> None:
+    from scipy import stats
+
+    from iter8_action.baselines.noise import t_quantile
+
+    for df in range(1, 20):
+        for p in (0.9, 0.95, 0.975, 0.99, 0.995):
+            assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-9)
+    assert t_quantile(0.95, 2) == pytest.approx(2.919986, rel=1e-6)  # published tables

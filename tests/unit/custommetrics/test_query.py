@@ -21,7 +21,7 @@ from iter8_action.custommetrics.spec import MetricSpec, ProviderSpec
 from iter8_action.secrets import SECRETS
 from tests.servers.base import RecordingServer, Reply
 
-FAST = Transport(timeout_s=0.5, retry=httpclient.RetryPolicy(attempts=2, backoff_s=0.01))
+FAST = Transport(httpclient.Limits(0.5), retry=httpclient.RetryPolicy(attempts=2, backoff_s=0.01))
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,7 @@ def test_get_with_params_and_headers() -> None:
         {"X-Scope-OrgID": "team", "Authorization": "Bearer t"},
         (("query", 'sum(x{a="b c"}[5s])'), ("time", "1.5")),
         None,
+        frozenset({"Authorization"}),
     )
     assert query.full_url == (
         "http://prom.invalid:9090/api/v1/query?dedup=true&query=sum%28x%7Ba%3D%22b+c%22%7D%5B5s%5D%29"
@@ -160,7 +161,10 @@ def test_a_timeout_is_no_answer(server: RecordingServer, request: pytest.Fixture
     server.route("GET", q, lambda r: Reply(200, {}, delay_s=1.0))
     with pytest.raises(NoAnswer) as caught:
         send(Query("GET", server.url + q), FAST)
-    assert str(caught.value) == f"no answer from {server.url}{q} within 0.5s (2 attempts)"
+    assert str(caught.value) == (
+        f"no complete answer from {server.url}{q} within 500ms "
+        "(the deadline set by timeout) (2 attempts)"
+    )
 
 
 def test_a_closed_port_is_no_answer() -> None:

@@ -283,8 +283,7 @@ def test_a_template_error_names_the_template_and_version() -> None:
     with pytest.raises(SpecError) as caught:
         render_spec(_source("url: {{ .url }}\n{{ with .x }}\n"), {}, provider="p", version="v1")
     assert str(caught.value) == (
-        "my.tpl (provider p, version v1):2: Go template construct '{{ with .x }}' is not "
-        "supported; templates are Jinja2: write {% with x = value %} ... {% endwith %}"
+        "my.tpl (provider p, version v1):3:1: unexpected EOF: the {{with}} at 2:4 has no {{end}}"
     )
 
 

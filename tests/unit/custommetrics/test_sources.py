@@ -18,7 +18,7 @@ from iter8_action.custommetrics.sources import (
 )
 from tests.servers.base import RecordingServer, Reply
 
-FAST = Transport(timeout_s=1.0, retry=httpclient.RetryPolicy(attempts=1))
+FAST = Transport(httpclient.Limits(1.0), retry=httpclient.RetryPolicy(attempts=1))
 
 
 @pytest.fixture(scope="module")

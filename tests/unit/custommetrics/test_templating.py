@@ -21,34 +21,53 @@ def test_jinja2_filters_are_not_taken_for_go() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "equivalent"),
+    ("source", "expected"),
     [
-        ("{{- range .latencyPercentiles }}", "{% for item in items %} ... {% endfor %}"),
+        ("{{- range .latencyPercentiles }} p{{ . }}{{ end }}", "url: x p50 p99\n"),
+        ("{{ if eq .a 1 }}one{{ else }}other{{ end }}", "url: x\none\n"),
+        ("{{ with .labels }}{{ .app }}{{ end }}", "url: x\nshop\n"),
         (
-            "{{ if eq .a 1 }}",
-            "{% if a == 1 and not b %} ... {% endif %} (Go's eq, ne, lt, and, or, not are "
-            "Jinja2's ==, !=, <, and, or, not)",
+            '{{- define "labels" }}app="{{ .app }}"{{ end }}{{ template "labels" .labels }}',
+            'url: xapp="shop"\n',  # `{{-` trims the newline before it, as in Go
         ),
-        ("{{ with .x }}", "{% with x = value %} ... {% endwith %}"),
-        ('{{- define "labels" }}', "{% macro name() %} ... {% endmacro %}"),
-        ('{{- template "labels" . }}', "{% macro name() %} ... {% endmacro %} and {{ name() }}"),
-        ("{{ $key }}", "{% set name = value %} and {{ name }}"),
-        ("{{ .labels | toYaml }}", "{{ value | tojson }} (JSON is valid YAML)"),
-        (
-            '{{ default .istioPromURL "http://p.invalid:9090" }}',
-            '{{ value | default("fallback") }}',
-        ),
-        ('{{ printf "%s" .x }}', '{{ "%s-%d" | format(name, number) }}'),
-        ("{{ not .x }}", "{{ value | filter(arguments) }}"),
+        ("{{ range $key, $v := .labels }}{{ $key }}={{ $v }}{{ end }}", "url: x\napp=shop\n"),
+        ("{{ .labels | toYaml }}", "url: x\napp: shop\n"),
+        ('{{ default "http://p.invalid:9090" .istioPromURL }}', "url: x\nhttp://p.invalid:9090\n"),
+        ('{{ printf "%s-%d" .labels.app .a }}', "url: x\nshop-1\n"),
+        ("{{ not .x }}", "url: x\ntrue\n"),
     ],
 )
-def test_go_constructs_get_the_line_and_the_jinja2_equivalent(source: str, equivalent: str) -> None:
+def test_go_templates_render_with_the_go_engine(source: str, expected: str) -> None:
+    values = {"latencyPercentiles": [50, 99], "a": 1, "labels": {"app": "shop"}, "x": None}
+    assert render(f"url: x\n{source}\n", values, name="istio.tpl") == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{ with .x }}", "istio.tpl:3:1: unexpected EOF: the {{with}} at 2:4 has no {{end}}"),
+        ("{{ $key }}", 'istio.tpl:2:4: undefined variable "$key"'),
+        (
+            "{{ .nope }}",
+            'istio.tpl:2:4: executing "istio.tpl" at <.nope>: no value to print '
+            "(missing or null) (values available: a)",
+        ),
+        (
+            '{{ template "labels" . }}',
+            "istio.tpl:2:4: executing \"istio.tpl\": no such template 'labels'",
+        ),
+    ],
+)
+def test_go_template_errors_name_line_and_column(source: str, message: str) -> None:
     with pytest.raises(TemplateError) as caught:
-        render(f"url: x\n{source}\n", {}, name="istio.tpl")
-    assert str(caught.value) == (
-        f"istio.tpl:2: Go template construct {source!r} is not supported; "
-        f"templates are Jinja2: write {equivalent}"
-    )
+        render(f"url: x\n{source}\n", {"a": 1}, name="istio.tpl")
+    assert str(caught.value) == message
+
+
+def test_go_templates_cannot_change_the_callers_values() -> None:
+    values = {"labels": {"app": "shop"}}
+    assert render('{{ $_ := set .labels "app" "x" }}{{ .labels.app }}', values) == "x"
+    assert values == {"labels": {"app": "shop"}}
 
 
 def test_from_go_leaves_jinja2_untouched() -> None:
@@ -112,15 +131,15 @@ metrics:
   params:
   - name: query
     value: histogram_quantile({{ $p }}, x{
-      {{- if .revision }}revision="{{ .revision }}"{{ else if not .labels.app }}all="1"{{ end -}}
-    }[{{ .elapsedTimeSeconds }}s])
+      {{- if $.revision }}revision="{{ $.revision }}"{{ else if not $.labels.app }}all="1"{{ end -}}
+    }[{{ $.elapsedTimeSeconds }}s])
   index: {{ $i }}
 {{- end }}
 {{ range $l := $.lists }}{{ $l.n }},{{ end }}
 """
 
 
-def test_iter8_style_go_templates_are_translated() -> None:
+def test_iter8_style_go_templates_render() -> None:
     values = {
         "url": "http://p.invalid",
         "percentiles": [50, 99],

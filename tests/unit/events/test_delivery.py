@@ -4,13 +4,16 @@ import pytest
 
 from iter8_action.errors import TaskFailed
 from iter8_action.events.delivery import Delivery, api_url, secret_from_env, url_input
+from iter8_action.httpclient import Limits
 from iter8_action.secrets import SECRETS
 
 
 def test_delivery_options_and_their_defaults() -> None:
-    assert Delivery.from_inputs({}) == Delivery(timeout_s=10.0, retries=3)
-    options = Delivery.from_inputs({"timeout": "1m30s", "retries": 0})
-    assert options == Delivery(timeout_s=90.0, retries=0)
+    assert Delivery.from_inputs({}) == Delivery(Limits(10.0, 10 * 1024 * 1024), retries=3)
+    options = Delivery.from_inputs(
+        {"timeout": "1m30s", "maxBodySize": "1MiB", "retries": 0, "headersEnv": {"X-Key": "K"}}
+    )
+    assert options == Delivery(Limits(90.0, 1024 * 1024), retries=0, secret_headers={"X-Key"})
     assert options.policy.attempts == 1
 
 

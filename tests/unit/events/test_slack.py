@@ -5,6 +5,7 @@ from typing import Any
 
 from iter8_action.events import slack
 from iter8_action.events.summary import summarize
+from iter8_action.result import ITER8_VERSION
 from tests.servers.webhooks import slack_problem
 from tests.unit.events.results import assessed_result
 
@@ -60,7 +61,7 @@ def test_message_of_a_passing_experiment() -> None:
                         "type": "mrkdwn",
                         "text": "<https://github.com/acme/app/actions/runs/7|View the run>",
                     },
-                    {"type": "mrkdwn", "text": "iter8-py 0.1.0"},
+                    {"type": "mrkdwn", "text": ITER8_VERSION},  # the running version
                 ],
             },
         ],

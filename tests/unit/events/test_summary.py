@@ -6,7 +6,7 @@ import pytest
 
 from iter8_action.events import values_for
 from iter8_action.events.summary import run_link, summarize
-from iter8_action.result import Result
+from iter8_action.result import ITER8_VERSION, Result
 from tests.unit.events.results import assessed_result
 
 PASSING_SLOS = [
@@ -85,7 +85,7 @@ def test_summary_of_a_passing_experiment() -> None:
             }
         ],
         "run": None,
-        "iter8Version": "iter8-py 0.1.0",
+        "iter8Version": ITER8_VERSION,
     }
 
 
@@ -141,7 +141,7 @@ def test_iter8_fields_alone_give_the_slo_table_and_reward_winners() -> None:
         {
             "metric": "http/latency-max",
             "direction": "max",
-            "verdict": "no-winner-yet",
+            "verdict": "no-data",
             "winner": None,
             "winnerName": None,
             "reason": None,

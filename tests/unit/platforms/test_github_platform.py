@@ -14,6 +14,7 @@ from iter8_action.platforms.sticky import with_marker
 from tests.servers.base import Reply
 from tests.servers.github_api import (
     SECONDARY_RATE_LIMIT,
+    WORKFLOW_BOT,
     FakeGitHub,
     PullRequestInfo,
     pull_request_event,
@@ -50,7 +51,7 @@ def test_each_key_keeps_its_own_comment_even_past_the_first_page(
     for i in range(35):
         fake_github.add_comment(7, f"chatter {i}")
     other = fake_github.add_comment(7, with_marker("old", "other"))
-    mine = fake_github.add_comment(7, with_marker("old", "mine"))
+    mine = fake_github.add_comment(7, with_marker("old", "mine"), user=WORKFLOW_BOT)
     platform, _ = github_platform(github_env(tmp_path, fake_github), fake_github.token)
 
     outcome = platform.post_comment(key="mine", body=BODY)
@@ -58,6 +59,72 @@ def test_each_key_keeps_its_own_comment_even_past_the_first_page(
     assert outcome.action is CommentAction.UPDATED
     assert fake_github.comments[mine]["body"] == with_marker(BODY, "mine")
     assert fake_github.comments[other]["body"] == with_marker("old", "other")
+
+
+def test_a_marker_planted_by_someone_else_is_left_alone(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    planted = fake_github.add_comment(7, with_marker("I wrote this", "load"), user="mallory")
+    platform, _ = github_platform(github_env(tmp_path, fake_github), fake_github.token)
+
+    first = platform.post_comment(key="load", body=BODY)
+    second = platform.post_comment(key="load", body="## second run")
+
+    assert (first.action, second.action) == (CommentAction.CREATED, CommentAction.UPDATED)
+    assert fake_github.comments[planted]["body"] == with_marker("I wrote this", "load")
+    assert [(c["user"], c["body"]) for c in fake_github.comments_on(7)][1:] == [
+        (WORKFLOW_BOT, with_marker("## second run", "load"))
+    ]
+    assert not [r for r in fake_github.writes() if r.path.endswith(f"/comments/{planted}")]
+
+
+def test_a_marker_posted_through_the_api_by_another_user_is_not_ours(tmp_path: Path) -> None:
+    with FakeGitHub(users={"ghp_mallory_token_000": "mallory"}) as server:
+        env = github_env(tmp_path, server)
+        mallory, _ = github_platform(env, "ghp_mallory_token_000")
+        workflow, _ = github_platform(env, server.token)
+        assert mallory.post_comment(key="load", body="forged").action is CommentAction.CREATED
+        assert workflow.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+        assert workflow.post_comment(key="load", body=BODY).action is CommentAction.UPDATED
+        assert [(c["user"], c["body"]) for c in server.comments_on(7)] == [
+            ("mallory", with_marker("forged", "load")),
+            (WORKFLOW_BOT, with_marker(BODY, "load")),
+        ]
+
+
+def test_a_planted_marker_does_not_count_as_the_comment_to_update(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    fake_github.add_comment(7, with_marker("old failure", "load"), user="mallory")
+    platform, _ = github_platform(github_env(tmp_path, fake_github), fake_github.token)
+    outcome = platform.post_comment(key="load", body=BODY, create=False)
+    assert outcome.action is CommentAction.SKIPPED
+    assert fake_github.writes() == []
+
+
+def test_a_personal_token_finds_the_comments_of_its_user(tmp_path: Path) -> None:
+    with FakeGitHub(token="ghp_personal_0123456789", login="Release-Bot") as server:
+        bots = server.add_comment(7, with_marker("by the workflow", "load"), user=WORKFLOW_BOT)
+        own = server.add_comment(7, with_marker("old", "load"), user="release-bot")
+        platform, _ = github_platform(github_env(tmp_path, server), server.token)
+        outcome = platform.post_comment(key="load", body=BODY)
+        assert outcome.action is CommentAction.UPDATED
+        assert server.comments[own]["body"] == with_marker(BODY, "load")
+        assert server.comments[bots]["body"] == with_marker("by the workflow", "load")
+        assert ("GET", "/user") in [(r.method, r.path) for r in server.server.requests]
+
+
+def test_when_the_author_cannot_be_known_a_new_comment_is_posted(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    mine = fake_github.add_comment(7, with_marker("old", "load"), user=WORKFLOW_BOT)
+    fake_github.server.script("GET", "/user", [Reply(404, {"message": "Not Found"})] * 2)
+    platform, _ = github_platform(github_env(tmp_path, fake_github), fake_github.token)
+    assert platform.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+    assert platform.post_comment(key="load", body=BODY, create=False).action is (
+        CommentAction.SKIPPED
+    )
+    assert fake_github.comments[mine]["body"] == with_marker("old", "load")
 
 
 def test_on_failure_mode_updates_but_never_creates(tmp_path: Path, fake_github: FakeGitHub) -> None:
@@ -146,7 +213,8 @@ def test_persistent_5xx_gives_up_after_the_retries(tmp_path: Path, fake_github: 
     assert str(caught.value).startswith(
         f"could not reach the GitHub API at {fake_github.url} after 4 retries (RetryError:"
     )
-    assert len(fake_github.server.requests) == 5
+    lists = [r for r in fake_github.server.requests if r.path.endswith("/issues/7/comments")]
+    assert len(lists) == 5
 
 
 def test_a_push_does_nothing_but_say_so(tmp_path: Path, fake_github: FakeGitHub) -> None:
@@ -220,12 +288,21 @@ def test_annotations_masks_and_groups_are_workflow_commands(
         "::warning title=t::no data",
         "::notice::fine",
         "::add-mask::s3cret%0Aline2",
+        "::add-mask::s3cret\\nline2",  # as the log shows it, escaped
         "::add-mask::s3cret",
         "::add-mask::line2",
         "::group::Run",
         "inside",
         "::endgroup::",
     ]
+
+
+def test_an_output_with_a_lone_surrogate_is_written_escaped(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    platform, _ = github_platform(github_env(tmp_path, fake_github), "")
+    platform.set_output("winner", "v2\ud800")
+    assert "\nv2\\ud800\n" in (tmp_path / "output").read_text(encoding="utf-8")
 
 
 def test_outputs_and_summary_go_to_their_files(tmp_path: Path, fake_github: FakeGitHub) -> None:

@@ -13,7 +13,7 @@ from iter8_action.platforms.base import CommentAction
 from iter8_action.platforms.gitlab import GitLabPlatform
 from iter8_action.platforms.sticky import with_marker
 from tests.servers.base import Reply
-from tests.servers.gitlab_api import FakeGitLab
+from tests.servers.gitlab_api import REVIEWER, FakeGitLab
 
 BODY = "## iter8 report"
 NOTES = "/api/v4/projects/42/merge_requests/3/notes"
@@ -69,10 +69,52 @@ def test_finds_its_note_past_the_first_page_and_ignores_system_notes(
     fake_gitlab.add_note(3, with_marker("forged by a system note", "load"), system=True)
     for i in range(25):
         fake_gitlab.add_note(3, f"review {i}")
-    mine = fake_gitlab.add_note(3, with_marker("old", "load"))
+    mine = fake_gitlab.add_note(3, with_marker("old", "load"), author=fake_gitlab.user)
     platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), fake_gitlab.token)
     assert platform.post_comment(key="load", body=BODY).action is CommentAction.UPDATED
     assert fake_gitlab.notes[mine]["body"] == with_marker(BODY, "load")
+
+
+def test_a_marker_planted_by_a_reviewer_is_left_alone(
+    tmp_path: Path, fake_gitlab: FakeGitLab
+) -> None:
+    planted = fake_gitlab.add_note(3, with_marker("I wrote this", "load"), author=REVIEWER)
+    platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), fake_gitlab.token)
+    assert platform.post_comment(key="load", body=BODY, create=False).action is (
+        CommentAction.SKIPPED
+    )
+    first = platform.post_comment(key="load", body=BODY)
+    second = platform.post_comment(key="load", body="## second run")
+    assert (first.action, second.action) == (CommentAction.CREATED, CommentAction.UPDATED)
+    assert fake_gitlab.notes[planted]["body"] == with_marker("I wrote this", "load")
+    assert [(n["author"]["id"], n["body"]) for n in fake_gitlab.notes_on(3)] == [
+        (REVIEWER["id"], with_marker("I wrote this", "load")),
+        (fake_gitlab.user["id"], with_marker("## second run", "load")),
+    ]
+
+
+def test_a_note_posted_through_the_api_by_another_user_is_not_ours(tmp_path: Path) -> None:
+    with FakeGitLab(users={"glpat-reviewer-000": REVIEWER}) as server:
+        env = gitlab_env(tmp_path, server)
+        reviewer, _ = platform_for(env, "glpat-reviewer-000")
+        bot, _ = platform_for(env, server.token)
+        assert reviewer.post_comment(key="load", body="forged").action is CommentAction.CREATED
+        assert bot.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+        assert bot.post_comment(key="load", body=BODY).action is CommentAction.UPDATED
+        assert [(n["author"]["username"], n["body"]) for n in server.notes_on(3)] == [
+            ("reviewer", with_marker("forged", "load")),
+            (server.user["username"], with_marker(BODY, "load")),
+        ]
+
+
+def test_when_the_token_user_cannot_be_known_a_new_note_is_added(
+    tmp_path: Path, fake_gitlab: FakeGitLab
+) -> None:
+    mine = fake_gitlab.add_note(3, with_marker("old", "load"), author=fake_gitlab.user)
+    fake_gitlab.server.script("GET", "/api/v4/user", [Reply(403, {"message": "403 Forbidden"})])
+    platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), fake_gitlab.token)
+    assert platform.post_comment(key="load", body=BODY).action is CommentAction.CREATED
+    assert fake_gitlab.notes[mine]["body"] == with_marker("old", "load")
 
 
 def test_on_failure_mode_never_creates(tmp_path: Path, fake_gitlab: FakeGitLab) -> None:
@@ -138,7 +180,13 @@ def test_502_then_success_and_rate_limit_with_retry_after(
     )
     platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), fake_gitlab.token)
     assert platform.post_comment(key="k", body=BODY).action is CommentAction.CREATED
-    assert [r.method for r in fake_gitlab.server.requests] == ["GET", "GET", "POST", "POST"]
+    assert [(r.method, r.path) for r in fake_gitlab.server.requests] == [
+        ("GET", "/api/v4/user"),
+        ("GET", NOTES),
+        ("GET", NOTES),
+        ("POST", NOTES),
+        ("POST", NOTES),
+    ]
     assert len(fake_gitlab.notes_on(3)) == 1
 
 
@@ -147,7 +195,7 @@ def test_persistent_errors_stop_after_the_retries(tmp_path: Path, fake_gitlab: F
     platform, _ = platform_for(gitlab_env(tmp_path, fake_gitlab), fake_gitlab.token)
     with pytest.raises(CommentFailed, match=r"^GitLab answered 500 boom; the note was not posted$"):
         platform.post_comment(key="k", body=BODY)
-    assert len(fake_gitlab.server.requests) == 5
+    assert len([r for r in fake_gitlab.server.requests if r.path == NOTES]) == 5
 
 
 def test_an_unreachable_server(tmp_path: Path, fake_gitlab: FakeGitLab) -> None:

@@ -8,6 +8,11 @@ from iter8_action.platforms.sticky import find_marked, marker, normalize_key, wi
 @dataclass
 class Note:
     body: str
+    author: str = "bot"
+
+
+def _mine(note: Note) -> bool:
+    return note.author == "bot"
 
 
 def test_marker_is_a_hidden_html_comment_with_the_key() -> None:
@@ -25,6 +30,12 @@ def test_with_marker_puts_the_marker_first() -> None:
 
 def test_find_marked_finds_only_the_comment_of_its_key() -> None:
     notes = [Note("hello"), Note(with_marker("one", "a-b")), Note(with_marker("two", "a"))]
-    assert find_marked(notes, "a") == notes[2]
-    assert find_marked(notes, "a-b") == notes[1]
-    assert find_marked(notes, "c") is None
+    assert find_marked(notes, "a", mine=_mine) == notes[2]
+    assert find_marked(notes, "a-b", mine=_mine) == notes[1]
+    assert find_marked(notes, "c", mine=_mine) is None
+
+
+def test_find_marked_skips_a_marker_planted_by_someone_else() -> None:
+    notes = [Note(with_marker("forged", "a"), author="mallory"), Note(with_marker("mine", "a"))]
+    assert find_marked(notes, "a", mine=_mine) == notes[1]
+    assert find_marked(notes[:1], "a", mine=_mine) is None

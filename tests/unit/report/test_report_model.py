@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from iter8_action.report import FORMATS, ReportError, render
-from iter8_action.report.model import Verdict, build_report, metric_sort_key
+from iter8_action.report import FORMATS, ReportError, build_report, render
+from iter8_action.report.model import Verdict
+from iter8_action.report.series import metric_sort_key
 from tests.unit.report.conftest import load, make_document
 
 VERDICTS = {

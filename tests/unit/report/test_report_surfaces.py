@@ -9,9 +9,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from plotly.offline import get_plotlyjs
 
 from iter8_action.report import html, junit, render, text
+from iter8_action.report.figures import plotly_js as get_plotlyjs
 from iter8_action.report.model import build_report
 from tests.unit.report.conftest import FIXTURES, ROOT, load, make_document
 

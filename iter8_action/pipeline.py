@@ -183,7 +183,7 @@ class _Job:
         )
         self._annotate(report, experiment)
         # The result is redacted when written; this catches a secret registered later.
-        body = SECRETS.redact(markdown.render(report) + _baseline_section(document), REDACTED)
+        body = SECRETS.redact(markdown.render(report), REDACTED)
         if self.inputs.merge_from is not None:
             from iter8_action.shards.ci import merge_note
 
@@ -472,15 +472,6 @@ def annotations_for(
             )
         )
     return notes
-
-
-def _baseline_section(document: Mapping[str, object]) -> str:
-    from iter8_action.baselines.markdown import section
-
-    result = document.get("result")
-    insights = result.get("insights") if isinstance(result, dict) else None
-    text = section(insights) if isinstance(insights, dict) else ""
-    return f"\n{text}" if text else ""
 
 
 def _shown(path: Path) -> str:

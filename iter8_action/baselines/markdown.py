@@ -1,82 +1,99 @@
-"""The "vs <branch>" section of the comment, from the result's `baselines` insight.
+"""The "vs <branch>" parts of the markdown report: a column of the SLO table and a section.
 
-Every string in the insight came from another run, an artifact name or an
-API answer, so each is escaped for markdown; the section is bounded in rows.
+Every string came from another run, an artifact name or an API answer: each is
+escaped for markdown (`report.markdown.escape`), never put in a code span (where a
+backslash escape does not hold), and the rows are bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
+from iter8_action.baselines.view import BaselineView, VersusRow
 from iter8_action.report.markdown import escape, escape_line
 
 MAX_ROWS = 30
 
 
-def section(insights: Mapping[str, Any]) -> str:
-    """The section (empty when the run asked for no baseline)."""
-    info = insights.get("baselines")
-    if not isinstance(info, Mapping):
-        return ""
-    branch = escape(str(info.get("branch") or "baseline"))
-    lines = [f"### vs {branch}", ""]
-    runs: Sequence[Mapping[str, Any]] = info.get("runs") or []
-    if not runs:
+def column_header(view: BaselineView) -> str:
+    return f"vs {escape(view.branch)}"
+
+
+def column_cell(view: BaselineView, metric: str) -> str:
+    """The SLO table's "vs main" cell: change, p-value and the call, per version."""
+    rows = view.rows_for(metric)
+    if not rows:
+        return "—"
+    several = len(rows) > 1
+    return "<br>".join((f"{escape(r.version)}: " if several else "") + _change(r) for r in rows)
+
+
+def _change(r: VersusRow) -> str:
+    parts = [escape(r.change_label or "—")]
+    if r.p_value is not None:
+        parts.append(f"p{_p(r.p_value)}")
+    parts.append(_call(r))
+    return ", ".join(parts)
+
+
+def section(view: BaselineView) -> str:
+    branch = escape(view.branch)
+    lines = [f"#### vs {branch}", ""]
+    if not view.runs:
         lines.append(f"ℹ️ **No baseline**: this run is not compared with {branch}.")
-        lines += [f"- {escape_line(str(n))}" for n in info.get("notes") or []]
-        dropped = info.get("dropped") or []
-        if dropped:
-            limits = ", ".join(escape(str(d)) for d in dropped)
+        lines += [f"- {escape_line(n)}" for n in view.notes]
+        if view.dropped:
+            limits = ", ".join(escape(d) for d in view.dropped)
             lines.append(f"- not judged without a baseline: {limits}; the other SLOs decide")
-        return "\n".join(lines) + "\n"
-    if info.get("headline"):
-        lines += [f"**{escape_line(str(info['headline']))}**", ""]
-    joined = ", ".join(f"`{escape(str(r.get('name')))}`" for r in runs[:1])
+        return "\n".join(lines)
+    if view.headline:
+        lines += [f"**{escape_line(view.headline)}**", ""]
+    count = len(view.runs)
     lines.append(
-        f"Compared with {joined} (the newest of {len(runs)} result{'s' if len(runs) > 1 else ''} "
-        f"of {branch}). A regression is significant and outside the run-to-run noise "
-        "(the prediction bound of the baseline runs)."
+        f"Compared with {escape(view.runs[0])} (the newest of {count} "
+        f"result{'s' if count > 1 else ''} of {branch}). A regression is significant and "
+        "outside the run-to-run noise (the prediction bound of the baseline runs)."
     )
-    lines.append("")
-    rows = list(info.get("comparisons") or [])
-    if rows:
-        lines.append(
-            f"| Metric | Version | Value | {branch} | vs {branch} | p-value | Noise bound | |"
-        )
-        lines.append("|---|---|---:|---:|---:|---:|---:|---|")
-        for row in rows[:MAX_ROWS]:
-            lines.append(_row(row))
-        if len(rows) > MAX_ROWS:
-            lines.append(f"\n_{len(rows) - MAX_ROWS} more comparisons are in the result file._")
-    lines += [f"- {escape_line(str(n))}" for n in info.get("notes") or []]
-    return "\n".join(lines) + "\n"
+    if view.rows:
+        lines += [
+            "",
+            f"| Metric | Version | Value | {branch} | vs {branch} | p-value | Noise bound | |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        lines += [_row(r) for r in view.rows[:MAX_ROWS]]
+        if len(view.rows) > MAX_ROWS:
+            lines.append(f"\n_{len(view.rows) - MAX_ROWS} more comparisons are in the result._")
+    if view.notes:
+        lines.append("")
+        lines += [f"- {escape_line(n)}" for n in view.notes]
+    return "\n".join(lines)
 
 
-def _row(row: Mapping[str, Any]) -> str:
-    p = row.get("pValue")
-    p_text = "—" if p is None else ("&lt;0.001" if p < 0.001 else f"{p:.3f}")
-    noise = row.get("noise")
-    if row.get("regression"):
-        flag = "❌ regression"
-    elif row.get("significant"):
-        flag = "significant, within noise" if noise is not None else "significant"
-    elif row.get("significant") is False:
-        flag = "not significant"
-    else:
-        flag = "no test"
+def _row(r: VersusRow) -> str:
     cells = [
-        f"`{escape(str(row.get('metric')))}`",
-        escape(str(row.get("version"))),
-        _num(row.get("value")),
-        _num(row.get("baselineValue")),
-        escape(str(row.get("changeLabel") or "—")),
-        p_text,
-        "—" if noise is None else f"{noise:.1%}",
-        flag,
+        escape(r.metric),
+        escape(r.version),
+        _num(r.value),
+        _num(r.baseline_value),
+        escape(r.change_label or "—"),
+        "—" if r.p_value is None else _p(r.p_value).lstrip("="),
+        "—" if r.noise is None else f"{r.noise:.1%}",
+        _call(r),
     ]
     return "| " + " | ".join(cells) + " |"
 
 
-def _num(value: Any) -> str:
-    return "—" if not isinstance(value, int | float) else f"{value:.4g}"
+def _call(r: VersusRow) -> str:
+    if r.regression:
+        return "❌ regression"
+    if r.significant:
+        return "✅ better" if r.better else "significant, within noise"
+    if r.significant is False:
+        return "not significant"
+    return "no test"
+
+
+def _p(p: float) -> str:
+    return "&lt;0.001" if p < 0.001 else f"={p:.3f}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"

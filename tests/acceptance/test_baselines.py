@@ -105,11 +105,14 @@ def test_a_pull_request_20_percent_slower_than_main_fails_with_vs_main(
     assert run.code == 1, run.stdout + run.stderr
     [comment] = comments.comments_on(7)
     body = comment["body"]
-    assert "### vs main" in body
+    assert "#### vs main" in body
     assert "**http/latency-mean +" in body and "% vs main (significant, p&lt;0.001)**" in body
-    assert "| `http/latency-mean` | v1 |" in body and "❌ regression |" in body
+    assert "| http/latency-mean | v1 |" in body and "❌ regression |" in body
+    # the SLO table's "vs main" column: change, p-value, the call
+    assert "| SLO | v1 | main@\u2060" in body and " | vs main |\n" in body
+    assert "%, p&lt;0.001, ❌ regression |\n| http/error-rate ≤ 0 |" in body
     newest = f"main@\u2060{SHAS[-1][:7]}"
-    assert f"Compared with `{newest}` (the newest of 3 results of main)" in body
+    assert f"Compared with {newest} (the newest of 3 results of main)" in body
     assert "::error title=SLO violated%3A http/latency-mean (v1)%2C" not in run.stdout
     assert "::error title=SLO violated%3A http/latency-mean (v1)," in run.stdout
     requested = [r.path for r in comments.server.requests]
@@ -132,8 +135,8 @@ def test_an_identical_pull_request_passes(
 
     assert run.code == 0, run.stdout + run.stderr
     [comment] = comments.comments_on(7)
-    assert "### vs main" in comment["body"]
-    assert "| `http/latency-mean` | v1 |" in comment["body"]
+    assert "#### vs main" in comment["body"]
+    assert "| http/latency-mean | v1 |" in comment["body"]
     # the table may call a 1% drift a regression when the baselines agree closely; the
     # gate is the SLO: 10% over main, and an unchanged app is not
     assert run.outputs["slos-met"] == "true"
@@ -268,7 +271,7 @@ def test_gitlab_a_merge_request_20_percent_slower_fails_with_vs_main(
 
     assert code == 1, log
     [note] = notes.notes_on(3)
-    assert "### vs main" in note["body"]
+    assert "#### vs main" in note["body"]
     assert "❌ regression |" in note["body"]
     assert f"main@\u2060{SHAS[-1][:7]}" in note["body"]
 
@@ -311,6 +314,6 @@ def test_gitlab_an_identical_merge_request_passes(
 
     assert code == 0, log
     body = notes.notes_on(3)[0]["body"]
-    assert f"Compared with `main@\u2060{SHAS[-1][:7]}` (the newest of 3 results of main)" in body
+    assert f"Compared with main@\u2060{SHAS[-1][:7]} (the newest of 3 results of main)" in body
     listed = [r for r in notes.server.requests if r.path.endswith("/pipelines")]
     assert [r.query["ref"] for r in listed] == [["main"]]

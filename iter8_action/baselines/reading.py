@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -48,6 +50,7 @@ def read_store(data: bytes, origin: str) -> tuple[MetricStore, int]:
         raise BaselineInvalid(f"{origin}: not a result file (no result.insights section). {FIX}")
     insights: dict[str, Any] = result["insights"]
     names = _check_insights(insights, origin)
+    _check_schema(data, origin, json_text=isinstance(document, dict) and _is_json(data))
     try:
         store = MetricStore.from_insights(insights)
     except (TypeError, ValueError, KeyError, AttributeError) as e:
@@ -55,6 +58,26 @@ def read_store(data: bytes, origin: str) -> tuple[MetricStore, int]:
             f"{origin}: result.insights has malformed metrics ({e}). {FIX}"
         ) from None
     return store, _own_baseline(insights, names)
+
+
+def _check_schema(data: bytes, origin: str, *, json_text: bool) -> None:
+    """The result file reader's own checks (schemas/result.schema.json and the values no
+    schema rules out), through its one public door: a file."""
+    from iter8_action.errors import InputError
+    from iter8_action.resultfile import read_result_document
+
+    with tempfile.TemporaryDirectory(prefix="iter8-baseline-") as tmp:
+        path = Path(tmp) / ("result.json" if json_text else "result.yaml")
+        path.write_bytes(data)
+        try:
+            read_result_document(path)
+        except InputError as e:
+            text = str(e).replace(str(path), origin)
+            raise BaselineInvalid(f"{origin}: not a valid result file:\n{text}") from None
+
+
+def _is_json(data: bytes) -> bool:
+    return data.lstrip()[:1] == b"{"
 
 
 def _parse(data: bytes, origin: str) -> Any:

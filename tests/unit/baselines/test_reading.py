@@ -106,3 +106,20 @@ def test_too_many_entries_and_no_result_are_refused() -> None:
         read_artifact(zip_of({"report.md": b"#"}), "artifact")
     with pytest.raises(BaselineInvalid, match="the artifact is not a zip archive"):
         read_artifact(yaml.safe_dump({"a": 1}).encode(), "artifact")
+
+
+def test_the_result_schema_is_checked_too() -> None:
+    """What the result file reader refuses (here a count that is not a whole number) is
+    refused in a baseline, named after where the baseline came from."""
+    bad = (
+        b"result:\n  insights:\n    versionNames: [v1]\n"
+        b"    metricsInfo: {m: {type: gauge, description: 3}}\n"
+    )
+    with pytest.raises(BaselineInvalid) as raised:
+        read_store(bad, "https://ci.example/run/1 (artifact iter8-reports)")
+    message = str(raised.value)
+    assert message.startswith(
+        "https://ci.example/run/1 (artifact iter8-reports): not a valid result file:\n"
+        "https://ci.example/run/1 (artifact iter8-reports):"
+    )
+    assert "description" in message

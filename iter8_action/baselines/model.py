@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 from iter8_action.errors import InputError
@@ -34,7 +35,9 @@ class BaselineRun:
     @property
     def label(self) -> str:
         """`main@1a2b3c4`: what the joined version is called."""
-        return f"{self.branch}@{self.sha[:SHORT_SHA]}" if self.sha else self.branch
+        # the commit comes from an API answer: only its hex digits make the name
+        short = "".join(c for c in self.sha if c in string.hexdigits)[:SHORT_SHA]
+        return f"{self.branch}@{short}" if short else self.branch
 
     def joined_names(self) -> list[str]:
         """The names its versions take in this run: the label, or label/version when several."""

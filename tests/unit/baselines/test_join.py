@@ -130,3 +130,9 @@ def test_the_t_quantile_is_scipys_without_scipy() -> None:
         for p in (0.9, 0.95, 0.975, 0.99, 0.995):
             assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-9)
     assert t_quantile(0.95, 2) == pytest.approx(2.919986, rel=1e-6)  # published tables
+
+
+def test_only_the_hex_digits_of_a_commit_name_the_joined_version() -> None:
+    run = BaselineRun("main", "<b>@everyone 1a2b3c4", "run", http_store([50.0]))
+    assert run.label == "main@beee1a2"
+    assert BaselineRun("main", "", "run", http_store([50.0])).label == "main"

@@ -21,7 +21,21 @@ Histograms use buckets 1/128 of their lower bound wide (like the http task's
 HDR histogram) or, with --coarse, 5% wide, to show that heavy ties do not
 inflate false winners.
 
+Across runs (baselines, `iter8_action.baselines`): the same commit measured on
+different runners differs by a per-run factor (runner-to-runner drift,
+log-normal with sigma DRIFT = 5% by default). Each simulated pull request is
+measured in one run and compared with K earlier runs of the base branch
+through the real code path (`join.prepare`, the assessment, `noise.finish`),
+with an SLO `http/latency-mean` maxIncreasePercent 10 against `main`:
+
+- across-run A/A (the pull request changes nothing): how often the test alone
+  calls it significantly slower, how often the rule (significant and outside
+  the K runs' prediction interval) calls it a regression, and how often the
+  gate fails, for K = 1, 3, 5;
+- across-run power: the pull request 20% slower.
+
 Usage: python bench/assessment_power.py [--runs 1000] [--power-runs 300] [--seed 1]
+       python bench/assessment_power.py --across-runs-only [--across-runs 500] [--drift 0.05]
 Figures are simulation estimates; the interval printed is the 95% Wilson interval.
 """
 
@@ -125,6 +139,65 @@ def experiments(
     return latency, errors, overall
 
 
+@dataclass(frozen=True)
+class AcrossRuns:
+    """What one simulated pull request got against K baseline runs."""
+
+    significant_slower: bool
+    regression: bool
+    gate_fails: bool
+
+
+def across_runs(
+    rng: np.random.Generator, *, k: int, n: int, drift: float, slowdown: float
+) -> AcrossRuns:
+    """One pull request (latencies x `slowdown`) against `k` runs of the base branch, each
+    run on a runner whose speed differs by a log-normal factor of sigma `drift`."""
+    from iter8_action.assessment.verdict import judge
+    from iter8_action.baselines.join import prepare
+    from iter8_action.baselines.model import BaselineRun, Baselines
+    from iter8_action.baselines.noise import finish
+
+    def one_run(scale: float) -> MetricStore:
+        offset = float(np.exp(rng.normal(0.0, drift)))
+        return simulate(rng, [Version(scale=scale * offset)], n, FINE)
+
+    runs = tuple(BaselineRun("main", f"{i:07x}", "sim", one_run(1.0)) for i in range(k))
+    baselines = Baselines("sim", runs, branch="main")
+    store = one_run(slowdown)
+    inputs = {
+        "baseline": "main",
+        "SLOs": {"upper": [{"metric": "http/latency-mean", "maxIncreasePercent": 10}]},
+    }
+    inputs, joined = prepare(inputs, store, baselines)
+    judged = judge(store, parse_spec(inputs, store.version_names))
+    ruled, insight = finish(judged, store, joined, baselines)
+    [row] = insight["comparisons"]
+    return AcrossRuns(
+        significant_slower=bool(row["significant"]) and (row["change"] or 0) > 0,
+        regression=bool(row["regression"]),
+        gate_fails=not ruled.slos_hold(0),
+    )
+
+
+def across_runs_table(
+    rng: np.random.Generator, *, runs: int, drift: float, slowdown: float, n: int = 1000
+) -> None:
+    print(
+        "| K baseline runs | significant (test alone) | regression (test and noise) "
+        "| gate fails (maxIncreasePercent 10) |"
+    )
+    print("| --- | --- | --- | --- |")
+    for k in (1, 3, 5):
+        got = [across_runs(rng, k=k, n=n, drift=drift, slowdown=slowdown) for _ in range(runs)]
+        cells = [
+            rate(sum(g.significant_slower for g in got), runs),
+            rate(sum(g.regression for g in got), runs),
+            rate(sum(g.gate_fails for g in got), runs),
+        ]
+        print(f"| {k} | {' | '.join(cells)} |")
+
+
 def rate(hits: int, runs: int) -> str:
     ci = stats.binomtest(hits, runs).proportion_ci(0.95, method="wilson")
     return f"{hits / runs:5.1%} [{ci.low:.1%}, {ci.high:.1%}]"
@@ -135,9 +208,33 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000, help="experiments per A/A row")
     parser.add_argument("--power-runs", type=int, default=300, help="experiments per power row")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--across-runs", type=int, default=500, help="pull requests per across-run row"
+    )
+    parser.add_argument(
+        "--drift", type=float, default=0.05, help="runner-to-runner sigma (log scale)"
+    )
+    parser.add_argument(
+        "--across-runs-only", action="store_true", help="only the across-run tables"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
+    if not args.across_runs_only:
+        within_runs(rng, args)
+    print(
+        f"Across runs, A/A: the pull request changes nothing; runner drift sigma "
+        f"{args.drift:.0%}, 1000 requests per run ({args.across_runs} pull requests per row)"
+    )
+    across_runs_table(rng, runs=args.across_runs, drift=args.drift, slowdown=1.0)
+    print()
+    print(f"Across runs, power: the pull request 20% slower ({args.across_runs} per row)")
+    across_runs_table(rng, runs=args.across_runs, drift=args.drift, slowdown=1.2)
+    print()
+    print(f"({time.monotonic() - started:.0f} s)")
+
+
+def within_runs(rng: np.random.Generator, args: argparse.Namespace) -> None:
     a, b = Version(), Version(scale=1 / SHIFT, error_rate=BETTER_ERROR_RATE)
     runs = args.runs
 
@@ -191,7 +288,6 @@ def main() -> None:
             won = rate(overall.count(1), args.power_runs)
             print(f"| {label} | {n} | {correction} | {wins[0]} | {wins[1]} | {won} |")
     print()
-    print(f"({time.monotonic() - started:.0f} s)")
 
 
 if __name__ == "__main__":

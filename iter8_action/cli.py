@@ -82,9 +82,22 @@ def cli() -> None:
     help="With --shard: start the load at this instant (every shard the same); "
     "default: GitLab's pipeline creation + 30s, rounded up to 10s; elsewhere at once.",
 )
+@click.option(
+    "--baseline",
+    "baselines",
+    multiple=True,
+    metavar="PATH_OR_URL",
+    help="A result of the base branch to compare with (repeatable, newest first); its "
+    "versions join the run as baseline@<hash> (see docs/baselines.md).",
+)
 @_log_level
 def run(
-    experiment_file: Path, output: Path, shard: str | None, start_at: str | None, log_level: str
+    experiment_file: Path,
+    output: Path,
+    shard: str | None,
+    start_at: str | None,
+    baselines: tuple[str, ...],
+    log_level: str,
 ) -> int:
     """Validate and run an experiment, writing its result.
 
@@ -93,9 +106,10 @@ def run(
       iter8 run -f experiment.yaml
       iter8 run -f experiment.yaml -o results/result.json --log-level debug
       iter8 run -f experiment.yaml --shard 2/3 --start-at 2026-11-30T12:00:00Z -o shard-2.yaml
+      iter8 run -f experiment.yaml --baseline main-result.yaml
     """
     log = setup_logging(log_level)
-    return _run(experiment_file, output, log, shard=shard, start_at=start_at)
+    return _run(experiment_file, output, log, shard=shard, start_at=start_at, baselines=baselines)
 
 
 def _run(
@@ -105,6 +119,7 @@ def _run(
     *,
     shard: str | None = None,
     start_at: str | None = None,
+    baselines: tuple[str, ...] = (),
 ) -> int:
     from iter8_action.engine import exit_code_for, run_experiment
     from iter8_action.loader import load_experiment
@@ -114,6 +129,8 @@ def _run(
     check_output_path(output, "the result", fix="name another file with -o")
     for warning in experiment.warnings:
         log.warning("%s", warning)
+    if baselines and shard:
+        raise InputError("--baseline: not with --shard (iter8 merge assesses the shards)")
     if start_at and not shard:
         raise InputError("--start-at: only with --shard (it lines the shards' loads up)")
     if shard:
@@ -133,7 +150,14 @@ def _run(
             stand_ins=shard_run.stand_ins(experiment),
         )
     else:
-        result = run_experiment(experiment, result_path=output, env=os.environ, log=log)
+        extras = {}
+        if baselines:
+            from iter8_action.baselines.sources import from_locations
+
+            extras["baselines"] = from_locations(baselines, base_dir=Path.cwd())
+        result = run_experiment(
+            experiment, result_path=output, env=os.environ, log=log, extras=extras
+        )
     code = exit_code_for(result)
     outcome = "completed" if code is ExitCode.OK else "failed"
     log.info("experiment %s; result in %s", outcome, output)

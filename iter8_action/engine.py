@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from iter8_action import signals
 from iter8_action.conditions import ConditionError
@@ -46,13 +46,15 @@ def run_experiment(
     log: logging.Logger | None = None,
     shard: ShardRun | None = None,
     stand_ins: Mapping[int, StandIn] | None = None,
+    extras: Mapping[str, Any] | None = None,
 ) -> Result:
     """Run every task; the result file is valid after each one. Raises only `Interrupted`.
 
     `shard` makes this run one shard of the load; `stand_ins` replace tasks by index
-    (their `if:` is not evaluated: the stand-in decides). `env` is the job's environment:
-    tasks read it (and the CI platform it names) from their context, so the command line
-    or the CI job decides what they see.
+    (their `if:` is not evaluated: the stand-in decides); `extras` go to every task
+    (the baselines of `iter8_action.baselines`). `env` is the job's environment: tasks
+    read it (and the CI platform it names) from their context, so the command line or
+    the CI job decides what they see.
     """
     with signals.handling(watch=stop) as signalled:
         return _run(
@@ -63,6 +65,7 @@ def run_experiment(
             log or get_logger(),
             shard=shard,
             stand_ins=stand_ins,
+            extras=extras,
         )
 
 
@@ -75,6 +78,7 @@ def _run(
     *,
     shard: ShardRun | None,
     stand_ins: Mapping[int, StandIn] | None,
+    extras: Mapping[str, Any] | None = None,
 ) -> Result:
     result = Result(
         tasks=[
@@ -92,6 +96,7 @@ def _run(
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(experiment, result, result_path, tempdir, stop, log, started, env=env)
     runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
+    runner.extras = dict(extras or {})
     try:
         runner.save()
         for spec in experiment.tasks:
@@ -141,6 +146,7 @@ class _Runner:
         self.env = env
         self.shard: ShardRun | None = None
         self.stand_ins: dict[int, StandIn] = {}
+        self.extras: dict[str, Any] = {}
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)
@@ -182,6 +188,7 @@ class _Runner:
             experiment=self.experiment,
             env=self.env,
             shard=self.shard,
+            extras=self.extras,
         )
         try:
             if stand_in is not None:

@@ -8,6 +8,7 @@ One root, a short tree; each carries the context needed to point at the spot::
     │   │                           (file, line, JSON path, message)
     │   ├── ReportError             report.model: not a result, or an unknown format
     │   ├── ChartError              charts.chart: a chart or its values cannot be used
+    │   ├── BaselineInvalid         baselines.model: a baseline path or URL that cannot be used
     │   └── SetError                charts.values: a --set that Helm would refuse
     ├── TaskFailed                  a task failed at run time; exit code 3
     │                               (task index and name, the reason)
@@ -36,7 +37,8 @@ One root, a short tree; each carries the context needed to point at the spot::
         │                           TLSFailure, UnexpectedStatus)
         ├── Refused, NoAnswer, TLSFailure, Misdirected, BadAnswer
         │                           custommetrics.query: a metrics backend
-        └── WorkerFailed            loadgen.runner: a load worker process died
+        ├── WorkerFailed            loadgen.runner: a load worker process died
+        └── DownloadFailed          baselines.download: a baseline artifact or file
 
 An InvalidValue or ExchangeFailed that reaches the command line was not located by
 its caller: that is a bug, reported as one (exit code 4). A foreign exception

@@ -144,7 +144,12 @@ class _Job:
             if experiment is None or not self._report_dir_ready(result=True):
                 return ExitCode.INVALID_INPUT
             if self.inputs.merge_from is None:
-                interrupted = self._run(experiment)
+                try:
+                    extras = self._baselines()
+                except InputError as e:
+                    self.platform.error(str(e), title="Invalid baseline")
+                    return ExitCode.INVALID_INPUT
+                interrupted = self._run(experiment, extras)
         try:
             if self.inputs.merge_from is not None and experiment is not None:
                 interrupted = self._merge(experiment)
@@ -245,13 +250,43 @@ class _Job:
     def _report_file(self, fmt: str) -> Path:
         return self.inputs.report_path / REPORT_FILES[fmt]
 
-    def _run(self, experiment: Experiment) -> bool:
+    def _baselines(self) -> dict[str, object]:
+        """The base branch's results for the assess task (`baseline-from`), fetched before
+        the run; a bad path or URL is InputError, a missing or expired artifact a note."""
+        from iter8_action.baselines.sources import resolve
+        from iter8_action.baselines.spec import parse_source
+
+        source = parse_source(self.inputs.baseline_from)
+        if source is None:
+            return {}
+        with self.platform.group(f"Baselines ({self.inputs.baseline_from})"):
+            baselines = resolve(
+                source,
+                count=self.inputs.baseline_count,
+                platform=self.platform.name,
+                environ=self.env,
+                token=self.inputs.token,
+                base_dir=self.inputs.working_directory,
+            )
+            for run in baselines.runs:
+                self.log.info("baseline %s from %s", run.label, run.origin)
+            for note in baselines.notes:
+                self.log.warning("baseline: %s", note)
+        return {"baselines": baselines}
+
+    def _run(self, experiment: Experiment, extras: Mapping[str, object]) -> bool:
         """Run the experiment; True when a signal interrupted it."""
         from iter8_action.engine import run_experiment
 
         with self.platform.group(f"Run {self.inputs.experiment}"):
             try:
-                run_experiment(experiment, result_path=self.result_path, env=self.env, log=self.log)
+                run_experiment(
+                    experiment,
+                    result_path=self.result_path,
+                    env=self.env,
+                    log=self.log,
+                    extras=extras,
+                )
             except Interrupted as e:
                 self.platform.error(f"{e}; the result has what finished", title="Interrupted")
                 return True

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, str] = {
     "summary": "true",
     "log-level": "info",
     "from-result": "",
+    "baseline-from": "",
+    "baseline-count": "5",
     "chart": "",
     "values": "",
     "set": "",
@@ -83,6 +85,9 @@ class Inputs:
     log_level: str
     from_result: Path | None = None
     """Report on this result file instead of running the experiment (fork pattern)."""
+    baseline_from: str = ""
+    """Where the base branch's results come from (see `iter8_action.baselines.sources`)."""
+    baseline_count: int = 5
     chart: ChartInputs | None = None
     """Render this chart into `experiment` first (`iter8 launch` in the pipeline)."""
     notices: tuple[str, ...] = ()
@@ -150,6 +155,8 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         problems.append(_bad("log-level", log_level, LEVELS))
     summary = _boolean(raw_input(environ, "summary"), "summary", problems)
     experiment = raw_input(environ, "experiment")
+    baseline_count = _baseline_count(raw_input(environ, "baseline-count"), problems)
+    baseline_from = _baseline_from(raw_input(environ, "baseline-from"), problems)
     if not experiment:
         problems.append("experiment: empty; name the experiment file, e.g. `experiment.yaml`")
     chart = _chart_inputs(environ, aliased, problems)
@@ -173,12 +180,34 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         from_result=Path(from_result)
         if (from_result := raw_input(environ, "from-result"))
         else None,
+        baseline_from=baseline_from,
+        baseline_count=baseline_count,
         chart=chart,
         notices=tuple(notices),
         shard=shard,
         start_at=start_at,
         merge_from=Path(merge_from) if merge_from else None,
     )
+
+
+def _baseline_count(value: str, problems: list[str]) -> int:
+    from iter8_action.baselines.spec import parse_count
+
+    try:
+        return parse_count(value)
+    except InputError as e:
+        problems.append(str(e))
+        return 0
+
+
+def _baseline_from(value: str, problems: list[str]) -> str:
+    from iter8_action.baselines.spec import parse_source
+
+    try:
+        parse_source(value)
+    except InputError as e:
+        problems.append(str(e))
+    return value
 
 
 def _chart_inputs(

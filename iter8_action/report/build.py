@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from iter8_action.baselines.view import read_view
 from iter8_action.fields import float_or_none, int_or_none, mapping, str_or_none
 from iter8_action.insights import read_insights
 from iter8_action.report import series
@@ -79,6 +80,7 @@ def _build(document: Mapping[str, Any], result: Mapping[str, Any]) -> Report:
         experiment={"metadata": dict(metadata), "spec": spec_list}
         if metadata
         else {"spec": spec_list},
+        baselines=read_view(mapping(result.get("insights"))),
     )
 
 

@@ -145,6 +145,7 @@ def _compose(report: Report, budget: _Budget) -> str:
     parts = [
         _headline(report),
         _slos(report, budget.slo_rows),
+        _vs_baseline(report),
         _winner(report),
         _metrics(report, budget.metric_rows),
     ]
@@ -208,10 +209,26 @@ def _slos(report: Report, limit: int | None) -> str:
         [escape(fmt.slo_label(s, report)), *(_slo_cell(v, s.units) for v in s.versions)]
         for s in slos
     ]
-    text = "#### SLOs\n\n" + _table(["SLO", *map(escape, report.versions)], rows)
+    headers = ["SLO", *map(escape, report.versions)]
+    if report.baselines is not None and report.baselines.runs:
+        # the "vs main" column (iter8_action.baselines): change, p-value, the call
+        from iter8_action.report.baselines import column_cell, column_header
+
+        headers.append(column_header(report.baselines))
+        for row, s in zip(rows, slos, strict=True):
+            row.append(column_cell(report.baselines, s.metric))
+    text = "#### SLOs\n\n" + _table(headers, rows)
     if len(slos) < len(report.slos):
         text += _omitted(len(slos), len(report.slos), "SLOs")
     return text
+
+
+def _vs_baseline(report: Report) -> str:
+    if report.baselines is None:
+        return ""
+    from iter8_action.report.baselines import section
+
+    return section(report.baselines)
 
 
 def _winner(report: Report) -> str:

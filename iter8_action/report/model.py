@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
 
+from iter8_action.baselines.view import BaselineView
 from iter8_action.errors import InputError
 from iter8_action.insights import Comparison as Comparison
 from iter8_action.insights import Reward as Reward
@@ -157,6 +158,9 @@ class Report:
     timeseries: tuple[TimeSeries, ...]
     experiment: Mapping[str, Any] = field(default_factory=dict)
     """The experiment as it ran (`metadata` and `spec`), for reference."""
+    baselines: BaselineView | None = field(default=None, metadata={"report": False})
+    """The comparison with the base branch's results (`baseline-from`), when asked for;
+    in the result, not in the JSON report (schemaVersion 1)."""
 
     def version_name(self, index: int | None) -> str | None:
         if index is None or not 0 <= index < len(self.versions):

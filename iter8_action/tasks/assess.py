@@ -28,15 +28,34 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
             "there are no versions to assess: no task before assess collected metrics. "
             "Put an http, grpc or custommetrics task before assess in spec."
         )
+    baselines = ctx.extras.get("baselines")
+    joined = None
+    if (
+        baselines is not None
+    ):  # `baseline-from` / `iter8 run --baseline`: see iter8_action.baselines
+        from iter8_action.baselines.join import prepare
+
+        inputs, joined = prepare(inputs, store, baselines)
     try:
         spec = parse_spec(inputs, store.version_names)
     except SpecError as e:
-        raise TaskFailed(str(e)) from e
+        hint = ""
+        if baselines is None and str(e).startswith("baseline:"):
+            hint = (
+                "; to compare with another run's result, set the baseline-from input "
+                "or pass iter8 run --baseline RESULT"
+            )
+        raise TaskFailed(f"{e}{hint}") from e
     _warn_unknown_metrics(spec, ctx)
     # SciPy loads here, when a run assesses, not when an experiment is checked
     from iter8_action.assessment.verdict import judge, to_insights
 
     assessment = judge(store, spec)
+    if joined is not None and baselines is not None:
+        from iter8_action.baselines.noise import finish
+
+        assessment, insight = finish(assessment, store, joined, baselines)
+        ctx.result.assessment["baselines"] = insight
     ctx.result.assessment.update(to_insights(assessment))
     _log_summary(assessment, ctx)
 

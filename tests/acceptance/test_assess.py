@@ -241,7 +241,9 @@ def test_task_failures_name_the_cause(tmp_path: Path) -> None:
     with pytest.raises(TaskFailed) as caught:
         _run(experiment, two_versions(), tmp_path / "result.yaml")
     assert caught.value.reason == (
-        "baseline: there is no version named 'v3' (versions are 0: v1, 1: v2)"
+        "baseline: there is no version named 'v3' (versions are 0: v1, 1: v2); to compare "
+        "with another run's result, set the baseline-from input or pass iter8 run --baseline "
+        "RESULT"
     )
     with pytest.raises(TaskFailed) as caught:
         _run(experiment, MetricStore(), tmp_path / "result.yaml")

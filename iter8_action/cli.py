@@ -613,7 +613,7 @@ def ci() -> int:
     """Run the CI job of the GitHub Action or GitLab component.
 
     Inputs come from the environment as the runners set them (INPUT_EXPERIMENT,
-    INPUT_FAIL-ON, ...); see the README's input table.
+    INPUT_FAIL-ON, ...); see the docs' CI inputs page (docs/ci/inputs-outputs.md).
 
     \b
     Example:

@@ -1,4 +1,5 @@
-"""The exit codes of every `iter8` command, defined once (the README's table mirrors this)."""
+"""The exit codes of every `iter8` command, defined once (docs/reference/exit-codes.md is
+generated from this)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The summary of a result that every event carries (its payload, or its template values).
 
-The shape is documented in the README ("events and rollout") and is a public
+The shape is documented in docs/tasks/events.md ("The result summary") and is a public
 interface: fields may be added, none renamed. It has at most ten top-level
 keys because GitHub's `repository_dispatch` rejects a `client_payload` with
 more (REST API, "Create a repository dispatch event")::

@@ -32,7 +32,7 @@ ERROR_KINDS = {
     "connect": "the connection failed for another reason (network unreachable, ...)",
     "protocol": "the response was not valid HTTP/1.1",
 }
-"""Every kind of error, with the meaning the README documents."""
+"""Every kind of error, with the meaning docs/tasks/http.md documents."""
 
 
 @dataclass

@@ -242,7 +242,8 @@ def _warn_literal_credentials(spec: ProviderSpec, state: _Run) -> None:
         state.warned.add(spec.provider)
         state.ctx.log.warning(
             "provider %s: header %s is written in the template; credentials belong in auth: "
-            "(read from an environment variable or a file), see the README",
+            "(read from an environment variable or a file), see the custommetrics docs "
+            "(Authentication)",
             spec.provider,
             ", ".join(literal),
         )

@@ -404,7 +404,8 @@ def test_a_template_header_with_credentials_is_masked_and_warned_about(
     assert ctx.store.value("raw/requests", 0) == 410.0
     assert [r.getMessage() for r in caplog.records] == [
         "provider raw: header Authorization is written in the template; credentials belong in "
-        "auth: (read from an environment variable or a file), see the README"
+        "auth: (read from an environment variable or a file), see the custommetrics docs "
+        "(Authentication)"
     ]
     assert SECRETS.redact(SYSDIG_TOKEN) == "***"
 

@@ -32,6 +32,25 @@ def non_finite(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, floa
             yield from non_finite(item, (*path, index))
 
 
+def lone_surrogates(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, str]]:
+    """Every text (a value or a key) holding a lone surrogate, with its path and the first
+    one as `\\udXXX`: YAML's `"\\ud800"` escape makes one, and no UTF-8 file, log or
+    report can carry it."""
+    if isinstance(value, str):
+        first = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+        if first is not None:
+            yield path, f"\\u{ord(first):04x}"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            child = (*path, key if isinstance(key, str | int) else str(key))
+            if isinstance(key, str):
+                yield from lone_surrogates(key, child)
+            yield from lone_surrogates(item, child)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from lone_surrogates(item, (*path, index))
+
+
 def spelled(value: float) -> str:
     """How YAML writes the value, and what it is."""
     if math.isnan(value):

@@ -165,6 +165,16 @@ class SchemaValidator:
             out.append(
                 document.problem(path, f"found {finite.spelled(value)}; write a finite number")
             )
+        # A lone surrogate (YAML's "\ud800" escape) is not a character: no result file,
+        # log line or report could be written with it.
+        for path, escape in finite.lone_surrogates(document.data):
+            out.append(
+                document.problem(
+                    path,
+                    f"the text holds a lone surrogate ({escape}), which is not a character; "
+                    "remove the escape or write the character it was meant to be",
+                )
+            )
         errors = (
             e
             for e in self.validator.iter_errors(document.data)

@@ -68,3 +68,12 @@ def peak_rss_mib(done: subprocess.CompletedProcess[str]) -> float:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("peak-rss-kib "), done.stderr
     return int(last.split()[1]) / 1024
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace folder to run the CI job in (its parent holds the runner's files)."""
+    root = tmp_path / "workspace"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return root

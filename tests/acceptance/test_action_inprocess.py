@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +9,9 @@ import pytest
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
+from tests.inprocess import github_environ
 from tests.servers.base import Reply
-from tests.servers.github_api import FakeGitHub, pull_request_event
+from tests.servers.github_api import FakeGitHub
 
 TOKEN = "ghs_inprocess_token_42"
 
@@ -23,29 +23,8 @@ def github() -> Iterator[FakeGitHub]:
     SECRETS.clear()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    return root
-
-
 def environ(workspace: Path, server: FakeGitHub, **inputs: str) -> dict[str, str]:
-    event = workspace.parent / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_OUTPUT": str(workspace.parent / "output"),
-        "GITHUB_STEP_SUMMARY": str(workspace.parent / "summary.md"),
-        "GITHUB_API_URL": server.url,
-        "GITHUB_REPOSITORY": server.repo,
-        "INPUT_TOKEN": TOKEN,
-    }
-    env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
-    return env
+    return github_environ(workspace, server, token=TOKEN, **inputs)
 
 
 def test_a_run_in_process(

@@ -7,7 +7,6 @@ which need ESC and CR.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,10 @@ import yaml
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
+from tests import inprocess
 from tests.hostile import HOSTILE, assert_no_forged_command, hostile_result
 from tests.servers.base import Reply
-from tests.servers.github_api import FakeGitHub, pull_request_event
+from tests.servers.github_api import FakeGitHub
 from tests.servers.gitlab_api import FakeGitLab
 from tests.servers.webhooks import WebhookReceiver
 
@@ -34,28 +34,8 @@ def github() -> Iterator[FakeGitHub]:
     SECRETS.clear()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    return root
-
-
 def github_environ(workspace: Path, server: FakeGitHub, **inputs: str) -> dict[str, str]:
-    event = workspace.parent / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_OUTPUT": str(workspace.parent / "output"),
-        "GITHUB_STEP_SUMMARY": str(workspace.parent / "summary.md"),
-        "GITHUB_API_URL": server.url,
-        "GITHUB_REPOSITORY": server.repo,
-        "INPUT_TOKEN": TOKEN,
-        **{f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()},
-    }
+    return inprocess.github_environ(workspace, server, token=TOKEN, **inputs)
 
 
 def test_a_webhook_error_text_cannot_write_commands(

@@ -6,7 +6,6 @@ GitHub API, and the comment, the step summary and the HTML report are parsed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from tests.hostile import (
     hostile_result,
     html_elements,
 )
-from tests.servers.github_api import FakeGitHub, pull_request_event
+from tests.inprocess import github_environ
+from tests.servers.github_api import FakeGitHub
 
 TOKEN = "ghs_report_injection_token_7"
 XSS_STATUS = 'failed" onmouseover="alert(1)" data-x="<script>alert(2)</script>'
@@ -35,31 +35,12 @@ def github() -> Iterator[FakeGitHub]:
     SECRETS.clear()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    return root
-
-
 def from_result(workspace: Path, server: FakeGitHub, text: str, status: str = "failed") -> int:
     hostile_result(workspace / "untrusted" / "result.yaml", text, status=status)
-    event = workspace.parent / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
     return main(
-        {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_EVENT_NAME": "pull_request",
-            "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_OUTPUT": str(workspace.parent / "output"),
-            "GITHUB_STEP_SUMMARY": str(workspace.parent / "summary.md"),
-            "GITHUB_API_URL": server.url,
-            "GITHUB_REPOSITORY": server.repo,
-            "INPUT_TOKEN": TOKEN,
-            "INPUT_FROM-RESULT": "untrusted/result.yaml",
-            "INPUT_FAIL-ON": "none",
-        }
+        github_environ(
+            workspace, server, token=TOKEN, from_result="untrusted/result.yaml", fail_on="none"
+        )
     )
 
 

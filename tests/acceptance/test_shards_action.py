@@ -44,14 +44,6 @@ def github() -> Iterator[FakeGitHub]:
         yield server
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    return root
-
-
 def _shard_jobs(workspace: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> str:
     """Run the three matrix jobs, the first one late; download their artifacts as
     actions/download-artifact does (one folder per artifact)."""

@@ -42,13 +42,14 @@ Figures are simulation estimates; the interval printed is the 95% Wilson interva
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -199,8 +200,18 @@ def across_runs_table(
 
 
 def rate(hits: int, runs: int) -> str:
-    ci = stats.binomtest(hits, runs).proportion_ci(0.95, method="wilson")
-    return f"{hits / runs:5.1%} [{ci.low:.1%}, {ci.high:.1%}]"
+    low, high = wilson(hits, runs)
+    return f"{hits / runs:5.1%} [{low:.1%}, {high:.1%}]"
+
+
+def wilson(hits: int, runs: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion, without continuity correction (as
+    SciPy's `binomtest(...).proportion_ci(method="wilson")`; Wilson, JASA 22, 1927)."""
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
+    p = hits / runs
+    center = (2 * runs * p + z * z) / (2 * (runs + z * z))
+    half = z * math.sqrt(z * z + 4 * runs * p * (1 - p)) / (2 * (runs + z * z))
+    return max(0.0, center - half), min(1.0, center + half)
 
 
 def main() -> None:

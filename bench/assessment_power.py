@@ -34,23 +34,25 @@ with an SLO `http/latency-mean` maxIncreasePercent 10 against `main`:
   gate fails, for K = 1, 3, 5;
 - across-run power: the pull request 20% slower.
 
-Usage: python bench/assessment_power.py [--runs 1000] [--power-runs 300] [--seed 1]
-       python bench/assessment_power.py --across-runs-only [--across-runs 500] [--drift 0.05]
+Usage (from the repository root, with the project's Python):
+
+    python -m bench.assessment_power [--runs 1000] [--power-runs 300] [--seed 1]
+    python -m bench.assessment_power --across-runs-only [--across-runs 500] [--drift 0.05]
+    python -m bench.assessment_power --quick
+
 Figures are simulation estimates; the interval printed is the 95% Wilson interval.
+`--quick` runs every table on a handful of experiments (a smoke run of seconds).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import math
+import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from scipy import stats
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from iter8_action.assessment import assess, parse_spec
 from iter8_action.metrics import HistBucket, MetricStore
@@ -199,8 +201,34 @@ def across_runs_table(
 
 
 def rate(hits: int, runs: int) -> str:
-    ci = stats.binomtest(hits, runs).proportion_ci(0.95, method="wilson")
-    return f"{hits / runs:5.1%} [{ci.low:.1%}, {ci.high:.1%}]"
+    low, high = wilson(hits, runs)
+    return f"{hits / runs:5.1%} [{low:.1%}, {high:.1%}]"
+
+
+def wilson(hits: int, runs: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion, without continuity correction (as
+    SciPy's `binomtest(...).proportion_ci(method="wilson")`; Wilson, JASA 22, 1927)."""
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
+    p = hits / runs
+    center = (2 * runs * p + z * z) / (2 * (runs + z * z))
+    half = z * math.sqrt(z * z + 4 * runs * p * (1 - p)) / (2 * (runs + z * z))
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many simulated experiments each row of a table runs."""
+
+    runs: int
+    """Per A/A row."""
+    power_runs: int
+    """Per power row."""
+    across_runs: int
+    """Pull requests per across-run row."""
+
+
+QUICK = Counts(runs=10, power_runs=5, across_runs=2)
+"""A smoke run: every table and row, on too few experiments for the figures to mean much."""
 
 
 def main() -> None:
@@ -217,26 +245,31 @@ def main() -> None:
     parser.add_argument(
         "--across-runs-only", action="store_true", help="only the across-run tables"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK.runs}, {QUICK.power_runs} and {QUICK.across_runs} runs per row (a smoke run)",
+    )
     args = parser.parse_args()
+    counts = QUICK if args.quick else Counts(args.runs, args.power_runs, args.across_runs)
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
     if not args.across_runs_only:
-        within_runs(rng, args)
+        within_runs(rng, runs=counts.runs, power_runs=counts.power_runs)
     print(
         f"Across runs, A/A: the pull request changes nothing; runner drift sigma "
-        f"{args.drift:.0%}, 1000 requests per run ({args.across_runs} pull requests per row)"
+        f"{args.drift:.0%}, 1000 requests per run ({counts.across_runs} pull requests per row)"
     )
-    across_runs_table(rng, runs=args.across_runs, drift=args.drift, slowdown=1.0)
+    across_runs_table(rng, runs=counts.across_runs, drift=args.drift, slowdown=1.0)
     print()
-    print(f"Across runs, power: the pull request 20% slower ({args.across_runs} per row)")
-    across_runs_table(rng, runs=args.across_runs, drift=args.drift, slowdown=1.2)
+    print(f"Across runs, power: the pull request 20% slower ({counts.across_runs} per row)")
+    across_runs_table(rng, runs=counts.across_runs, drift=args.drift, slowdown=1.2)
     print()
     print(f"({time.monotonic() - started:.0f} s)")
 
 
-def within_runs(rng: np.random.Generator, args: argparse.Namespace) -> None:
+def within_runs(rng: np.random.Generator, *, runs: int, power_runs: int) -> None:
     a, b = Version(), Version(scale=1 / SHIFT, error_rate=BETTER_ERROR_RATE)
-    runs = args.runs
 
     print(f"Identical versions, 1000 requests each ({runs} experiments per row)")
     print(
@@ -264,9 +297,7 @@ def within_runs(rng: np.random.Generator, args: argparse.Namespace) -> None:
         print(f"| {label} | {bucket} | {correction} | {cells[0]} | {cells[1]} | {won} |")
 
     print()
-    print(
-        f"B wins: A 10% slower than B, 2% errors against 1% ({args.power_runs} experiments per row)"
-    )
+    print(f"B wins: A 10% slower than B, 2% errors against 1% ({power_runs} experiments per row)")
     print(
         "| versions | requests per version | correction | B wins on latency | B wins on errors "
         "| B is the overall winner |"
@@ -278,14 +309,11 @@ def within_runs(rng: np.random.Generator, args: argparse.Namespace) -> None:
         ("A/B/C (C = A)", [a, b, Version()], "none"),
     ):
         for n in SIZES:
-            lat, err, overall = experiments(
-                rng, versions, n, args.power_runs, correction=correction
-            )
+            lat, err, overall = experiments(rng, versions, n, power_runs, correction=correction)
             wins = [
-                rate(sum(o.winner == 1 for o in outcomes), args.power_runs)
-                for outcomes in (lat, err)
+                rate(sum(o.winner == 1 for o in outcomes), power_runs) for outcomes in (lat, err)
             ]
-            won = rate(overall.count(1), args.power_runs)
+            won = rate(overall.count(1), power_runs)
             print(f"| {label} | {n} | {correction} | {wins[0]} | {wins[1]} | {won} |")
     print()
 

@@ -3,7 +3,7 @@
 
 Usage (from the repository root, with the project's Python):
 
-    python bench/cli_startup.py [--quick] [--rounds N]
+    python -m bench.cli_startup [--quick] [--rounds N]
 
 Each command runs as a fresh process (the `iter8` script next to this Python), N
 rounds interleaved so that a busy moment of a shared machine hits every command

@@ -3,7 +3,7 @@
 
 Usage (from the repository root, with the project's Python):
 
-    python bench/grpcload.py [--seconds S]
+    python -m bench.grpcload [--quick] [--seconds S]
 
 It installs nothing. It starts the tests' gRPC server (tests/servers/grpc_target.py,
 a thread-pool server) in a process of its own on a free loopback port, then runs
@@ -15,29 +15,29 @@ the grpc task against it and prints:
 
 ghz is not packaged for Debian and the machine reaches no other registry, so
 there is no side-by-side figure: ghz (Go) is known to reach tens of thousands of
-calls/s where grpc's Python client reaches a few thousand. Figures on a shared
-machine are noisy.
+calls/s where grpc's Python client reaches a few thousand. `--quick`: runs of
+0.5 s (a smoke run). Figures on a shared machine are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import sys
 import time
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+
+from iter8_action.tasks.base import TaskContext
+from iter8_action.tasks.grpc import run
+from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+from tests.taskcontext import task_context
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from iter8_action.tasks.base import TaskContext  # noqa: E402
-from iter8_action.tasks.grpc import run  # noqa: E402
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget  # noqa: E402
-from tests.taskcontext import task_context  # noqa: E402
+QUICK_S = 0.5
 
 
-def _serve(ready: Any, stop: Any) -> None:
+def _serve(ready: Queue[str], stop: Event) -> None:
     with GrpcTarget() as server:
         ready.put(server.host)
         stop.wait()
@@ -47,7 +47,7 @@ def _context() -> TaskContext:
     return task_context("grpc", ROOT, logger="bench.grpc")
 
 
-def _load(host: str, **fields: Any) -> tuple[float, dict[str, float | None]]:
+def _load(host: str, **fields: str | int) -> tuple[float, dict[str, float | None]]:
     ctx = _context()
     started = time.monotonic()
     run({"host": host, "call": CALL, "proto": str(PROTO), **fields}, ctx)
@@ -59,11 +59,12 @@ def _load(host: str, **fields: Any) -> tuple[float, dict[str, float | None]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"runs of {QUICK_S:g} s (a smoke run)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each run")
     args = parser.parse_args()
-    duration = f"{args.seconds}s"
-    ready: Any = multiprocessing.Queue()
-    stop: Any = multiprocessing.Event()
+    duration = f"{QUICK_S if args.quick else args.seconds}s"
+    ready: Queue[str] = multiprocessing.Queue()
+    stop = multiprocessing.Event()
     server = multiprocessing.Process(target=_serve, args=(ready, stop), daemon=True)
     server.start()
     host = ready.get(timeout=30)

@@ -4,7 +4,7 @@
 Usage (from the repository root, with the project's Python, as root or in the
 docker group):
 
-    python bench/image.py [--runs N] [--no-cache] [--quick] [--max-added-mb MB] [--image NAME]
+    python -m bench.image [--runs N] [--no-cache] [--quick] [--max-added-mb MB] [--image NAME]
 
 It needs a Docker engine and the base image: scripts/docker-engine and
 scripts/stand-in-base provide them (scripts/test runs both). It builds the image
@@ -36,10 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tests.servers.targets import Target
 
-from tests.servers.targets import Target  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 IMAGE = "iter8-py-action:bench"
 MB = 1_000_000

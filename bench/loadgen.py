@@ -3,7 +3,7 @@
 
 Usage (from the repository root, with the project's Python):
 
-    python bench/loadgen.py [--quick] [--rounds N] [--seconds S]
+    python -m bench.loadgen [--quick] [--rounds N] [--seconds S]
 
 It installs nothing. It starts nginx (Debian's nginx-light) on a free loopback
 port with a small JSON body, then in one run measures:
@@ -17,7 +17,8 @@ port with a small JSON body, then in one run measures:
    synthetic set of latencies, and its recording cost against `hdrhistogram`;
 5. peak RSS of one load-generating process at 10 thousand and 1 million requests.
 
-Figures on a shared machine are noisy: compare ratios from one run.
+`--quick` runs each measure for a second or two, and on fewer values (about 20 s:
+the tests' smoke run). Figures on a shared machine are noisy: compare ratios from one run.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from iter8_action.loadgen.histogram import LatencyHistogram
+from iter8_action.loadgen.plan import Stream, available_cores, build_request
+from iter8_action.loadgen.runner import run_streams
 
-from iter8_action.loadgen.histogram import LatencyHistogram  # noqa: E402
-from iter8_action.loadgen.plan import Stream, available_cores, build_request  # noqa: E402
-from iter8_action.loadgen.runner import run_streams  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NGINX_CONF = """
 worker_processes {workers};
@@ -115,7 +116,14 @@ def _wait_listening(port: int) -> None:
     sys.exit(f"nginx did not start listening on 127.0.0.1:{port}")
 
 
-def _stream(url: str, **kwargs: object) -> Stream:
+def _stream(
+    url: str,
+    *,
+    connections: int = 4,
+    qps: float | None = None,
+    num_requests: int | None = None,
+    duration_s: float | None = None,
+) -> Stream:
     port = int(url.split(":")[2].split("/")[0])
     request = build_request(
         method="GET",
@@ -125,15 +133,16 @@ def _stream(url: str, **kwargs: object) -> Stream:
         body=None,
         content_type=None,
     )
-    fields: dict[str, object] = {
-        "host": "127.0.0.1",
-        "port": port,
-        "request": request,
-        "connections": 4,
-        "timeout_s": 10.0,
-    }
-    fields.update(kwargs)
-    return Stream(**fields)  # type: ignore[arg-type]
+    return Stream(
+        host="127.0.0.1",
+        port=port,
+        request=request,
+        connections=connections,
+        timeout_s=10.0,
+        qps=qps,
+        num_requests=num_requests,
+        duration_s=duration_s,
+    )
 
 
 # -- 1. closed-loop throughput --------------------------------------------------------------
@@ -166,12 +175,14 @@ def locust_closed(url: str, connections: int, seconds: float) -> float | None:
         return None
     with tempfile.TemporaryDirectory(prefix="iter8-bench-locust-") as directory:
         prefix = str(Path(directory) / "stats")
+        locustfile = Path(directory) / "locustfile.py"
+        locustfile.write_text(LOCUSTFILE)
         command = [
             sys.executable,
             "-m",
             "locust",
             "-f",
-            str(ROOT / "bench" / "loadgen_locustfile.py"),
+            str(locustfile),
             "--headless",
             "--only-summary",
             "-u",
@@ -198,6 +209,22 @@ def locust_closed(url: str, connections: int, seconds: float) -> float | None:
             if "Aggregated" in row:
                 return float(row[header.index("Requests/s")])
     return None
+
+
+# locust's fastest client (FastHttpUser, no wait), written where locust reads it: as a
+# module of bench/ it would need locust to type-check, and it is only locust's input.
+LOCUSTFILE = """\
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+
+class Bench(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def root(self):
+        self.client.get("/")
+"""
 
 
 def _has_locust() -> bool:
@@ -301,9 +328,9 @@ def record_cost_ns(count: int) -> tuple[float, float | None]:
 
 # -- 5. memory ----------------------------------------------------------------------------------
 
+# Run in the repository root, which `-c` puts on the import path (as `-m` does).
 RSS_CHILD = """
-import resource, sys, threading
-sys.path.insert(0, {root!r})
+import resource, threading
 from bench.loadgen import _stream
 from iter8_action.loadgen.runner import run_streams
 result = run_streams([_stream({url!r}, connections=16, qps=None, num_requests={n})],
@@ -314,9 +341,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def peak_rss_kib(url: str, requests: int) -> int:
-    code = RSS_CHILD.format(root=str(ROOT), url=url, n=requests)
+    code = RSS_CHILD.format(url=url, n=requests)
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     return int(out.split()[-1])
 
@@ -347,15 +374,47 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return "absent" if value is None else f"{value:,.{digits}f}"
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """How long and how big each measure runs."""
+
+    closed_s: float
+    rounds: int
+    open_s: float
+    stall_s: float
+    synthetic: int
+    """Latencies whose percentiles are compared with exact ones."""
+    recorded: int
+    """Values recorded to time one recording."""
+    big: int
+    """Requests of the larger run whose peak RSS is compared with 10,000's."""
+
+
+QUICK = Sizes(
+    closed_s=1.0, rounds=1, open_s=1.0, stall_s=2.0, synthetic=100_000, recorded=20_000, big=50_000
+)
+"""A smoke run of seconds: every measure and tool, none long enough for figures to hold."""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke run)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved closed-loop rounds")
     parser.add_argument("--seconds", type=float, default=5.0, help="closed-loop run length")
     args = parser.parse_args()
-    closed_s = 2.0 if args.quick else args.seconds
-    open_s = 2.0 if args.quick else 10.0
-    big = 100_000 if args.quick else 1_000_000
+    sizes = (
+        QUICK
+        if args.quick
+        else Sizes(
+            closed_s=args.seconds,
+            rounds=args.rounds,
+            open_s=10.0,
+            stall_s=10.0,
+            synthetic=1_000_000,
+            recorded=200_000,
+            big=1_000_000,
+        )
+    )
     print(f"machine: {available_cores()} cores; python {sys.version.split()[0]}")
     print(
         "tools: hey",
@@ -367,11 +426,11 @@ def main() -> int:
     )
     with nginx() as (url, process):
         print(f"target: nginx at {url}\n")
-        _closed_loop(url, closed_s, args.rounds)
-        _open_loop(url, open_s)
-        _stall(url, process, open_s)
-        _accuracy()
-        _memory(url, big)
+        _closed_loop(url, sizes.closed_s, sizes.rounds)
+        _open_loop(url, sizes.open_s)
+        _stall(url, process, sizes.stall_s)
+        _accuracy(sizes.synthetic, sizes.recorded)
+        _memory(url, sizes.big)
     return 0
 
 
@@ -419,12 +478,11 @@ def _stall(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
     print()
 
 
-def _accuracy() -> None:
-    count = 1_000_000
+def _accuracy(count: int, recorded: int) -> None:
     print(f"4. percentile accuracy on {count:,} synthetic latencies (exact = nearest rank)")
     for p, exact, ours, error in percentile_errors(count):
         print(f"   p{p:<5g} exact {exact:.4f} ms, ours {ours:.4f} ms, error {error:.3f}%")
-    ours_ns, hdrh_ns = record_cost_ns(200_000)
+    ours_ns, hdrh_ns = record_cost_ns(recorded)
     print(
         f"   recording one value: ours {ours_ns:.0f} ns, hdrhistogram {_fmt(hdrh_ns)} ns "
         f"(ours {_ratio(hdrh_ns, ours_ns)} faster)"

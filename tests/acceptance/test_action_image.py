@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -370,17 +369,3 @@ def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, targ
     dotenv = next((artifacts / ".gitlab-ci-reports" / "dotenv").iterdir()).read_text()
     assert "ITER8_VERDICT=passed\n" in dotenv
     assert "deploying after verdict=passed slos-met=true" in run.stdout
-
-
-def test_the_bench_smoke_run_reports_the_added_size_and_the_start_up(image: str) -> None:
-    bench = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "image.py"), "--quick", "--max-added-mb", "300"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert bench.returncode == 0, bench.stdout + bench.stderr
-    added = re.search(r"^added to the base \(.+\): (\d+) MB$", bench.stdout, re.M)
-    assert added is not None and 0 < int(added[1]) <= 300, bench.stdout
-    assert re.search(r"^docker run to the first request: median \d+\.\d+ s", bench.stdout, re.M)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ import yaml
 
 from iter8_action.loadgen.histogram import RELATIVE_ERROR
 from iter8_action.metrics import weighted_quantile
-from tests.acceptance.conftest import ROOT, iter8_command, iter8_env
+from tests.acceptance.conftest import iter8_command, iter8_env
 from tests.servers.targets import Target
 
 SHARDS = 3
@@ -300,19 +299,6 @@ def test_a_failed_shard_is_named_with_its_reason_and_a_late_start_is_warned(tmp_
     merged = result(tmp_path / "m2.yaml")
     assert any("started its load" in w for w in merged["shards"]["warnings"])
     assert _values(merged, 0)["http/request-count"] == [4.0]
-
-
-def test_the_bench_holds_the_total_rate_in_its_quick_mode() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "shards.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "merged: 400 requests (expected 400), errors 0" in done.stdout
-    assert "(bound ±1%)\nOK\n" in done.stdout
 
 
 GRPC = """\

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,13 +96,13 @@ def _run(
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
     runner = _Runner(
-        experiment=experiment,
-        result=result,
-        result_path=result_path,
-        tempdir=tempdir,
-        stop=stop,
-        log=log,
-        started=started,
+        experiment,
+        result,
+        result_path,
+        tempdir,
+        stop,
+        log,
+        started,
         env=env,
         shard=shard,
         stand_ins=dict(stand_ins or {}),
@@ -134,7 +134,7 @@ def exit_code_for(result: Result) -> ExitCode:
     return ExitCode.OK
 
 
-@dataclass(kw_only=True, eq=False)
+@dataclass(eq=False)
 class _Runner:
     """One run of an experiment, task by task, saving the result after each."""
 
@@ -145,6 +145,7 @@ class _Runner:
     stop: threading.Event
     log: logging.Logger
     started: float
+    _: KW_ONLY
     env: Mapping[str, str]
     shard: ShardRun | None = None
     stand_ins: dict[int, StandIn] = field(default_factory=dict)

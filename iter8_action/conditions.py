@@ -258,18 +258,20 @@ class _Parser:
             )
 
     def or_expr(self) -> Node:
-        nodes = [self.and_expr()]
-        while self.peek().kind == "keyword" and self.peek().text == "or":
-            self.take()
-            nodes.append(self.and_expr())
-        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+        return self.joined("or", self.and_expr, Or)
 
     def and_expr(self) -> Node:
-        nodes = [self.not_expr()]
-        while self.peek().kind == "keyword" and self.peek().text == "and":
+        return self.joined("and", self.not_expr, And)
+
+    def joined(
+        self, keyword: str, operand: Callable[[], Node], node: Callable[[tuple[Node, ...]], Node]
+    ) -> Node:
+        """`a KEYWORD b KEYWORD c` as one `node` of its operands; a lone operand as itself."""
+        nodes = [operand()]
+        while self.peek().kind == "keyword" and self.peek().text == keyword:
             self.take()
-            nodes.append(self.not_expr())
-        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+            nodes.append(operand())
+        return nodes[0] if len(nodes) == 1 else node(tuple(nodes))
 
     def not_expr(self) -> Node:
         if self.peek().kind == "keyword" and self.peek().text == "not":

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,9 +95,19 @@ def _run(
     )
     started = time.monotonic()
     tempdir = Path(tempfile.mkdtemp(prefix="iter8-"))
-    runner = _Runner(experiment, result, result_path, tempdir, stop, log, started, env=env)
-    runner.shard, runner.stand_ins = shard, dict(stand_ins or {})
-    runner.extras = dict(extras or {})
+    runner = _Runner(
+        experiment,
+        result,
+        result_path,
+        tempdir,
+        stop,
+        log,
+        started,
+        env=env,
+        shard=shard,
+        stand_ins=dict(stand_ins or {}),
+        extras=dict(extras or {}),
+    )
     try:
         runner.save()
         for spec in experiment.tasks:
@@ -123,30 +134,22 @@ def exit_code_for(result: Result) -> ExitCode:
     return ExitCode.OK
 
 
+@dataclass(eq=False)
 class _Runner:
-    def __init__(
-        self,
-        experiment: Experiment,
-        result: Result,
-        result_path: Path,
-        tempdir: Path,
-        stop: threading.Event,
-        log: logging.Logger,
-        started: float,
-        *,
-        env: Mapping[str, str],
-    ) -> None:
-        self.experiment = experiment
-        self.result = result
-        self.result_path = result_path
-        self.tempdir = tempdir
-        self.stop = stop
-        self.log = log
-        self.started = started
-        self.env = env
-        self.shard: ShardRun | None = None
-        self.stand_ins: dict[int, StandIn] = {}
-        self.extras: dict[str, Any] = {}
+    """One run of an experiment, task by task, saving the result after each."""
+
+    experiment: Experiment
+    result: Result
+    result_path: Path
+    tempdir: Path
+    stop: threading.Event
+    log: logging.Logger
+    started: float
+    _: KW_ONLY
+    env: Mapping[str, str]
+    shard: ShardRun | None = None
+    stand_ins: dict[int, StandIn] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def save(self) -> None:
         write_result(self.result_path, self.experiment, self.result)

@@ -261,6 +261,9 @@ def _watch(sock: socket.socket | None) -> None:
 
 
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """A connection that shows each socket it uses to the current watchdog (see `_Watchdog`);
+    the HTTPS one puts it first among its bases, so both watch alike."""
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         _watch(sock)
@@ -271,15 +274,8 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch(sock)
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _HTTPPool(urllib3.HTTPConnectionPool):

@@ -25,10 +25,10 @@ them as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from iter8_action.fields import float_or_none, int_or_none, mapping, str_or_none
 from iter8_action.metrics import MetricStore
@@ -62,6 +62,8 @@ UPPER, LOWER = "upper", "lower"
 MAX, MIN = "max", "min"
 NO_ITER8_WINNER = -1
 """Iter8's `rewardsWinners` entry for a reward without a winner."""
+
+_T = TypeVar("_T")
 
 _RESULT_ONLY = {"report": False}
 """Field metadata: recorded in the result, not part of the JSON report (schemaVersion 1)."""
@@ -276,8 +278,10 @@ def read_insights(insights: Mapping[str, Any], store: MetricStore | None = None)
     """
     store = MetricStore.from_insights(insights) if store is None else store
     assessment = mapping(insights.get("assessment"))
-    slos = _slos(insights, assessment, store)
-    rewards = _rewards(insights, assessment, store)
+    slos = _block(assessment, "slos", _slo_from_assessment, store)
+    slos = slos or _slos_from_iter8(insights, store)
+    rewards = _block(assessment, "rewards", _reward_from_assessment, store)
+    rewards = rewards or _rewards_from_iter8(insights, store)
     return Insights(
         store=store,
         slos=slos,
@@ -289,13 +293,29 @@ def read_insights(insights: Mapping[str, Any], store: MetricStore | None = None)
     )
 
 
-def _slos(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Slo, ...]:
-    entries = assessment.get("slos")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_slo_from_assessment(e, store) for e in entries)
-    return _slos_from_iter8(insights, store)
+def _block(
+    assessment: Mapping[str, Any],
+    key: str,
+    read: Callable[[Mapping[str, Any], MetricStore], _T],
+    store: MetricStore,
+) -> tuple[_T, ...]:
+    """Each entry of the `assessment` block's list `key`; empty when it has none (Iter8's
+    own fields then speak)."""
+    entries = assessment.get(key)
+    if not isinstance(entries, Sequence):
+        return ()
+    return tuple(read(e, store) for e in entries)
+
+
+def _iter8_lists(
+    names: Mapping[str, Any], verdicts: Mapping[str, Any], keys: tuple[str, str]
+) -> Iterator[tuple[str, Any, Any]]:
+    """Iter8's entries by key (`SLOs.upper[i]`), each with its verdict in the parallel list
+    (`SLOsSatisfied.upper[i]`), None where that list is short."""
+    for key in keys:
+        parallel = verdicts.get(key) or []
+        for i, entry in enumerate(names.get(key) or []):
+            yield key, entry, parallel[i] if i < len(parallel) else None
 
 
 def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
@@ -331,35 +351,23 @@ def _slo_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Slo:
 
 def _slos_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Slo, ...]:
     """Iter8's `SLOs` and `SLOsSatisfied` (absolute limits only)."""
-    slos = mapping(insights.get("SLOs"))
-    satisfied = mapping(insights.get("SLOsSatisfied"))
+    slos, satisfied = mapping(insights.get("SLOs")), mapping(insights.get("SLOsSatisfied"))
     out: list[Slo] = []
-    for kind in (UPPER, LOWER):
-        verdicts = satisfied.get(kind) or []
-        for i, slo in enumerate(slos.get(kind) or []):
-            metric = str(slo["metric"])
-            limit = float_or_none(slo.get("limit"))
-            row = verdicts[i] if i < len(verdicts) and isinstance(verdicts[i], Sequence) else []
-            versions = []
-            for v in range(store.num_versions):
-                value = store.value(metric, v)
-                ok = bool(row[v]) if v < len(row) else False
-                if ok:
-                    status = SloStatus.SATISFIED
-                else:
-                    status = SloStatus.NO_DATA if value is None else SloStatus.VIOLATED
-                versions.append(SloVersion(value=value, limit=limit, status=status))
-            out.append(Slo(metric, kind, limit, None, store.units(metric), tuple(versions)))
+    for kind, slo, row in _iter8_lists(slos, satisfied, (UPPER, LOWER)):
+        metric = str(slo["metric"])
+        limit = float_or_none(slo.get("limit"))
+        row = row if isinstance(row, Sequence) else []
+        versions = []
+        for v in range(store.num_versions):
+            value = store.value(metric, v)
+            ok = bool(row[v]) if v < len(row) else False
+            if ok:
+                status = SloStatus.SATISFIED
+            else:
+                status = SloStatus.NO_DATA if value is None else SloStatus.VIOLATED
+            versions.append(SloVersion(value=value, limit=limit, status=status))
+        out.append(Slo(metric, kind, limit, None, store.units(metric), tuple(versions)))
     return tuple(out)
-
-
-def _rewards(
-    insights: Mapping[str, Any], assessment: Mapping[str, Any], store: MetricStore
-) -> tuple[Reward, ...]:
-    entries = assessment.get("rewards")
-    if isinstance(entries, Sequence) and entries:
-        return tuple(_reward_from_assessment(e, store) for e in entries)
-    return _rewards_from_iter8(insights, store)
 
 
 def _reward_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Reward:
@@ -379,27 +387,22 @@ def _reward_from_assessment(entry: Mapping[str, Any], store: MetricStore) -> Rew
 
 def _rewards_from_iter8(insights: Mapping[str, Any], store: MetricStore) -> tuple[Reward, ...]:
     """Iter8's `rewards` and `rewardsWinners`: a best version by raw value, no statistics."""
-    rewards = mapping(insights.get("rewards"))
-    winners = mapping(insights.get("rewardsWinners"))
+    rewards, winners = mapping(insights.get("rewards")), mapping(insights.get("rewardsWinners"))
     out: list[Reward] = []
-    for direction in (MAX, MIN):
-        indices = winners.get(direction) or []
-        for i, metric in enumerate(rewards.get(direction) or []):
-            metric = str(metric)
-            index = int_or_none(indices[i]) if i < len(indices) else None
-            winner = index if index is not None and 0 <= index < store.num_versions else None
-            values = store.values(metric)
-            if winner is not None:
-                verdict = RewardVerdict.WINNER
-            elif all(v is None for v in values):
-                verdict = RewardVerdict.NO_DATA
-            else:
-                verdict = RewardVerdict.NO_WINNER_YET
-            out.append(
-                Reward(
-                    metric, direction, verdict, winner, (), None, store.units(metric), values, ()
-                )
-            )
+    for direction, name, pick in _iter8_lists(rewards, winners, (MAX, MIN)):
+        metric = str(name)
+        index = int_or_none(pick)
+        winner = index if index is not None and 0 <= index < store.num_versions else None
+        values = store.values(metric)
+        if winner is not None:
+            verdict = RewardVerdict.WINNER
+        elif all(v is None for v in values):
+            verdict = RewardVerdict.NO_DATA
+        else:
+            verdict = RewardVerdict.NO_WINNER_YET
+        out.append(
+            Reward(metric, direction, verdict, winner, (), None, store.units(metric), values, ())
+        )
     return tuple(out)
 
 

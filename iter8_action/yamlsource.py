@@ -166,19 +166,15 @@ class _Builder:
             raise _single(
                 self.document.name, node.start_mark.line + 1, "an alias refers to its own anchor"
             )
-        if isinstance(node, yaml.MappingNode):
-            self.active.add(id(node))
-            try:
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self._scalar(node, path)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path, depth)
-            finally:
-                self.active.discard(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            self.active.add(id(node))
-            try:
-                return self._sequence(node, path, depth)
-            finally:
-                self.active.discard(id(node))
-        return self._scalar(node, path)
+            return self._sequence(node, path, depth)
+        finally:
+            self.active.discard(id(node))
 
     def _sequence(self, node: yaml.SequenceNode, path: JSONPath, depth: int) -> list[Any]:
         out = []

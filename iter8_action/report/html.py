@@ -150,6 +150,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
+def _section(section_id: str, title: str, body: str) -> str:
+    """A report section: its anchor, its heading and `body` (HTML) on lines of their own."""
+    return f'<section id="{section_id}"><h2>{title}</h2>\n{body}\n</section>'
+
+
 def _td(text: str, css: str = "") -> str:
     return f'<td class="{_e(css)}">{_e(text)}</td>' if css else f"<td>{_e(text)}</td>"
 
@@ -192,14 +197,13 @@ def _slos(report: Report) -> str:
         [_td(fmt.slo_label(s, report)), *(_slo_cell(v, s.units) for v in s.versions)]
         for s in report.slos
     ]
-    headers = ["SLO", *report.versions]
-    return f'<section id="slos"><h2>SLOs</h2>\n{_table(headers, rows)}\n</section>'
+    return _section("slos", "SLOs", _table(["SLO", *report.versions], rows))
 
 
 def _rewards(report: Report) -> str:
     if not report.rewards:
         return ""
-    parts = ['<section id="rewards"><h2>Rewards</h2>']
+    parts = []
     winner = report.winner
     if winner is not None and winner.version is not None:
         name = winner.name or report.version_name(winner.version) or "?"
@@ -235,8 +239,7 @@ def _rewards(report: Report) -> str:
     )
     if reasons:
         parts.append(f"<ul>{reasons}</ul>")
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("rewards", "Rewards", "\n".join(parts))
 
 
 def _metrics(report: Report) -> str:
@@ -251,8 +254,7 @@ def _metrics(report: Report) -> str:
         ]
         for m in report.metrics
     ]
-    headers = ["Metric", *report.versions]
-    return f'<section id="metrics"><h2>Metrics</h2>\n{_table(headers, rows)}\n</section>'
+    return _section("metrics", "Metrics", _table(["Metric", *report.versions], rows))
 
 
 def _tasks(report: Report) -> str:
@@ -465,7 +467,7 @@ def _chart_section(charts: list[tuple[str, go.Figure]]) -> str:
     if not charts:
         return '<section id="charts"><h2>Charts</h2><p>No chart data was recorded.</p></section>'
     divs = "\n".join(f'<div class="chart" id="{div_id}"></div>' for div_id, _ in charts)
-    return f'<section id="charts"><h2>Charts</h2>\n{divs}\n</section>'
+    return _section("charts", "Charts", divs)
 
 
 def _chart_scripts(charts: list[tuple[str, go.Figure]]) -> str:

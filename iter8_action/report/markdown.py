@@ -99,7 +99,7 @@ def escape_line(text: str) -> str:
 
 def render(report: Report, *, limit: int = DEFAULT_LIMIT_CHARS) -> str:
     """The markdown report, at most `limit` characters long."""
-    budget = _Budget()
+    budget = _Budget.whole(report)
     text = _compose(report, budget)
     while len(text) > limit and budget.shrink():
         text = _compose(report, budget)
@@ -112,36 +112,33 @@ def render(report: Report, *, limit: int = DEFAULT_LIMIT_CHARS) -> str:
 class _Budget:
     """How much of each part to show; shrinking drops the least important parts first."""
 
+    metric_rows: int
+    slo_rows: int
     details: bool = True
-    metric_rows: int | None = None
-    slo_rows: int | None = None
     dropped: str = ""
-    _metric_total: int = 0
-    _slo_total: int = 0
+
+    @classmethod
+    def whole(cls, report: Report) -> _Budget:
+        return cls(metric_rows=len(report.metrics), slo_rows=len(report.slos))
 
     def shrink(self) -> bool:
+        """Drop the collapsed sections, then halve the metrics down to none, then the SLOs
+        down to one; False when nothing is left to drop."""
         if self.details:
             self.details = False
             self.dropped = "the collapsed sections were left out"
-            return True
-        if self.metric_rows is None:
-            self.metric_rows = self._metric_total
-        if self.metric_rows > 0:
-            self.metric_rows = self.metric_rows // 2
+        elif self.metric_rows > 0:
+            self.metric_rows //= 2
             self.dropped = "some metrics were left out"
-            return True
-        if self.slo_rows is None:
-            self.slo_rows = self._slo_total
-        if self.slo_rows > 1:
-            self.slo_rows = self.slo_rows // 2
+        elif self.slo_rows > 1:
+            self.slo_rows //= 2
             self.dropped = "some metrics and SLOs were left out"
-            return True
-        return False
+        else:
+            return False
+        return True
 
 
 def _compose(report: Report, budget: _Budget) -> str:
-    budget._metric_total = len(report.metrics)
-    budget._slo_total = len(report.slos)
     parts = [
         _headline(report),
         _slos(report, budget.slo_rows),

@@ -549,16 +549,17 @@ def _mod(a: Any, b: Any) -> Any:
     return int(math.fmod(x, y))
 
 
+_GO_KINDS: tuple[tuple[type, str], ...] = (
+    (type(None), "invalid"),
+    (dict, "map"),
+    (list, "slice"),
+    (datetime, "struct"),
+)
+"""Go's `reflect.Kind` names where they differ from the type's name."""
+
+
 def _kind_of(value: Any) -> str:
-    if value is None:
-        return "invalid"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, list):
-        return "slice"
-    if isinstance(value, datetime):
-        return "struct"
-    return gofmt.type_name(value)
+    return gofmt.name_by_type(value, _GO_KINDS) or gofmt.type_name(value)
 
 
 # ------------------------------------------------------------ Helm: data formats

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,25 +17,28 @@ from typing import Any
 _VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)", re.DOTALL)
 
 
+_GO_TYPES: tuple[tuple[type, str], ...] = (
+    (type(None), "<nil>"),
+    (bool, "bool"),  # before int: a bool is an int to isinstance
+    (int, "int"),
+    (float, "float64"),
+    (str, "string"),
+    (dict, "map[string]interface {}"),
+    (list, "[]interface {}"),
+    (datetime, "time.Time"),
+)
+"""Go's type names of the Python values a template sees."""
+
+
+def name_by_type(value: Any, names: Sequence[tuple[type, str]]) -> str | None:
+    """The name beside the first type in `names` that `value` is an instance of, if any."""
+    return next((name for kind, name in names if isinstance(value, kind)), None)
+
+
 def type_name(value: Any) -> str:
     """Go's `%T` of a value."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, datetime):
-        return "time.Time"
-    return str(getattr(value, "type_name", type(value).__name__))
+    name = name_by_type(value, _GO_TYPES)
+    return name or str(getattr(value, "type_name", type(value).__name__))
 
 
 def format_float(value: float, verb: str = "g", prec: int = -1) -> str:

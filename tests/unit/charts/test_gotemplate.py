@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from iter8_action.charts.gotemplate import Limits, Struct, TemplateError, TemplateSet, render
+from iter8_action.charts.gotemplate import Limits, Struct, TemplateError, TemplateSet, gofmt, render
 
 
 def r(text: str, dot: Any = None) -> str:
@@ -213,6 +214,30 @@ SPRIG = [
 @pytest.mark.parametrize(("text", "dot", "expected"), SPRIG)
 def test_sprig_functions(text: str, dot: Any, expected: str) -> None:
     assert r(text, dot) == expected
+
+
+@pytest.mark.parametrize(
+    ("dot", "names"),
+    [
+        (None, "invalid|<nil>"),
+        (True, "bool|bool"),
+        (3, "int|int"),
+        (1.5, "float64|float64"),
+        ("s", "string|string"),
+        ({}, "map|map[string]interface {}"),
+        ([1], "slice|[]interface {}"),
+        (datetime(2020, 1, 1), "struct|time.Time"),
+    ],
+)
+def test_kind_and_type_of_every_value_are_gos_names(dot: Any, names: str) -> None:
+    assert r("{{ kindOf . }}|{{ typeOf . }}", dot) == names
+
+
+def test_name_by_type_takes_the_first_type_the_value_is_an_instance_of() -> None:
+    names = ((bool, "bool"), (int, "int"))
+    assert gofmt.name_by_type(True, names) == "bool"
+    assert gofmt.name_by_type(True, tuple(reversed(names))) == "int"
+    assert gofmt.name_by_type("s", names) is None
 
 
 @pytest.mark.parametrize(

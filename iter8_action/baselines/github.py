@@ -23,7 +23,7 @@ from typing import Any
 from github import Auth, Github, GithubException, GithubRetry
 
 from iter8_action.baselines.download import fetch
-from iter8_action.baselines.lookup import ArtifactExpired, Candidate, collect
+from iter8_action.baselines.lookup import Candidate, collect
 from iter8_action.baselines.model import Baselines
 from iter8_action.platforms.github import API_RETRIES, API_TIMEOUT_S, RETRY_AFTER_MAX_S
 
@@ -116,9 +116,9 @@ class _WorkflowRuns:
         )
 
 
-def _download(artifact: Any, ctx: GitHubRunContext) -> bytes:
+def _download(artifact: Any, ctx: GitHubRunContext) -> bytes | None:
     if artifact.expired:
-        raise ArtifactExpired
+        return None
     headers = {"Authorization": f"Bearer {ctx.token}", "Accept": "application/vnd.github+json"}
     return fetch(artifact.archive_download_url, headers=headers)
 

@@ -23,7 +23,7 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import Project
 
 from iter8_action.baselines.download import MAX_DOWNLOAD_BYTES, TOTAL_TIMEOUT_S, DownloadFailed
-from iter8_action.baselines.lookup import ArtifactExpired, Candidate, collect
+from iter8_action.baselines.lookup import Candidate, collect
 from iter8_action.baselines.model import BaselineInvalid, Baselines
 from iter8_action.platforms.gitlab import API_RETRIES, API_TIMEOUT_S
 
@@ -136,15 +136,15 @@ def _expired(job: Any) -> bool:
     return moment < datetime.now(UTC)
 
 
-def _download(project: Any, job: Any, origin: str) -> bytes:
-    """The job's artifacts zip, bounded in size and time."""
+def _download(project: Any, job: Any, origin: str) -> bytes | None:
+    """The job's artifacts zip, bounded in size and time; None when they expired."""
     if _expired(job):
-        raise ArtifactExpired
+        return None
     try:
         return _stream(project, job.id, origin)
     except GitlabError as e:
         if e.response_code == 404:
-            raise ArtifactExpired from e
+            return None
         raise DownloadFailed(f"GitLab answered {e.response_code} {e.error_message}") from e
 
 

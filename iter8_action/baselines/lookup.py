@@ -29,10 +29,6 @@ _R = TypeVar("_R")
 _E = TypeVar("_E", bound=Exception)
 
 
-class ArtifactExpired(Exception):
-    """The run's artifact is gone (past its retention); counted, not noted one by one."""
-
-
 @dataclass(frozen=True)
 class Candidate:
     """A run of the base branch with an artifact that may hold its result."""
@@ -41,8 +37,9 @@ class Candidate:
     url: str
     origin: str
     """The run and its artifact, for notes: `<run URL> (artifact NAME)`."""
-    download: Callable[[], bytes]
-    """The artifact zip; raises `ArtifactExpired`, `DownloadFailed` or `BaselineInvalid`."""
+    download: Callable[[], bytes | None]
+    """The artifact zip, or None when it expired (counted, not noted one by one); raises
+    `DownloadFailed` or `BaselineInvalid` when it cannot be had."""
 
 
 class RunHost(Protocol[_R, _E]):
@@ -104,10 +101,11 @@ def _walk(host: RunHost[_R, Any], count: int) -> tuple[list[BaselineRun], list[s
         if where is None:
             continue
         try:
-            store, own = read_artifact(where.download(), where.origin)
-        except ArtifactExpired:
-            expired += 1
-            continue
+            data = where.download()
+            if data is None:
+                expired += 1
+                continue
+            store, own = read_artifact(data, where.origin)
         except DownloadFailed as e:
             notes.append(f"{where.origin}: {e}")
             continue

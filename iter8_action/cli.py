@@ -6,8 +6,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import yaml
@@ -21,6 +22,7 @@ from iter8_action.report import FORMATS as REPORT_FORMATS
 
 DEFAULT_RESULT = "result.yaml"
 ASSERT_POLL_S = 1.0
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _log_level = click.option(
     "--log-level",
@@ -30,22 +32,36 @@ _log_level = click.option(
     help="How much to log (to stderr).",
 )
 
-_experiment_file = click.option(
-    "-f",
-    "--file",
-    "experiment_file",
-    default="experiment.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The experiment file (Iter8's current or older form).",
-)
-_result_file = click.option(
+
+def _path_option(
+    *decls: str, help: str, default: str | None = None, directory: bool = False
+) -> Callable[[_F], _F]:
+    """An option naming a file (a folder with `directory`), given as a `Path`."""
+    return click.option(
+        *decls,
+        default=default,
+        show_default=default is not None,
+        type=click.Path(file_okay=not directory, dir_okay=directory, path_type=Path),
+        help=help,
+    )
+
+
+def _experiment_file(
+    help: str = "The experiment file (Iter8's current or older form).",
+) -> Callable[[_F], _F]:
+    return _path_option("-f", "--file", "experiment_file", default="experiment.yaml", help=help)
+
+
+def _result_output(help: str) -> Callable[[_F], _F]:
+    """`-o/--output`: where a command writes the result."""
+    return _path_option("-o", "--output", default=DEFAULT_RESULT, help=help)
+
+
+_result_file = _path_option(
     "-f",
     "--file",
     "result_file",
     default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
     help="The result file written by iter8 run.",
 )
 
@@ -61,15 +77,8 @@ def cli() -> None:
 
 
 @cli.command()
-@_experiment_file
-@click.option(
-    "-o",
-    "--output",
-    default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the result (.json for JSON); rewritten after every task.",
-)
+@_experiment_file()
+@_result_output("Where to write the result (.json for JSON); rewritten after every task.")
 @click.option(
     "--shard",
     metavar="I/N|auto",
@@ -193,35 +202,15 @@ def _run(
 @click.option(
     "--version",
     "--chartVersion",
-    "chart_version",
+    "version",
     help="The chart's version or semver range in --repoURL (e.g. ^1.2; default: the newest).",
 )
-@click.option("--localChart", "local_chart", is_flag=True, help="-c is a local directory (Iter8).")
+@click.option("--localChart", "local", is_flag=True, help="-c is a local directory (Iter8).")
 @click.option("--noDownload", "no_download", is_flag=True, help="Use the cached chart (Iter8).")
 @click.option("--dry", is_flag=True, help="Only write experiment.yaml; do not run it.")
-@click.option(
-    "-o",
-    "--output",
-    default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the result.",
-)
+@_result_output("Where to write the result.")
 @_log_level
-def launch(
-    chart: str,
-    sets: tuple[str, ...],
-    set_strings: tuple[str, ...],
-    set_files: tuple[str, ...],
-    values_files: tuple[str, ...],
-    repo_url: str | None,
-    chart_version: str | None,
-    local_chart: bool,
-    no_download: bool,
-    dry: bool,
-    output: Path,
-    log_level: str,
-) -> int:
+def launch(dry: bool, output: Path, log_level: str, **chart: Any) -> int:
     """Render an experiment chart with values into experiment.yaml, and run it.
 
     \b
@@ -234,18 +223,8 @@ def launch(
     from iter8_action.charts.launch import ChartRequest, write_experiment
 
     log = setup_logging(log_level)
-    request = ChartRequest(
-        chart=chart,
-        repo_url=repo_url,
-        version=chart_version,
-        local=local_chart,
-        no_download=no_download,
-        values_files=values_files,
-        sets=sets,
-        set_strings=set_strings,
-        set_files=set_files,
-        cache_dir=_chart_cache(),
-    )
+    # the chart options are named after the fields of ChartRequest (-c is `chart`, ...)
+    request = ChartRequest(**chart, cache_dir=_chart_cache())
     experiment_file = write_experiment(request, Path("experiment.yaml"), log=log)
     if dry:
         click.echo(f"experiment written to {experiment_file}", err=True)
@@ -260,7 +239,7 @@ def _chart_cache() -> Path:
 
 
 @cli.command()
-@_experiment_file
+@_experiment_file()
 @click.option(
     "--print-canonical",
     is_flag=True,
@@ -366,11 +345,7 @@ def assert_(conditions: tuple[str, ...], result_file: Path, timeout: str, log_le
     help="The report format.",
 )
 @_result_file
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
+@_path_option("--output", help="Write the report to this file instead of standard output.")
 @click.option(
     "--color/--no-color",
     default=None,
@@ -409,11 +384,10 @@ def report(fmt: str, result_file: Path, output: Path | None, color: bool | None)
 
 @cli.command()
 @_log_level
-@click.option(
+@_path_option(
     "--output-dir",
     default="iter8-demo",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    directory=True,
     help="Where to write the demo's experiment, result and reports.",
 )
 def demo(log_level: str, output_dir: Path) -> int:
@@ -440,18 +414,16 @@ def traffic() -> None:
 
 @traffic.command(name="render")
 @_result_file
-@click.option(
+@_path_option(
     "--manifests",
     default=".",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    directory=True,
     help="Where the current manifests are (the traffic tasks' `file` paths are relative to it).",
 )
-@click.option(
+@_path_option(
     "--out",
     default="traffic-next",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    directory=True,
     help="Where to write the next manifests, under the same relative paths.",
 )
 @_log_level
@@ -474,29 +446,14 @@ def traffic_render(result_file: Path, manifests: Path, out: Path, log_level: str
 
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@_path_option(
     "--from",
     "from_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    directory=True,
     help="Merge every shard result found under this directory (downloaded artifacts).",
 )
-@click.option(
-    "-f",
-    "--file",
-    "experiment_file",
-    default="experiment.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The experiment the shards ran (checked by its hash); its other tasks run here.",
-)
-@click.option(
-    "-o",
-    "--output",
-    default=DEFAULT_RESULT,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the merged result.",
-)
+@_experiment_file("The experiment the shards ran (checked by its hash); its other tasks run here.")
+@_result_output("Where to write the merged result.")
 @click.option("--allow-missing", is_flag=True, help="Merge even when some shards are missing.")
 @click.option("--shards", "total", type=click.IntRange(min=1), help="With --wait: how many.")
 @click.option(
@@ -562,7 +519,7 @@ def k8s() -> None:
 
 
 @k8s.command(name="job")
-@_experiment_file
+@_experiment_file()
 @click.option("--shards", type=click.IntRange(min=1), required=True, help="How many pods.")
 @click.option("--name", default="iter8", show_default=True, help="Prefix of the objects' names.")
 @click.option("--image", default=None, help="The image with iter8-py (default: the action's).")

@@ -14,23 +14,17 @@ never a failure.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import requests
 from github import Auth, Github, GithubException, GithubRetry
 
-from iter8_action.baselines.archive import read_artifact
-from iter8_action.baselines.download import DownloadFailed, fetch
-from iter8_action.baselines.model import (
-    LOOKUP_TIMEOUT_S,
-    BaselineInvalid,
-    BaselineRun,
-    Baselines,
-)
+from iter8_action.baselines.download import fetch
+from iter8_action.baselines.lookup import Candidate, collect
+from iter8_action.baselines.model import Baselines
 from iter8_action.platforms.github import API_RETRIES, API_TIMEOUT_S, RETRY_AFTER_MAX_S
 
 RUNS_LOOKED_AT = 3
@@ -70,65 +64,63 @@ def from_github(ctx: GitHubRunContext, *, artifact: str, count: int, source: str
     if not ctx.run_id.isdigit() or not ctx.repository:
         note = "GITHUB_RUN_ID or GITHUB_REPOSITORY is not set: cannot tell which workflow this is"
         return Baselines(source, branch=branch, notes=(note,))
-    try:
-        return _collect(ctx, artifact=artifact, count=count, source=source)
-    except GithubException as e:
-        said = f"{e.status} {e.data.get('message') if isinstance(e.data, dict) else ''}".strip()
-        note = f"GitHub refused to list the runs of {branch} ({said})"
-        if e.status in (401, 403, 404):
-            note += f"; {ACCESS_FIX}"
-        return Baselines(source, branch=branch, notes=(note,))
-    except requests.RequestException as e:
-        note = f"could not reach the GitHub API at {ctx.api_url} ({type(e).__name__})"
-        return Baselines(source, branch=branch, notes=(note,))
+    return collect(_WorkflowRuns(ctx, artifact), count=count, source=source)
 
 
-def _collect(ctx: GitHubRunContext, *, artifact: str, count: int, source: str) -> Baselines:
-    gh = _client(ctx)
-    repo = gh.get_repo(ctx.repository)
-    workflow_id = repo.get_workflow_run(int(ctx.run_id)).workflow_id
-    runs = repo.get_workflow(workflow_id).get_runs(branch=ctx.base_branch, status="success")
-    found: list[BaselineRun] = []
-    notes: list[str] = []
-    expired = 0
-    deadline = time.monotonic() + LOOKUP_TIMEOUT_S
-    for run in _first(runs, count * RUNS_LOOKED_AT):
-        if time.monotonic() > deadline:
-            notes.append(f"stopped looking for baselines after {LOOKUP_TIMEOUT_S:g}s")
-            break
-        match = [a for a in run.get_artifacts() if a.name == artifact]
+@dataclass(frozen=True)
+class _WorkflowRuns:
+    """This workflow's successful runs on the base branch, with an artifact `artifact`."""
+
+    ctx: GitHubRunContext
+    artifact: str
+    name = "GitHub"
+    error_type = GithubException
+
+    @property
+    def api_url(self) -> str:
+        return self.ctx.api_url
+
+    @property
+    def branch(self) -> str:
+        return self.ctx.base_branch
+
+    def runs(self, count: int) -> Iterator[Any]:
+        repo = _client(self.ctx).get_repo(self.ctx.repository)
+        workflow_id = repo.get_workflow_run(int(self.ctx.run_id)).workflow_id
+        runs = repo.get_workflow(workflow_id).get_runs(branch=self.branch, status="success")
+        return _first(runs, count * RUNS_LOOKED_AT)
+
+    def candidate(self, run: Any) -> Candidate | None:
+        match = [a for a in run.get_artifacts() if a.name == self.artifact]
         if not match:
-            continue
-        if match[0].expired:
-            expired += 1
-            continue
-        origin = f"{run.html_url} (artifact {artifact})"
-        headers = {"Authorization": f"Bearer {ctx.token}", "Accept": "application/vnd.github+json"}
-        try:
-            data = fetch(match[0].archive_download_url, headers=headers)
-        except DownloadFailed as e:
-            notes.append(f"{origin}: {e}")
-            continue
-        try:
-            store, own = read_artifact(data, origin)
-        except BaselineInvalid as e:
-            notes.append(f"skipped: {e}")
-            continue
-        found.append(BaselineRun(ctx.base_branch, run.head_sha, run.html_url, store, own))
-        if len(found) == count:
-            break
-    if expired:
-        notes.append(
-            f"{expired} run{'s' if expired > 1 else ''} of {ctx.base_branch} had an expired "
-            f"artifact {artifact!r} (raise retention-days of the upload step)"
+            return None
+        origin = f"{run.html_url} (artifact {self.artifact})"
+        return Candidate(run.head_sha, run.html_url, origin, partial(_download, match[0], self.ctx))
+
+    def refused(self, error: GithubException) -> str:
+        data = error.data
+        said = f"{error.status} {data.get('message') if isinstance(data, dict) else ''}".strip()
+        note = f"GitHub refused to list the runs of {self.branch} ({said})"
+        return f"{note}; {ACCESS_FIX}" if error.status in (401, 403, 404) else note
+
+    def expired(self, runs: int) -> str:
+        return (
+            f"{runs} run{'s' if runs > 1 else ''} of {self.branch} had an expired "
+            f"artifact {self.artifact!r} (raise retention-days of the upload step)"
         )
-    if not found:
-        notes.insert(
-            0,
-            f"no successful run of this workflow on {ctx.base_branch} has a result in an "
-            f"artifact named {artifact!r}",
+
+    def none_found(self) -> str:
+        return (
+            f"no successful run of this workflow on {self.branch} has a result in an "
+            f"artifact named {self.artifact!r}"
         )
-    return Baselines(source, tuple(found), tuple(notes), ctx.base_branch)
+
+
+def _download(artifact: Any, ctx: GitHubRunContext) -> bytes | None:
+    if artifact.expired:
+        return None
+    headers = {"Authorization": f"Bearer {ctx.token}", "Accept": "application/vnd.github+json"}
+    return fetch(artifact.archive_download_url, headers=headers)
 
 
 def _first(items: Any, limit: int) -> Iterator[Any]:

@@ -12,23 +12,19 @@ artifact (`artifacts_expire_at` passed, or a 404) is a note, never a failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import gitlab
-import requests
 from gitlab.exceptions import GitlabError
+from gitlab.v4.objects import Project
 
-from iter8_action.baselines.archive import read_artifact
-from iter8_action.baselines.download import MAX_DOWNLOAD_BYTES, TOTAL_TIMEOUT_S
-from iter8_action.baselines.model import (
-    LOOKUP_TIMEOUT_S,
-    BaselineInvalid,
-    BaselineRun,
-    Baselines,
-)
+from iter8_action.baselines.download import MAX_DOWNLOAD_BYTES, TOTAL_TIMEOUT_S, DownloadFailed
+from iter8_action.baselines.lookup import Candidate, collect
+from iter8_action.baselines.model import BaselineInvalid, Baselines
 from iter8_action.platforms.gitlab import API_RETRIES, API_TIMEOUT_S
 
 PIPELINES_LOOKED_AT = 3
@@ -63,76 +59,70 @@ class _TooBig(Exception):
 
 def from_gitlab(ctx: GitLabPipelineContext, *, job: str, count: int, source: str) -> Baselines:
     """The last `count` results of job `job` on the target branch, newest first."""
-    branch = ctx.target_branch
-    if not branch:
+    if not ctx.target_branch:
         return Baselines(
             source, notes=("this pipeline is not for a merge request: no target branch",)
         )
-    try:
-        return _collect(ctx, job=job or ctx.job_name, count=count, source=source)
-    except GitlabError as e:
-        said = f"{e.response_code} {e.error_message}"
-        note = f"GitLab refused to list the pipelines of {branch} ({said})"
-        if e.response_code in (401, 403):
-            note += "; pass a token with the read_api scope (the job token cannot list pipelines)"
-        return Baselines(source, branch=branch, notes=(note,))
-    except requests.RequestException as e:
-        note = f"could not reach the GitLab API at {ctx.server_url} ({type(e).__name__})"
-        return Baselines(source, branch=branch, notes=(note,))
+    project = _client(ctx).projects.get(ctx.project_id, lazy=True)  # lazy: no request yet
+    return collect(_Pipelines(ctx, job or ctx.job_name, project), count=count, source=source)
 
 
-def _collect(ctx: GitLabPipelineContext, *, job: str, count: int, source: str) -> Baselines:
-    client = _client(ctx)
-    project = client.projects.get(ctx.project_id, lazy=True)
-    pipelines = project.pipelines.list(
-        ref=ctx.target_branch,
-        status="success",
-        order_by="id",
-        sort="desc",
-        per_page=min(100, count * PIPELINES_LOOKED_AT),
-        get_all=False,
-    )
-    found: list[BaselineRun] = []
-    notes: list[str] = []
-    expired = 0
-    deadline = time.monotonic() + LOOKUP_TIMEOUT_S
-    for pipeline in pipelines:
-        if time.monotonic() > deadline:
-            notes.append(f"stopped looking for baselines after {LOOKUP_TIMEOUT_S:g}s")
-            break
-        jobs = [j for j in pipeline.jobs.list(scope=["success"], get_all=True) if j.name == job]
+@dataclass(frozen=True)
+class _Pipelines:
+    """The project's successful pipelines on the target branch, with a job `job`."""
+
+    ctx: GitLabPipelineContext
+    job: str
+    project: Project
+    name = "GitLab"
+    error_type = GitlabError
+
+    @property
+    def api_url(self) -> str:
+        return self.ctx.server_url
+
+    @property
+    def branch(self) -> str:
+        return self.ctx.target_branch
+
+    def runs(self, count: int) -> Iterable[Any]:
+        return self.project.pipelines.list(
+            ref=self.branch,
+            status="success",
+            order_by="id",
+            sort="desc",
+            per_page=min(100, count * PIPELINES_LOOKED_AT),
+            get_all=False,
+        )
+
+    def candidate(self, pipeline: Any) -> Candidate | None:
+        jobs = [
+            j for j in pipeline.jobs.list(scope=["success"], get_all=True) if j.name == self.job
+        ]
         if not jobs:
-            continue
-        origin = f"{pipeline.web_url} (job {job})"
-        if _expired(jobs[0]):
-            expired += 1
-            continue
-        try:
-            store, own = read_artifact(_download(project, jobs[0].id, origin), origin)
-        except GitlabError as e:
-            if e.response_code == 404:
-                expired += 1
-            else:
-                notes.append(f"{origin}: GitLab answered {e.response_code} {e.error_message}")
-            continue
-        except BaselineInvalid as e:
-            notes.append(f"skipped: {e}")
-            continue
-        found.append(BaselineRun(ctx.target_branch, pipeline.sha, pipeline.web_url, store, own))
-        if len(found) == count:
-            break
-    if expired:
-        notes.append(
-            f"{expired} pipeline{'s' if expired > 1 else ''} of {ctx.target_branch} had expired "
-            f"artifacts for job {job!r} (raise artifacts: expire_in)"
+            return None
+        origin = f"{pipeline.web_url} (job {self.job})"
+        download = partial(_download, self.project, jobs[0], origin)
+        return Candidate(pipeline.sha, pipeline.web_url, origin, download)
+
+    def refused(self, error: GitlabError) -> str:
+        note = f"GitLab refused to list the pipelines of {self.branch} "
+        note += f"({error.response_code} {error.error_message})"
+        if error.response_code in (401, 403):
+            note += "; pass a token with the read_api scope (the job token cannot list pipelines)"
+        return note
+
+    def expired(self, runs: int) -> str:
+        return (
+            f"{runs} pipeline{'s' if runs > 1 else ''} of {self.branch} had expired "
+            f"artifacts for job {self.job!r} (raise artifacts: expire_in)"
         )
-    if not found:
-        notes.insert(
-            0,
-            f"no successful pipeline on {ctx.target_branch} has a result in the artifacts of "
-            f"job {job!r}",
+
+    def none_found(self) -> str:
+        return (
+            f"no successful pipeline on {self.branch} has a result in the artifacts of "
+            f"job {self.job!r}"
         )
-    return Baselines(source, tuple(found), tuple(notes), ctx.target_branch)
 
 
 def _expired(job: Any) -> bool:
@@ -146,11 +136,23 @@ def _expired(job: Any) -> bool:
     return moment < datetime.now(UTC)
 
 
-def _download(project: Any, job_id: int, origin: str) -> bytes:
+def _download(project: Any, job: Any, origin: str) -> bytes | None:
+    """The job's artifacts zip, bounded in size and time; None when they expired."""
+    if _expired(job):
+        return None
+    try:
+        return _stream(project, job.id, origin)
+    except GitlabError as e:
+        if e.response_code == 404:
+            return None
+        raise DownloadFailed(f"GitLab answered {e.response_code} {e.error_message}") from e
+
+
+def _stream(project: Any, job_id: int, origin: str) -> bytes:
     body = bytearray()
     started = time.monotonic()
 
-    def collect(chunk: bytes) -> None:
+    def take(chunk: bytes) -> None:
         body.extend(chunk)
         if len(body) > MAX_DOWNLOAD_BYTES:
             raise _TooBig(f"{origin}: the artifacts are above {MAX_DOWNLOAD_BYTES} bytes")
@@ -158,9 +160,7 @@ def _download(project: Any, job_id: int, origin: str) -> bytes:
             raise _TooBig(f"{origin}: not downloaded within {TOTAL_TIMEOUT_S:g}s")
 
     try:
-        project.jobs.get(job_id, lazy=True).artifacts(
-            streamed=True, action=collect, chunk_size=_CHUNK
-        )
+        project.jobs.get(job_id, lazy=True).artifacts(streamed=True, action=take, chunk_size=_CHUNK)
     except _TooBig as e:
         raise BaselineInvalid(str(e)) from None
     return bytes(body)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import TaskFailed
 from iter8_action.platforms import CIHost
 from iter8_action.rollout.provider import ChangeRequest, Provider
 from iter8_action.secrets import env_secrets, url_secrets
+
+if TYPE_CHECKING:
+    from iter8_action.rollout.github import GitHubProvider
+    from iter8_action.rollout.gitlab import GitLabProvider
 
 
 def host_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -36,27 +40,26 @@ def make_provider(
     `env` is the job's environment (tokens, the repository, the API's address)."""
     from iter8_action.events.delivery import api_url, secret_from_env
 
-    host = inputs.get("platform") or _platform_here(platform, task)
-    if host == "github":
-        from iter8_action.rollout.github import PUBLIC_API, GitHubProvider
-
-        token_env = str(inputs.get("tokenEnv", "GITHUB_TOKEN"))
-        return GitHubProvider(
-            api_url=api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API, env=env),
-            repository=_repository(inputs, env, "GITHUB_REPOSITORY", task),
-            token=secret_from_env(token_env, what=task, env=env),
-            token_env=token_env,
-        )
-    from iter8_action.rollout.gitlab import PUBLIC_API as GITLAB_API
-    from iter8_action.rollout.gitlab import GitLabProvider
-
-    token_env = str(inputs.get("tokenEnv", "GITLAB_TOKEN"))
-    return GitLabProvider(
-        api_url=api_url(inputs, env_var="CI_API_V4_URL", default=GITLAB_API, env=env),
-        project=_repository(inputs, env, "CI_PROJECT_PATH", task),
+    host = _host_class(inputs.get("platform") or _platform_here(platform, task))
+    token_env = str(inputs.get("tokenEnv", host.default_token_env))
+    return host(
+        api_url=api_url(inputs, env_var=host.api_url_env, default=host.public_api, env=env),
+        repository=_repository(inputs, env, host.repository_env, task),
         token=secret_from_env(token_env, what=task, env=env),
         token_env=token_env,
     )
+
+
+def _host_class(name: str) -> type[GitHubProvider | GitLabProvider]:
+    """The provider of a code host; each names its defaults (token, API, repository)."""
+    # imported here: the host libraries load only for the host a task uses
+    if name == "github":
+        from iter8_action.rollout.github import GitHubProvider
+
+        return GitHubProvider
+    from iter8_action.rollout.gitlab import GitLabProvider
+
+    return GitLabProvider
 
 
 def _platform_here(platform: CIHost | None, task: str) -> str:

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 
-import requests
 from github import Auth, Github, GithubException, GithubRetry, InputGitTreeElement
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from iter8_action.errors import TaskFailed
-from iter8_action.rollout.provider import ChangeRequest, connection_problem
+from iter8_action.rollout.provider import (
+    MAX_WAIT_S,
+    RETRIES,
+    TIMEOUT_S,
+    ChangeRequest,
+    HostApi,
+    decoded,
+)
 
-PUBLIC_API = "https://api.github.com"
-TIMEOUT_S = 15
-BACKOFF_MAX_S = 10
-MAX_WAIT_S = 60
 _HINTS = {
     401: "the token was refused: check the token in {token_env}",
     403: "the token lacks a permission: it needs `contents: write` and `pull-requests: write` "
@@ -26,23 +27,24 @@ _HINTS = {
 }
 
 
-class GitHubProvider:
+class GitHubProvider(HostApi[GithubException]):
     kind = "pull request"
+    host = "GitHub"
+    hints = _HINTS
+    error_type = GithubException
+    public_api = "https://api.github.com"
+    api_url_env = "GITHUB_API_URL"
+    repository_env = "GITHUB_REPOSITORY"
+    default_token_env = "GITHUB_TOKEN"
 
     def __init__(self, *, api_url: str, repository: str, token: str, token_env: str) -> None:
-        self._token_env = token_env
+        super().__init__(token_env=token_env)
         self._github = Github(
             base_url=api_url,
             auth=Auth.Token(token),
             timeout=TIMEOUT_S,
-            # bounded: a rate limit that would need a longer wait fails the task instead
             retry=GithubRetry(
-                total=3,
-                backoff_factor=0.5,
-                backoff_max=BACKOFF_MAX_S,
-                retry_after_max=MAX_WAIT_S,
-                secondary_rate_wait=MAX_WAIT_S,
-                max_rate_limit_wait=MAX_WAIT_S,
+                **RETRIES, secondary_rate_wait=MAX_WAIT_S, max_rate_limit_wait=MAX_WAIT_S
             ),
             # PyGithub spaces every write 1s apart by default, for clients that send many.
             # A rollout sends about six, once per run; GithubRetry still honours GitHub's
@@ -54,44 +56,28 @@ class GitHubProvider:
             self._repo: Repository = self._github.get_repo(repository)
         self._owner = repository.split("/", 1)[0]
 
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except GithubException as exc:
-            message = exc.data.get("message") if isinstance(exc.data, dict) else None
-            hint = _HINTS.get(exc.status, "").format(token_env=self._token_env)
-            detail = "; ".join(x for x in (str(message or ""), hint) if x)
-            raise TaskFailed(f"rollout: GitHub answered {exc.status} {doing}: {detail}") from exc
-        except requests.RequestException as exc:
-            raise TaskFailed(
-                f"rollout: cannot reach the GitHub API {doing}: {connection_problem(exc)}"
-            ) from exc
+    def _answer(self, exc: GithubException) -> tuple[int | None, str]:
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return exc.status, str(message or "")
 
     def default_branch(self) -> str:
         return str(self._repo.default_branch)
 
     def read(self, path: str, ref: str) -> str | None:
-        with self._errors(f"reading {path} on {ref}"):
-            try:
-                content = self._repo.get_contents(path, ref=ref)
-            except GithubException as exc:
-                if exc.status == 404:
-                    return None
-                raise
+        content = self._get(
+            f"reading {path} on {ref}", lambda: self._repo.get_contents(path, ref=ref)
+        )
+        if content is None:
+            return None
         if isinstance(content, list):
             raise TaskFailed(f"rollout: {path} is a directory on {ref}, not a file")
-        return _text(content.decoded_content, path)
+        return decoded(content.decoded_content, path)
 
     def branch_exists(self, branch: str) -> bool:
-        with self._errors(f"looking for the branch {branch}"):
-            try:
-                self._repo.get_git_ref(f"heads/{branch}")
-            except GithubException as exc:
-                if exc.status == 404:
-                    return False
-                raise
-        return True
+        ref = self._get(
+            f"looking for the branch {branch}", lambda: self._repo.get_git_ref(f"heads/{branch}")
+        )
+        return ref is not None
 
     def commit(self, *, branch: str, base: str, files: Mapping[str, str], message: str) -> None:
         with self._errors(f"committing to {branch}"):
@@ -149,12 +135,3 @@ class GitHubProvider:
                 return str(errors[0].get("message"))
             return str(exc.data.get("message") if isinstance(exc.data, dict) else exc)
         return None
-
-
-def _text(data: bytes, path: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TaskFailed(
-            f"rollout: {path} is not UTF-8 text; only text files can be edited"
-        ) from exc

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gitlab
@@ -13,12 +12,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from iter8_action.errors import TaskFailed
-from iter8_action.rollout.provider import ChangeRequest, connection_problem
+from iter8_action.rollout.provider import RETRIES, TIMEOUT_S, ChangeRequest, HostApi, decoded
 
-PUBLIC_API = "https://gitlab.com/api/v4"
-TIMEOUT_S = 15
-BACKOFF_MAX_S = 10
-MAX_WAIT_S = 60
 DRAFT_PREFIX = "Draft: "
 _HINTS = {
     401: "the token was refused: check the token in {token_env}",
@@ -43,13 +38,10 @@ def _session() -> requests.Session:
     on 5xx answers, so a POST that reached GitLab is not sent twice.
     """
     retry = Retry(
-        total=3,
-        backoff_factor=0.5,
+        **RETRIES,
         status_forcelist=(500, 502, 503, 504),
         raise_on_status=False,
         respect_retry_after_header=True,
-        backoff_max=BACKOFF_MAX_S,
-        retry_after_max=MAX_WAIT_S,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
@@ -58,59 +50,43 @@ def _session() -> requests.Session:
     return session
 
 
-class GitLabProvider:
+class GitLabProvider(HostApi[gitlab.exceptions.GitlabError]):
     kind = "merge request"
+    host = "GitLab"
+    hints = _HINTS
+    error_type = gitlab.exceptions.GitlabError
+    public_api = "https://gitlab.com/api/v4"
+    api_url_env = "CI_API_V4_URL"
+    repository_env = "CI_PROJECT_PATH"
+    default_token_env = "GITLAB_TOKEN"
 
-    def __init__(self, *, api_url: str, project: str, token: str, token_env: str) -> None:
-        self._token_env = token_env
+    def __init__(self, *, api_url: str, repository: str, token: str, token_env: str) -> None:
+        """`repository` is the project's path (group/project)."""
+        super().__init__(token_env=token_env)
         self._gitlab = gitlab.Gitlab(
             server_url(api_url), private_token=token, timeout=TIMEOUT_S, session=_session()
         )
-        with self._errors(f"reading the project {project}"):
-            self._project: Project = self._gitlab.projects.get(project)
+        with self._errors(f"reading the project {repository}"):
+            self._project: Project = self._gitlab.projects.get(repository)
 
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except gitlab.exceptions.GitlabError as exc:
-            hint = _HINTS.get(exc.response_code or 0, "").format(token_env=self._token_env)
-            detail = "; ".join(x for x in (str(exc.error_message or ""), hint) if x)
-            raise TaskFailed(
-                f"rollout: GitLab answered {exc.response_code} {doing}: {detail}"
-            ) from exc
-        except requests.RequestException as exc:
-            raise TaskFailed(
-                f"rollout: cannot reach the GitLab API {doing}: {connection_problem(exc)}"
-            ) from exc
+    def _answer(self, exc: gitlab.exceptions.GitlabError) -> tuple[int | None, str]:
+        return exc.response_code, str(exc.error_message or "")
 
     def default_branch(self) -> str:
         return str(self._project.default_branch)
 
     def read(self, path: str, ref: str) -> str | None:
-        with self._errors(f"reading {path} on {ref}"):
-            try:
-                data = self._project.files.get(file_path=path, ref=ref).decode()
-            except gitlab.exceptions.GitlabGetError as exc:
-                if exc.response_code == 404:
-                    return None
-                raise
-        try:
-            return bytes(data).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise TaskFailed(
-                f"rollout: {path} is not UTF-8 text; only text files can be edited"
-            ) from exc
+        data = self._get(
+            f"reading {path} on {ref}",
+            lambda: self._project.files.get(file_path=path, ref=ref).decode(),
+        )
+        return None if data is None else decoded(bytes(data), path)
 
     def branch_exists(self, branch: str) -> bool:
-        with self._errors(f"looking for the branch {branch}"):
-            try:
-                self._project.branches.get(branch)
-            except gitlab.exceptions.GitlabGetError as exc:
-                if exc.response_code == 404:
-                    return False
-                raise
-        return True
+        found = self._get(
+            f"looking for the branch {branch}", lambda: self._project.branches.get(branch)
+        )
+        return found is not None
 
     def commit(self, *, branch: str, base: str, files: Mapping[str, str], message: str) -> None:
         # `start_branch` with `force` makes the branch exactly one commit on top of `base`,

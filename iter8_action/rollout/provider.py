@@ -1,16 +1,35 @@
-"""What the rollout task needs from a code host; GitHub and GitLab implement it."""
+"""What the rollout task needs from a code host (`Provider`); GitHub and GitLab implement it
+on `HostApi`, which holds what their clients share: retry bounds and error messages."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from iter8_action.errors import TaskFailed
 
 if TYPE_CHECKING:
     import requests
 
+TIMEOUT_S = 15
+BACKOFF_MAX_S = 10
+MAX_WAIT_S = 60
+RETRIES: Mapping[str, Any] = {
+    "total": 3,
+    "backoff_factor": 0.5,
+    "backoff_max": BACKOFF_MAX_S,
+    "retry_after_max": MAX_WAIT_S,
+}
+"""The retries of both hosts' clients (urllib3's `Retry`; PyGithub's `GithubRetry` extends it):
+bounded, so that a rate limit that would need a longer wait fails the task instead."""
+
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
+_E = TypeVar("_E", bound=Exception)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,68 @@ class Provider(Protocol):
 
     def enable_auto_merge(self, request: ChangeRequest) -> str | None:
         """Turn auto-merge on; return why not when the host or repository does not allow it."""
+
+
+class HostApi(ABC, Generic[_E]):
+    """What the providers share: the host library's errors (`_E`) told as task failures."""
+
+    host: ClassVar[str]
+    """"GitHub" or "GitLab", for messages."""
+    hints: ClassVar[Mapping[int, str]]
+    """A hint per HTTP status, with `{token_env}` for the variable holding the token."""
+    error_type: type[_E]
+    """The root of the host library's exceptions (an HTTP answer other than 2xx)."""
+    public_api: ClassVar[str]
+    """The API of the public host, when neither `apiURL` nor `api_url_env` says another."""
+    api_url_env: ClassVar[str]
+    """The CI variable with the API's address (set on the host's own runners)."""
+    repository_env: ClassVar[str]
+    """The CI variable naming the repository the job runs for."""
+    default_token_env: ClassVar[str]
+    """The variable holding the token when the task's `tokenEnv` does not name one."""
+
+    def __init__(self, *, token_env: str) -> None:
+        self._token_env = token_env
+
+    @abstractmethod
+    def _answer(self, exc: _E) -> tuple[int | None, str]:
+        """The HTTP status and the host's message of one of its library's errors."""
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        import requests  # here, not at the top: loading a rollout task must not load requests
+
+        try:
+            yield
+        except self.error_type as exc:
+            status, message = self._answer(exc)
+            hint = self.hints.get(status or 0, "").format(token_env=self._token_env)
+            detail = "; ".join(x for x in (message, hint) if x)
+            raise TaskFailed(f"rollout: {self.host} answered {status} {doing}: {detail}") from exc
+        except requests.RequestException as exc:
+            raise TaskFailed(
+                f"rollout: cannot reach the {self.host} API {doing}: {connection_problem(exc)}"
+            ) from exc
+
+    def _get(self, doing: str, get: Callable[[], _T]) -> _T | None:
+        """What `get` returns, or None when the host answers 404."""
+        with self._errors(doing):
+            try:
+                return get()
+            except self.error_type as exc:
+                if self._answer(exc)[0] == 404:
+                    return None
+                raise
+
+
+def decoded(data: bytes, path: str) -> str:
+    """The text of a file read from the host; only text files can be edited."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TaskFailed(
+            f"rollout: {path} is not UTF-8 text; only text files can be edited"
+        ) from exc
 
 
 def connection_problem(exc: requests.RequestException) -> str:

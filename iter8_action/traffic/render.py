@@ -20,6 +20,7 @@ Objects follow the APIs' own specifications:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,9 @@ from iter8_action.traffic.model import (
 
 Edit = tuple[int, str, Any]
 """(document index, path in rollout.edits' syntax, value)."""
+Match = Callable[[str, str, str, str], dict[str, Any]]
+"""One match of a segment in an API's form, from (`headers` or `queryParams`, name,
+`exact` or `regex`, value)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,12 @@ def _metadata(routing: Routing, state: State | None, name: str | None = None) ->
     return metadata
 
 
+def _object(
+    api_version: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any]
+) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
 def _annotation_edits(routing: Routing, state: State, document: int = 0) -> list[Edit]:
     return [
         (document, f'metadata.annotations["{key}"]', value)
@@ -90,6 +100,28 @@ def _cookie_regex(name: str, value: str) -> str:
     return rf"(^|;\s*){re.escape(name)}={re.escape(value)}(;|$)"
 
 
+def _split(
+    routing: Routing, candidate: int, backend: Callable[[Version, int], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The stable and the candidate backend, `candidate`% to the candidate, the rest to stable."""
+    return [backend(routing.stable, 100 - candidate), backend(routing.candidate, candidate)]
+
+
+def _segment_matches(routing: Routing, match: Match) -> list[dict[str, Any]]:
+    """One match per header, cookie and query parameter of the segment (any one sends a
+    request to the candidate); a cookie is a regular expression on the Cookie header."""
+    segment = routing.segment
+    assert segment is not None
+    return [
+        *(match("headers", k, "exact", v) for k, v in segment.headers.items()),
+        *(
+            match("headers", "Cookie", "regex", _cookie_regex(k, v))
+            for k, v in segment.cookies.items()
+        ),
+        *(match("queryParams", k, "exact", v) for k, v in segment.query.items()),
+    ]
+
+
 # -- Gateway API -------------------------------------------------------------------------
 
 
@@ -97,52 +129,37 @@ def _backend(version: Version, weight: int) -> dict[str, Any]:
     return {"name": version.service, "port": version.port, "weight": weight}
 
 
-def _weights(routing: Routing, rule: int, stable: int, candidate: int) -> list[Edit]:
+def _weights(routing: Routing, rule: int, candidate: int) -> list[Edit]:
     base = f"spec.rules[{rule}].backendRefs"
     return [
-        (0, f"{base}[name={routing.stable.service}].weight", stable),
+        (0, f"{base}[name={routing.stable.service}].weight", 100 - candidate),
         (0, f"{base}[name={routing.candidate.service}].weight", candidate),
     ]
 
 
-def _gateway_matches(routing: Routing) -> list[dict[str, Any]]:
-    segment = routing.segment
-    assert segment is not None
-    matches: list[dict[str, Any]] = [
-        {"headers": [{"type": "Exact", "name": k, "value": v}]} for k, v in segment.headers.items()
-    ]
-    matches += [
-        {"headers": [{"type": "RegularExpression", "name": "Cookie", "value": _cookie_regex(k, v)}]}
-        for k, v in segment.cookies.items()
-    ]
-    matches += [
-        {"queryParams": [{"type": "Exact", "name": k, "value": v}]}
-        for k, v in segment.query.items()
-    ]
-    return matches
+_GATEWAY_MATCH_TYPES = {"exact": "Exact", "regex": "RegularExpression"}
+
+
+def _gateway_match(kind: str, name: str, how: str, value: str) -> dict[str, Any]:
+    return {kind: [{"type": _GATEWAY_MATCH_TYPES[how], "name": name, "value": value}]}
 
 
 def _gateway_api(routing: Routing, state: State) -> Rendering:
     share = candidate_share(routing, state)
-    rule: dict[str, Any] = {
-        "backendRefs": [_backend(routing.stable, 100 - share), _backend(routing.candidate, share)]
-    }
+    rule: dict[str, Any] = {"backendRefs": _split(routing, share, _backend)}
     rules = [rule]
     edits = _annotation_edits(routing, state)
     if routing.strategy is Strategy.SEGMENT:
-        on = segment_on(routing, state)
+        segment = 100 if segment_on(routing, state) else 0
         segment_rule = {
-            "matches": _gateway_matches(routing),
-            "backendRefs": [
-                _backend(routing.stable, 0 if on else 100),
-                _backend(routing.candidate, 100 if on else 0),
-            ],
+            "matches": _segment_matches(routing, _gateway_match),
+            "backendRefs": _split(routing, segment, _backend),
         }
         rules = [segment_rule, rule]
-        edits += _weights(routing, 0, 0 if on else 100, 100 if on else 0)
-        edits += _weights(routing, 1, 100 - share, share)
+        edits += _weights(routing, 0, segment)
+        edits += _weights(routing, 1, share)
     else:
-        edits += _weights(routing, 0, 100 - share, share)
+        edits += _weights(routing, 0, share)
     if routing.strategy is Strategy.MIRROR:
         percent = mirror_share(routing, state)
         rule["filters"] = [
@@ -176,12 +193,7 @@ def _gateway_api(routing: Routing, state: State) -> Rendering:
     if routing.hosts:
         spec["hostnames"] = list(routing.hosts)
     spec["rules"] = rules
-    route = {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": _metadata(routing, state),
-        "spec": spec,
-    }
+    route = _object("gateway.networking.k8s.io/v1", "HTTPRoute", _metadata(routing, state), spec)
     return Rendering([route], edits)
 
 
@@ -195,51 +207,31 @@ def _destination(version: Version, weight: int) -> dict[str, Any]:
     }
 
 
-def _route_weights(routing: Routing, rule: str, stable: int, candidate: int) -> list[Edit]:
+def _route_weights(rule: str, candidate: int) -> list[Edit]:
     base = f"spec.http[name={rule}].route"
-    return [
-        (0, f"{base}[0].weight", stable),
-        (0, f"{base}[1].weight", candidate),
-    ]
+    return [(0, f"{base}[0].weight", 100 - candidate), (0, f"{base}[1].weight", candidate)]
 
 
-def _istio_matches(routing: Routing) -> list[dict[str, Any]]:
-    segment = routing.segment
-    assert segment is not None
-    matches: list[dict[str, Any]] = [
-        {"headers": {k.lower(): {"exact": v}}} for k, v in segment.headers.items()
-    ]
-    matches += [
-        {"headers": {"cookie": {"regex": _cookie_regex(k, v)}}} for k, v in segment.cookies.items()
-    ]
-    matches += [{"queryParams": {k: {"exact": v}}} for k, v in segment.query.items()]
-    return matches
+def _istio_match(kind: str, name: str, how: str, value: str) -> dict[str, Any]:
+    # Istio names headers in lower case (its HTTPMatchRequest docs); query keys are as given
+    return {kind: {name.lower() if kind == "headers" else name: {how: value}}}
 
 
 def _istio(routing: Routing, state: State) -> Rendering:
     share = candidate_share(routing, state)
-    primary: dict[str, Any] = {
-        "name": "primary",
-        "route": [
-            _destination(routing.stable, 100 - share),
-            _destination(routing.candidate, share),
-        ],
-    }
+    primary: dict[str, Any] = {"name": "primary", "route": _split(routing, share, _destination)}
     http: list[dict[str, Any]] = []
     edits = _annotation_edits(routing, state)
     if routing.strategy is Strategy.SEGMENT:
-        on = segment_on(routing, state)
+        segment = 100 if segment_on(routing, state) else 0
         http.append(
             {
                 "name": "segment",
-                "match": _istio_matches(routing),
-                "route": [
-                    _destination(routing.stable, 0 if on else 100),
-                    _destination(routing.candidate, 100 if on else 0),
-                ],
+                "match": _segment_matches(routing, _istio_match),
+                "route": _split(routing, segment, _destination),
             }
         )
-        edits += _route_weights(routing, "segment", 0 if on else 100, 100 if on else 0)
+        edits += _route_weights("segment", segment)
     objects: list[dict[str, Any]] = []
     if routing.affinity is not None:
         cookie = routing.affinity.cookie
@@ -251,18 +243,14 @@ def _istio(routing: Routing, state: State) -> Rendering:
         sticky = _istio_sticky(routing, state, cookie)
         http += sticky
         edits += [
-            e
-            for rule in sticky
-            for e in _route_weights(
-                routing, rule["name"], rule["route"][0]["weight"], rule["route"][1]["weight"]
-            )
+            e for rule in sticky for e in _route_weights(rule["name"], rule["route"][1]["weight"])
         ]
         for i, version in enumerate((routing.stable, routing.candidate)):
             primary["route"][i]["headers"] = {
                 "response": {"add": {"Set-Cookie": f"{cookie}={version.name}; Path=/"}}
             }
             objects.append(_destination_rule(routing, version, cookie))
-    edits += _route_weights(routing, "primary", 100 - share, share)
+    edits += _route_weights("primary", share)
     if routing.strategy is Strategy.MIRROR:
         percent = mirror_share(routing, state)
         primary["mirror"] = {
@@ -279,12 +267,7 @@ def _istio(routing: Routing, state: State) -> Rendering:
             f"{routing.gateway_namespace}/{gateway}" if routing.gateway_namespace else gateway
         ]
     spec["http"] = http
-    service = {
-        "apiVersion": "networking.istio.io/v1",
-        "kind": "VirtualService",
-        "metadata": _metadata(routing, state),
-        "spec": spec,
-    }
+    service = _object("networking.istio.io/v1", "VirtualService", _metadata(routing, state), spec)
     return Rendering([service, *objects], edits)
 
 
@@ -296,10 +279,7 @@ def _istio_sticky(routing: Routing, state: State, cookie: str) -> list[dict[str,
         {
             "name": f"sticky-{name}",
             "match": [{"headers": {"cookie": {"regex": _cookie_regex(cookie, version.name)}}}],
-            "route": [
-                _destination(routing.stable, 100 - weight),
-                _destination(routing.candidate, weight),
-            ],
+            "route": _split(routing, weight, _destination),
         }
         for name, version, weight in (
             ("candidate", routing.candidate, to_candidate),
@@ -309,17 +289,17 @@ def _istio_sticky(routing: Routing, state: State, cookie: str) -> list[dict[str,
 
 
 def _destination_rule(routing: Routing, version: Version, cookie: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "networking.istio.io/v1",
-        "kind": "DestinationRule",
-        "metadata": _metadata(routing, None, name=version.service),
-        "spec": {
+    return _object(
+        "networking.istio.io/v1",
+        "DestinationRule",
+        _metadata(routing, None, name=version.service),
+        {
             "host": version.service,
             "trafficPolicy": {
                 "loadBalancer": {"consistentHash": {"httpCookie": {"name": cookie, "ttl": "0s"}}}
             },
         },
-    }
+    )
 
 
 # -- KServe and a plain Service ----------------------------------------------------------
@@ -327,12 +307,12 @@ def _destination_rule(routing: Routing, version: Version, cookie: str) -> dict[s
 
 def _kserve(routing: Routing, state: State) -> Rendering:
     share = candidate_share(routing, state)
-    service = {
-        "apiVersion": "serving.kserve.io/v1beta1",
-        "kind": "InferenceService",
-        "metadata": _metadata(routing, state),
-        "spec": {"predictor": {"canaryTrafficPercent": share}},
-    }
+    service = _object(
+        "serving.kserve.io/v1beta1",
+        "InferenceService",
+        _metadata(routing, state),
+        {"predictor": {"canaryTrafficPercent": share}},
+    )
     edits = [*_annotation_edits(routing, state), (0, "spec.predictor.canaryTrafficPercent", share)]
     return Rendering([service], edits)
 
@@ -340,15 +320,15 @@ def _kserve(routing: Routing, state: State) -> Rendering:
 def _service(routing: Routing, state: State) -> Rendering:
     chosen = routing.candidate if candidate_share(routing, state) == 100 else routing.stable
     port = routing.stable.port or 80
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(routing, state),
-        "spec": {
+    service = _object(
+        "v1",
+        "Service",
+        _metadata(routing, state),
+        {
             "selector": dict(chosen.selector),
             "ports": [{"name": "http", "port": port, "targetPort": port}],
         },
-    }
+    )
     edits = _annotation_edits(routing, state)
     edits += [(0, f'spec.selector["{k}"]', v) for k, v in chosen.selector.items()]
     return Rendering([service], edits)

@@ -490,7 +490,7 @@ def merge(
     try:
         wait_s = parse_duration(wait)
     except DurationError as exc:
-        raise click.BadParameter(str(exc), param_hint="--wait") from None
+        raise click.BadParameter(str(exc), param_hint="--wait") from exc
     paths = list(results)
     if from_dir is not None:
         paths += artifacts.wait_for(from_dir, total=total, timeout_s=wait_s, log=log)
@@ -560,7 +560,7 @@ def k8s_job(
             storage_class=storage_class,
         )
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc)) from exc
     click.echo(k8s_objects.dump(objects), nl=False)
     return int(ExitCode.OK)
 

@@ -35,7 +35,7 @@ def result_from_zip(data: bytes, origin: str) -> tuple[str, bytes] | None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as e:
-        raise BaselineInvalid(f"{origin}: the artifact is not a zip archive ({e})") from None
+        raise BaselineInvalid(f"{origin}: the artifact is not a zip archive ({e})") from e
     with archive:
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
@@ -75,5 +75,5 @@ def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, origin: str)
                         f"{MAX_RESULT_BYTES // (1024 * 1024)} MiB; it is not read"
                     )
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
-        raise BaselineInvalid(f"{origin}: cannot decompress {entry.filename} ({e})") from None
+        raise BaselineInvalid(f"{origin}: cannot decompress {entry.filename} ({e})") from e
     return bytes(out)

@@ -162,7 +162,7 @@ def _stream(project: Any, job_id: int, origin: str) -> bytes:
     try:
         project.jobs.get(job_id, lazy=True).artifacts(streamed=True, action=take, chunk_size=_CHUNK)
     except _TooBig as e:
-        raise BaselineInvalid(str(e)) from None
+        raise BaselineInvalid(str(e)) from e
     return bytes(body)
 
 

@@ -56,7 +56,7 @@ def read_store(data: bytes, origin: str) -> tuple[MetricStore, int]:
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise BaselineInvalid(
             f"{origin}: result.insights has malformed metrics ({e}). {FIX}"
-        ) from None
+        ) from e
     return store, _own_baseline(insights, names)
 
 
@@ -73,7 +73,7 @@ def _check_schema(data: bytes, origin: str, *, json_text: bool) -> None:
             read_result_document(path)
         except InputError as e:
             text = str(e).replace(str(path), origin)
-            raise BaselineInvalid(f"{origin}: not a valid result file:\n{text}") from None
+            raise BaselineInvalid(f"{origin}: not a valid result file:\n{text}") from e
 
 
 def _is_json(data: bytes) -> bool:
@@ -84,14 +84,14 @@ def _parse(data: bytes, origin: str) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise BaselineInvalid(f"{origin}: the baseline is not UTF-8 text ({e}). {FIX}") from None
+        raise BaselineInvalid(f"{origin}: the baseline is not UTF-8 text ({e}). {FIX}") from e
     try:
         if text.lstrip().startswith("{"):
             return json.loads(text)
         return yaml.load(text, _Loader)
     except (ValueError, yaml.YAMLError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise BaselineInvalid(f"{origin}: the baseline does not parse ({first}). {FIX}") from None
+        raise BaselineInvalid(f"{origin}: the baseline does not parse ({first}). {FIX}") from e
 
 
 def _within_budget(document: Any, origin: str) -> None:

@@ -85,7 +85,7 @@ def _read_location(location: str, base_dir: Path) -> bytes:
         try:
             return fetch(location, max_bytes=MAX_RESULT_BYTES)
         except DownloadFailed as e:
-            raise BaselineInvalid(f"baseline {e}") from None
+            raise BaselineInvalid(f"baseline {e}") from e
     if "://" in location:
         raise BaselineInvalid(f"baseline {location}: only http(s) URLs and file paths are read")
     path = Path(location).expanduser()
@@ -96,10 +96,10 @@ def _read_location(location: str, base_dir: Path) -> bytes:
                 f"baseline {location}: above the {MAX_RESULT_BYTES // (1024 * 1024)} MiB limit"
             )
         return path.read_bytes()
-    except FileNotFoundError:
+    except FileNotFoundError as e:
         raise BaselineInvalid(
             f"baseline {location}: no such file. Fix: download the base branch's result "
             "first, or use baseline-from: base-branch in CI"
-        ) from None
+        ) from e
     except OSError as e:
-        raise BaselineInvalid(f"baseline {location}: cannot read it ({e.strerror})") from None
+        raise BaselineInvalid(f"baseline {location}: cannot read it ({e.strerror})") from e

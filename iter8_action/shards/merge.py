@@ -78,7 +78,7 @@ def read_shard(path: Path) -> ShardResult:
         digest = str(section["experimentHash"])
         result = Result.from_dict(document["result"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: result is damaged ({exc!r} is missing or wrong)") from None
+        raise InputError(f"{path}: result is damaged ({exc!r} is missing or wrong)") from exc
     return ShardResult(path, spec, digest, document, result)
 
 
@@ -139,7 +139,7 @@ def check_loads(shards: Sequence[ShardResult]) -> None:
                 for stream in streams:
                     stats_from_dict(stream["stats"])
             except (PartialInvalid, KeyError, TypeError) as exc:
-                raise InputError(f"{where}: damaged statistics ({exc})") from None
+                raise InputError(f"{where}: damaged statistics ({exc})") from exc
             first = layouts.setdefault(str(index), (shard.path, layout))
             if first[1] != layout:
                 raise InputError(
@@ -322,7 +322,7 @@ class _StandIn:
         except (PartialInvalid, KeyError) as exc:
             raise TaskFailed(
                 f"{shard.label}: the statistics of {self.spec.label} are damaged ({exc})"
-            ) from None
+            ) from exc
 
     def _check_timing(self, ctx: TaskContext, present: list[tuple[ShardResult, Any]]) -> None:
         notes: list[str] = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,15 @@ def test_a_converted_exception_keeps_its_cause() -> None:
         finite.dumps({"p95": float("nan")}, what="the result")
     assert isinstance(caught.value.__cause__, ValueError)
     assert str(caught.value).startswith("the result: ")
+
+
+def test_no_conversion_drops_its_cause() -> None:
+    # `raise X(...) from None` hides the original from `--log-level debug`
+    package = Path(iter8_action.__file__).parent
+    dropped = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bfrom None\s*$", line)
+    ]
+    assert dropped == []

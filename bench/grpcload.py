@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from iter8_action.tasks.base import TaskContext  # noqa: E402
-from iter8_action.tasks.grpc import run  # noqa: E402
+from iter8_action.tasks.grpc import TASK  # noqa: E402
 from tests.servers.grpc_target import CALL, PROTO, GrpcTarget  # noqa: E402
 from tests.taskcontext import task_context  # noqa: E402
 
@@ -50,7 +50,7 @@ def _context() -> TaskContext:
 def _load(host: str, **fields: Any) -> tuple[float, dict[str, float | None]]:
     ctx = _context()
     started = time.monotonic()
-    run({"host": host, "call": CALL, "proto": str(PROTO), **fields}, ctx)
+    TASK.execute({"host": host, "call": CALL, "proto": str(PROTO), **fields}, ctx)
     elapsed = time.monotonic() - started
     store = ctx.store
     names = ("request-count", "error-count", "rps-achieved", "latency/p50", "latency/p99")

@@ -27,13 +27,14 @@ class CloudEventInputs:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> CloudEventInputs:
+        extensions = inputs.get("extensions")
         return cls(
             destination=Destination.parse(inputs),
             delivery=DeliveryInputs.parse(inputs),
             mode=str(inputs.get("mode", DEFAULT_MODE)),
             event_type=inputs.get("type"),
             source=inputs.get("source"),
-            extensions=inputs.get("extensions"),
+            extensions=None if extensions is None else dict(extensions),
         )
 
 

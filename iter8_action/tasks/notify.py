@@ -45,12 +45,13 @@ class NotifyInputs:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> NotifyInputs:
+        params = inputs.get("params")
         return cls(
             destination=Destination.parse(inputs),
             delivery=DeliveryInputs.parse(inputs),
             payload=PayloadTemplate.parse(inputs),
             method=text_or_none(inputs.get("method")),
-            params=inputs.get("params"),
+            params=None if params is None else dict(params),
             content_type=text_or_none(inputs.get("contentType")),
         )
 

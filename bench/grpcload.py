@@ -29,7 +29,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from iter8_action.tasks.base import TaskContext
-from iter8_action.tasks.grpc import run
+from iter8_action.tasks.grpc import TASK
 from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
 from tests.taskcontext import task_context
 
@@ -50,7 +50,7 @@ def _context() -> TaskContext:
 def _load(host: str, **fields: str | int) -> tuple[float, dict[str, float | None]]:
     ctx = _context()
     started = time.monotonic()
-    run({"host": host, "call": CALL, "proto": str(PROTO), **fields}, ctx)
+    TASK.execute({"host": host, "call": CALL, "proto": str(PROTO), **fields}, ctx)
     elapsed = time.monotonic() - started
     store = ctx.store
     names = ("request-count", "error-count", "rps-achieved", "latency/p50", "latency/p99")

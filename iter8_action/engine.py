@@ -204,7 +204,7 @@ class _Runner:
                     return True
             else:
                 assert found is not None
-                found.run(spec.inputs, context)
+                found.run(spec.parsed, context)
         except TaskFailed as exc:
             return self._failed(spec, record, exc.reason, began=began)
         except Interrupted as exc:

@@ -18,6 +18,8 @@ One root, a short tree; each carries the context needed to point at the spot::
     ├── InvalidValue                a value that cannot be used, in the user's terms;
     │   │                           the caller, who knows where the value came from,
     │   │                           raises InputError or TaskFailed with its message
+    │   ├── InputsInvalid           tasks: a task's `with:` value its parser cannot take
+    │   │                           (the loader reports it at its field, exit code 2)
     │   ├── ConditionError          conditions: an `if:` or `iter8 assert` condition
     │   ├── DurationError           durations: not a duration (also a ValueError)
     │   ├── TemplateError           templating: a Jinja template (and Go templates':
@@ -49,9 +51,13 @@ exception.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from iter8_action.exitcodes import ExitCode
+
+T = TypeVar("T")
 
 
 class Iter8Error(Exception):
@@ -115,6 +121,37 @@ class InvalidValue(Iter8Error):
 
     exit_code = ExitCode.INTERNAL_ERROR
     """Only when it escapes unconverted, which is a bug."""
+
+
+class InputsInvalid(InvalidValue):
+    """A task's `with:` holds a value its `parse` cannot take; the loader reports `message`
+    at `field` (the path below `with:`, `()` for `with:` itself) as a problem of the
+    experiment, like a schema error."""
+
+    def __init__(self, message: str, *, field: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @classmethod
+    def converting(
+        cls,
+        fields: Mapping[str, Any],
+        name: str,
+        convert: Callable[[Any], T],
+        *,
+        at: tuple[str | int, ...] | None = None,
+    ) -> T | None:
+        """`convert(fields[name])` (a duration to seconds, a size to bytes), None when the
+        field is absent; the ValueError of a value it cannot take becomes this error at
+        `at` (where the field is written in `with:`; the field's own name by default)."""
+        value = fields.get(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except ValueError as exc:
+            raise cls(str(exc), field=at or (name,)) from exc
 
 
 class ExchangeFailed(Iter8Error):

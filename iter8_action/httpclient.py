@@ -49,7 +49,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from iter8_action.durations import format_duration, parse_duration
+from iter8_action.durations import format_duration
 from iter8_action.errors import ExchangeFailed
 from iter8_action.logs import get_logger
 from iter8_action.secrets import SECRETS
@@ -98,29 +98,6 @@ class Limits:
     """The task field that sets `timeout_s`, named in a message when the deadline passes."""
     size_field: str = "maxBodySize"
     """The task field that sets `max_body_bytes`, named when an answer is too large."""
-
-    @classmethod
-    def from_inputs(
-        cls,
-        inputs: Mapping[str, Any],
-        *,
-        timeout_field: str = "timeout",
-        size_field: str = "maxBodySize",
-        default_timeout_s: float = DEFAULT_TIMEOUT_S,
-        default_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    ) -> Limits:
-        """The limits a task's `with:` sets (validated by the schema), with these defaults."""
-        timeout = inputs.get(timeout_field)
-        size = inputs.get(size_field)
-        try:
-            timeout_s = default_timeout_s if timeout is None else parse_duration(timeout)
-        except ValueError as exc:
-            raise ValueError(f"{timeout_field}: {exc}") from exc
-        try:
-            max_body_bytes = default_max_body_bytes if size is None else parse_size(size)
-        except ValueError as exc:
-            raise ValueError(f"{size_field}: {exc}") from exc
-        return cls(timeout_s, max_body_bytes, timeout_field=timeout_field, size_field=size_field)
 
 
 class HTTPFailure(ExchangeFailed):

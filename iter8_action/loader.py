@@ -2,7 +2,8 @@
 
 Stages, each in its own module: `yamlsource` (bytes to data with lines),
 `validation` (schema, every error at its line), `aliases` (old Iter8 forms to
-the current one), `conditions` (the `if:` expressions). Every problem found is
+the current one), `conditions` (the `if:` expressions), then each task's
+`TaskType.parse` (its `with:` into its frozen inputs). Every problem found is
 reported together in one `ExperimentInvalid`.
 
 A valid experiment's secrets are registered as it is loaded, before any task
@@ -13,12 +14,13 @@ can run or print: each task module names those of its inputs
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from iter8_action.aliases import LEGACY_TASK_NAMES, canonical_task
 from iter8_action.conditions import ConditionError, Expression, parse_condition
-from iter8_action.errors import ExperimentInvalid, Problem
+from iter8_action.errors import ExperimentInvalid, InputsInvalid, Problem
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.schemas import load_schema
 from iter8_action.secrets import SECRETS
@@ -108,6 +110,11 @@ def from_document(
         _task(document, raw, index, (*prefix, index), conditions.get(index))
         for index, raw in enumerate(raw_tasks)
     ]
+    parsed = [_parse_inputs(document, spec, prefix) for spec in tasks]
+    problems = [p for p in parsed if isinstance(p, Problem)]
+    if problems:
+        raise ExperimentInvalid(problems)
+    tasks = [spec for spec in parsed if isinstance(spec, TaskSpec)]
     register_secrets(tasks, env)
     metadata = dict(data.get("metadata") or {}) if isinstance(data, dict) else {}
     return Experiment(
@@ -127,6 +134,21 @@ def register_secrets(tasks: list[TaskSpec], env: Mapping[str, str]) -> None:
         found = task(spec.name)
         if found is not None:
             SECRETS.add_all(found.secrets(spec.inputs, env))
+
+
+def _parse_inputs(
+    document: SourceDocument, spec: TaskSpec, prefix: tuple[str | int, ...]
+) -> TaskSpec | Problem:
+    """`spec` with its `with:` parsed into the task's inputs (`TaskType.parse`), right after
+    validation; a value the schema admits but the task cannot take is a problem at its field."""
+    found = task(spec.name)
+    if found is None:
+        return spec  # the schema knows a task no module registers: the engine says so
+    try:
+        return replace(spec, parsed=found.parse(spec.inputs))
+    except InputsInvalid as exc:
+        where = ("run",) if spec.name == "run" else ("with", *exc.field)
+        return document.problem((*prefix, spec.index, *where), exc.message)
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

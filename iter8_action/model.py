@@ -25,6 +25,9 @@ class TaskSpec:
     condition: Expression | None = None
     soft_failure: bool = False
     line: int | None = None
+    parsed: Any = field(default=None, compare=False, repr=False)
+    """The task's inputs as its `TaskType.parse` returned them (set by the loader): what
+    the engine hands to its `run`. Derived from `inputs`, so left out of comparisons."""
 
     @property
     def label(self) -> str:

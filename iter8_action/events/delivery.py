@@ -1,10 +1,11 @@
-"""Sending an event: the options every event task shares, and secrets from the environment.
+"""Sending an event: how it is delivered, and secrets from the environment.
 
 Every event task accepts `timeout` (a Go duration, default 10s: the deadline of
 each attempt as a whole, a payload template's fetch included), `maxBodySize`
 (the cap on an answer's size, default 10MiB) and `retries` (extra tries after
 the first on connection errors, deadlines, 429 and 5xx, with exponential
-backoff from 0.5s; default 3). `softFailure` (in `with:`, as in
+backoff from 0.5s; default 3); `tasks/_event.py` parses them at load into a
+`Delivery`'s options. `softFailure` (in `with:`, as in
 Iter8, or next to `task:`) is the engine's business: the loader lifts it to the
 task, and the engine records the failure and goes on with the verdict kept.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,8 +24,6 @@ from iter8_action import httpclient
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import SECRETS
 
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_RETRIES = 3
 BACKOFF_S = 0.5
 _LOGGED_BODY_CHARS = 4000
 _ERROR_BODY_CHARS = 300
@@ -32,22 +31,10 @@ _ERROR_BODY_CHARS = 300
 
 @dataclass(frozen=True)
 class Delivery:
-    limits: httpclient.Limits = field(default_factory=httpclient.Limits)
-    retries: int = DEFAULT_RETRIES
+    limits: httpclient.Limits
+    retries: int
     secret_headers: frozenset[str] = frozenset()
     """Header names to drop on a redirect to another origin (those given by `headersEnv`)."""
-
-    @classmethod
-    def from_inputs(cls, inputs: Mapping[str, Any]) -> Delivery:
-        try:
-            limits = httpclient.Limits.from_inputs(inputs, default_timeout_s=DEFAULT_TIMEOUT_S)
-        except ValueError as exc:  # the schema checked their form; a value may still be out
-            raise TaskFailed(str(exc)) from exc
-        return cls(
-            limits=limits,
-            retries=int(inputs.get("retries", DEFAULT_RETRIES)),
-            secret_headers=frozenset(str(h) for h in inputs.get("headersEnv") or {}),
-        )
 
     @property
     def policy(self) -> httpclient.RetryPolicy:
@@ -69,17 +56,16 @@ def secret_from_env(name: str, *, what: str, env: Mapping[str, str]) -> str:
 
 
 def url_input(
-    inputs: Mapping[str, Any], *, what: str, env: Mapping[str, str], secret: bool = False
+    url: str | None, url_env: str | None, *, what: str, env: Mapping[str, str], secret: bool = False
 ) -> str:
     """The task's `url`, or the URL held by the environment variable named in `urlEnv`.
 
     A URL from the environment is always treated as a secret (a Slack webhook URL
     is one); `secret=True` masks a URL written in the experiment as well.
     """
-    env_name = inputs.get("urlEnv")
-    if env_name:
-        return secret_from_env(str(env_name), what=what, env=env)
-    url = str(inputs["url"])
+    if url_env:
+        return secret_from_env(url_env, what=what, env=env)
+    assert url is not None, "the schema requires url or urlEnv"
     if secret:
         SECRETS.add(url)
     return url
@@ -166,5 +152,9 @@ def api_url(
     inputs: Mapping[str, Any], *, env_var: str, default: str, env: Mapping[str, str]
 ) -> str:
     """The task's `apiURL`, else the one the CI platform sets (`env_var`), else the public API."""
-    url = inputs.get("apiURL") or env.get(env_var) or default
-    return str(url).rstrip("/")
+    return api_base(inputs.get("apiURL"), env_var=env_var, default=default, env=env)
+
+
+def api_base(url: str | None, *, env_var: str, default: str, env: Mapping[str, str]) -> str:
+    """`url` (a task's `apiURL`), else the one the CI platform sets (`env_var`), else `default`."""
+    return str(url or env.get(env_var) or default).rstrip("/")

@@ -2,6 +2,8 @@
 
 Data flows one way through its modules::
 
+    inputs       a stream's fields (the task's, its version's, its endpoint's),
+                 parsed when the experiment is loaded, without grpc
     descriptors  where the service's types come from (a .proto compiled with
                  grpc_tools, a protoset, or server reflection) and which method
                  `call` names; only unary methods are accepted

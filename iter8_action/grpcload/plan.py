@@ -49,3 +49,8 @@ class GrpcStream:
     """ghz's `max-duration`: no call is sent (or due) this long after the start."""
     count_errors: bool = True
     """ghz's `count-errors`: calls that end in an error count in the latency statistics."""
+
+    @property
+    def rate(self) -> float | None:
+        """The rate asked for (open loop), None in a closed loop."""
+        return self.rps

@@ -1,4 +1,5 @@
-"""From a `grpc` task's inputs to the streams it sends: descriptors, requests, TLS.
+"""From a `grpc` task's parsed streams (`grpcload.inputs`) to what it sends: descriptors,
+requests, TLS.
 
 Each version (and each endpoint of each version) becomes one `GrpcStream`. The
 service's types come from a .proto, a protoset or server reflection; a version whose
@@ -10,8 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,78 +19,15 @@ from urllib.parse import urlsplit
 import grpc
 from google.protobuf import descriptor_pool
 
-from iter8_action import durations
 from iter8_action.errors import TaskFailed
 from iter8_action.grpcload import descriptors, messages
 from iter8_action.grpcload.descriptors import DescriptorError, Method
+from iter8_action.grpcload.inputs import CallInputs, LoadInputs
 from iter8_action.grpcload.messages import MessageError
 from iter8_action.grpcload.plan import GrpcStream, Tls
-from iter8_action.loadgen import export
 from iter8_action.secrets import SECRETS
-from iter8_action.sizes import message_size
 
-DEFAULT_TOTAL = 200
-DEFAULT_CONCURRENCY = 50
-DEFAULT_CONNECTIONS = 1
-DEFAULT_TIMEOUT_S = 20.0
 _SECRET_KEY_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
-_VERSION_ONLY = ("name",)
-_TYPE_SOURCES = ("proto", "protoURL", "protoset")
-_NOT_MERGED = ("versions", "endpoints", "warmup")
-
-
-@dataclass(frozen=True)
-class Target:
-    """One stream as the user described it: where its metrics go, and what it calls."""
-
-    version: int
-    prefix: str
-    where: str
-    percentiles: list[float]
-    stream: GrpcStream
-
-    @property
-    def rate(self) -> float | None:
-        return self.stream.rps
-
-
-@dataclass(frozen=True)
-class LoadInputs:
-    """How hard one stream loads the server: its ghz fields, parsed once with ghz's
-    defaults (the schema has checked their shape and their durations)."""
-
-    concurrency: int
-    connections: int
-    timeout_s: float
-    skip_first: int
-    connect_timeout_s: float | None
-    max_duration_s: float | None
-    keepalive_s: float | None
-    count_errors: bool
-    percentiles: tuple[float, ...]
-    rps: float | None
-    """None: as fast as the call slots allow."""
-    total: int
-    duration_s: float | None
-    """When set, it wins over `total`."""
-
-    @classmethod
-    def parse(cls, fields: Mapping[str, Any], where: str) -> LoadInputs:
-        raw_rps = fields.get("rps")
-        return cls(
-            concurrency=int(fields.get("concurrency") or DEFAULT_CONCURRENCY),
-            connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
-            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
-            skip_first=int(fields.get("skipFirst") or 0),
-            connect_timeout_s=_duration(fields.get("connect-timeout"), "connect-timeout", where),
-            max_duration_s=_duration(fields.get("max-duration"), "max-duration", where),
-            keepalive_s=_duration(fields.get("keepalive"), "keepalive", where),
-            count_errors=bool(fields.get("count-errors", True)),
-            percentiles=tuple(float(p) for p in fields.get("percentiles") or []),
-            rps=float(raw_rps) if raw_rps else None,
-            total=int(fields.get("total") or DEFAULT_TOTAL),
-            duration_s=_duration(fields.get("duration"), "duration", where),
-        )
 
 
 class Planner:
@@ -103,14 +40,12 @@ class Planner:
 
     def __init__(
         self,
-        inputs: Mapping[str, Any],
         *,
         fetch: Callable[[str, str, str], bytes],
         path: Callable[[str], Path],
         tempdir: Path,
         log: logging.Logger,
     ) -> None:
-        self.inputs = inputs
         self._fetch_url = fetch
         self._path = path
         self._tempdir = tempdir
@@ -119,62 +54,37 @@ class Planner:
         self.reflections: list[descriptors.Reflection] = []
         self.reflection_hosts: list[tuple[str, Tls | None]] = []
 
-    def targets(self, versions: list[tuple[str, dict[str, Any]]]) -> list[Target]:
-        base = {k: v for k, v in self.inputs.items() if k not in _NOT_MERGED}
-        endpoints: Mapping[str, Mapping[str, Any]] = self.inputs.get("endpoints") or {}
-        plans: list[tuple[dict[str, Any], int, str, str]] = []
-        for index, (name, fields) in enumerate(versions):
-            merged_version = _merge(
-                base, {k: v for k, v in fields.items() if k not in _VERSION_ONLY}
-            )
-            if not endpoints:
-                where = f"version {name}" if self.inputs.get("versions") else "the task"
-                plans.append((merged_version, index, "grpc", where))
-                continue
-            for endpoint_id, endpoint in sorted(endpoints.items()):
-                if "host" in endpoint and len(versions) > 1:
-                    raise TaskFailed(
-                        f"endpoint {endpoint_id} sets host but there are {len(versions)} "
-                        "versions; give each version its host and leave host out of endpoints"
-                    )
-                where = f"endpoint {endpoint_id}" + (
-                    f" of version {name}" if len(versions) > 1 else ""
-                )
-                plans.append(
-                    (_merge(merged_version, endpoint), index, f"grpc-{endpoint_id}", where)
-                )
-        for fields, _, _, where in plans:
-            if not any(fields.get(f) for f in _TYPE_SOURCES) and fields.get("host"):
-                self.reflection_hosts.append((str(fields["host"]), self._tls(fields, where)))
+    def streams(self, calls: Sequence[tuple[CallInputs, str]]) -> list[GrpcStream]:
+        """One stream per call (its inputs, and how messages name it), in order; their
+        open-loop calls interleave in time."""
+        for call, where in calls:
+            if call.type_source is None and call.host:
+                self.reflection_hosts.append((call.host, self._tls(call, where)))
         try:
-            count = len(plans)
+            count = len(calls)
             return [
-                self._target(fields, index, prefix, where, phase=i / count)
-                for i, (fields, index, prefix, where) in enumerate(plans)
+                self._stream(call, where, phase=i / count) for i, (call, where) in enumerate(calls)
             ]
         finally:
             for reflection in self.reflections:
                 reflection.close()
 
-    def _target(
-        self, fields: Mapping[str, Any], version: int, prefix: str, where: str, *, phase: float
-    ) -> Target:
-        host = fields.get("host")
+    def _stream(self, call: CallInputs, where: str, *, phase: float) -> GrpcStream:
+        host = call.host
         if not host:
             raise TaskFailed(f"{where} has no host; set host: (host:port of the gRPC server)")
-        call = fields.get("call")
-        if not call:
+        if not call.call:
             raise TaskFailed(f"{where} has no call; set call: (package.Service.Method)")
-        tls = self._tls(fields, where)
-        method = self._method(fields, str(host), tls, str(call), where)
-        spec = LoadInputs.parse(fields, where)
+        tls = self._tls(call, where)
+        method = self._method(call, host, tls, call.call, where)
+        spec = call.load
         load = _load_model(spec, where)
         rps = spec.rps
-        stream = GrpcStream(
-            host=str(host),
+        return GrpcStream(
+            host=host,
             path=method.path,
-            request=self._request(fields, method, where),
-            metadata=_metadata(self._metadata(fields, where)),
+            request=self._request(call, method, where),
+            metadata=_metadata(self._metadata(call, where)),
             concurrency=spec.concurrency,
             connections=spec.connections,
             timeout_s=spec.timeout_s,
@@ -182,38 +92,34 @@ class Planner:
             tls=tls,
             phase_s=phase / rps if rps else 0.0,
             connect_timeout_s=spec.connect_timeout_s,
-            channel_options=_channel_options(fields, spec, where),
+            channel_options=_channel_options(call),
             max_duration_s=spec.max_duration_s,
             count_errors=spec.count_errors,
             **load,
         )
-        percentiles = export.percentile_list(list(spec.percentiles))
-        return Target(version, prefix, where, percentiles, stream)
 
     # -- descriptors ------------------------------------------------------------------
 
     def _method(
-        self, fields: Mapping[str, Any], host: str, tls: Tls | None, call: str, where: str
+        self, call: CallInputs, host: str, tls: Tls | None, name: str, where: str
     ) -> Method:
-        source = next((f for f in _TYPE_SOURCES if fields.get(f)), None)
         try:
-            if source is None:
+            if call.type_source is None:
                 origin = f"the server at {host} (reflection)"
-                timeout_s = _duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S
-                pool, services = self._reflected(host, tls, where, timeout_s)
+                pool, services = self._reflected(host, tls, where, call.load.timeout_s)
             else:
-                key = (source, str(fields[source]))
+                key = call.type_source
                 origin = _origin(*key)
                 if key not in self.pools:
-                    load = self._protoset if source == "protoset" else self._compiled
-                    self.pools[key] = load(fields, key, where, origin)
+                    load = self._protoset if key[0] == "protoset" else self._compiled
+                    self.pools[key] = load(call, key, where, origin)
                 pool, services = self.pools[key]
-            return descriptors.find_method(pool, services, call, origin)
+            return descriptors.find_method(pool, services, name, origin)
         except DescriptorError as exc:
             raise TaskFailed(f"{where}: {exc}") from exc
 
     def _compiled(
-        self, fields: Mapping[str, Any], key: tuple[str, str], where: str, origin: str
+        self, call: CallInputs, key: tuple[str, str], where: str, origin: str
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
         if key[0] == "protoURL":
             # protoc needs a file: the fetched text goes to this run's scratch directory
@@ -226,12 +132,12 @@ class Planner:
             path = self._path(key[1])
             if not path.is_file():
                 raise TaskFailed(f"{where}: proto {key[1]!r} does not exist ({path})")
-        imports = [self._path(str(p)) for p in fields.get("import-paths") or []]
+        imports = [self._path(p) for p in call.import_paths]
         data = descriptors.compile_proto(path, imports)
         return descriptors.pool_from_set(data, origin), descriptors.set_services(data)
 
     def _protoset(
-        self, fields: Mapping[str, Any], key: tuple[str, str], where: str, origin: str
+        self, call: CallInputs, key: tuple[str, str], where: str, origin: str
     ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
         path = self._path(key[1])
         try:
@@ -277,33 +183,28 @@ class Planner:
 
     # -- request, TLS ------------------------------------------------------------------
 
-    def _request(self, fields: Mapping[str, Any], method: Method, where: str) -> bytes:
+    def _request(self, call: CallInputs, method: Method, where: str) -> bytes:
         try:
-            for field in ("binary-file", "binaryDataURL"):
-                if fields.get(field):
-                    origin = _origin(field, str(fields[field]))
-                    content = self._content(fields, field, where)
-                    return messages.check_binary(method.input_type, content, f"{where}: {origin}")
-            for field in ("data-file", "dataURL"):
-                if fields.get(field):
-                    origin = f"{where}: {_origin(field, str(fields[field]))}"
-                    data = _json_object(
-                        self._content(fields, field, where), origin, "request message"
-                    )
-                    return messages.from_json(method.input_type, data, origin)
-            return messages.from_json(method.input_type, fields.get("data") or {}, f"{where}: data")
+            if call.request_source is None:
+                return messages.from_json(method.input_type, call.data, f"{where}: data")
+            field, value = call.request_source
+            content = self._content(field, value, where)
+            if field in ("binary-file", "binaryDataURL"):
+                origin = _origin(field, value)
+                return messages.check_binary(method.input_type, content, f"{where}: {origin}")
+            origin = f"{where}: {_origin(field, value)}"
+            data = _json_object(content, origin, "request message")
+            return messages.from_json(method.input_type, data, origin)
         except MessageError as exc:
             raise TaskFailed(str(exc)) from exc
 
-    def _metadata(self, fields: Mapping[str, Any], where: str) -> dict[str, Any]:
+    def _metadata(self, call: CallInputs, where: str) -> dict[str, Any]:
         """`metadata`, over the map that `metadataURL` holds (Iter8's field), over the map
         that `metadata-file` holds (ghz's)."""
         merged: dict[str, Any] = {}
-        for field in ("metadata-file", "metadataURL"):
-            if not fields.get(field):
-                continue
-            origin = f"{where}: {_origin(field, str(fields[field]))}"
-            fetched = _json_object(self._content(fields, field, where), origin, "metadata")
+        for field, value in call.metadata_sources:
+            origin = f"{where}: {_origin(field, value)}"
+            fetched = _json_object(self._content(field, value, where), origin, "metadata")
             wrong = sorted(k for k, v in fetched.items() if not isinstance(v, str))
             if wrong:
                 raise TaskFailed(
@@ -311,11 +212,10 @@ class Planner:
                     "metadata maps names to strings"
                 )
             merged.update(fetched)
-        return {**merged, **(fields.get("metadata") or {})}
+        return {**merged, **call.metadata}
 
-    def _content(self, fields: Mapping[str, Any], field: str, where: str) -> bytes:
+    def _content(self, field: str, value: str, where: str) -> bytes:
         """The bytes a file field names, or that a URL field's URL answers."""
-        value = str(fields[field])
         if field.endswith("URL"):
             return self._fetch(value, field, where)
         return self._read(value, field, where)
@@ -329,18 +229,17 @@ class Planner:
         except OSError as exc:
             raise TaskFailed(f"{where}: {field} {name!r} cannot be read ({exc.strerror})") from exc
 
-    def _tls(self, fields: Mapping[str, Any], where: str) -> Tls | None:
-        if fields.get("insecure", True):
+    def _tls(self, call: CallInputs, where: str) -> Tls | None:
+        if call.insecure:
             return None
         roots = None
-        if fields.get("cacert"):
-            roots = self._read(str(fields["cacert"]), "cacert", where)
+        if call.cacert:
+            roots = self._read(call.cacert, "cacert", where)
             if b"-----BEGIN CERTIFICATE-----" not in roots:
                 raise TaskFailed(
-                    f"{where}: cacert {fields['cacert']!r} is not a PEM file of CA certificates"
+                    f"{where}: cacert {call.cacert!r} is not a PEM file of CA certificates"
                 )
-        cname = fields.get("cname")
-        return Tls(roots, str(cname) if cname else None)
+        return Tls(roots, call.cname)
 
 
 def _origin(field: str, value: str) -> str:
@@ -358,14 +257,6 @@ def _json_object(content: bytes, origin: str, what: str) -> dict[str, Any]:
             f"{origin} holds a JSON {type(data).__name__}; it must hold one JSON object, the {what}"
         )
     return data
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """`over`'s fields over `base`'s; metadata maps are merged key by key."""
-    merged = {**base, **over}
-    if "metadata" in base and "metadata" in over:
-        merged["metadata"] = {**base["metadata"], **over["metadata"]}
-    return merged
 
 
 def _metadata(fields: Mapping[str, Any]) -> tuple[tuple[str, str | bytes], ...]:
@@ -401,33 +292,10 @@ def _load_model(spec: LoadInputs, where: str) -> dict[str, Any]:
     return {"rps": spec.rps, "total": spec.total, "duration_s": None}
 
 
-def _channel_options(
-    fields: Mapping[str, Any], spec: LoadInputs, where: str
-) -> tuple[tuple[str, int], ...]:
+def _channel_options(call: CallInputs) -> tuple[tuple[str, int], ...]:
     """gRPC channel arguments for ghz's `keepalive` and message size limits."""
     options: list[tuple[str, int]] = []
-    keepalive_s = spec.keepalive_s
+    keepalive_s = call.load.keepalive_s
     if keepalive_s:
         options.append(("grpc.keepalive_time_ms", max(1, round(keepalive_s * 1000))))
-    for field, argument in _SIZE_OPTIONS:
-        if fields.get(field) is not None:
-            try:
-                options.append((argument, message_size(fields[field])))
-            except ValueError as exc:
-                raise TaskFailed(f"{where}: {field}: {exc}") from exc
-    return tuple(options)
-
-
-_SIZE_OPTIONS = (
-    ("max-recv-message-size", "grpc.max_receive_message_length"),
-    ("max-send-message-size", "grpc.max_send_message_length"),
-)
-
-
-def _duration(value: Any, field: str, where: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        return durations.parse_duration(value)
-    except durations.DurationError as exc:
-        raise TaskFailed(f"{where}: {field}: {exc}") from exc
+    return (*options, *call.channel_options)

@@ -53,6 +53,11 @@ class Stream:
     error_ranges: tuple[tuple[int | None, int | None], ...] = ((400, None),)
     allow_initial_errors: bool = False
 
+    @property
+    def rate(self) -> float | None:
+        """The rate asked for (open loop), None in a closed loop."""
+        return self.qps
+
     def is_error_status(self, status: int) -> bool:
         return any(
             (low is None or status >= low) and (high is None or status <= high)

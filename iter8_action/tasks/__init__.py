@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import Any
 
 from iter8_action.tasks.base import TaskType
 from iter8_action.validation import suggest
@@ -37,14 +38,14 @@ class _Loaded:
     """The tasks whose modules are imported so far; `registry()` completes the set."""
 
     def __init__(self) -> None:
-        self.tasks: dict[str, TaskType] = {}
+        self.tasks: dict[str, TaskType[Any]] = {}
         self.complete = False
 
 
 _LOADED = _Loaded()
 
 
-def task(name: str) -> TaskType | None:
+def task(name: str) -> TaskType[Any] | None:
     """The task called `name`, its module imported now; None for an unknown name."""
     if name in _LOADED.tasks or _LOADED.complete:
         return _LOADED.tasks.get(name)
@@ -57,7 +58,7 @@ def task(name: str) -> TaskType | None:
     return found
 
 
-def registry() -> dict[str, TaskType]:
+def registry() -> dict[str, TaskType[Any]]:
     """Every available task by name, sorted (imports every task module). The engine and
     the loader look tasks up here, so a task added to this dict is run like any other."""
     if not _LOADED.complete:

@@ -1,5 +1,6 @@
-"""What the load tasks (`http`, `grpc`) share: their versions, their progress line,
-their log lines, and how their statistics become metrics.
+"""What the load tasks (`http`, `grpc`) share: their versions and endpoints, parsed at
+load into one plan per stream, their targets, how a run goes (shards, warmup, outcomes),
+their progress line, their log lines, and how their statistics become metrics.
 
 Not a task itself (the registry skips modules whose name starts with `_`).
 """
@@ -9,28 +10,37 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from iter8_action.errors import TaskFailed
 from iter8_action.loadgen.plan import CommonStart
 from iter8_action.loadgen.stats import StreamStats
+from iter8_action.tasks._fields import HttpLimits
 from iter8_action.tasks.base import TaskContext
 
 if TYPE_CHECKING:
-    from iter8_action import httpclient
     from iter8_action.loadgen import export
     from iter8_action.loadgen.stats import Progress, StreamStats
+    from iter8_action.shards.partial import ShardRun
 
 
 Versions = list[tuple[str, dict[str, Any]]]
+"""Each version's name and fields, as `record` takes them (`shards.merge` too)."""
 
 FETCH_TIMEOUT_S = 30.0
 FETCH_MAX_BODY_BYTES = 64 * 1024 * 1024
 FETCH_ATTEMPTS = 2
 FETCH_BACKOFF_S = 0.5
+NOT_MERGED = ("versions", "endpoints", "warmup")
+"""Task fields that are not a stream's (every other task field is each stream's default)."""
+VERSION_ONLY = ("name",)
+"""Version fields that are not a stream's."""
+
+FieldPath = tuple[str | int, ...]
 
 
-class Target(Protocol):
+class Recorded(Protocol):
     """A stream as the metrics see it: whose it is, and under which prefix."""
 
     @property
@@ -47,22 +57,167 @@ class Target(Protocol):
         """The rate asked for (open loop), or None (closed loop)."""
 
 
-def versions(inputs: Mapping[str, Any]) -> Versions:
-    """Each version's name and the fields it sets (one unnamed version without `versions`)."""
+class Sent(Protocol):
+    """What a load generator sends for one stream: its rate asked for, None in a closed loop."""
+
+    @property
+    def rate(self) -> float | None: ...
+
+
+StreamT = TypeVar("StreamT", bound=Sent)
+
+
+@dataclass(frozen=True)
+class Target(Generic[StreamT]):
+    """One stream as the user described it: where its metrics go, what it sends, and how
+    its log lines name it (`label`: the http task's URL, the grpc task's place)."""
+
+    version: int
+    prefix: str
+    label: str
+    percentiles: list[float]
+    stream: StreamT
+
+    @property
+    def rate(self) -> float | None:
+        return self.stream.rate
+
+
+@dataclass(frozen=True)
+class Layers:
+    """One stream's fields as layers: the task's, over them its version's, over those its
+    endpoint's (each a map of the fields written there)."""
+
+    version: int
+    version_name: str
+    endpoint: str | None
+    task_fields: Mapping[str, Any]
+    version_fields: Mapping[str, Any]
+    endpoint_fields: Mapping[str, Any]
+    where: str
+    """How a message names the stream: `the task`, `version blue`, `endpoint login of version
+    blue`."""
+
+    def locate(self, field: str) -> FieldPath:
+        """Where in `with:` the stream's `field` is written (the innermost layer holding it)."""
+        if self.endpoint is not None and field in self.endpoint_fields:
+            return ("endpoints", self.endpoint, field)
+        if field in self.version_fields:
+            return ("versions", self.version, field)
+        return (field,)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What a load task's `with:` says besides its streams."""
+
+    version_names: tuple[str, ...]
+    warmup: bool
+    fetch: HttpLimits
+    """`fetchTimeout` and `fetchMaxBodySize`: each URL fetch's deadline and cap."""
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> LoadOptions:
+        return cls(
+            version_names=tuple(version_names(inputs)),
+            warmup=bool(inputs.get("warmup", False)),
+            fetch=HttpLimits.parse(
+                inputs,
+                timeout_field="fetchTimeout",
+                size_field="fetchMaxBodySize",
+                default_timeout_s=FETCH_TIMEOUT_S,
+                default_max_body_bytes=FETCH_MAX_BODY_BYTES,
+            ),
+        )
+
+    @property
+    def versions(self) -> Versions:
+        """The versions by name, each name once (`TaskFailed` if two share one)."""
+        names = list(self.version_names)
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise TaskFailed(
+                f"two versions are named {duplicates[0]!r}; give each version its own name"
+            )
+        return [(name, {}) for name in names]
+
+
+def version_names(inputs: Mapping[str, Any]) -> list[str]:
+    """Each version's name (`v1`, `v2`, ... when unnamed; one version without `versions`)."""
     listed = inputs.get("versions")
     if not listed:
-        return [("v1", {})]
-    names = [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise TaskFailed(
-            f"two versions are named {duplicates[0]!r}; give each version its own name"
+        return ["v1"]
+    return [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
+
+
+def layers(inputs: Mapping[str, Any]) -> list[Layers]:
+    """The task's streams, in order: each version, or each endpoint of each version (by
+    the endpoint's name)."""
+    base = {k: v for k, v in inputs.items() if k not in NOT_MERGED}
+    listed = inputs.get("versions") or []
+    endpoints: Mapping[str, Mapping[str, Any]] = inputs.get("endpoints") or {}
+    names = version_names(inputs)
+    out: list[Layers] = []
+    for index, name in enumerate(names):
+        own = dict(listed[index]) if listed else {}
+        fields = {k: v for k, v in own.items() if k not in VERSION_ONLY}
+        if not endpoints:
+            where = f"version {name}" if listed else "the task"
+            out.append(Layers(index, name, None, base, fields, {}, where))
+            continue
+        for endpoint_id, endpoint in sorted(endpoints.items()):
+            where = f"endpoint {endpoint_id}" + (f" of version {name}" if len(names) > 1 else "")
+            out.append(Layers(index, name, endpoint_id, base, fields, dict(endpoint), where))
+    return out
+
+
+InputsT = TypeVar("InputsT")
+
+
+@dataclass(frozen=True)
+class StreamPlan(Generic[InputsT]):
+    """One stream of a load task, parsed: whose it is, its metrics prefix, how messages
+    name it, and its inputs (the task's, under its version's, under its endpoint's)."""
+
+    version: int
+    prefix: str
+    where: str
+    endpoint: str | None
+    endpoint_fields: frozenset[str]
+    """The fields the endpoint itself sets."""
+    inputs: InputsT
+
+
+def plans(
+    inputs: Mapping[str, Any],
+    *,
+    kind: str,
+    parse: Callable[[Layers], InputsT],
+) -> tuple[StreamPlan[InputsT], ...]:
+    """Each stream of the task (`layers`), its inputs parsed by `parse`; `kind` is the
+    metrics prefix (`http`, and `http-<endpoint>` for an endpoint)."""
+    return tuple(
+        StreamPlan(
+            version=layer.version,
+            prefix=kind if layer.endpoint is None else f"{kind}-{layer.endpoint}",
+            where=layer.where,
+            endpoint=layer.endpoint,
+            endpoint_fields=frozenset(layer.endpoint_fields),
+            inputs=parse(layer),
         )
-    return [(name, dict(v)) for name, v in zip(names, listed, strict=True)]
+        for layer in layers(inputs)
+    )
 
 
 def fetch(
-    ctx: TaskContext, cache: dict[str, bytes], url: str, *, field: str, where: str, content: str
+    ctx: TaskContext,
+    limits: HttpLimits,
+    cache: dict[str, bytes],
+    url: str,
+    *,
+    field: str,
+    where: str,
+    content: str,
 ) -> bytes:
     """What `url` answers, fetched once per run: an input given by URL (`payloadURL`, ...).
 
@@ -75,7 +230,7 @@ def fetch(
             response = httpclient.request(
                 "GET",
                 url,
-                limits=fetch_limits(ctx),
+                limits=limits.limits(),
                 retry=httpclient.RetryPolicy(attempts=FETCH_ATTEMPTS, backoff_s=FETCH_BACKOFF_S),
             )
         except httpclient.HTTPFailure as exc:
@@ -90,22 +245,63 @@ def fetch(
     return cache[url]
 
 
-def fetch_limits(ctx: TaskContext) -> httpclient.Limits:
-    """The task's `fetchTimeout` and `fetchMaxBodySize` (each URL fetch's deadline and cap)."""
-    from iter8_action import httpclient
+class Outcome(Protocol):
+    """What a load generator reports for one stream."""
 
-    experiment = ctx.experiment
-    inputs = experiment.tasks[ctx.index].inputs if experiment is not None else {}
-    try:
-        return httpclient.Limits.from_inputs(
-            inputs,
-            timeout_field="fetchTimeout",
-            size_field="fetchMaxBodySize",
-            default_timeout_s=FETCH_TIMEOUT_S,
-            default_max_body_bytes=FETCH_MAX_BODY_BYTES,
-        )
-    except ValueError as exc:  # the schema checked their form; a value may still be out
-        raise TaskFailed(str(exc)) from exc
+    @property
+    def stats(self) -> StreamStats: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+OutcomeT_contra = TypeVar("OutcomeT_contra", bound=Outcome, contravariant=True)
+
+
+class Reporter(Protocol[StreamT, OutcomeT_contra]):
+    """Logs one stream's outcome (`name` is its version's)."""
+
+    def __call__(
+        self,
+        ctx: TaskContext,
+        target: Target[StreamT],
+        outcome: OutcomeT_contra,
+        name: str,
+        /,
+        *,
+        warmup: bool,
+    ) -> None: ...
+
+
+def drive(
+    ctx: TaskContext,
+    inputs: LoadOptions,
+    versions: Versions,
+    targets: list[Target[StreamT]],
+    *,
+    share: Callable[[ShardRun, StreamT], StreamT],
+    describe: Callable[[StreamT], str],
+    send: Callable[[list[Target[StreamT]], TaskContext, CommonStart | None], Sequence[OutcomeT]],
+    report: Reporter[StreamT, OutcomeT],
+    naming: export.Naming,
+) -> None:
+    """A load task's run once its targets are built: this shard's share of each stream
+    (`iter8 run --shard`, through `share`), every stream at once (`send`), each outcome
+    logged (`report`), then the statistics recorded as metrics (unless this is a warmup)."""
+    start = None
+    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
+        shard = ctx.shard
+        targets = [replace(t, stream=share(shard, t.stream)) for t in targets]
+        start = shard.start()
+    warmup = inputs.warmup
+    announce(ctx, versions, [describe(t.stream) for t in targets], warmup=warmup)
+    outcomes = send(targets, ctx, start)
+    ctx.check_stop()
+    for target, outcome in zip(targets, outcomes, strict=True):
+        report(ctx, target, outcome, versions[target.version][0], warmup=warmup)
+    if warmup:
+        ctx.log.info("warmup done: its results are discarded")
+        return
+    stats = [o.stats for o in outcomes]
+    record(ctx, versions, targets, stats, naming=naming, start=start)
 
 
 def announce(
@@ -162,7 +358,7 @@ def warn_if_client_limited(
 def record(
     ctx: TaskContext,
     versions: Versions,
-    targets: Sequence[Target],
+    targets: Sequence[Recorded],
     stats: Sequence[StreamStats],
     *,
     naming: export.Naming,

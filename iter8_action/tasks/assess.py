@@ -9,8 +9,11 @@ the run does not have.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
@@ -21,7 +24,24 @@ if TYPE_CHECKING:
     from iter8_action.assessment.verdict import Assessment
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+@dataclass(frozen=True)
+class AssessInputs:
+    """`assess`'s `with:`, kept whole and read-only.
+
+    Its SLOs, rewards and baseline name versions, which exist only once the run has
+    collected metrics: `assessment.spec.parse_spec` parses them then, against the
+    store's versions, into the frozen `AssessSpec` (after `baselines.join.prepare` has
+    rewritten them for a run joined with its baselines)."""
+
+    fields: Mapping[str, Any]
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> AssessInputs:
+        return cls(fields=MappingProxyType(copy.deepcopy(dict(inputs))))
+
+
+def run(parsed: AssessInputs, ctx: TaskContext) -> None:
+    inputs = parsed.fields
     store = ctx.store
     if store.num_versions == 0:
         raise TaskFailed(
@@ -94,4 +114,9 @@ def _log_summary(a: Assessment, ctx: TaskContext) -> None:
     ctx.log.info("winner: %s (%s)", "none" if winner is None else a.names[winner], reason)
 
 
-TASK = TaskType(name="assess", summary="assess versions against SLOs and rewards", run=run)
+TASK = TaskType(
+    name="assess",
+    summary="assess versions against SLOs and rewards",
+    run=run,
+    parse=AssessInputs.parse,
+)

@@ -1,13 +1,20 @@
 """What a task is, and what it is given when it runs.
 
 A task is one module under `iter8_action.tasks` that defines `TASK`, a
-`TaskType` with its name, a one-line summary, a `run` function and, when its
-inputs can hold credentials, a `secrets` function naming them (the loader
-registers them all before the first task runs, see `iter8_action.secrets`). Its input
-schema is `$defs/<name>` in `schemas/experiment.schema.json`; the loader has
-validated `with:` against it before `run` is called, so `run` may rely on its
-shape. A task reports failure by raising `TaskFailed` with a reason in the
-user's terms; anything else it raises is a bug and is reported as one.
+`TaskType` with its name, a one-line summary, a `run` function, a `parse`
+function and, when its inputs can hold credentials, a `secrets` function naming
+them (the loader registers them all before the first task runs, see
+`iter8_action.secrets`). Its input schema is `$defs/<name>` in
+`schemas/experiment.schema.json`.
+
+The loader validates `with:` against the schema, then hands it to `parse`, which
+returns the task's frozen inputs dataclass with its defaults applied (or raises
+`InputsInvalid` for a value the schema admits but the task cannot take: an
+invalid experiment, exit code 2, at that field's line). `run` receives that
+object: it reads typed attributes, never the mapping. What depends on the run
+(a template rendered over the result, a file read, a version that must exist)
+stays in `run`. A task reports failure by raising `TaskFailed` with a reason in
+the user's terms; anything else it raises is a bug and is reported as one.
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from iter8_action.errors import Interrupted
 from iter8_action.events.summary import summarize
@@ -91,9 +98,13 @@ class TaskContext:
             raise Interrupted(getattr(self.stop, "signal_name", None))
 
 
-TaskRun = Callable[[Mapping[str, Any], TaskContext], None]
+InputsT = TypeVar("InputsT")
+"""A task's inputs: the frozen dataclass its `parse` returns and its `run` receives."""
+
 TaskSecrets = Callable[[Mapping[str, Any], Mapping[str, str]], Iterable[str]]
-"""The secrets in a task's (canonical, valid) inputs, and in the environment variables they name."""
+"""The secrets in a task's (canonical, valid) `with:`, and in the environment variables
+it names. They read the mapping, not the parsed inputs: secrets are found by field name
+in every section alike (a load task's versions and endpoints), as the user wrote them."""
 
 
 def no_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterable[str]:
@@ -101,8 +112,18 @@ def no_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterable[st
 
 
 @dataclass(frozen=True)
-class TaskType:
+class TaskType(Generic[InputsT]):
+    """A task: `parse` turns its schema-valid `with:` into its inputs at load, `run`
+    receives them (with the context) when the task runs."""
+
     name: str
     summary: str
-    run: TaskRun
+    run: Callable[[InputsT, TaskContext], None]
+    _: KW_ONLY
+    parse: Callable[[Mapping[str, Any]], InputsT]
     secrets: TaskSecrets = no_secrets
+
+    def execute(self, inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+        """Parse a raw `with:` and run: for a caller that holds the mapping (tests, benches);
+        the engine runs what the loader parsed."""
+        self.run(self.parse(inputs), ctx)

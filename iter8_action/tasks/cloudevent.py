@@ -2,46 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from iter8_action.errors import TaskFailed
-from iter8_action.secrets import env_secrets, header_secrets, url_secrets
+from iter8_action.tasks._event import DeliveryInputs, Destination, destination_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 
-if TYPE_CHECKING:
-    from iter8_action.events.delivery import Delivery
+DEFAULT_MODE = "binary"
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    from iter8_action.events.delivery import Delivery
+@dataclass(frozen=True)
+class CloudEventInputs:
+    """`cloudevent`'s `with:`, parsed at load."""
 
-    delivery = Delivery.from_inputs(inputs)
-    _emit(inputs, ctx, delivery)
+    destination: Destination
+    delivery: DeliveryInputs
+    mode: str
+    """`binary` (attributes in headers) or `structured` (the whole event in the body)."""
+    event_type: str | None
+    source: str | None
+    extensions: Mapping[str, str] | None
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> CloudEventInputs:
+        extensions = inputs.get("extensions")
+        return cls(
+            destination=Destination.parse(inputs),
+            delivery=DeliveryInputs.parse(inputs),
+            mode=str(inputs.get("mode", DEFAULT_MODE)),
+            event_type=inputs.get("type"),
+            source=inputs.get("source"),
+            extensions=None if extensions is None else dict(extensions),
+        )
 
 
-def _emit(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
+def run(inputs: CloudEventInputs, ctx: TaskContext) -> None:
     from cloudevents.core.exceptions import CloudEventValidationError
 
     from iter8_action.events import cloudevent
-    from iter8_action.events.delivery import secret_from_env, send, url_input
+    from iter8_action.events.delivery import send
 
-    url = url_input(inputs, what="cloudevent", env=ctx.env)
+    delivery = inputs.delivery.delivery(secret_headers=inputs.destination.headers_env)
+    url = inputs.destination.resolve_url(ctx, what="cloudevent")
     try:
         event_headers, body = cloudevent.encode(
             ctx.summary(),
-            mode=str(inputs.get("mode", "binary")),
-            event_type=inputs.get("type"),
-            source=inputs.get("source"),
-            extensions=inputs.get("extensions"),
+            mode=inputs.mode,
+            event_type=inputs.event_type,
+            source=inputs.source,
+            extensions=inputs.extensions,
         )
     except CloudEventValidationError as exc:
         raise TaskFailed(f"cloudevent: invalid event attributes: {exc}") from exc
-    headers = {str(k): str(v) for k, v in (inputs.get("headers") or {}).items()}
-    for header, env_name in (inputs.get("headersEnv") or {}).items():
-        headers[str(header)] = secret_from_env(
-            str(env_name), what=f"cloudevent header {header}", env=ctx.env
-        )
+    headers = inputs.destination.resolve_headers(ctx, what="cloudevent")
     send(
         "POST",
         url,
@@ -53,15 +68,10 @@ def _emit(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> No
     )
 
 
-def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
-    yield from url_secrets(inputs.get("url"))
-    yield from header_secrets(inputs.get("headers"))
-    yield from env_secrets(env, [inputs.get("urlEnv"), *(inputs.get("headersEnv") or {}).values()])
-
-
 TASK = TaskType(
     name="cloudevent",
     summary="send a CloudEvents 1.0 event with the summary",
     run=run,
-    secrets=secrets,
+    parse=CloudEventInputs.parse,
+    secrets=destination_secrets,
 )

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.durations import DurationError
 from iter8_action.errors import TaskFailed
 from iter8_action.metricnames import canonical_metric_name
 from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.progress import Progress
 from iter8_action.secrets import SECRETS, env_secrets, url_secrets
 from iter8_action.tasks import suggest
+from iter8_action.tasks._fields import HttpLimits, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
@@ -34,6 +34,45 @@ if TYPE_CHECKING:
 
 
 DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT_S = 10.0
+"""Each query's deadline (its answer read in full) unless `timeout` says."""
+
+
+@dataclass(frozen=True)
+class CustomMetricsInputs:
+    """`custommetrics`' `with:`, parsed at load; the templates are loaded and rendered
+    when the task runs."""
+
+    templates: Mapping[str, str]
+    """Provider name to its template's location (a file, a URL, or a built-in name)."""
+    auth: Mapping[str, AuthSpec]
+    """Credentials given in the task, by provider (they win over a template's)."""
+    required: frozenset[str]
+    """Canonical names of the metrics whose lack of data fails the task."""
+    values: Mapping[str, Any]
+    version_values: tuple[Mapping[str, Any], ...]
+    """One map per version (at least one: without `versionValues`, one version)."""
+    limits: HttpLimits
+    insecure_skip_verify: bool
+    ca_file: str | None
+    retries: int
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> CustomMetricsInputs:
+        from iter8_action.custommetrics.spec import AuthSpec
+
+        auth = inputs.get("auth") or {}
+        return cls(
+            templates={str(k): str(v) for k, v in inputs["templates"].items()},
+            auth={str(k): AuthSpec.from_dict(v) for k, v in auth.items()},
+            required=frozenset(canonical_metric_name(str(n)) for n in inputs.get("required") or []),
+            values=dict(inputs.get("values") or {}),
+            version_values=tuple(dict(v or {}) for v in inputs.get("versionValues") or []) or ({},),
+            limits=HttpLimits.parse(inputs, default_timeout_s=DEFAULT_TIMEOUT_S),
+            insecure_skip_verify=bool(inputs.get("insecureSkipVerify", False)),
+            ca_file=text_or_none(inputs.get("caFile")),
+            retries=int(inputs.get("retries", DEFAULT_RETRIES)),
+        )
 
 
 @dataclass(frozen=True)
@@ -64,28 +103,26 @@ class _Run:
     queries: int = 0
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    from iter8_action.custommetrics.spec import AuthSpec
-
+def run(inputs: CustomMetricsInputs, ctx: TaskContext) -> None:
     state = _Run(
         ctx=ctx,
         transport=_transport(inputs, ctx),
-        required=frozenset(canonical_metric_name(str(n)) for n in inputs.get("required") or []),
-        auth_overrides={k: AuthSpec.from_dict(v) for k, v in (inputs.get("auth") or {}).items()},
+        required=inputs.required,
+        auth_overrides=inputs.auth,
     )
-    per_version = [dict(v or {}) for v in inputs.get("versionValues") or []] or [{}]
+    per_version = inputs.version_values
     ctx.store.ensure_versions(len(per_version))
     names = ctx.store.version_names[: len(per_version)]
-    unknown = sorted(set(state.auth_overrides) - set(inputs["templates"]))
+    unknown = sorted(set(state.auth_overrides) - set(inputs.templates))
     if unknown:
         raise TaskFailed(
             f"auth is given for {', '.join(unknown)}, which is not under templates "
-            f"(providers: {', '.join(inputs['templates'])})"
+            f"(providers: {', '.join(inputs.templates)})"
         )
     start = _experiment_start(ctx)
     progress = ctx.progress()
     try:
-        for provider, location in inputs["templates"].items():
+        for provider, location in inputs.templates.items():
             source = _load(provider, location, state)
             for index, name in enumerate(names):
                 ctx.check_stop()
@@ -98,25 +135,23 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     _finish(state)
 
 
-def _transport(inputs: Mapping[str, Any], ctx: TaskContext) -> query.Transport:
+def _transport(inputs: CustomMetricsInputs, ctx: TaskContext) -> query.Transport:
     from iter8_action import httpclient
     from iter8_action.custommetrics import query
 
-    try:
-        limits = httpclient.Limits.from_inputs(inputs)
-    except (DurationError, ValueError) as exc:
-        raise TaskFailed(str(exc)) from exc
-    verify: bool | str = not inputs.get("insecureSkipVerify", False)
-    if inputs.get("caFile"):
-        ca = ctx.path(inputs["caFile"])
+    verify: bool | str = not inputs.insecure_skip_verify
+    if inputs.ca_file:
+        ca = ctx.path(inputs.ca_file)
         if not ca.is_file():
             raise TaskFailed(
-                f"caFile {inputs['caFile']!r} does not exist (looked for {ca}); give the path "
+                f"caFile {inputs.ca_file!r} does not exist (looked for {ca}); give the path "
                 "of a PEM file with the CA certificates that signed the backend's certificate"
             )
         verify = str(ca)
-    attempts = int(inputs.get("retries", DEFAULT_RETRIES)) + 1
-    return query.Transport(limits, verify, httpclient.RetryPolicy(attempts=attempts))
+    attempts = inputs.retries + 1
+    return query.Transport(
+        inputs.limits.limits(), verify, httpclient.RetryPolicy(attempts=attempts)
+    )
 
 
 def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
@@ -142,7 +177,7 @@ def _experiment_start(ctx: TaskContext) -> datetime:
 
 
 def _values(
-    inputs: Mapping[str, Any],
+    inputs: CustomMetricsInputs,
     per_version: Mapping[str, Any],
     *,
     index: int,
@@ -153,7 +188,7 @@ def _values(
 
     try:
         return values.version_values(
-            inputs.get("values") or {},
+            inputs.values,
             per_version,
             index=index,
             name=name,
@@ -365,5 +400,6 @@ TASK = TaskType(
     name="custommetrics",
     summary="metrics per version from Prometheus, New Relic, Sysdig, Elastic or any backend",
     run=run,
+    parse=CustomMetricsInputs.parse,
     secrets=secrets,
 )

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import env_secrets, url_secrets
+from iter8_action.tasks._event import DeliveryInputs, PayloadTemplate
+from iter8_action.tasks._fields import strings, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
-from iter8_action.tasks.notify import payload_template
 
 if TYPE_CHECKING:
     from iter8_action.events.delivery import Delivery
@@ -26,18 +28,46 @@ if TYPE_CHECKING:
 
 PUBLIC_API = "https://api.github.com"
 DEFAULT_EVENT_TYPE = "iter8"
+DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    from iter8_action.events.delivery import Delivery
+@dataclass(frozen=True)
+class GitHubInputs:
+    """`github`'s `with:`, parsed at load; templates are rendered when the task runs."""
 
-    delivery = Delivery.from_inputs(inputs)
-    _dispatch(inputs, ctx, delivery)
+    owner: str | None
+    repo: str | None
+    """Both None or either: the repository of the GitHub Actions run fills them in."""
+    token_env: str
+    api_url: str | None
+    """None: GITHUB_API_URL, else the public API."""
+    delivery: DeliveryInputs
+    workflow: str | None
+    """None: a repository_dispatch; else a workflow_dispatch of this workflow."""
+    ref: str | None
+    workflow_inputs: Mapping[str, str]
+    event_type: str
+    payload: PayloadTemplate
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> GitHubInputs:
+        return cls(
+            owner=text_or_none(inputs.get("owner")),
+            repo=text_or_none(inputs.get("repo")),
+            token_env=str(inputs.get("tokenEnv", DEFAULT_TOKEN_ENV)),
+            api_url=text_or_none(inputs.get("apiURL")),
+            delivery=DeliveryInputs.parse(inputs),
+            workflow=str(inputs["workflow"]) if "workflow" in inputs else None,
+            ref=str(inputs["ref"]) if "ref" in inputs else None,
+            workflow_inputs=strings(inputs.get("inputs")),
+            event_type=str(inputs.get("eventType", DEFAULT_EVENT_TYPE)),
+            payload=PayloadTemplate.parse(inputs),
+        )
 
 
-def repository(inputs: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str]:
+def repository(inputs: GitHubInputs, env: Mapping[str, str]) -> tuple[str, str]:
     """`owner` and `repo`, defaulting to the repository of the GitHub Actions run."""
-    owner, repo = inputs.get("owner"), inputs.get("repo")
+    owner, repo = inputs.owner, inputs.repo
     if not (owner and repo):
         here = env.get("GITHUB_REPOSITORY", "")
         if "/" not in here:
@@ -47,29 +77,27 @@ def repository(inputs: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, 
             )
         default_owner, default_repo = here.split("/", 1)
         owner, repo = owner or default_owner, repo or default_repo
-    return str(owner), str(repo)
+    return owner, repo
 
 
-def _dispatch(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
+def run(inputs: GitHubInputs, ctx: TaskContext) -> None:
     from iter8_action.events import render_strings, values_for
-    from iter8_action.events.delivery import api_url, secret_from_env, send
+    from iter8_action.events.delivery import api_base, secret_from_env, send
 
+    delivery = inputs.delivery.delivery()
     owner, repo = repository(inputs, ctx.env)
-    token = secret_from_env(str(inputs.get("tokenEnv", "GITHUB_TOKEN")), what="github", env=ctx.env)
-    api = api_url(inputs, env_var="GITHUB_API_URL", default=PUBLIC_API, env=ctx.env)
+    token = secret_from_env(inputs.token_env, what="github", env=ctx.env)
+    api = api_base(inputs.api_url, env_var="GITHUB_API_URL", default=PUBLIC_API, env=ctx.env)
     base = f"{api}/repos/{quote(owner)}/{quote(repo)}"
     summary = ctx.summary()
     values = values_for(summary, ctx.result.to_dict())
-    if "workflow" in inputs:
-        workflow = quote(str(inputs["workflow"]), safe="")
-        url = f"{base}/actions/workflows/{workflow}/dispatches"
+    if inputs.workflow is not None:
+        url = f"{base}/actions/workflows/{quote(inputs.workflow, safe='')}/dispatches"
         body: Any = {
-            "ref": str(inputs["ref"]),
-            "inputs": render_strings(
-                inputs.get("inputs") or {}, values, what="inputs", task="github"
-            ),
+            "ref": str(inputs.ref),
+            "inputs": render_strings(inputs.workflow_inputs, values, what="inputs", task="github"),
         }
-        what = f"github workflow_dispatch of {inputs['workflow']}"
+        what = f"github workflow_dispatch of {inputs.workflow}"
     else:
         url = f"{base}/dispatches"
         body = _repository_dispatch_body(inputs, ctx, delivery, summary, values)
@@ -91,7 +119,7 @@ def _dispatch(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -
 
 
 def _repository_dispatch_body(
-    inputs: Mapping[str, Any],
+    inputs: GitHubInputs,
     ctx: TaskContext,
     delivery: Delivery,
     summary: Mapping[str, Any],
@@ -99,12 +127,9 @@ def _repository_dispatch_body(
 ) -> Any:
     from iter8_action.templating import TemplateError, render
 
-    source, name = payload_template(inputs, ctx, delivery, what="github")
+    source, name = inputs.payload.source(ctx, delivery, what="github")
     if source is None:
-        return {
-            "event_type": str(inputs.get("eventType", DEFAULT_EVENT_TYPE)),
-            "client_payload": summary,
-        }
+        return {"event_type": inputs.event_type, "client_payload": summary}
     try:
         text = render(source, values, name=name)
     except TemplateError as exc:
@@ -119,7 +144,7 @@ def _repository_dispatch_body(
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
-    yield from env_secrets(env, [inputs.get("tokenEnv", "GITHUB_TOKEN")])
+    yield from env_secrets(env, [inputs.get("tokenEnv", DEFAULT_TOKEN_ENV)])
     yield from url_secrets(inputs.get("apiURL"))
     yield from url_secrets(inputs.get("payloadTemplateURL"))
 
@@ -128,5 +153,6 @@ TASK = TaskType(
     name="github",
     summary="send a repository_dispatch or workflow_dispatch event to GitHub",
     run=run,
+    parse=GitHubInputs.parse,
     secrets=secrets,
 )

@@ -11,51 +11,94 @@ gRPC spelling of latency statistics: `grpc/latency/p95`, `grpc/latency/mean`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from iter8_action import durations
+from iter8_action.errors import TaskFailed
+from iter8_action.grpcload.inputs import CallInputs, merge
 from iter8_action.secrets import load_secrets
 from iter8_action.tasks import _load
+from iter8_action.tasks._fields import text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
     from iter8_action.grpcload.plan import GrpcStream
-    from iter8_action.grpcload.planner import Target
     from iter8_action.grpcload.runner import StreamOutcome
     from iter8_action.loadgen.plan import CommonStart
 
+Target: TypeAlias = "_load.Target[GrpcStream]"
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    versions = _load.versions(inputs)
+
+@dataclass(frozen=True)
+class GrpcInputs:
+    """`grpc`'s `with:`, parsed at load into one plan per stream (`grpcload.inputs`); the
+    descriptors, requests and TLS roots are loaded when the task runs."""
+
+    load: _load.LoadOptions
+    streams: tuple[_load.StreamPlan[CallInputs], ...]
+    name: str | None
+    """The load test's name (ghz's `name`), logged."""
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> GrpcInputs:
+        def call(layer: _load.Layers) -> CallInputs:
+            fields = merge(merge(layer.task_fields, layer.version_fields), layer.endpoint_fields)
+            return CallInputs.parse(fields, layer.locate)
+
+        return cls(
+            load=_load.LoadOptions.parse(inputs),
+            streams=_load.plans(inputs, kind="grpc", parse=call),
+            name=text_or_none(inputs.get("name")),
+        )
+
+
+def run(inputs: GrpcInputs, ctx: TaskContext) -> None:
+    versions = inputs.load.versions
+    for plan in inputs.streams:
+        if "host" in plan.endpoint_fields and len(versions) > 1:
+            raise TaskFailed(
+                f"endpoint {plan.endpoint} sets host but there are {len(versions)} "
+                "versions; give each version its host and leave host out of endpoints"
+            )
     fetched: dict[str, bytes] = {}
 
     def fetch(url: str, field: str, where: str) -> bytes:
-        return _load.fetch(ctx, fetched, url, field=field, where=where, content="the content")
+        return _load.fetch(
+            ctx, inputs.load.fetch, fetched, url, field=field, where=where, content="the content"
+        )
 
     # grpc and protobuf load here, when the task runs, not when an experiment is checked
     from iter8_action.grpcload.planner import Planner
     from iter8_action.grpcload.runner import NAMING
+    from iter8_action.loadgen import export
 
-    planner = Planner(inputs, fetch=fetch, path=ctx.path, tempdir=ctx.tempdir, log=ctx.log)
-    targets = planner.targets(versions)
-    start = None
-    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
-        targets = [replace(t, stream=ctx.shard.grpc(t.stream)) for t in targets]
-        start = ctx.shard.start()
-    warmup = bool(inputs.get("warmup", False))
-    if inputs.get("name"):
-        ctx.log.info("load test %r", str(inputs["name"]))
-    _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
-    outcomes = _run(targets, ctx, start)
-    ctx.check_stop()
-    for target, outcome in zip(targets, outcomes, strict=True):
-        _log_outcome(ctx, target, outcome, versions[target.version][0], warmup=warmup)
-    if warmup:
-        ctx.log.info("warmup done: its results are discarded")
-        return
-    stats = [o.stats for o in outcomes]
-    _load.record(ctx, versions, targets, stats, naming=NAMING, start=start)
+    planner = Planner(fetch=fetch, path=ctx.path, tempdir=ctx.tempdir, log=ctx.log)
+    streams = planner.streams([(plan.inputs, plan.where) for plan in inputs.streams])
+    targets = [
+        _load.Target(
+            plan.version,
+            plan.prefix,
+            plan.where,
+            export.percentile_list(list(plan.inputs.load.percentiles)),
+            stream,
+        )
+        for plan, stream in zip(inputs.streams, streams, strict=True)
+    ]
+    if inputs.name:
+        ctx.log.info("load test %r", inputs.name)
+
+    _load.drive(
+        ctx,
+        inputs.load,
+        versions,
+        targets,
+        share=lambda shard, stream: shard.grpc(stream),
+        describe=_describe,
+        send=_run,
+        report=_log_outcome,
+        naming=NAMING,
+    )
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -67,7 +110,11 @@ def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
 
 
 TASK = TaskType(
-    name="grpc", summary="gRPC load generation with built-in metrics", run=run, secrets=secrets
+    name="grpc",
+    summary="gRPC load generation with built-in metrics",
+    run=run,
+    parse=GrpcInputs.parse,
+    secrets=secrets,
 )
 
 

@@ -12,18 +12,21 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from iter8_action import durations
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
+from iter8_action.tasks._fields import FieldPath, duration_s, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from iter8_action.loadgen.plan import CommonStart, Stream, TlsOptions
     from iter8_action.loadgen.runner import StreamResult
 
@@ -36,8 +39,11 @@ DEFAULT_MAX_CONNECTIONS = 256
 room for several streams within a CI runner's open-file limit."""
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+DEFAULT_ERROR_RANGES = ((400, None),)
+"""Statuses that count as errors without `errorRanges`: 400 and above."""
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password")
-_VERSION_ONLY = ("name",)
+
+Target: TypeAlias = "_load.Target[Stream]"
 
 
 @dataclass(frozen=True)
@@ -67,68 +73,82 @@ class StreamInputs:
     insecure_skip_verify: bool
 
     @classmethod
-    def parse(cls, fields: Mapping[str, Any], where: str) -> StreamInputs:
+    def parse(
+        cls, fields: Mapping[str, Any], locate: Callable[[str], FieldPath] | None = None
+    ) -> StreamInputs:
+        """`fields` as one stream's inputs; `locate` says where a field is written in
+        `with:` (for a field the parser refuses), the field's own name by default."""
+        at = locate or (lambda name: (name,))
         raw_qps = fields.get("qps", DEFAULT_QPS)
         num_requests = fields.get("numRequests")
         max_connections = fields.get("maxConnections")
         payload_str = fields.get("payloadStr")
+        timeout_s = duration_s(fields, "timeout", at=at("timeout"))
         return cls(
-            url=str(fields["url"]) if fields.get("url") else None,
+            url=text_or_none(fields.get("url")),
             headers={str(k): str(v) for k, v in (fields.get("headers") or {}).items()},
-            method=str(fields["method"]) if fields.get("method") else None,
-            content_type=str(fields["contentType"]) if fields.get("contentType") else None,
+            method=text_or_none(fields.get("method")),
+            content_type=text_or_none(fields.get("contentType")),
             connections=int(fields.get("connections") or DEFAULT_CONNECTIONS),
             max_connections=None if max_connections is None else int(max_connections),
-            timeout_s=_duration(fields.get("timeout"), "timeout", where) or DEFAULT_TIMEOUT_S,
+            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
             qps=None if raw_qps in ("max", 0, 0.0) else float(raw_qps),
             num_requests=None if num_requests is None else int(num_requests),
-            duration_s=_duration(fields.get("duration"), "duration", where),
+            duration_s=duration_s(fields, "duration", at=at("duration")),
             error_ranges=_error_ranges(fields.get("errorRanges")),
             allow_initial_errors=bool(fields.get("allowInitialErrors", False)),
             percentiles=tuple(float(p) for p in fields.get("percentiles") or []),
             payload_str=None if payload_str is None else str(payload_str),
-            payload_file=str(fields["payloadFile"]) if fields.get("payloadFile") else None,
-            payload_url=str(fields["payloadURL"]) if fields.get("payloadURL") else None,
-            ca_file=str(fields["caFile"]) if fields.get("caFile") else None,
+            payload_file=text_or_none(fields.get("payloadFile")),
+            payload_url=text_or_none(fields.get("payloadURL")),
+            ca_file=text_or_none(fields.get("caFile")),
             insecure_skip_verify=bool(fields.get("insecureSkipVerify", False)),
         )
 
 
 @dataclass(frozen=True)
-class Target:
-    """One stream as the user described it: where its metrics go, and what it sends."""
+class HttpInputs:
+    """`http`'s `with:`, parsed at load into one plan per stream; the payloads are read and
+    the URLs checked when the task runs."""
 
-    version: int
-    prefix: str
-    url: str
-    percentiles: list[float]
-    stream: Stream
+    load: _load.LoadOptions
+    streams: tuple[_load.StreamPlan[StreamInputs], ...]
+    version_urls: tuple[str | None, ...]
+    """Each version's url (the task's, or the version's own): an endpoint's path is
+    relative to it."""
 
-    @property
-    def rate(self) -> float | None:
-        return self.stream.qps
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> HttpInputs:
+        def stream(layer: _load.Layers) -> StreamInputs:
+            merged = {**layer.task_fields, **layer.version_fields, **layer.endpoint_fields}
+            return StreamInputs.parse(merged, layer.locate)
+
+        layers = _load.layers(inputs)
+        urls = {x.version: {**x.task_fields, **x.version_fields}.get("url") for x in layers}
+        return cls(
+            load=_load.LoadOptions.parse(inputs),
+            streams=_load.plans(inputs, kind="http", parse=stream),
+            version_urls=tuple(text_or_none(urls[v]) for v in sorted(urls)),
+        )
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+def run(inputs: HttpInputs, ctx: TaskContext) -> None:
     from iter8_action.loadgen import export
 
-    versions = _load.versions(inputs)
-    targets = _targets(inputs, versions, ctx)
-    start = None
-    if ctx.shard is not None:  # this machine sends its share (`iter8 run --shard`)
-        targets = [replace(t, stream=ctx.shard.http(t.stream)) for t in targets]
-        start = ctx.shard.start()
-    warmup = bool(inputs.get("warmup", False))
-    _load.announce(ctx, versions, [_describe(t.stream) for t in targets], warmup=warmup)
-    results = _run(targets, ctx, start)
-    ctx.check_stop()
-    for target, result in zip(targets, results, strict=True):
-        _log_outcome(ctx, target, result, versions[target.version][0], warmup=warmup)
-    if warmup:
-        ctx.log.info("warmup done: its results are discarded")
-        return
-    stats = [r.stats for r in results]
-    _load.record(ctx, versions, targets, stats, naming=export.HTTP, start=start)
+    versions = inputs.load.versions
+    targets = _targets(inputs, len(versions), ctx)
+
+    _load.drive(
+        ctx,
+        inputs.load,
+        versions,
+        targets,
+        share=lambda shard, stream: shard.http(stream),
+        describe=_describe,
+        send=_run,
+        report=_log_outcome,
+        naming=export.HTTP,
+    )
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
@@ -136,41 +156,34 @@ def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
 
 
 TASK = TaskType(
-    name="http", summary="HTTP load generation with built-in metrics", run=run, secrets=secrets
+    name="http",
+    summary="HTTP load generation with built-in metrics",
+    run=run,
+    parse=HttpInputs.parse,
+    secrets=secrets,
 )
 
 
 # -- from inputs to streams -----------------------------------------------------------
 
 
-def _targets(
-    inputs: Mapping[str, Any], versions: list[tuple[str, dict[str, Any]]], ctx: TaskContext
-) -> list[Target]:
-    base = {k: v for k, v in inputs.items() if k not in ("versions", "endpoints", "warmup")}
-    endpoints: Mapping[str, Mapping[str, Any]] = inputs.get("endpoints") or {}
+def _targets(inputs: HttpInputs, num_versions: int, ctx: TaskContext) -> list[Target]:
     payloads: dict[str, bytes] = {}
     targets: list[Target] = []
-    for index, (name, fields) in enumerate(versions):
-        merged_version = {**base, **{k: v for k, v in fields.items() if k not in _VERSION_ONLY}}
-        if not endpoints:
-            where = f"version {name}" if inputs.get("versions") else "the task"
-            targets.append(_target(merged_version, index, "http", where, ctx, payloads))
-            continue
-        for endpoint_id, endpoint in sorted(endpoints.items()):
-            merged = {**merged_version, **endpoint}
-            merged["url"] = _endpoint_url(
-                merged_version.get("url"), endpoint, endpoint_id, len(versions)
-            )
-            where = f"endpoint {endpoint_id}" + (f" of version {name}" if len(versions) > 1 else "")
-            targets.append(_target(merged, index, f"http-{endpoint_id}", where, ctx, payloads))
+    for plan in inputs.streams:
+        url = plan.inputs.url
+        if plan.endpoint is not None:
+            own = url if "url" in plan.endpoint_fields else None
+            base = inputs.version_urls[plan.version]
+            url = _endpoint_url(base, own, plan.endpoint, num_versions)
+        targets.append(_target(plan, url, inputs.load, ctx, payloads))
     return targets
 
 
 def _endpoint_url(
-    base_url: str | None, endpoint: Mapping[str, Any], endpoint_id: str, num_versions: int
+    base_url: str | None, url: str | None, endpoint_id: str, num_versions: int
 ) -> str:
     """An endpoint's URL; a path (`/login`) is taken relative to its version's URL."""
-    url = endpoint.get("url")
     if url is None:
         if base_url is None:
             raise TaskFailed(f"endpoint {endpoint_id} has no url, and the task has none to inherit")
@@ -193,18 +206,16 @@ def _endpoint_url(
 
 
 def _target(
-    fields: Mapping[str, Any],
-    version: int,
-    prefix: str,
-    where: str,
+    plan: _load.StreamPlan[StreamInputs],
+    url: str | None,
+    load: _load.LoadOptions,
     ctx: TaskContext,
     payloads: dict[str, bytes],
 ) -> Target:
     from iter8_action.loadgen import export
     from iter8_action.loadgen.plan import Stream, build_request
 
-    spec = StreamInputs.parse(fields, where)
-    url = spec.url
+    spec, where = plan.inputs, plan.where
     if not url:
         raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
     parts = urlsplit(url)
@@ -225,7 +236,7 @@ def _target(
     for name, value in headers.items():
         if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
             SECRETS.add(value)
-    body = _payload(spec, where, ctx, payloads)
+    body = _payload(spec, where, ctx, load, payloads)
     method = spec.method or ("POST" if body is not None else "GET")
     content_type = spec.content_type or (DEFAULT_CONTENT_TYPE if body is not None else None)
     request = build_request(
@@ -250,7 +261,7 @@ def _target(
         **_load_model(spec, where),
     )
     percentiles = export.percentile_list(list(spec.percentiles))
-    return Target(version, prefix, url, percentiles, stream)
+    return _load.Target(plan.version, plan.prefix, url, percentiles, stream)
 
 
 def _load_model(spec: StreamInputs, where: str) -> dict[str, Any]:
@@ -281,18 +292,9 @@ def _max_connections(spec: StreamInputs, where: str) -> int:
     return value
 
 
-def _duration(value: Any, field: str, where: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        return durations.parse_duration(value)
-    except durations.DurationError as exc:
-        raise TaskFailed(f"{where}: {field}: {exc}") from exc
-
-
 def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
     if not value:
-        return ((400, None),)
+        return DEFAULT_ERROR_RANGES
     return tuple(
         (
             None if r.get("lower") is None else int(r["lower"]),
@@ -323,7 +325,11 @@ def _tls(spec: StreamInputs, where: str, ctx: TaskContext) -> TlsOptions:
 
 
 def _payload(
-    spec: StreamInputs, where: str, ctx: TaskContext, cache: dict[str, bytes]
+    spec: StreamInputs,
+    where: str,
+    ctx: TaskContext,
+    load: _load.LoadOptions,
+    cache: dict[str, bytes],
 ) -> bytes | None:
     if spec.payload_str is not None:
         return spec.payload_str.encode()
@@ -338,7 +344,9 @@ def _payload(
     url = spec.payload_url
     if not url:
         return None
-    return _load.fetch(ctx, cache, url, field="payloadURL", where=where, content="the request body")
+    return _load.fetch(
+        ctx, load.fetch, cache, url, field="payloadURL", where=where, content="the request body"
+    )
 
 
 # -- running and reporting ----------------------------------------------------------------
@@ -373,7 +381,7 @@ def _log_outcome(
     from iter8_action.loadgen import export
 
     stats = result.stats
-    label = f"{target.prefix} {name} ({SECRETS.redact(target.url)})"
+    label = f"{target.prefix} {name} ({SECRETS.redact(target.label)})"
     ctx.log.info(
         "%s: %d requests, %d errors%s, %.1f qps",
         label,

@@ -12,40 +12,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from iter8_action.errors import TaskFailed
-from iter8_action.secrets import env_secrets, header_secrets, url_secrets
+from iter8_action.secrets import header_secrets, url_secrets
+from iter8_action.tasks._event import (
+    DeliveryInputs,
+    Destination,
+    PayloadTemplate,
+    destination_secrets,
+)
+from iter8_action.tasks._fields import text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
-    pass
-
-
-if TYPE_CHECKING:
     from iter8_action.events.delivery import Delivery
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    from iter8_action.events.delivery import Delivery
+@dataclass(frozen=True)
+class NotifyInputs:
+    """`notify`'s `with:`, parsed at load; the payload is rendered when the task runs."""
 
-    delivery = Delivery.from_inputs(inputs)
-    _notify(inputs, ctx, delivery)
+    destination: Destination
+    delivery: DeliveryInputs
+    payload: PayloadTemplate
+    method: str | None
+    """None: POST with a payload, else GET (as in Iter8)."""
+    params: Mapping[str, Any] | None
+    content_type: str | None
+    """None: JSON when the payload parses as JSON, else plain text."""
 
-
-def _notify(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
-    from iter8_action.events.delivery import secret_from_env, send, url_input
-
-    url = url_input(inputs, what="notify", env=ctx.env)
-    headers = {str(k): str(v) for k, v in (inputs.get("headers") or {}).items()}
-    for header, env_name in (inputs.get("headersEnv") or {}).items():
-        headers[str(header)] = secret_from_env(
-            str(env_name), what=f"notify header {header}", env=ctx.env
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> NotifyInputs:
+        params = inputs.get("params")
+        return cls(
+            destination=Destination.parse(inputs),
+            delivery=DeliveryInputs.parse(inputs),
+            payload=PayloadTemplate.parse(inputs),
+            method=text_or_none(inputs.get("method")),
+            params=None if params is None else dict(params),
+            content_type=text_or_none(inputs.get("contentType")),
         )
+
+
+def run(inputs: NotifyInputs, ctx: TaskContext) -> None:
+    from iter8_action.events.delivery import send
+
+    delivery = inputs.delivery.delivery(secret_headers=inputs.destination.headers_env)
+    url = inputs.destination.resolve_url(ctx, what="notify")
+    headers = inputs.destination.resolve_headers(ctx, what="notify")
     payload = _payload(inputs, ctx, delivery)
-    method = str(inputs.get("method") or ("POST" if payload is not None else "GET"))
+    method = inputs.method or ("POST" if payload is not None else "GET")
     if payload is not None and not any(h.lower() == "content-type" for h in headers):
-        headers["Content-Type"] = str(inputs.get("contentType") or _content_type(payload))
+        headers["Content-Type"] = inputs.content_type or _content_type(payload)
     send(
         method,
         url,
@@ -53,16 +73,16 @@ def _notify(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> 
         delivery=delivery,
         log=ctx.log,
         headers=headers,
-        params=inputs.get("params"),
+        params=inputs.params,
         body=None if payload is None else payload.encode(),
     )
 
 
-def _payload(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> str | None:
+def _payload(inputs: NotifyInputs, ctx: TaskContext, delivery: Delivery) -> str | None:
     from iter8_action.events import values_for
     from iter8_action.templating import TemplateError, render
 
-    source, name = payload_template(inputs, ctx, delivery, what="notify")
+    source, name = inputs.payload.source(ctx, delivery, what="notify")
     if source is None:
         return None
     summary = ctx.summary()
@@ -70,33 +90,6 @@ def _payload(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) ->
         return render(source, values_for(summary, ctx.result.to_dict()), name=name)
     except TemplateError as exc:
         raise TaskFailed(f"notify: payload template {exc}") from exc
-
-
-def payload_template(
-    inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery, *, what: str
-) -> tuple[str | None, str]:
-    """The payload template's text and name, from `payloadTemplate`, `...File` or `...URL`."""
-    from iter8_action import httpclient
-
-    if "payloadTemplate" in inputs:
-        return str(inputs["payloadTemplate"]), "payloadTemplate"
-    if "payloadTemplateFile" in inputs:
-        path = ctx.path(str(inputs["payloadTemplateFile"]))
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError as exc:
-            raise TaskFailed(
-                f"{what}: cannot read payloadTemplateFile {path}: {exc.strerror}; "
-                "the path is relative to the experiment file"
-            ) from exc
-    if "payloadTemplateURL" in inputs:
-        url = str(inputs["payloadTemplateURL"])
-        try:
-            text = httpclient.get_text(url, limits=delivery.limits, retry=delivery.policy)
-        except httpclient.HTTPFailure as exc:
-            raise TaskFailed(f"{what}: cannot fetch payloadTemplateURL: {exc}") from exc
-        return text, url
-    return None, ""
 
 
 def _content_type(payload: str) -> str:
@@ -108,13 +101,15 @@ def _content_type(payload: str) -> str:
 
 
 def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
-    yield from url_secrets(inputs.get("url"))
+    yield from destination_secrets(inputs, env)
     yield from url_secrets(inputs.get("payloadTemplateURL"))
-    yield from header_secrets(inputs.get("headers"))
     yield from header_secrets(inputs.get("params"))
-    yield from env_secrets(env, [inputs.get("urlEnv"), *(inputs.get("headersEnv") or {}).values()])
 
 
 TASK = TaskType(
-    name="notify", summary="send a webhook request about the result", run=run, secrets=secrets
+    name="notify",
+    summary="send a webhook request about the result",
+    run=run,
+    parse=NotifyInputs.parse,
+    secrets=secrets,
 )

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.durations import format_duration, parse_duration
+from iter8_action.durations import format_duration
 from iter8_action.errors import TaskFailed
 from iter8_action.secrets import header_secrets, url_secrets
+from iter8_action.tasks._fields import duration_s
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_INTERVAL_S = 1.0
+DEFAULT_METHOD = "GET"
 ATTEMPT_TIMEOUT_S = 5.0
 
 
@@ -44,11 +46,13 @@ class ReadyInputs:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> ReadyInputs:
+        timeout_s = duration_s(inputs, "timeout")
+        interval_s = duration_s(inputs, "interval")
         return cls(
-            timeout_s=parse_duration(inputs.get("timeout", DEFAULT_TIMEOUT_S)),
-            interval_s=parse_duration(inputs.get("interval", DEFAULT_INTERVAL_S)),
+            timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
+            interval_s=DEFAULT_INTERVAL_S if interval_s is None else interval_s,
             url=str(inputs["url"]) if "url" in inputs else None,
-            method=str(inputs.get("method", "GET")),
+            method=str(inputs.get("method", DEFAULT_METHOD)),
             headers=dict(inputs.get("headers") or {}),
             wanted=_wanted_statuses(inputs.get("status")),
             verify=not inputs.get("insecureSkipVerify", False),
@@ -61,10 +65,9 @@ class ReadyInputs:
         return self.url if self.url is not None else f"{self.host}:{self.port}"
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+def run(spec: ReadyInputs, ctx: TaskContext) -> None:
     from iter8_action import httpclient
 
-    spec = ReadyInputs.parse(inputs)
     if spec.url is not None:
         session = httpclient.Session(secret_headers=frozenset(spec.headers))
 
@@ -160,5 +163,6 @@ TASK = TaskType(
     name="ready",
     summary="wait until an HTTP URL answers or a TCP port accepts connections",
     run=run,
+    parse=ReadyInputs.parse,
     secrets=secrets,
 )

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from iter8_action.errors import TaskFailed
@@ -66,11 +67,22 @@ def script_environment(inherited: Mapping[str, str], ctx: TaskContext) -> dict[s
     return env
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+@dataclass(frozen=True)
+class RunInputs:
+    """`run:`'s script (the loader puts it under `script`)."""
+
+    script: str
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> RunInputs:
+        return cls(script=str(inputs["script"]))
+
+
+def run(inputs: RunInputs, ctx: TaskContext) -> None:
     env = script_environment(ctx.env, ctx)
     try:
         process = subprocess.Popen(
-            ["bash", "-c", inputs["script"]],
+            ["bash", "-c", inputs.script],
             cwd=ctx.base_dir,
             env=env,
             stdout=subprocess.PIPE,
@@ -126,4 +138,4 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-TASK = TaskType(name="run", summary="run a bash script", run=run)
+TASK = TaskType(name="run", summary="run a bash script", run=run, parse=RunInputs.parse)

@@ -8,29 +8,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from iter8_action.secrets import env_secrets
+from iter8_action.tasks._event import DeliveryInputs, Destination
 from iter8_action.tasks.base import TaskContext, TaskType
 
-if TYPE_CHECKING:
-    from iter8_action.events.delivery import Delivery
+
+@dataclass(frozen=True)
+class SlackInputs:
+    """`slack`'s `with:`, parsed at load."""
+
+    destination: Destination
+    delivery: DeliveryInputs
+    title: str | None
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> SlackInputs:
+        title = inputs.get("title")
+        return cls(
+            destination=Destination.parse(inputs),
+            delivery=DeliveryInputs.parse(inputs),
+            title=None if title is None else str(title),
+        )
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
-    from iter8_action.events.delivery import Delivery
-
-    delivery = Delivery.from_inputs(inputs)
-    _post(inputs, ctx, delivery)
-
-
-def _post(inputs: Mapping[str, Any], ctx: TaskContext, delivery: Delivery) -> None:
+def run(inputs: SlackInputs, ctx: TaskContext) -> None:
     from iter8_action.events import slack
-    from iter8_action.events.delivery import send, url_input
+    from iter8_action.events.delivery import send
 
-    url = url_input(inputs, what="slack", secret=True, env=ctx.env)
-    title = inputs.get("title")
-    payload = slack.message(ctx.summary(), title=None if title is None else str(title))
+    delivery = inputs.delivery.delivery()
+    url = inputs.destination.resolve_url(ctx, what="slack", secret=True)
+    payload = slack.message(ctx.summary(), title=inputs.title)
     send(
         "POST",
         url,
@@ -50,5 +60,9 @@ def secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[str]:
 
 
 TASK = TaskType(
-    name="slack", summary="post a summary to a Slack incoming webhook", run=run, secrets=secrets
+    name="slack",
+    summary="post a summary to a Slack incoming webhook",
+    run=run,
+    parse=SlackInputs.parse,
+    secrets=secrets,
 )

@@ -11,39 +11,58 @@ whose description says the step and why, then the report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from iter8_action.errors import TaskFailed
+from iter8_action.errors import InputsInvalid, TaskFailed
 from iter8_action.rollout import change
+from iter8_action.tasks._change import ChangeInputs
+from iter8_action.tasks._fields import text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
+from iter8_action.traffic.model import Routing, RoutingError, routing_from
 
-if TYPE_CHECKING:
-    from iter8_action.traffic.model import (
-        Routing,
-    )
+RECORD_ONLY = "none"
+"""The `platform` that records the decision without a repository to change."""
 
 
-def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
+@dataclass(frozen=True)
+class TrafficInputs:
+    """`traffic`'s `with:`, parsed at load: the release's routing (a strategy its
+    environment cannot do is an invalid experiment), the code host and the request."""
+
+    routing: Routing
+    record_only: bool
+    """`platform: none`: the decision goes to the log and the result, no request is opened."""
+    change: ChangeInputs
+    branch: str | None
+    """None: `iter8/traffic-<app>`."""
+
+    @classmethod
+    def parse(cls, inputs: Mapping[str, Any]) -> TrafficInputs:
+        try:
+            routing = routing_from(inputs)
+        except RoutingError as exc:
+            raise InputsInvalid(str(exc)) from exc
+        return cls(
+            routing=routing,
+            record_only=inputs.get("platform") == RECORD_ONLY,
+            change=ChangeInputs.parse(inputs),
+            branch=text_or_none(inputs.get("branch")),
+        )
+
+
+def run(inputs: TrafficInputs, ctx: TaskContext) -> None:
     from iter8_action.rollout import description
     from iter8_action.traffic.manifests import current_state, next_text
-    from iter8_action.traffic.model import (
-        Decision,
-        RoutingError,
-        decide,
-        routing_from,
-        step_line,
-    )
+    from iter8_action.traffic.model import Decision, decide, step_line
 
-    try:
-        routing = routing_from(inputs)
-    except RoutingError as exc:
-        raise TaskFailed(f"traffic: {exc}") from exc
+    routing = inputs.routing
     summary = ctx.summary()
-    if inputs.get("platform") == "none":
+    if inputs.record_only:
         _record_only(routing, summary, ctx)
         return
-    provider = change.make_provider(inputs, env=ctx.env, platform=ctx.platform, task="traffic")
-    target = str(inputs.get("targetBranch") or provider.default_branch())
+    provider = inputs.change.provider(ctx, task="traffic")
+    target = inputs.change.target(provider)
     text = provider.read(routing.file, target)
     try:
         state = current_state(text, routing)
@@ -57,7 +76,7 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     except RoutingError as exc:
         raise TaskFailed(f"traffic: {exc}") from exc
     ctx.log.info("traffic: %s", step)
-    branch = str(inputs.get("branch") or f"iter8/traffic-{routing.app}")
+    branch = inputs.branch or f"iter8/traffic-{routing.app}"
     title = f"Traffic for {routing.app}: {following.describe(routing)}"
     change.push(
         provider,
@@ -69,17 +88,9 @@ def run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
         task="traffic",
     )
     body = f"**{step}**\n\n{description.body(ctx.document(), summary)}"
-    request = change.open_or_update(
-        provider,
-        ctx.log,
-        branch=branch,
-        target=target,
-        title=title,
-        body=body,
-        draft=bool(inputs.get("draft")),
-        task="traffic",
+    inputs.change.propose(
+        provider, ctx, branch=branch, target=target, title=title, body=body, task="traffic"
     )
-    change.decorate(provider, ctx.log, request, inputs, task="traffic")
 
 
 def _record_only(routing: Routing, summary: Mapping[str, Any], ctx: TaskContext) -> None:
@@ -89,10 +100,7 @@ def _record_only(routing: Routing, summary: Mapping[str, Any], ctx: TaskContext)
     reads it from the user's checkout and writes the next manifests there.
     """
     from iter8_action.traffic.manifests import current_state
-    from iter8_action.traffic.model import (
-        decide,
-        step_line,
-    )
+    from iter8_action.traffic.model import decide, step_line
 
     state = current_state(None, routing)
     decision, following, why = decide(summary, routing.candidate.name, state, routing)
@@ -106,5 +114,6 @@ TASK = TaskType(
     summary="move a release one step (canary, blue-green, mirror, segment, affinity) "
     "as a reviewed pull or merge request",
     run=run,
+    parse=TrafficInputs.parse,
     secrets=change.host_secrets,
 )

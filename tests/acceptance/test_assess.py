@@ -59,7 +59,7 @@ def _run(experiment: Experiment, store: MetricStore, path: Path) -> Result:
     ctx = task_context(
         first.name, path.parent, result=result, logger=get_logger().name, result_path=path
     )
-    registry()[first.name].run(first.inputs, ctx)
+    registry()[first.name].run(first.parsed, ctx)
     result.tasks[0].status = TaskStatus.COMPLETED
     for spec in experiment.tasks[1:]:
         assert spec.condition is not None

@@ -23,7 +23,7 @@ import jsonschema
 import pytest
 
 from iter8_action.custommetrics.legacy import translate_legacy
-from iter8_action.errors import Interrupted, TaskFailed
+from iter8_action.errors import InputsInvalid, Interrupted, TaskFailed
 from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
@@ -64,7 +64,7 @@ def _run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
     """Validate `inputs` as the loader does, then run the registered task."""
     errors = [e.message for e in _validator().iter_errors(dict(inputs))]
     assert errors == []
-    registry()["custommetrics"].run(inputs, ctx)
+    registry()["custommetrics"].execute(inputs, ctx)
 
 
 def _values(ctx: TaskContext, provider: str) -> list[dict[str, float | None]]:
@@ -644,12 +644,11 @@ def test_a_template_error_fails_the_task(tmp_path: Path) -> None:
     )
 
 
-def test_a_bad_timeout(tmp_path: Path) -> None:
-    with pytest.raises(TaskFailed) as caught:
-        registry()["custommetrics"].run(
-            {"templates": {"p": "prometheus"}, "timeout": "soon"}, _context(tmp_path)
-        )
-    assert str(caught.value).startswith("timeout: ")
+def test_a_bad_timeout_is_refused_when_the_inputs_are_parsed() -> None:
+    with pytest.raises(InputsInvalid) as caught:
+        registry()["custommetrics"].parse({"templates": {"p": "prometheus"}, "timeout": "soon"})
+    assert caught.value.field == ("timeout",)
+    assert str(caught.value).startswith("'soon' is not a duration")
 
 
 def test_a_stop_request_interrupts_the_task(tmp_path: Path) -> None:

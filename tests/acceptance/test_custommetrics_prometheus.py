@@ -123,7 +123,7 @@ def _values(store: MetricStore, prefix: str, version: int) -> dict[str, float | 
 
 def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Path) -> None:
     ctx = task_context(tmp_path)
-    registry()["custommetrics"].run(_inputs(prometheus, ["v1", "v2"]), ctx)
+    registry()["custommetrics"].execute(_inputs(prometheus, ["v1", "v2"]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == _expected("v1")
     assert _values(ctx.store, "prometheus/", 1) == _expected("v2")
     # the numbers themselves, for the reader
@@ -138,7 +138,7 @@ def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Pa
 
 def test_a_version_without_series_has_no_data(prometheus: Backend, tmp_path: Path) -> None:
     ctx = task_context(tmp_path)
-    registry()["custommetrics"].run(_inputs(prometheus, ["v3"], percentiles=[95]), ctx)
+    registry()["custommetrics"].execute(_inputs(prometheus, ["v3"], percentiles=[95]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == {
         "prometheus/error-count": 0.0,
         "prometheus/error-rate": None,
@@ -174,7 +174,7 @@ def test_a_query_prometheus_rejects_is_no_data_with_its_error(
     )
     ctx = task_context(tmp_path)
     with pytest.raises(TaskFailed) as caught:
-        registry()["custommetrics"].run(
+        registry()["custommetrics"].execute(
             {
                 "templates": {"mine": "bad.yaml"},
                 "values": {"url": prometheus.url, "elapsedTimeSeconds": 60},

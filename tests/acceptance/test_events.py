@@ -97,7 +97,7 @@ def test_notify_posts_the_rendered_template_with_params_and_headers(
         '"p95": {{ winnerMetrics["http/latency-p95"] }}}'
     )
     caplog.set_level(logging.DEBUG, logger="iter8")
-    notify.run(
+    notify.TASK.execute(
         {
             "url": f"{receiver.url}/hooks/release",
             "params": {"team": "payments"},
@@ -129,7 +129,7 @@ def test_notify_posts_the_rendered_template_with_params_and_headers(
 def test_notify_without_a_payload_is_a_get_as_in_iter8(
     receiver: WebhookReceiver, ctx: TaskContext
 ) -> None:
-    notify.run({"url": f"{receiver.url}/ping", "params": {"exp": "checkout"}}, ctx)
+    notify.TASK.execute({"url": f"{receiver.url}/ping", "params": {"exp": "checkout"}}, ctx)
     [request] = receiver.requests
     assert (request.method, request.path, request.query, request.body) == (
         "GET",
@@ -144,12 +144,12 @@ def test_notify_template_from_a_file_and_from_a_url(
     receiver: WebhookReceiver, ctx: TaskContext, tmp_path: Path
 ) -> None:
     (tmp_path / "message.txt").write_text("{{ experiment.name }}: {{ reason }}\n")
-    notify.run({"url": f"{receiver.url}/a", "payloadTemplateFile": "message.txt"}, ctx)
+    notify.TASK.execute({"url": f"{receiver.url}/a", "payloadTemplateFile": "message.txt"}, ctx)
     assert receiver.requests[0].body == b"checkout: every version meets all 2 SLO(s)\n"
     assert receiver.requests[0].header("Content-Type") == "text/plain; charset=utf-8"
 
     receiver.script("GET", "/template", [Reply(200, "verdict={{ .verdict }}")])
-    notify.run(
+    notify.TASK.execute(
         {
             "url": f"{receiver.url}/b",
             "method": "PUT",
@@ -170,7 +170,7 @@ def test_a_500_then_a_200_is_delivered_on_the_retry(
     receiver: WebhookReceiver, ctx: TaskContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     receiver.script("POST", "/hook", [Reply(500, {"error": "busy"})])
-    notify.run({"url": f"{receiver.url}/hook", "payloadTemplate": "{}"}, ctx)
+    notify.TASK.execute({"url": f"{receiver.url}/hook", "payloadTemplate": "{}"}, ctx)
     assert [r.method for r in receiver.requests] == ["POST", "POST"]
     assert (
         f"{receiver.url}/hook answered 500 Internal Server Error; retrying in 0.5s" in caplog.text
@@ -182,7 +182,9 @@ def test_a_receiver_that_keeps_failing_fails_the_task(
 ) -> None:
     receiver.script("POST", "/hook", [Reply(503), Reply(503)])
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": f"{receiver.url}/hook", "payloadTemplate": "{}", "retries": 1}, ctx)
+        notify.TASK.execute(
+            {"url": f"{receiver.url}/hook", "payloadTemplate": "{}", "retries": 1}, ctx
+        )
     assert str(caught.value) == (
         f"notify: {receiver.url}/hook answered 503 Service Unavailable (2 attempts)"
     )
@@ -193,7 +195,7 @@ def test_a_receiver_that_does_not_answer_in_time(
 ) -> None:
     receiver.script("POST", "/slow", [Reply(200, delay_s=1.0)])
     with pytest.raises(TaskFailed) as caught:
-        notify.run(
+        notify.TASK.execute(
             {
                 "url": f"{receiver.url}/slow",
                 "payloadTemplate": "{}",
@@ -213,7 +215,7 @@ def test_a_client_error_is_reported_with_the_answer(
 ) -> None:
     receiver.script("POST", "/hook", [Reply(404, {"message": "no such hook"})])
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": f"{receiver.url}/hook?key=abc", "payloadTemplate": "{}"}, ctx)
+        notify.TASK.execute({"url": f"{receiver.url}/hook?key=abc", "payloadTemplate": "{}"}, ctx)
     assert str(caught.value) == (
         f'notify: {receiver.url}/hook answered 404 Not Found: {{"message": "no such hook"}}'
     )
@@ -223,7 +225,7 @@ def test_a_receiver_that_is_down(ctx: TaskContext) -> None:
     # softFailure is the engine's (see test_events_run.py): the task reports the failure
     url = f"http://127.0.0.1:{_closed_port()}/hook"
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": url, "retries": 0}, ctx)
+        notify.TASK.execute({"url": url, "retries": 0}, ctx)
     assert str(caught.value) == (
         f"notify: cannot connect to {url}: [Errno 111] Connection refused (1 attempt)"
     )
@@ -233,24 +235,24 @@ def test_template_problems_are_reported_in_the_users_terms(
     receiver: WebhookReceiver, ctx: TaskContext
 ) -> None:
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": receiver.url, "payloadTemplate": "{{ nope }}"}, ctx)
+        notify.TASK.execute({"url": receiver.url, "payloadTemplate": "{{ nope }}"}, ctx)
     assert str(caught.value).startswith(
         "notify: payload template payloadTemplate: 'nope' is undefined (values available: "
     )
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": receiver.url, "payloadTemplateFile": "missing.json"}, ctx)
+        notify.TASK.execute({"url": receiver.url, "payloadTemplateFile": "missing.json"}, ctx)
     assert str(caught.value) == (
         f"notify: cannot read payloadTemplateFile {ctx.base_dir / 'missing.json'}: "
         "No such file or directory; the path is relative to the experiment file"
     )
     receiver.script("GET", "/t", [Reply(404)])
     with pytest.raises(TaskFailed) as caught:
-        notify.run({"url": receiver.url, "payloadTemplateURL": f"{receiver.url}/t"}, ctx)
+        notify.TASK.execute({"url": receiver.url, "payloadTemplateURL": f"{receiver.url}/t"}, ctx)
     assert str(caught.value) == (
         f"notify: cannot fetch payloadTemplateURL: {receiver.url}/t answered 404 Not Found"
     )
     with pytest.raises(TaskFailed) as caught:
-        notify.run(
+        notify.TASK.execute(
             {
                 "url": receiver.url,
                 "payloadTemplateURL": f"http://127.0.0.1:{_closed_port()}/t",
@@ -272,7 +274,7 @@ def test_slack_posts_block_kit_that_slack_accepts_and_never_logs_the_url(
 ) -> None:
     with SlackReceiver() as receiver:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.webhook_url)
-        slack.run({"urlEnv": "SLACK_WEBHOOK_URL"}, ctx)
+        slack.TASK.execute({"urlEnv": "SLACK_WEBHOOK_URL"}, ctx)
     [request] = receiver.requests
     assert request.path == SlackReceiver.path
     assert request.header("Content-Type") == "application/json; charset=utf-8"
@@ -286,7 +288,9 @@ def test_slack_posts_block_kit_that_slack_accepts_and_never_logs_the_url(
 def test_slack_refusing_the_message_fails_without_showing_the_url(ctx: TaskContext) -> None:
     refusal = Reply(400, "invalid_blocks", {"Content-Type": "text/plain"})
     with WebhookReceiver(refusal) as receiver, pytest.raises(TaskFailed) as caught:
-        slack.run({"url": f"{receiver.url}/services/T/B/secretpart", "title": "Release"}, ctx)
+        slack.TASK.execute(
+            {"url": f"{receiver.url}/services/T/B/secretpart", "title": "Release"}, ctx
+        )
     assert str(caught.value) == "slack: *** answered 400 Bad Request: invalid_blocks"
     assert receiver.requests[0].json()["blocks"][0]["text"]["text"] == ":white_check_mark: Release"
 
@@ -300,7 +304,7 @@ def test_github_repository_dispatch_carries_the_summary(
     with GitHubDispatchReceiver() as receiver:
         monkeypatch.setenv("GITHUB_TOKEN", receiver.token)
         monkeypatch.setenv("GITHUB_REPOSITORY", "acme/app")
-        github.run({"apiURL": receiver.url}, ctx)
+        github.TASK.execute({"apiURL": receiver.url}, ctx)
     [request] = receiver.requests
     assert (request.method, request.path) == ("POST", "/repos/acme/app/dispatches")
     assert request.header("Authorization") == f"Bearer {receiver.token}"
@@ -322,13 +326,13 @@ def test_github_dispatch_with_an_iter8_payload_template(
             "payloadTemplate": '{"event_type": "release", '
             '"client_payload": {"ok": {{ (verdict == "pass") | tojson }}}}',
         }
-        github.run(inputs, ctx)
+        github.TASK.execute(inputs, ctx)
         assert receiver.requests[0].json() == {
             "event_type": "release",
             "client_payload": {"ok": True},
         }
         with pytest.raises(TaskFailed) as caught:
-            github.run({**inputs, "payloadTemplate": "verdict: {{ verdict }}"}, ctx)
+            github.TASK.execute({**inputs, "payloadTemplate": "verdict: {{ verdict }}"}, ctx)
     assert str(caught.value) == (
         "github: the payload template payloadTemplate did not render to JSON (Expecting value: "
         'line 1 column 1 (char 0)); the body must be {"event_type": ..., "client_payload": {...}}'
@@ -348,9 +352,9 @@ def test_github_workflow_dispatch_with_templated_inputs(
             "ref": "main",
             "inputs": {"verdict": "{{ verdict }}", "winner": "{{ winner.name }}"},
         }
-        github.run(inputs, ctx)
+        github.TASK.execute(inputs, ctx)
         with pytest.raises(TaskFailed) as caught:
-            github.run({**inputs, "inputs": {"tag": "{{ winner.name }}"}}, ctx)
+            github.TASK.execute({**inputs, "inputs": {"tag": "{{ winner.name }}"}}, ctx)
     assert receiver.requests[0].path == "/repos/acme/app/actions/workflows/deploy.yml/dispatches"
     assert receiver.requests[0].json() == {
         "ref": "main",
@@ -368,7 +372,7 @@ def test_github_with_a_wrong_token_or_no_repository(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_wrong_token")
     with GitHubDispatchReceiver() as receiver, pytest.raises(TaskFailed) as caught:
-        github.run({"owner": "acme", "repo": "app", "apiURL": receiver.url}, ctx)
+        github.TASK.execute({"owner": "acme", "repo": "app", "apiURL": receiver.url}, ctx)
     assert str(caught.value) == (
         f"github repository_dispatch: {receiver.url}/repos/acme/app/dispatches answered "
         '401 Unauthorized: {"message": "Bad credentials"}'
@@ -376,7 +380,7 @@ def test_github_with_a_wrong_token_or_no_repository(
     assert receiver.requests[0].header("Authorization") == "Bearer ghp_wrong_token"
     assert SECRETS.redact("ghp_wrong_token") == "***"
     with pytest.raises(TaskFailed) as caught:
-        github.run({"owner": "acme"}, ctx)
+        github.TASK.execute({"owner": "acme"}, ctx)
     assert str(caught.value) == (
         "github: no repository: set `owner` and `repo` (outside GitHub Actions, "
         "GITHUB_REPOSITORY is not there to default them)"
@@ -393,7 +397,7 @@ def test_gitlab_triggers_a_pipeline_with_the_verdict(
     with GitLabTriggerReceiver() as receiver:
         monkeypatch.setenv("GITLAB_TRIGGER_TOKEN", receiver.token)
         monkeypatch.setenv("CI_API_V4_URL", f"{receiver.url}/api/v4")
-        gitlab.run(
+        gitlab.TASK.execute(
             {"project": "acme/app", "ref": "main", "variables": {"IMAGE_TAG": "{{ winner.name }}"}},
             ctx,
         )
@@ -420,7 +424,7 @@ def test_gitlab_with_a_wrong_trigger_token(
 ) -> None:
     monkeypatch.setenv("MY_TRIGGER", "wrong-trigger-token")
     with GitLabTriggerReceiver() as receiver, pytest.raises(TaskFailed) as caught:
-        gitlab.run(
+        gitlab.TASK.execute(
             {
                 "project": 42,
                 "ref": "main",
@@ -440,7 +444,7 @@ def test_a_bad_template_in_gitlab_variables(
 ) -> None:
     monkeypatch.setenv("GITLAB_TRIGGER_TOKEN", "a-trigger-token")
     with pytest.raises(TaskFailed) as caught:
-        gitlab.run({"project": "a/b", "ref": "main", "variables": {"X": "{{ 1 + }}"}}, ctx)
+        gitlab.TASK.execute({"project": "a/b", "ref": "main", "variables": {"X": "{{ 1 + }}"}}, ctx)
     assert str(caught.value) == (
         "gitlab: template variables.X:1: unexpected 'end of print statement'"
     )
@@ -454,7 +458,7 @@ def test_cloudevent_in_both_modes_reads_back_with_the_sdk(
     receiver: WebhookReceiver, ctx: TaskContext, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BROKER_KEY", "broker-key-123")
-    cloudevent.run(
+    cloudevent.TASK.execute(
         {
             "url": f"{receiver.url}/broker",
             "mode": mode,
@@ -486,11 +490,11 @@ def test_cloudevent_source_is_the_ci_run_and_attributes_are_checked(
     receiver: WebhookReceiver, ctx: TaskContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_JOB_URL", "https://gitlab.example/acme/app/-/jobs/7")
-    cloudevent.run({"url": receiver.url, "type": "com.acme.release.assessed"}, ctx)
+    cloudevent.TASK.execute({"url": receiver.url, "type": "com.acme.release.assessed"}, ctx)
     assert receiver.requests[0].header("ce-source") == "https://gitlab.example/acme/app/-/jobs/7"
     assert receiver.requests[0].header("ce-type") == "com.acme.release.assessed"
     with pytest.raises(TaskFailed) as caught:
-        cloudevent.run({"url": receiver.url, "extensions": {"Team-Name": "a"}}, ctx)
+        cloudevent.TASK.execute({"url": receiver.url, "extensions": {"Team-Name": "a"}}, ctx)
     assert str(caught.value) == (
         "cloudevent: invalid event attributes: Failed to create CloudEvent due to the validation "
         "errors:: Team-Name: Extension attribute 'Team-Name' should only contain lowercase letters "
@@ -503,7 +507,7 @@ def test_github_payload_template_errors_name_the_task(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "a-token-value")
     with pytest.raises(TaskFailed) as caught:
-        github.run({"owner": "a", "repo": "b", "payloadTemplate": "{{ missing }}"}, ctx)
+        github.TASK.execute({"owner": "a", "repo": "b", "payloadTemplate": "{{ missing }}"}, ctx)
     assert str(caught.value).startswith(
         "github: payload template payloadTemplate: 'missing' is undefined (values available: "
     )
@@ -514,5 +518,5 @@ def test_gitlab_accepts_an_answer_without_a_pipeline_document(
 ) -> None:
     monkeypatch.setenv("GITLAB_TRIGGER_TOKEN", "a-trigger-token")
     with WebhookReceiver(Reply(201, "created", {"Content-Type": "text/plain"})) as receiver:
-        gitlab.run({"project": "a/b", "ref": "main", "apiURL": receiver.url}, ctx)
+        gitlab.TASK.execute({"project": "a/b", "ref": "main", "apiURL": receiver.url}, ctx)
     assert receiver.requests[0].path == "/projects/a%2Fb/trigger/pipeline"

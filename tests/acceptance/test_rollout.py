@@ -152,7 +152,7 @@ def test_github_first_run_commits_every_file_once_and_opens_the_pull_request(
     gh: GitHubRepoServer, ctx: TaskContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     main_before = gh.refs["main"]
-    rollout.run(
+    rollout.TASK.execute(
         _github(gh, labels=["rollout", "iter8"], reviewers=["alice"], draft=True, autoMerge=True),
         ctx,
     )
@@ -189,9 +189,9 @@ def test_github_first_run_commits_every_file_once_and_opens_the_pull_request(
 def test_github_second_run_updates_the_same_pull_request(
     gh: GitHubRepoServer, ctx: TaskContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rollout.run(_github(gh), ctx)
+    rollout.TASK.execute(_github(gh), ctx)
     first_commit = gh.refs[BRANCH]
-    rollout.run(_github(gh), ctx)
+    rollout.TASK.execute(_github(gh), ctx)
     assert gh.refs[BRANCH] == first_commit
     assert len(gh.pulls) == 1
     assert _messages(caplog)[-2:] == [
@@ -202,7 +202,7 @@ def test_github_second_run_updates_the_same_pull_request(
     # main moves on and the next experiment measures other numbers: same PR, fresh branch
     gh.push("main", {"README.md": "# checkout service\n", "deploy/checkout.yaml": DEPLOYMENT_4})
     later = context(assessed_result(v2_p95=95.75), tmp_path, name="checkout", task="rollout")
-    rollout.run(_github(gh, title="Release {{ winner.name }}"), later)
+    rollout.TASK.execute(_github(gh, title="Release {{ winner.name }}"), later)
     assert len(gh.pulls) == 1
     assert gh.pulls[0]["title"] == "Release v2"
     assert "| http/latency-p95 ≤ 100 msec | ✅ 87.25 msec | ✅ 95.75 msec |" in gh.pulls[0]["body"]
@@ -216,7 +216,7 @@ def test_github_edits_that_change_nothing_open_nothing(
     gh: GitHubRepoServer, ctx: TaskContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     gh.push("main", {"deploy/checkout.yaml": DEPLOYMENT_V2})
-    rollout.run(_github(gh, edits=EDITS[:1]), ctx)
+    rollout.TASK.execute(_github(gh, edits=EDITS[:1]), ctx)
     assert BRANCH not in gh.refs
     assert gh.pulls == []
     assert _messages(caplog) == [
@@ -227,7 +227,7 @@ def test_github_edits_that_change_nothing_open_nothing(
 
 def test_github_target_and_branch_names_are_options(gh: GitHubRepoServer, ctx: TaskContext) -> None:
     gh.refs["release"] = gh.refs["main"]
-    rollout.run(
+    rollout.TASK.execute(
         _github(
             gh,
             targetBranch="release",
@@ -248,7 +248,7 @@ def test_github_auto_merge_refused_by_the_repository_is_a_warning(
 ) -> None:
     with GitHubRepoServer(files=FILES, allow_auto_merge=False) as server:
         monkeypatch.setenv("GITHUB_TOKEN", server.token)
-        rollout.run(_github(server, autoMerge=True), ctx)
+        rollout.TASK.execute(_github(server, autoMerge=True), ctx)
     assert len(server.pulls) == 1
     assert server.pulls[0]["auto_merge"] is False
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -290,7 +290,7 @@ def test_github_failures_say_what_to_fix(
     gh: GitHubRepoServer, ctx: TaskContext, change: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_github(gh, **change), ctx)
+        rollout.TASK.execute(_github(gh, **change), ctx)
     assert str(caught.value).startswith(message)
 
 
@@ -299,7 +299,7 @@ def test_github_wrong_token_is_refused_and_never_shown(
 ) -> None:
     monkeypatch.setenv("ROLLOUT_TOKEN", "ghp_not_the_right_one")
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_github(gh, tokenEnv="ROLLOUT_TOKEN"), ctx)
+        rollout.TASK.execute(_github(gh, tokenEnv="ROLLOUT_TOKEN"), ctx)
     assert str(caught.value) == (
         "rollout: GitHub answered 401 reading the repository acme/app: Bad credentials; "
         "the token was refused: check the token in ROLLOUT_TOKEN"
@@ -310,7 +310,7 @@ def test_github_wrong_token_is_refused_and_never_shown(
 def test_no_winner_means_no_image_tag(gh: GitHubRepoServer, tmp_path: Path) -> None:
     failing = context(assessed_result(v2_p95=150), tmp_path, name="checkout", task="rollout")
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_github(gh), failing)
+        rollout.TASK.execute(_github(gh), failing)
     assert str(caught.value).startswith(
         "rollout: template edits[0] (deploy/checkout.yaml) set "
         "spec.template.spec.containers[name=app].image: 'None' has no attribute 'name' "
@@ -327,21 +327,21 @@ def test_the_platform_and_repository_come_from_the_ci_environment(
     gh: GitHubRepoServer, ctx: TaskContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(TaskFailed) as caught:
-        rollout.run({"edits": EDITS}, ctx)
+        rollout.TASK.execute({"edits": EDITS}, ctx)
     assert str(caught.value) == (
         "rollout: cannot tell the code host outside GitHub Actions and GitLab CI; "
         "set `platform: github` or `platform: gitlab`"
     )
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     with pytest.raises(TaskFailed) as caught:
-        rollout.run({"edits": EDITS, "apiURL": gh.url}, ctx)
+        rollout.TASK.execute({"edits": EDITS, "apiURL": gh.url}, ctx)
     assert (
         str(caught.value)
         == "rollout: set `repository` (GITHUB_REPOSITORY is not there to default it)"
     )
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/app")
     monkeypatch.setenv("GITHUB_API_URL", gh.url)
-    rollout.run({"edits": EDITS}, ctx)
+    rollout.TASK.execute({"edits": EDITS}, ctx)
     assert len(gh.pulls) == 1
 
 
@@ -352,7 +352,7 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
     gl: GitLabRepoServer, ctx: TaskContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     inputs = _gitlab(gl, labels=["rollout"], reviewers=["bob"], draft=True, autoMerge=True)
-    rollout.run(inputs, ctx)
+    rollout.TASK.execute(inputs, ctx)
     assert gl.files_at(BRANCH) == {
         "deploy/checkout.yaml": DEPLOYMENT_V2,
         "charts/router/values.yaml": VALUES_V2,
@@ -377,7 +377,7 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
 
     gl.merge_requests[0]["reviewer_ids"].insert(0, 100)  # someone asks alice too
     later = context(assessed_result(v2_p95=99.5), tmp_path, name="checkout", task="rollout")
-    rollout.run(inputs, later)
+    rollout.TASK.execute(inputs, later)
     assert gl.merge_requests[0]["reviewer_ids"] == [100, 101]
     assert len(gl.merge_requests) == 1
     assert len(gl.commits) == 1
@@ -391,10 +391,10 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
 def test_gitlab_branch_is_re_pointed_when_the_target_moved(
     gl: GitLabRepoServer, ctx: TaskContext
 ) -> None:
-    rollout.run(_gitlab(gl), ctx)
+    rollout.TASK.execute(_gitlab(gl), ctx)
     gl.branches["main"]["README.md"] = "# moved on\n"
     gl.branches["main"]["Dockerfile"] = "FROM ghcr.io/acme/checkout:v1 AS app\nCOPY . /app\n"
-    rollout.run(_gitlab(gl), ctx)
+    rollout.TASK.execute(_gitlab(gl), ctx)
     assert len(gl.commits) == 2
     assert gl.files_at(BRANCH)["README.md"] == "# moved on\n"
     assert (
@@ -409,7 +409,7 @@ def test_gitlab_no_op_unknown_reviewer_and_wrong_token(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    rollout.run(
+    rollout.TASK.execute(
         _gitlab(
             gl,
             edits=[{"file": "README.md", "replace": [{"pattern": "checkout", "with": "checkout"}]}],
@@ -421,11 +421,11 @@ def test_gitlab_no_op_unknown_reviewer_and_wrong_token(
         "no merge request opened"
     ]
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_gitlab(gl, reviewers=["mallory"]), ctx)
+        rollout.TASK.execute(_gitlab(gl, reviewers=["mallory"]), ctx)
     assert str(caught.value) == "rollout: no GitLab user named 'mallory' (in `reviewers`)"
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-wrong")
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_gitlab(gl), ctx)
+        rollout.TASK.execute(_gitlab(gl), ctx)
     assert str(caught.value) == (
         "rollout: GitLab answered 401 reading the project acme/app: 401 Unauthorized; "
         "the token was refused: check the token in GITLAB_TOKEN"
@@ -440,7 +440,7 @@ def test_gitlab_auto_merge_refused_is_a_warning(
         monkeypatch.setenv("GITLAB_CI", "true")
         monkeypatch.setenv("CI_PROJECT_PATH", "acme/app")
         monkeypatch.setenv("CI_API_V4_URL", f"{server.url}/api/v4")
-        rollout.run({"edits": EDITS, "autoMerge": True}, ctx)
+        rollout.TASK.execute({"edits": EDITS, "autoMerge": True}, ctx)
     assert len(server.merge_requests) == 1
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["rollout: auto-merge not enabled: 405 Method Not Allowed"]
@@ -472,7 +472,7 @@ def test_an_api_that_is_down_is_retried_then_reported(
         "apiURL": f"http://127.0.0.1:{port}{suffix}",
     }
     with pytest.raises(TaskFailed) as caught:
-        rollout.run({**inputs, "edits": EDITS}, ctx)
+        rollout.TASK.execute({**inputs, "edits": EDITS}, ctx)
     assert str(caught.value) == (
         f"rollout: cannot reach the {host} API reading the {what} acme/app: Connection refused"
     )
@@ -480,7 +480,7 @@ def test_an_api_that_is_down_is_retried_then_reported(
 
 def test_gitlab_answering_502_once_is_retried(gl: GitLabRepoServer, ctx: TaskContext) -> None:
     gl.script("GET", "/api/v4/projects/acme%2Fapp", [Reply(502, {"message": "502 Bad Gateway"})])
-    rollout.run(_gitlab(gl), ctx)
+    rollout.TASK.execute(_gitlab(gl), ctx)
     assert [r.path for r in gl.requests[:2]] == ["/api/v4/projects/acme%2Fapp"] * 2
     assert len(gl.merge_requests) == 1
 
@@ -502,13 +502,13 @@ def test_only_utf8_text_files_can_be_edited(
     monkeypatch.setenv("GITLAB_TOKEN", getattr(server, "token", ""))
     edit = {"file": "logo.png", "replace": [{"pattern": "x", "with": "y"}]}
     with server, pytest.raises(TaskFailed) as caught:
-        rollout.run({**inputs, "edits": [edit]}, ctx)
+        rollout.TASK.execute({**inputs, "edits": [edit]}, ctx)
     assert str(caught.value) == "rollout: logo.png is not UTF-8 text; only text files can be edited"
 
 
 def test_a_branch_template_that_renders_empty(gh: GitHubRepoServer, ctx: TaskContext) -> None:
     with pytest.raises(TaskFailed) as caught:
-        rollout.run(_github(gh, branch="{{ '' }}"), ctx)
+        rollout.TASK.execute(_github(gh, branch="{{ '' }}"), ctx)
     assert str(caught.value) == "rollout: the branch and title templates must not render empty"
 
 

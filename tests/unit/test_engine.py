@@ -125,8 +125,8 @@ def test_a_task_the_installation_lacks_fails_clearly(
 
 
 def _plugin(monkeypatch: pytest.MonkeyPatch, run: Any) -> Experiment:
-    monkeypatch.setitem(registry(), "plugin", TaskType("plugin", "a test plugin", run))
-    return Experiment(tasks=(TaskSpec(0, "plugin", {}),), source="t", base_dir=Path())
+    monkeypatch.setitem(registry(), "plugin", TaskType("plugin", "a test plugin", run, parse=dict))
+    return Experiment(tasks=(TaskSpec(0, "plugin", {}, parsed={}),), source="t", base_dir=Path())
 
 
 def test_an_unexpected_exception_is_reported_as_a_bug(

@@ -102,7 +102,7 @@ def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) ->
 
     ctx = task_context("assess", tmp_path, result=Result(store=http_store([50.0])))
     with pytest.raises(TaskFailed) as raised:
-        TASK.run({"baseline": "main", "rewards": {"min": ["http/latency-mean"]}}, ctx)
+        TASK.execute({"baseline": "main", "rewards": {"min": ["http/latency-mean"]}}, ctx)
     assert raised.value.reason == (
         "baseline: there is no version named 'main' (versions are 0: v1); to compare with "
         "another run's result, set the baseline-from input or pass iter8 run --baseline RESULT"

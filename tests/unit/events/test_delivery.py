@@ -3,18 +3,8 @@ from __future__ import annotations
 import pytest
 
 from iter8_action.errors import TaskFailed
-from iter8_action.events.delivery import Delivery, api_url, secret_from_env, url_input
-from iter8_action.httpclient import Limits
+from iter8_action.events.delivery import api_base, api_url, secret_from_env, url_input
 from iter8_action.secrets import SECRETS
-
-
-def test_delivery_options_and_their_defaults() -> None:
-    assert Delivery.from_inputs({}) == Delivery(Limits(10.0, 10 * 1024 * 1024), retries=3)
-    options = Delivery.from_inputs(
-        {"timeout": "1m30s", "maxBodySize": "1MiB", "retries": 0, "headersEnv": {"X-Key": "K"}}
-    )
-    assert options == Delivery(Limits(90.0, 1024 * 1024), retries=0, secret_headers={"X-Key"})
-    assert options.policy.attempts == 1
 
 
 def test_a_missing_secret_says_how_to_provide_it() -> None:
@@ -29,18 +19,18 @@ def test_a_missing_secret_says_how_to_provide_it() -> None:
 
 def test_secrets_from_the_environment_are_masked() -> None:
     env = {"HOOK_URL": " https://hooks.example/T1/B2/secret \n"}
-    assert url_input({"urlEnv": "HOOK_URL"}, what="notify", env=env) == (
+    assert url_input(None, "HOOK_URL", what="notify", env=env) == (
         "https://hooks.example/T1/B2/secret"
     )
     assert SECRETS.redact("posting to https://hooks.example/T1/B2/secret") == "posting to ***"
 
 
 def test_a_url_written_in_the_experiment_is_masked_only_when_asked() -> None:
-    assert url_input({"url": "https://public.example/hook"}, what="notify", env={}) == (
+    assert url_input("https://public.example/hook", None, what="notify", env={}) == (
         "https://public.example/hook"
     )
     assert SECRETS.redact("https://public.example/hook") == "https://public.example/hook"
-    url_input({"url": "https://hooks.slack.com/services/T/B/x"}, what="slack", env={}, secret=True)
+    url_input("https://hooks.slack.com/services/T/B/x", None, what="slack", env={}, secret=True)
     assert SECRETS.redact("https://hooks.slack.com/services/T/B/x") == "***"
 
 
@@ -54,3 +44,6 @@ def test_api_url_prefers_the_task_then_the_ci_variable() -> None:
     )
     inputs = {"apiURL": "http://127.0.0.1:1"}
     assert api_url(inputs, env_var="GITHUB_API_URL", default="x", env=env) == "http://127.0.0.1:1"
+    assert api_base("http://127.0.0.1:1/", env_var="GITHUB_API_URL", default="x", env=env) == (
+        "http://127.0.0.1:1"
+    )

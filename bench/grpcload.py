@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from iter8_action.tasks.base import TaskContext  # noqa: E402
 from iter8_action.tasks.grpc import run  # noqa: E402
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget  # noqa: E402
-from tests.taskcontext import task_context  # noqa: E402
+from tests.support.contexts import task_context  # noqa: E402
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget  # noqa: E402
 
 
 def _serve(ready: Any, stop: Any) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers.targets import Target  # noqa: E402
+from tests.support.servers.targets import Target  # noqa: E402
 
 IMAGE = "iter8-py-action:bench"
 MB = 1_000_000

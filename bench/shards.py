@@ -47,7 +47,7 @@ def target(quick: bool) -> Iterator[str]:
         with nginx() as (url, _):
             yield url
         return
-    from tests.servers.targets import Target
+    from tests.support.servers.targets import Target
 
     with Target() as server:
         yield server.url

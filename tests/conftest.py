@@ -1,4 +1,4 @@
-"""Fixtures every test gets.
+"""Fixtures every test gets, and those any test folder may turn on.
 
 The secret registry is process-wide, as in a real run (one experiment per process);
 a test that runs the CLI or the CI job in this process registers secrets, and the
@@ -13,9 +13,19 @@ from collections.abc import Iterator
 import pytest
 
 from iter8_action.secrets import SECRETS
+from tests.support.environment import without_ci
 
 
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> Iterator[None]:
     yield
     SECRETS.clear()
+
+
+@pytest.fixture
+def no_ci_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No run link, no default repository, no platform: the test sees no CI around it.
+
+    A folder's conftest.py turns it on for the folder with an autouse fixture that
+    requests it."""
+    without_ci(monkeypatch)

@@ -34,10 +34,10 @@ import pytest
 import yaml
 from packaging.utils import canonicalize_name
 
-from tests.acceptance.test_action_contract import parse_outputs
-from tests.servers.github_api import FakeGitHub, pull_request_event
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.targets import Target
+from tests.support.action import parse_outputs
+from tests.support.servers.github_api import FakeGitHub, pull_request_event
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.targets import Target
 
 pytestmark = pytest.mark.slow
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env, peak_rss_mib, run_measured
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.faults import Fault, FaultServer
-from tests.servers.webhooks import WebhookReceiver
+from tests.support.cli import iter8_command, iter8_env, peak_rss_mib, run_measured
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.faults import Fault, FaultServer
+from tests.support.servers.webhooks import WebhookReceiver
 
 Iter8 = Callable[..., CompletedProcess[str]]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.acceptance.conftest import ROOT, iter8_command, iter8_env
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.paths import ROOT
 
 Iter8 = Callable[..., subprocess.CompletedProcess[str]]
 SEED = ROOT / "tests" / "examples" / "valid" / "seed-load-test.yaml"

@@ -28,9 +28,9 @@ from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
-from tests.acceptance.custommetrics import task_context
-from tests.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
-from tests.servers.base import RecordingServer, Reply
+from tests.support.contexts import custommetrics_context
+from tests.support.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
+from tests.support.servers.base import RecordingServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 NR_KEY = "NRAK-7F3A9C2B1D0E4F5A6B7C8D9E0F1"
@@ -57,7 +57,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def _context(tmp_path: Path) -> TaskContext:
-    return task_context(tmp_path, index=2)
+    return custommetrics_context(tmp_path, index=2)
 
 
 def _run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:

@@ -11,8 +11,8 @@ from subprocess import CompletedProcess
 import pytest
 import yaml
 
-from tests.servers.github_repo_api import GitHubRepoServer
-from tests.servers.webhooks import WebhookReceiver
+from tests.support.servers.github_repo_api import GitHubRepoServer
+from tests.support.servers.webhooks import WebhookReceiver
 
 Iter8 = Callable[..., CompletedProcess[str]]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
 Iter8 = Callable[..., Any]
 

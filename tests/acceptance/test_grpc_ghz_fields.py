@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
 Iter8 = Callable[..., Any]
 

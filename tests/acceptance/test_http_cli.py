@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers.targets import Target, closed_port
+from tests.support.servers.targets import Target, closed_port
 
 Iter8 = Callable[..., Any]
 

@@ -21,7 +21,7 @@ from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
 from iter8_action.loadgen.runner import WorkerFailed, run_streams
 from iter8_action.loadgen.stats import Progress
 from iter8_action.loadgen.worker import main
-from tests.servers.targets import Target
+from tests.support.servers.targets import Target
 
 
 def _stream(port: int, **kwargs: object) -> Stream:

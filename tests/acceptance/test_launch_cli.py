@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.servers.base import Reply
-from tests.servers.helmrepo import HelmRepo, package
-from tests.servers.targets import Target
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.servers.base import Reply
+from tests.support.servers.helmrepo import HelmRepo, package
+from tests.support.servers.targets import Target
 
 Iter8 = Callable[..., Any]
 

@@ -9,7 +9,7 @@ server (driven by PyGithub and python-gitlab). Between runs the test merges the 
 merge request, as a reviewer and a GitOps agent would, so each run starts where the
 last merged step left the release: it advances through every step, promotes, and rolls
 back when the candidate fails its SLOs. Every object written is checked against the
-real schemas (tests/k8s).
+real schemas (tests/support/k8s).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import yaml
 from iter8_action.cli import main
 from iter8_action.secrets import SECRETS
 from iter8_action.traffic.model import SUPPORTED, Environment, Strategy
-from tests import k8s
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.servers.github_repo_api import GitHubRepoServer
-from tests.servers.gitlab_repo_api import GitLabRepoServer
-from tests.servers.targets import Target
+from tests.support import k8s
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.servers.github_repo_api import GitHubRepoServer
+from tests.support.servers.gitlab_repo_api import GitLabRepoServer
+from tests.support.servers.targets import Target
 
 COMBOS = [
     (env, strategy) for env in Environment for strategy in Strategy if strategy in SUPPORTED[env]

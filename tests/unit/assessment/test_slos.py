@@ -8,7 +8,7 @@ import pytest
 
 from iter8_action.assessment import assess, judge, parse_spec
 from iter8_action.metrics import MetricStore
-from tests.unit.assessment.stores import store_with, two_versions
+from tests.support.stores import store_with, two_versions
 
 
 def _gauges(metric: str, values: list[float | None]) -> MetricStore:

@@ -6,7 +6,7 @@ from iter8_action.assessment import judge, parse_spec
 from iter8_action.baselines.join import join, prepare
 from iter8_action.baselines.model import BaselineRun, Baselines
 from iter8_action.baselines.noise import Band, band, finish, is_regression
-from tests.unit.baselines.results import baselines_of, http_store
+from tests.support.baselines import baselines_of, http_store
 
 SLO_INPUTS = {
     "baseline": "main",

@@ -10,8 +10,8 @@ import yaml
 
 from iter8_action.report import render
 from iter8_action.report.model import ReportError
-from tests.hostile import HOSTILE, HOSTILE_MARKUP, assert_markdown_is_ours, html_elements
-from tests.unit.report.conftest import load
+from tests.support.hostile import HOSTILE, HOSTILE_MARKUP, assert_markdown_is_ours, html_elements
+from tests.support.results import load
 
 XSS_STATUS = 'failed" onmouseover="alert(1)'
 

@@ -10,7 +10,7 @@ import pytest
 from iter8_action.report import FORMATS, ReportError, build_report, render
 from iter8_action.report.model import Verdict
 from iter8_action.report.series import metric_sort_key
-from tests.unit.report.conftest import load, make_document
+from tests.support.results import load, make_document
 
 VERDICTS = {
     "one-version": Verdict("passed", "SLOs passed: v1", "v1 meets all 2 SLOs."),

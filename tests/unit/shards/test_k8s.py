@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from iter8_action.cli import cli
-from tests import k8s
+from tests.support import k8s
 
 EXPERIMENT = """\
 spec:

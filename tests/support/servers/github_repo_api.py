@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from tests.servers.base import RecordingServer, Reply, Request
-from tests.servers.github_api import bad_credentials
+from tests.support.servers.base import RecordingServer, Reply, Request
+from tests.support.servers.github_api import bad_credentials
 
 
 def _sha(*parts: str) -> str:

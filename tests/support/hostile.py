@@ -15,7 +15,10 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
+from tests.support.paths import RESULTS
+
+FIXTURES = RESULTS
+"""Result documents to make hostile (`tests/fixtures/results`)."""
 HOSTILE = (
     "x\r::warning::forged-by-cr\n::set-output name=verdict::passed"
     "\u2028::error::forged-by-ls\u2029::notice::forged-by-ps\x85::debug::forged-by-nel"

@@ -701,6 +701,7 @@ def tls_sysdig(certificate: tuple[Path, Path]) -> Iterator[TLSSysdig]:
         yield server
 
 
+@pytest.mark.requires("openssl")
 def test_an_untrusted_certificate_stops_the_task_with_the_fix(
     tls_sysdig: TLSSysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -718,6 +719,7 @@ def test_an_untrusted_certificate_stops_the_task_with_the_fix(
     )
 
 
+@pytest.mark.requires("openssl")
 def test_a_ca_file_makes_the_certificate_trusted(
     tls_sysdig: TLSSysdig,
     certificate: tuple[Path, Path],

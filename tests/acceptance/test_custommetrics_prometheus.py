@@ -54,6 +54,9 @@ class Backend:
     """A startingTime before the first scrape (the series were 0 then)."""
 
 
+pytestmark = pytest.mark.requires("prometheus")
+
+
 @pytest.fixture(scope="module")
 def prometheus() -> Iterator[Backend]:
     with Exporter(versions=("v1", "v2")) as exporter, PrometheusServer(exporter.target) as prom:

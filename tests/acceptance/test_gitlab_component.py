@@ -34,6 +34,7 @@ def gitlab() -> Iterator[FakeGitLab]:
         yield server
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: FakeGitLab) -> None:
     root = project(tmp_path / "demo", PASSING)
     first = gitlab_ci_local(root, gitlab, f"ITER8_GITLAB_TOKEN={gitlab.token}")
@@ -56,6 +57,7 @@ def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: Fa
     assert "deploy           > deploying after verdict=no-assessment slos-met=true" in first.stdout
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_with_only_the_job_token_it_says_how_to_fix_it(tmp_path: Path, gitlab: FakeGitLab) -> None:
     root = project(tmp_path / "demo", PASSING)
     run = gitlab_ci_local(root, gitlab)
@@ -65,6 +67,7 @@ def test_with_only_the_job_token_it_says_how_to_fix_it(tmp_path: Path, gitlab: F
     assert gitlab.server.requests == []
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_a_failing_task_fails_the_job_but_keeps_the_artifacts(
     tmp_path: Path, gitlab: FakeGitLab
 ) -> None:
@@ -102,6 +105,7 @@ def test_the_template_has_the_actions_inputs_and_no_global_keywords() -> None:
         assert variables[f"INPUT_{name.upper().replace('-', '_')}"] == f"$[[ inputs.{name} ]]"
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_the_component_renders_a_chart_with_values(tmp_path: Path, gitlab: FakeGitLab) -> None:
     inputs = (
         "      chart: iter8\n"

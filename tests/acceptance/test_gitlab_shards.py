@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from iter8_action.loadgen.histogram import RELATIVE_ERROR
@@ -65,6 +66,7 @@ def _values(res: dict[str, Any], version: int) -> dict[str, list[float]]:
     return values
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_parallel_shard_jobs_and_a_merge_job_equal_one_process(tmp_path: Path) -> None:
     with Target() as target, FakeGitLab() as gitlab:
         experiment = EXPERIMENT.format(url=target.url)

@@ -281,6 +281,7 @@ def test_a_candidate_that_fails_its_slos_is_rolled_back(
             assert [r["weight"] for r in segment] == [100, 0]
 
 
+@pytest.mark.requires("k8s-models")
 def test_traffic_render_writes_the_next_manifests_without_any_api_call(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

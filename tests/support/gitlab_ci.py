@@ -53,8 +53,9 @@ def project(root: Path, experiment: str, *, extra_inputs: str = "") -> Path:
 def gitlab_ci_local(
     root: Path, server: FakeGitLab, *variables: str
 ) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("gitlab-ci-local")
-    assert executable, "gitlab-ci-local is missing: scripts/system-deps installs it (npm)"
+    """Run the project's pipeline in shell mode, its merge request's variables pointing at
+    `server`, plus `variables` (`NAME=value`); a test that calls it is marked
+    `requires("gitlab-ci-local")`."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     merge_request = [
         f"CI_SERVER_URL={server.url}",
@@ -64,7 +65,13 @@ def gitlab_ci_local(
         "CI_JOB_TOKEN=job-token-not-for-notes",
         f"PYTHONPATH={ROOT}",
     ]
-    args = [executable, "--force-shell-executor", "--no-color", "--home", str(root.parent / "home")]
+    args = [
+        "gitlab-ci-local",
+        "--force-shell-executor",
+        "--no-color",
+        "--home",
+        str(root.parent / "home"),
+    ]
     # The template is linted by check-jsonschema (scripts/lint-ci-files); this
     # run checks behaviour, and its own schema pass costs seconds per run.
     args.append("--no-json-schema-validation")

@@ -133,6 +133,7 @@ spec:
 """
 
 
+@pytest.mark.requires("k8s-models")
 def test_a_users_route_is_edited_in_place_and_every_other_byte_kept() -> None:
     r = routing()
     state = current_state(USER_ROUTE, r)

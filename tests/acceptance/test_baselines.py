@@ -87,7 +87,7 @@ def github() -> Iterator[tuple[FakeGitHub, FakeGitHubActions]]:
 def _store_on_main(actions: FakeGitHubActions, results: list[bytes], **kw: object) -> None:
     for sha, result in zip(SHAS, results, strict=True):
         artifact = zip_of({"result.yaml": result, "report.md": b"# report\n"})
-        actions.add_run("main", sha, {"iter8-reports": artifact}, **kw)  # type: ignore[arg-type]
+        actions.add_run("main", sha, {"iter8-reports": artifact}, **kw)
 
 
 def test_a_pull_request_20_percent_slower_than_main_fails_with_vs_main(

@@ -217,7 +217,7 @@ def test_a_missing_key_says_which_variable_to_set(newrelic: NewRelic, tmp_path: 
 
 
 def _sysdig_values() -> dict[str, float]:
-    out = {}
+    out: dict[str, float] = {}
     for deployment, (count, errors, mean_ms) in {
         "shop-v1": (400, 4, 80.0),
         "shop-v2": (410, 41, 95.5),

@@ -358,7 +358,17 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
     (artifacts / "merged.yaml").write_bytes((runs.directory / "merged.yaml").read_bytes())
     (artifacts / "notes.yaml").write_text("not: a result\n")
     experiment = str(runs.directory / "experiment.yaml")
-    args = ("merge", "--from", str(artifacts), "--shards", "3", "--wait", "1s", "-f", experiment)
+    args: tuple[str, ...] = (
+        "merge",
+        "--from",
+        str(artifacts),
+        "--shards",
+        "3",
+        "--wait",
+        "1s",
+        "-f",
+        experiment,
+    )
     args += ("-o", "m.yaml")
     waited = iter8(tmp_path, *args)
     assert waited.returncode == 2

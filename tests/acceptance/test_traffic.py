@@ -60,24 +60,30 @@ class Repo:
     server: GitHubRepoServer | GitLabRepoServer | None
     platform: str
 
+    def _served(self) -> GitHubRepoServer | GitLabRepoServer:
+        assert self.server is not None, "no repository: the experiment renders files only"
+        return self.server
+
     def files_at(self, branch: str) -> dict[str, str]:
-        return self.server.files_at(branch)
+        return self._served().files_at(branch)
 
     def merge(self, branch: str) -> None:
-        if isinstance(self.server, GitHubRepoServer):
-            self.server.push("main", self.server.files_at(branch), "merge")
-            for pull in self.server.pulls:
+        server = self._served()
+        if isinstance(server, GitHubRepoServer):
+            server.push("main", server.files_at(branch), "merge")
+            for pull in server.pulls:
                 pull["state"] = "closed"
         else:
-            self.server.branches["main"] = self.server.files_at(branch)
-            for mr in self.server.merge_requests:
+            server.branches["main"] = server.files_at(branch)
+            for mr in server.merge_requests:
                 mr["state"] = "merged"
 
     def requests(self) -> list[tuple[str, str]]:
         """(title, body) of every PR/MR opened so far."""
-        if isinstance(self.server, GitHubRepoServer):
-            return [(p["title"], p["body"]) for p in self.server.pulls]
-        return [(m["title"], m["description"]) for m in self.server.merge_requests]
+        server = self._served()
+        if isinstance(server, GitHubRepoServer):
+            return [(p["title"], p["body"]) for p in server.pulls]
+        return [(m["title"], m["description"]) for m in server.merge_requests]
 
     def inputs(self) -> dict[str, Any]:
         if self.server is None:

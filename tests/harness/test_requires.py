@@ -70,7 +70,7 @@ def _outcomes(suite: pytest.Pytester) -> dict[str, tuple[str, str, str]]:
     """Each test of the suite run in this process: the phase that decided it, its outcome
     and its message."""
     recorded = suite.inline_run("--strict-markers")
-    outcomes = {}
+    outcomes: dict[str, tuple[str, str, str]] = {}
     for report in recorded.getreports("pytest_runtest_logreport"):
         test = report.nodeid.split("::")[-1]
         if report.when == "call" or report.outcome != "passed":

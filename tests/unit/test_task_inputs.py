@@ -38,7 +38,7 @@ def test_ready_inputs_read_every_field() -> None:
     )
     assert (spec.target, spec.timeout_s, spec.interval_s) == ("127.0.0.1:8080", 120.0, 0.5)
     assert (spec.wanted, spec.verify) == (frozenset({200, 204}), False)
-    assert ReadyInputs.parse({"url": "http://x.invalid/", "status": 503}).wanted == {503}
+    assert ReadyInputs.parse({"url": "http://x.invalid/", "status": 503}).wanted == frozenset({503})
 
 
 def test_parsed_inputs_are_frozen() -> None:

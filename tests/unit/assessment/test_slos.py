@@ -19,7 +19,9 @@ def _gauges(metric: str, values: list[float | None]) -> MetricStore:
     return store
 
 
-def _statuses(store: MetricStore, slos: dict[str, Any], **inputs: Any) -> list[list[tuple]]:
+def _statuses(
+    store: MetricStore, slos: dict[str, Any], **inputs: Any
+) -> list[list[tuple[str, float | None, str]]]:
     spec = parse_spec({"SLOs": slos, **inputs}, store.version_names)
     return [
         [(s.status, s.limit, s.note) for s in verdict.versions]

@@ -13,7 +13,9 @@ def test_delivery_options_and_their_defaults() -> None:
     options = Delivery.from_inputs(
         {"timeout": "1m30s", "maxBodySize": "1MiB", "retries": 0, "headersEnv": {"X-Key": "K"}}
     )
-    assert options == Delivery(Limits(90.0, 1024 * 1024), retries=0, secret_headers={"X-Key"})
+    assert options == Delivery(
+        Limits(90.0, 1024 * 1024), retries=0, secret_headers=frozenset({"X-Key"})
+    )
     assert options.policy.attempts == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from tests.support.results import load
 XSS_STATUS = 'failed" onmouseover="alert(1)'
 
 
-def hostile(text: str) -> dict[str, object]:
+def hostile(text: str) -> dict[str, Any]:
     document = load("failed-run")
     result = document["result"]
     result["startTime"] = text

@@ -340,7 +340,7 @@ class GitHubRepoServer(RecordingServer):
         if pull is None:
             return Reply(404, {"message": "Not Found"})
         body = request.json()
-        names: list[str] = body.get("labels", []) if isinstance(body, dict) else body
+        names: list[str] = body["labels"] if isinstance(body, dict) else body
         for name in names:
             if unquote(name) not in pull["labels"]:
                 pull["labels"].append(unquote(name))

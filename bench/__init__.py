@@ -2,7 +2,7 @@
 
 Each is a module run from the repository root, where `python -m` puts the
 working directory on `sys.path`, so that it imports the installed `iter8_action`
-and the tests' servers (`tests.servers`) as they are:
+and the tests' servers (`tests.support.servers`) as they are:
 
     python -m bench.<name> [--quick]
 

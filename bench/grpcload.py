@@ -5,7 +5,7 @@ Usage (from the repository root, with the project's Python):
 
     python -m bench.grpcload [--quick] [--seconds S]
 
-It installs nothing. It starts the tests' gRPC server (tests/servers/grpc_target.py,
+It installs nothing. It starts the tests' gRPC server (tests/support/servers/grpc_target.py,
 a thread-pool server) in a process of its own on a free loopback port, then runs
 the grpc task against it and prints:
 
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import TASK
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
-from tests.taskcontext import task_context
+from tests.support.contexts import task_context
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK_S = 0.5

@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.servers.targets import Target
+from tests.support.servers.targets import Target
 
 ROOT = Path(__file__).resolve().parents[1]
 

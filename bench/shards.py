@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from bench.loadgen import nginx
-from tests.servers.targets import Target
+from tests.support.servers.targets import Target
 
 TOLERANCE = 0.01
 

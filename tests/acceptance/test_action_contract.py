@@ -16,18 +16,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from tests.servers.github_api import FakeGitHub, pull_request_event
-
-REPO = Path(__file__).resolve().parents[2]
-ACTION = yaml.safe_load((REPO / "action.yml").read_text())
-GITHUB_TOKEN = "ghs_workflowtoken0123456789"
+from tests.support.action import ACTION, GITHUB_TOKEN, commands, parse_outputs, run_action
+from tests.support.paths import ROOT
+from tests.support.servers.github_api import FakeGitHub, pull_request_event
 
 PASSING = """\
 metadata: {name: smoke}
@@ -50,105 +46,10 @@ spec:
 """
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    workspace: Path
-
-
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with FakeGitHub(token=GITHUB_TOKEN) as server:
         yield server
-
-
-def run_action(
-    workspace: Path,
-    server: FakeGitHub,
-    experiment: str,
-    with_: dict[str, str] | None = None,
-    *,
-    event_name: str = "pull_request",
-    event: dict[str, Any] | None = None,
-    step_env: dict[str, str] | None = None,
-    umask: int = 0o022,
-) -> Run:
-    """Run the entrypoint with the environment the runner builds for `uses: ./` + `with:`
-    (and the step's `env:`, which the runner passes to a Docker action as they are)."""
-    with_ = with_ or {}
-    unknown = set(with_) - set(ACTION["inputs"])
-    assert not unknown, f"the runner would warn: unexpected inputs {unknown}"
-    (workspace / "experiment.yaml").write_text(experiment)
-    runner_temp = workspace.with_name(workspace.name + ".runner")
-    runner_temp.mkdir(exist_ok=True)
-    event_path = runner_temp / "event.json"
-    event_path.write_text(json.dumps(event if event is not None else pull_request_event()))
-    output, summary = runner_temp / "output", runner_temp / "summary.md"
-    output.touch()
-    summary.touch()
-    env = {"PATH": os.environ["PATH"], "HOME": str(runner_temp), "PYTHONPATH": str(REPO)}
-    for name, spec in ACTION["inputs"].items():
-        value = with_.get(name, spec.get("default", ""))
-        # The runner evaluates expressions before the step starts.
-        value = value.replace("${{ github.token }}", GITHUB_TOKEN)
-        env[f"INPUT_{name.replace(' ', '_').upper()}"] = value
-    env.update(
-        CI="true",
-        GITHUB_ACTIONS="true",
-        GITHUB_WORKSPACE=str(workspace),
-        GITHUB_EVENT_NAME=event_name,
-        GITHUB_EVENT_PATH=str(event_path),
-        GITHUB_OUTPUT=str(output),
-        GITHUB_STEP_SUMMARY=str(summary),
-        GITHUB_API_URL=server.url,
-        GITHUB_SERVER_URL="https://github.com",
-        GITHUB_REPOSITORY=server.repo,
-        GITHUB_RUN_ID="4242",
-        RUNNER_TEMP=str(runner_temp),
-    )
-    env.update(step_env or {})
-    done = subprocess.run(
-        [sys.executable, str(REPO / "entrypoint.py")],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        umask=umask,
-    )
-    return Run(
-        done.returncode,
-        done.stdout,
-        done.stderr,
-        parse_outputs(output.read_text()),
-        summary.read_text(),
-        workspace,
-    )
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """Read `$GITHUB_OUTPUT` as the runner does (`name<<delimiter` blocks)."""
-    outputs: dict[str, str] = {}
-    lines = iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        name, delimiter = line.split("<<", 1)
-        value: list[str] = []
-        for item in lines:
-            if item == delimiter:
-                break
-            value.append(item)
-        outputs[name] = "\n".join(value)
-    return outputs
-
-
-def commands(stdout: str, name: str) -> list[str]:
-    return [line for line in stdout.splitlines() if line.startswith(f"::{name}")]
 
 
 def test_action_yml_follows_the_conventions() -> None:
@@ -338,7 +239,7 @@ def test_sigterm_writes_reports_and_outputs_but_makes_no_api_call(
     output = tmp_path.with_name(tmp_path.name + ".output")
     env = {
         "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(ROOT),
         "GITHUB_ACTIONS": "true",
         "GITHUB_EVENT_NAME": "pull_request",
         "GITHUB_EVENT_PATH": str(event_path),
@@ -348,7 +249,7 @@ def test_sigterm_writes_reports_and_outputs_but_makes_no_api_call(
         "INPUT_TOKEN": GITHUB_TOKEN,
     }
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "entrypoint.py")],
+        [sys.executable, str(ROOT / "entrypoint.py")],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

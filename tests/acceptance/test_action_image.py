@@ -33,12 +33,12 @@ import pytest
 import yaml
 from packaging.utils import canonicalize_name
 
-from tests.acceptance.test_action_contract import parse_outputs
-from tests.servers.github_api import FakeGitHub, pull_request_event
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.targets import Target
+from tests.support.action import parse_outputs
+from tests.support.servers.github_api import FakeGitHub, pull_request_event
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.targets import Target
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.requires("docker")]
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
@@ -325,6 +325,7 @@ deploy:
 """
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, target: Target) -> None:
     header, _ = yaml.safe_load_all(TEMPLATE.read_text())
     default_image = header["spec"]["inputs"]["image"]["default"]
@@ -339,11 +340,8 @@ def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, targ
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "remote", "add", "origin", "https://gitlab.example/iter8/demo.git"])
     subprocess.run([*git, "add", "-A"], check=True)
-    gitlab_ci_local = shutil.which("gitlab-ci-local")
-    assert gitlab_ci_local, "gitlab-ci-local is missing: scripts/system-deps installs it (npm)"
-
     with FakeGitLab() as gitlab:
-        args = [gitlab_ci_local, "--no-color", "--home", str(tmp_path / "home")]
+        args = ["gitlab-ci-local", "--no-color", "--home", str(tmp_path / "home")]
         args += ["--helper-image", STAND_IN, "--network", "host", "--pull-policy", "if-not-present"]
         args += ["--no-json-schema-validation"]
         for variable in (

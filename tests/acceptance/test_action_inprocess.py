@@ -9,9 +9,9 @@ import pytest
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
-from tests.inprocess import github_environ
-from tests.servers.base import Reply
-from tests.servers.github_api import FakeGitHub
+from tests.support.action import github_environ
+from tests.support.servers.base import Reply
+from tests.support.servers.github_api import FakeGitHub
 
 TOKEN = "ghs_inprocess_token_42"
 

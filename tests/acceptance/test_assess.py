@@ -25,8 +25,8 @@ from iter8_action.model import Experiment
 from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.resultfile import read_result, write_result
 from iter8_action.tasks import registry
-from tests.taskcontext import task_context
-from tests.unit.assessment.stores import two_versions
+from tests.support.contexts import task_context
+from tests.support.stores import two_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 

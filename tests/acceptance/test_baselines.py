@@ -3,8 +3,8 @@ platform's API, joins them and gates on them.
 
 The base branch's results are real: `iter8 run` against a target on 127.0.0.1
 that answers in 100 ms. They are served as artifact zips by the local GitHub
-Actions API (tests/servers/github_actions_api.py) and as job artifacts by the
-local GitLab API (tests/servers/gitlab_pipelines_api.py). The pull request's
+Actions API (tests/support/servers/github_actions_api.py) and as job artifacts by the
+local GitLab API (tests/support/servers/gitlab_pipelines_api.py). The pull request's
 run goes through `entrypoint.py` as the runner starts it (GitHub) or
 `pipeline.main` with a GitLab job's environment.
 """
@@ -21,13 +21,13 @@ import pytest
 from iter8_action.cli import main as iter8_main
 from iter8_action.pipeline import main as pipeline_main
 from iter8_action.secrets import SECRETS
-from tests.acceptance.test_action_contract import GITHUB_TOKEN, run_action
-from tests.servers.artifacts import zip_bomb, zip_of
-from tests.servers.github_actions_api import FakeGitHubActions
-from tests.servers.github_api import FakeGitHub
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.gitlab_pipelines_api import FakeGitLabPipelines
-from tests.servers.targets import Target
+from tests.support.action import GITHUB_TOKEN, run_action
+from tests.support.servers.artifacts import zip_bomb, zip_of
+from tests.support.servers.github_actions_api import FakeGitHubActions
+from tests.support.servers.github_api import FakeGitHub
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.gitlab_pipelines_api import FakeGitLabPipelines
+from tests.support.servers.targets import Target
 
 BASELINE_MS = 100
 SHAS = [prefix + "0" * 33 for prefix in ("1a2b3c4", "5e6f7a8", "9b0c1d2")]
@@ -87,7 +87,7 @@ def github() -> Iterator[tuple[FakeGitHub, FakeGitHubActions]]:
 def _store_on_main(actions: FakeGitHubActions, results: list[bytes], **kw: object) -> None:
     for sha, result in zip(SHAS, results, strict=True):
         artifact = zip_of({"result.yaml": result, "report.md": b"# report\n"})
-        actions.add_run("main", sha, {"iter8-reports": artifact}, **kw)  # type: ignore[arg-type]
+        actions.add_run("main", sha, {"iter8-reports": artifact}, **kw)
 
 
 def test_a_pull_request_20_percent_slower_than_main_fails_with_vs_main(

@@ -10,20 +10,16 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
-from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env, peak_rss_mib, run_measured
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.faults import Fault, FaultServer
-from tests.servers.webhooks import WebhookReceiver
-
-Iter8 = Callable[..., CompletedProcess[str]]
+from tests.support.cli import Iter8, iter8_command, iter8_env, peak_rss_mib, run_measured
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.faults import Fault, FaultServer
+from tests.support.servers.webhooks import WebhookReceiver
 
 
 def _write(tmp_path: Path, tasks: list[dict[str, Any]]) -> None:

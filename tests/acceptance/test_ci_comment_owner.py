@@ -12,8 +12,8 @@ import pytest
 from iter8_action.pipeline import main
 from iter8_action.platforms.sticky import with_marker
 from iter8_action.secrets import SECRETS
-from tests.servers.github_api import WORKFLOW_BOT, FakeGitHub, pull_request_event
-from tests.servers.gitlab_api import REVIEWER, FakeGitLab
+from tests.support.servers.github_api import WORKFLOW_BOT, FakeGitHub, pull_request_event
+from tests.support.servers.gitlab_api import REVIEWER, FakeGitLab
 
 WORKFLOW_TOKEN = "ghs_owner_test_workflow_token"
 KEY = "experiment.yaml"  # the default comment key: the experiment's path

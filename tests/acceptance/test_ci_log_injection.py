@@ -1,6 +1,6 @@
 """Data cannot write runner commands: `iter8 ci` (in process) with the runner's environment.
 
-What the GitHub runner reads as a command is described in `tests.hostile`. What
+What the GitHub runner reads as a command is described in `tests.support.hostile`. What
 GitLab's log reads: ANSI sequences and `section_start:`/`section_end:` markers,
 which need ESC and CR.
 """
@@ -17,12 +17,12 @@ import yaml
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
-from tests import inprocess
-from tests.hostile import HOSTILE, assert_no_forged_command, hostile_result
-from tests.servers.base import Reply
-from tests.servers.github_api import FakeGitHub
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.webhooks import WebhookReceiver
+from tests.support import action
+from tests.support.hostile import HOSTILE, assert_no_forged_command, hostile_result
+from tests.support.servers.base import Reply
+from tests.support.servers.github_api import FakeGitHub
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.webhooks import WebhookReceiver
 
 TOKEN = "ghs_log_injection_token_42"
 
@@ -35,7 +35,7 @@ def github() -> Iterator[FakeGitHub]:
 
 
 def github_environ(workspace: Path, server: FakeGitHub, **inputs: str) -> dict[str, str]:
-    return inprocess.github_environ(workspace, server, token=TOKEN, **inputs)
+    return action.github_environ(workspace, server, token=TOKEN, **inputs)
 
 
 def test_a_webhook_error_text_cannot_write_commands(

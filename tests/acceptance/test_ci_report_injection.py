@@ -13,7 +13,8 @@ import pytest
 
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
-from tests.hostile import (
+from tests.support.action import github_environ
+from tests.support.hostile import (
     HOSTILE,
     HOSTILE_MARKUP,
     assert_html_is_ours,
@@ -21,8 +22,7 @@ from tests.hostile import (
     hostile_result,
     html_elements,
 )
-from tests.inprocess import github_environ
-from tests.servers.github_api import FakeGitHub
+from tests.support.servers.github_api import FakeGitHub
 
 TOKEN = "ghs_report_injection_token_7"
 XSS_STATUS = 'failed" onmouseover="alert(1)" data-x="<script>alert(2)</script>'

@@ -4,14 +4,13 @@ import importlib.metadata
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from tests.acceptance.conftest import ROOT, iter8_command, iter8_env
+from tests.support.cli import Iter8, iter8_command, iter8_env
+from tests.support.paths import ROOT
 
-Iter8 = Callable[..., subprocess.CompletedProcess[str]]
 SEED = ROOT / "tests" / "examples" / "valid" / "seed-load-test.yaml"
 
 

@@ -28,9 +28,9 @@ from iter8_action.metrics import MetricMeta, MetricType
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
-from tests.acceptance.custommetrics import task_context
-from tests.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
-from tests.servers.base import RecordingServer, Reply
+from tests.support.contexts import custommetrics_context
+from tests.support.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
+from tests.support.servers.base import RecordingServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 NR_KEY = "NRAK-7F3A9C2B1D0E4F5A6B7C8D9E0F1"
@@ -57,7 +57,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def _context(tmp_path: Path) -> TaskContext:
-    return task_context(tmp_path, index=2)
+    return custommetrics_context(tmp_path, index=2)
 
 
 def _run(inputs: Mapping[str, Any], ctx: TaskContext) -> None:
@@ -217,7 +217,7 @@ def test_a_missing_key_says_which_variable_to_set(newrelic: NewRelic, tmp_path: 
 
 
 def _sysdig_values() -> dict[str, float]:
-    out = {}
+    out: dict[str, float] = {}
     for deployment, (count, errors, mean_ms) in {
         "shop-v1": (400, 4, 80.0),
         "shop-v2": (410, 41, 95.5),
@@ -700,6 +700,7 @@ def tls_sysdig(certificate: tuple[Path, Path]) -> Iterator[TLSSysdig]:
         yield server
 
 
+@pytest.mark.requires("openssl")
 def test_an_untrusted_certificate_stops_the_task_with_the_fix(
     tls_sysdig: TLSSysdig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -717,6 +718,7 @@ def test_an_untrusted_certificate_stops_the_task_with_the_fix(
     )
 
 
+@pytest.mark.requires("openssl")
 def test_a_ca_file_makes_the_certificate_trusted(
     tls_sysdig: TLSSysdig,
     certificate: tuple[Path, Path],

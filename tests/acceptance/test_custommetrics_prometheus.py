@@ -32,9 +32,9 @@ from iter8_action.errors import TaskFailed
 from iter8_action.metrics import MetricMeta, MetricStore, MetricType
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
-from tests.acceptance.conftest import ROOT
-from tests.acceptance.custommetrics import task_context
-from tests.servers.prometheus import LATENCY_BUCKETS_S, Exporter, PrometheusServer
+from tests.support.contexts import custommetrics_context
+from tests.support.paths import ROOT
+from tests.support.servers.prometheus import LATENCY_BUCKETS_S, Exporter, PrometheusServer
 
 # Traffic per version: (status code -> requests) and latencies in seconds (binary fractions,
 # so sums and means are exact).
@@ -52,6 +52,9 @@ class Backend:
     """Evaluation time: the last scrape, after all traffic."""
     starting: str
     """A startingTime before the first scrape (the series were 0 then)."""
+
+
+pytestmark = pytest.mark.requires("prometheus")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +125,7 @@ def _values(store: MetricStore, prefix: str, version: int) -> dict[str, float | 
 
 
 def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Path) -> None:
-    ctx = task_context(tmp_path)
+    ctx = custommetrics_context(tmp_path)
     registry()["custommetrics"].execute(_inputs(prometheus, ["v1", "v2"]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == _expected("v1")
     assert _values(ctx.store, "prometheus/", 1) == _expected("v2")
@@ -137,7 +140,7 @@ def test_values_match_what_the_exporter_served(prometheus: Backend, tmp_path: Pa
 
 
 def test_a_version_without_series_has_no_data(prometheus: Backend, tmp_path: Path) -> None:
-    ctx = task_context(tmp_path)
+    ctx = custommetrics_context(tmp_path)
     registry()["custommetrics"].execute(_inputs(prometheus, ["v3"], percentiles=[95]), ctx)
     assert _values(ctx.store, "prometheus/", 0) == {
         "prometheus/error-count": 0.0,
@@ -172,7 +175,7 @@ def test_a_query_prometheus_rejects_is_no_data_with_its_error(
         "  jqExpression: .data.result[0].value[1] | tonumber\n"
         "  required: true\n"
     )
-    ctx = task_context(tmp_path)
+    ctx = custommetrics_context(tmp_path)
     with pytest.raises(TaskFailed) as caught:
         registry()["custommetrics"].execute(
             {

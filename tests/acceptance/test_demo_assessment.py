@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from iter8_action.demo.app import VersionBehaviour, sample_app
-from tests.acceptance.conftest import iter8_command, iter8_env
+from tests.support.cli import iter8_command, iter8_env
 
 EXPERIMENT = """
 spec:

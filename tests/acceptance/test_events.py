@@ -20,14 +20,15 @@ from iter8_action.logs import setup_logging
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import cloudevent, github, gitlab, notify, slack
 from iter8_action.tasks.base import TaskContext
-from tests.servers.base import Reply
-from tests.servers.webhooks import (
+from tests.support.contexts import experiment_context
+from tests.support.results import assessed_result
+from tests.support.servers.base import Reply
+from tests.support.servers.webhooks import (
     GitHubDispatchReceiver,
     GitLabTriggerReceiver,
     SlackReceiver,
     WebhookReceiver,
 )
-from tests.unit.events.results import assessed_result, context
 
 CI_VARIABLES = (
     "GITHUB_SERVER_URL",
@@ -63,7 +64,7 @@ def debug_log() -> Iterator[io.StringIO]:
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> TaskContext:
-    return context(assessed_result(), tmp_path, name="checkout")
+    return experiment_context(assessed_result(), tmp_path, name="checkout")
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
 from pathlib import Path
-from subprocess import CompletedProcess
 
 import pytest
 import yaml
 
-from tests.servers.github_repo_api import GitHubRepoServer
-from tests.servers.webhooks import WebhookReceiver
-
-Iter8 = Callable[..., CompletedProcess[str]]
+from tests.support.cli import Iter8
+from tests.support.servers.github_repo_api import GitHubRepoServer
+from tests.support.servers.webhooks import WebhookReceiver
 
 
 def _closed_port() -> int:

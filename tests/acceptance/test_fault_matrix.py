@@ -1,6 +1,6 @@
 """The fault matrix: every kind of outgoing call against every fault, through `iter8 run`.
 
-For each fault (tests/servers/faults.py) one experiment makes every kind of
+For each fault (tests/support/servers/faults.py) one experiment makes every kind of
 call (load generation included) to a server with that fault, each task with
 `softFailure: true` and short bounds (a 1s deadline, no retries, a 1 MiB cap).
 Each task must end within its bound (+20%) with a message that says what went
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance.conftest import peak_rss_mib, run_measured
-from tests.servers.faults import Fault, FaultServer
-from tests.servers.webhooks import WebhookReceiver
+from tests.support.cli import peak_rss_mib, run_measured
+from tests.support.servers.faults import Fault, FaultServer
+from tests.support.servers.webhooks import WebhookReceiver
 
 DEADLINE = "1s"
 DEADLINE_S = 1.0

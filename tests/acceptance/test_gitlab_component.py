@@ -9,34 +9,17 @@ verdict from the dotenv report, as a deploy job would.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.servers.gitlab_api import FakeGitLab
+from tests.support.action import ACTION
+from tests.support.gitlab_ci import TEMPLATE, gitlab_ci_local, project
+from tests.support.servers.gitlab_api import FakeGitLab
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "gitlab" / "templates" / "iter8.yml"
-GITLAB_CI = """\
-stages: [test, deploy]
-include:
-  - local: templates/iter8.yml
-    inputs:
-      token: $ITER8_GITLAB_TOKEN
-      comment-key: smoke
-{extra}
-deploy:
-  stage: deploy
-  needs: [iter8-experiment]
-  script:
-    - echo "deploying after verdict=$ITER8_VERDICT slos-met=$ITER8_SLOS_MET"
-"""
 PASSING = "spec:\n- run: echo hello from the experiment\n"
 FAILING = "spec:\n- run: exit 5\n"
 JOB_TOKEN_MESSAGE = (
@@ -51,46 +34,7 @@ def gitlab() -> Iterator[FakeGitLab]:
         yield server
 
 
-def project(root: Path, experiment: str, *, extra_inputs: str = "") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "templates").mkdir(exist_ok=True)
-    shutil.copy(TEMPLATE, root / "templates" / "iter8.yml")
-    (root / ".gitlab-ci.yml").write_text(GITLAB_CI.format(extra=extra_inputs))
-    (root / "experiment.yaml").write_text(experiment)
-    if not (root / ".git").exists():
-        git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-        subprocess.run([*git, "init", "-q"], check=True)
-        remote = "https://gitlab.example.com/iter8/demo.git"
-        subprocess.run([*git, "remote", "add", "origin", remote], check=True)
-    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
-    return root
-
-
-def gitlab_ci_local(
-    root: Path, server: FakeGitLab, *variables: str
-) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("gitlab-ci-local")
-    assert executable, "gitlab-ci-local is missing: scripts/system-deps installs it (npm)"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    merge_request = [
-        f"CI_SERVER_URL={server.url}",
-        f"CI_PROJECT_ID={server.project_id}",
-        "CI_MERGE_REQUEST_IID=3",
-        "CI_PIPELINE_SOURCE=merge_request_event",
-        "CI_JOB_TOKEN=job-token-not-for-notes",
-        f"PYTHONPATH={REPO}",
-    ]
-    args = [executable, "--force-shell-executor", "--no-color", "--home", str(root.parent / "home")]
-    # The template is linted by check-jsonschema (scripts/lint-ci-files); this
-    # run checks behaviour, and its own schema pass costs seconds per run.
-    args.append("--no-json-schema-validation")
-    for variable in [*merge_request, *variables]:
-        args += ["--variable", variable]
-    return subprocess.run(
-        args, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
+@pytest.mark.requires("gitlab-ci-local")
 def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: FakeGitLab) -> None:
     root = project(tmp_path / "demo", PASSING)
     first = gitlab_ci_local(root, gitlab, f"ITER8_GITLAB_TOKEN={gitlab.token}")
@@ -113,6 +57,7 @@ def test_the_component_runs_notes_and_keeps_artifacts(tmp_path: Path, gitlab: Fa
     assert "deploy           > deploying after verdict=no-assessment slos-met=true" in first.stdout
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_with_only_the_job_token_it_says_how_to_fix_it(tmp_path: Path, gitlab: FakeGitLab) -> None:
     root = project(tmp_path / "demo", PASSING)
     run = gitlab_ci_local(root, gitlab)
@@ -122,6 +67,7 @@ def test_with_only_the_job_token_it_says_how_to_fix_it(tmp_path: Path, gitlab: F
     assert gitlab.server.requests == []
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_a_failing_task_fails_the_job_but_keeps_the_artifacts(
     tmp_path: Path, gitlab: FakeGitLab
 ) -> None:
@@ -145,7 +91,7 @@ def test_the_template_has_the_actions_inputs_and_no_global_keywords() -> None:
     header, jobs = yaml.safe_load_all(TEMPLATE.read_text())
     action = {
         name: spec
-        for name, spec in yaml.safe_load((REPO / "action.yml").read_text())["inputs"].items()
+        for name, spec in ACTION["inputs"].items()
         if "deprecationMessage" not in spec  # Iter8's action's names: GitHub only
     }
     inputs = header["spec"]["inputs"]
@@ -159,6 +105,7 @@ def test_the_template_has_the_actions_inputs_and_no_global_keywords() -> None:
         assert variables[f"INPUT_{name.upper().replace('-', '_')}"] == f"$[[ inputs.{name} ]]"
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_the_component_renders_a_chart_with_values(tmp_path: Path, gitlab: FakeGitLab) -> None:
     inputs = (
         "      chart: iter8\n"

@@ -8,14 +8,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from iter8_action.loadgen.histogram import RELATIVE_ERROR
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.acceptance.test_gitlab_component import gitlab_ci_local, project
-from tests.acceptance.test_shards import JITTER_MS, _start_at, result
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.targets import Target
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.gitlab_ci import gitlab_ci_local, project
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.targets import Target
+from tests.support.shards import JITTER_MS, result_section, start_in
 
 PIPELINE = """\
 stages: [load, merge]
@@ -65,13 +66,14 @@ def _values(res: dict[str, Any], version: int) -> dict[str, list[float]]:
     return values
 
 
+@pytest.mark.requires("gitlab-ci-local")
 def test_parallel_shard_jobs_and_a_merge_job_equal_one_process(tmp_path: Path) -> None:
     with Target() as target, FakeGitLab() as gitlab:
         experiment = EXPERIMENT.format(url=target.url)
         root = project(tmp_path / "demo", experiment)
         (root / ".gitlab-ci.yml").write_text(PIPELINE)
         subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
-        start_at = _start_at(10)
+        start_at = start_in(10)
         # one process with the whole load, from the same instant as the shard jobs
         single = subprocess.Popen(
             iter8_command(*ALONE, "--start-at", start_at),
@@ -91,9 +93,9 @@ def test_parallel_shard_jobs_and_a_merge_job_equal_one_process(tmp_path: Path) -
         assert f"shard {i}/3 done" in out, out
     assert "PASS  merge-experiment" not in out and "FAIL  merge-experiment" in out
     artifacts = root / ".gitlab-ci-local" / "artifacts" / "merge-experiment" / "iter8-reports"
-    merged = result(artifacts / "result.yaml")
+    merged = result_section(artifacts / "result.yaml")
     assert merged["shards"]["merged"] == [1, 2, 3]
-    one = result(root / "single.yaml")
+    one = result_section(root / "single.yaml")
     for version in (0, 1):
         for name in ("http/request-count", "http/error-count"):
             assert _values(merged, version)[name] == _values(one, version)[name], name

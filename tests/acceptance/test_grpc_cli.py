@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
-
-Iter8 = Callable[..., Any]
+from tests.support.cli import Iter8
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
 
 @pytest.fixture

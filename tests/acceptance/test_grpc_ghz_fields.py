@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
-
-Iter8 = Callable[..., Any]
+from tests.support.cli import Iter8
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from iter8_action.secrets import SECRETS
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import TASK, run
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget, protoset
-from tests.servers.targets import closed_port, self_signed_certificate
-from tests.taskcontext import task_context
+from tests.support.contexts import task_context
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget, protoset
+from tests.support.servers.targets import closed_port, self_signed_certificate
 
 
 @pytest.fixture

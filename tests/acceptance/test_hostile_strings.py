@@ -30,17 +30,17 @@ from hypothesis import strategies as st
 from iter8_action.logtext import starts_a_command
 from iter8_action.pipeline import main
 from iter8_action.secrets import SECRETS
-from tests.hostile import (
+from tests.support.hostile import (
     FIXTURES,
     assert_html_is_ours,
     assert_markdown_is_ours,
     assert_no_forged_command,
     html_elements,
 )
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.github_api import FakeGitHub, pull_request_event
-from tests.servers.gitlab_api import FakeGitLab
-from tests.servers.targets import Target
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.github_api import FakeGitHub, pull_request_event
+from tests.support.servers.gitlab_api import FakeGitLab
+from tests.support.servers.targets import Target
 
 TOKEN = "ghs_property_token_0123456789"
 GITLAB_TOKEN = "glpat-property-token-98765"

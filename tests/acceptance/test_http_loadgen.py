@@ -21,7 +21,7 @@ from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
 from iter8_action.loadgen.runner import WorkerFailed, run_streams
 from iter8_action.loadgen.stats import Progress
 from iter8_action.loadgen.worker import main
-from tests.servers.targets import Target
+from tests.support.servers.targets import Target
 
 
 def _stream(port: int, **kwargs: object) -> Stream:
@@ -174,7 +174,11 @@ def test_a_run_cut_at_its_deadline_records_every_request_as_timed_out() -> None:
         async def cut_mid_run() -> StreamDriver:
             loop = asyncio.get_running_loop()
             driver = StreamDriver(
-                share, loop, address=("127.0.0.1", target.port), resolve_error=None, on_idle=int
+                share,
+                loop,
+                address=("127.0.0.1", target.port),
+                resolve_error=None,
+                on_idle=lambda: None,
             )
             await driver.preconnect()
             driver.start(perf_counter_ns())

@@ -19,14 +19,14 @@ from iter8_action.report.model import build_report
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.http import TASK, run
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.targets import (
+from tests.support.contexts import task_context
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.targets import (
     Target,
     closed_port,
     self_signed_certificate,
     server_tls,
 )
-from tests.taskcontext import task_context
 
 
 @pytest.fixture

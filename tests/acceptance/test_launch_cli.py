@@ -5,19 +5,17 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.servers.base import Reply
-from tests.servers.helmrepo import HelmRepo, package
-from tests.servers.targets import Target
-
-Iter8 = Callable[..., Any]
+from tests.support.cli import Iter8, iter8_command, iter8_env
+from tests.support.servers.base import Reply
+from tests.support.servers.helmrepo import HelmRepo, package
+from tests.support.servers.targets import Target
 
 # A chart in Iter8's format: `experiment` defined in _experiment.tpl, helpers included,
 # values copied and edited with mustDeepCopy/set/unset, `range $k, $v`, `toYaml | indent`.

@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from iter8_action.report import render
+from tests.support.requires import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -57,11 +58,9 @@ _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("Chromium is not installed: run scripts/system-deps (it installs `chromium`)")
+    """Chromium's executable; the tests that start it are marked `requires("chromium")`."""
+    [path, *_] = [path for path in map(shutil.which, CHROMIUM) if path]
+    return path
 
 
 @contextlib.contextmanager
@@ -209,6 +208,7 @@ def _write_report(tmp_path: Path, fixture: str) -> tuple[Path, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.requires("chromium")
 def test_html_report_renders_its_charts_in_chromium_without_errors(tmp_path: Path) -> None:
     path, charts = _write_report(tmp_path, "three-versions")
     assert charts == 4  # latency histogram, percentiles, error rate, request rate over time
@@ -229,6 +229,7 @@ def test_html_report_renders_its_charts_in_chromium_without_errors(tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.requires("chromium")
 def test_the_harness_sees_console_errors_and_exceptions(tmp_path: Path) -> None:
     """Guards the test above: a page that logs an error and throws must not pass."""
     path = tmp_path / "broken.html"

@@ -16,10 +16,11 @@ from iter8_action.rollout.description import MARKER, body
 from iter8_action.secrets import SECRETS
 from iter8_action.tasks import rollout
 from iter8_action.tasks.base import TaskContext
-from tests.servers.base import Reply
-from tests.servers.github_repo_api import GitHubRepoServer
-from tests.servers.gitlab_repo_api import GitLabRepoServer
-from tests.unit.events.results import assessed_result, context
+from tests.support.contexts import experiment_context
+from tests.support.results import assessed_result
+from tests.support.servers.base import Reply
+from tests.support.servers.github_repo_api import GitHubRepoServer
+from tests.support.servers.gitlab_repo_api import GitLabRepoServer
 
 DEPLOYMENT = """\
 # The checkout service. iter8 sets the image tag of the app container.
@@ -109,7 +110,7 @@ def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def ctx(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> TaskContext:
     caplog.set_level(logging.INFO, logger="iter8")
-    return context(assessed_result(), tmp_path, name="checkout", task="rollout")
+    return experiment_context(assessed_result(), tmp_path, name="checkout", task="rollout")
 
 
 @pytest.fixture
@@ -201,7 +202,9 @@ def test_github_second_run_updates_the_same_pull_request(
 
     # main moves on and the next experiment measures other numbers: same PR, fresh branch
     gh.push("main", {"README.md": "# checkout service\n", "deploy/checkout.yaml": DEPLOYMENT_4})
-    later = context(assessed_result(v2_p95=95.75), tmp_path, name="checkout", task="rollout")
+    later = experiment_context(
+        assessed_result(v2_p95=95.75), tmp_path, name="checkout", task="rollout"
+    )
     rollout.TASK.execute(_github(gh, title="Release {{ winner.name }}"), later)
     assert len(gh.pulls) == 1
     assert gh.pulls[0]["title"] == "Release v2"
@@ -308,7 +311,9 @@ def test_github_wrong_token_is_refused_and_never_shown(
 
 
 def test_no_winner_means_no_image_tag(gh: GitHubRepoServer, tmp_path: Path) -> None:
-    failing = context(assessed_result(v2_p95=150), tmp_path, name="checkout", task="rollout")
+    failing = experiment_context(
+        assessed_result(v2_p95=150), tmp_path, name="checkout", task="rollout"
+    )
     with pytest.raises(TaskFailed) as caught:
         rollout.TASK.execute(_github(gh), failing)
     assert str(caught.value).startswith(
@@ -376,7 +381,9 @@ def test_gitlab_first_run_opens_a_merge_request_and_the_second_updates_it(
     assert mr["merge_when_pipeline_succeeds"] is True
 
     gl.merge_requests[0]["reviewer_ids"].insert(0, 100)  # someone asks alice too
-    later = context(assessed_result(v2_p95=99.5), tmp_path, name="checkout", task="rollout")
+    later = experiment_context(
+        assessed_result(v2_p95=99.5), tmp_path, name="checkout", task="rollout"
+    )
     rollout.TASK.execute(inputs, later)
     assert gl.merge_requests[0]["reviewer_ids"] == [100, 101]
     assert len(gl.merge_requests) == 1
@@ -525,7 +532,7 @@ def test_iter8_run_in_gitlab_ci_opens_a_merge_request_without_platform(
 
     import yaml
 
-    from tests.acceptance.conftest import iter8_command, iter8_env
+    from tests.support.cli import iter8_command, iter8_env
 
     experiment = {
         "metadata": {"name": "checkout"},

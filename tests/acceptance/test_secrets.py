@@ -13,22 +13,20 @@ import os
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.acceptance.test_action_contract import GITHUB_TOKEN, Run, commands, run_action
-from tests.servers.github_api import FakeGitHub
-from tests.servers.targets import Received, Target, closed_port
-from tests.servers.webhooks import SlackReceiver, WebhookReceiver
+from tests.support.action import GITHUB_TOKEN, Run, commands, run_action
+from tests.support.cli import Iter8, iter8_command, iter8_env
+from tests.support.servers.github_api import FakeGitHub
+from tests.support.servers.targets import Received, Target, closed_port
+from tests.support.servers.webhooks import SlackReceiver, WebhookReceiver
 
-Iter8 = Callable[..., Any]
 BEARER = "abc123456"
 REPORTS = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "junit": "xml"}
 

@@ -7,7 +7,6 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,12 @@ import yaml
 
 from iter8_action.loadgen.histogram import RELATIVE_ERROR
 from iter8_action.metrics import weighted_quantile
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.servers.targets import Target
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.servers.targets import Target
+from tests.support.shards import JITTER_MS, result_section, start_in
 
 SHARDS = 3
 LATENCY_MS = 25
-JITTER_MS = {50: 5.0, 99: 50.0}
-"""The one process and the shards run at once but are separate runs on a 2-core machine
-shared with other work: each sees its own scheduling stalls on top of the histogram's
-error. Measured here, p50 of the two agreed within 0.2 ms and p99 differed by 7-30 ms
-(a few stalled requests are the top 1% of 301). The merge's own exactness is checked
-against the pooled shard data, to the histogram's error alone."""
 EXPERIMENT = """\
 metadata:
   name: sharded
@@ -57,11 +51,6 @@ class Runs:
     shards: list[Path]
     merged: dict[str, Any]
     merge_log: str
-
-
-def _start_at(seconds: float) -> str:
-    moment = datetime.now(UTC) + timedelta(seconds=seconds)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def run_shards(
@@ -111,11 +100,6 @@ def iter8(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def result(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text())["result"]
-    return data
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     directory = tmp_path_factory.mktemp("shards")
@@ -123,7 +107,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         text = EXPERIMENT.format(url=target.url, ms=LATENCY_MS)
         (directory / "experiment.yaml").write_text(text)
         done = run_shards(
-            directory, "experiment.yaml", start_at=_start_at(6), alongside="single.yaml"
+            directory, "experiment.yaml", start_at=start_in(6), alongside="single.yaml"
         )
         for shard in done:
             assert shard.returncode == 0, shard.stderr
@@ -132,9 +116,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     assert merge.returncode == 0, merge.stderr
     yield Runs(
         directory,
-        result(directory / "single.yaml"),
+        result_section(directory / "single.yaml"),
         paths,
-        result(directory / "merged.yaml"),
+        result_section(directory / "merged.yaml"),
         merge.stderr,
     )
 
@@ -151,7 +135,7 @@ def _summary(res: dict[str, Any], version: int, name: str) -> Any:
 def test_each_shard_sent_its_share_and_left_the_assessment_to_the_merge(runs: Runs) -> None:
     counts = []
     for i, path in enumerate(runs.shards, start=1):
-        shard = result(path)
+        shard = result_section(path)
         assert shard["shard"]["index"] == i and shard["shard"]["total"] == SHARDS
         assert shard["shard"]["experimentHash"].startswith("sha256:")
         assert [t["status"] for t in shard["tasks"]] == ["completed", "skipped"]
@@ -178,7 +162,7 @@ def test_merged_percentiles_are_those_of_the_pooled_shards_within_the_histograms
     values: list[float] = []
     counts: list[int] = []
     for path in runs.shards:
-        fine = _summary(result(path), 0, "http/latency-hdr")
+        fine = _summary(result_section(path), 0, "http/latency-hdr")
         values += fine["values"]
         counts += fine["counts"]
     merged = _values(runs.merged, 0)
@@ -223,7 +207,7 @@ def test_a_missing_shard_is_refused_and_named_unless_allowed(runs: Runs) -> None
     allowed = iter8(runs.directory, "merge", *two, "--allow-missing", "-o", "partial.yaml")
     assert allowed.returncode == 0, allowed.stderr
     assert "shard 3/3 missing: the metrics are of 2 of 3 shards" in allowed.stderr
-    partial = result(runs.directory / "partial.yaml")
+    partial = result_section(runs.directory / "partial.yaml")
     assert _values(partial, 0)["http/request-count"] == [201.0]
     assert partial["shards"]["missing"] == [3]
 
@@ -276,7 +260,7 @@ spec:
 def test_a_failed_shard_is_named_with_its_reason_and_a_late_start_is_warned(tmp_path: Path) -> None:
     with Target() as target:
         (tmp_path / "experiment.yaml").write_text(READY.format(url=target.url))
-        late = _start_at(-5)  # already past: the shards start at once, 5 s late
+        late = start_in(-5)  # already past: the shards start at once, 5 s late
         ok = run_shards(tmp_path, "experiment.yaml", start_at=late, only=[1, 3])
     for shard in ok:
         assert shard.returncode == 0, shard.stderr
@@ -285,7 +269,7 @@ def test_a_failed_shard_is_named_with_its_reason_and_a_late_start_is_warned(tmp_
     done = iter8(tmp_path, "merge", "shard-1.yaml", "shard-2.yaml", "shard-3.yaml", "-o", "m.yaml")
     assert done.returncode == 3, done.stderr
     assert "task 0 (ready) failed: shard 2/3 (shard-2.yaml) failed: " in done.stderr
-    merged = result(tmp_path / "m.yaml")
+    merged = result_section(tmp_path / "m.yaml")
     assert merged["failure"] is True and "shard 2/3" in merged["failureReason"]
     only_ok = iter8(
         tmp_path, "merge", "shard-1.yaml", "shard-3.yaml", "--allow-missing", "-o", "m2.yaml"
@@ -296,7 +280,7 @@ def test_a_failed_shard_is_named_with_its_reason_and_a_late_start_is_warned(tmp_
     )
     assert delay and float(delay[1]) >= 5, only_ok.stderr
     assert "(bound 1 s): its load overlapped the others' less" in only_ok.stderr
-    merged = result(tmp_path / "m2.yaml")
+    merged = result_section(tmp_path / "m2.yaml")
     assert any("started its load" in w for w in merged["shards"]["warnings"])
     assert _values(merged, 0)["http/request-count"] == [4.0]
 
@@ -321,25 +305,25 @@ spec:
 
 
 def test_grpc_shards_merge_to_what_one_process_counts(tmp_path: Path) -> None:
-    from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
+    from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
     with GrpcTarget() as target:
         text = GRPC.format(call=CALL, proto=PROTO, host=target.host)
         (tmp_path / "experiment.yaml").write_text(text)
         single = iter8(tmp_path, "run", "-f", "experiment.yaml", "-o", "single.yaml")
         assert single.returncode == 0, single.stderr
-        for shard in run_shards(tmp_path, "experiment.yaml", start_at=_start_at(4)):
+        for shard in run_shards(tmp_path, "experiment.yaml", start_at=start_in(4)):
             assert shard.returncode == 0, shard.stderr
         assert target.count() == 4 * 31
     shards = [f"shard-{i}.yaml" for i in range(1, SHARDS + 1)]
-    assert [_values(result(tmp_path / s), 0)["grpc/request-count"] for s in shards] == [
+    assert [_values(result_section(tmp_path / s), 0)["grpc/request-count"] for s in shards] == [
         [11.0],
         [10.0],
         [10.0],
     ]
     merge = iter8(tmp_path, "merge", *shards, "-o", "merged.yaml")
     assert merge.returncode == 0, merge.stderr
-    one, merged = result(tmp_path / "single.yaml"), result(tmp_path / "merged.yaml")
+    one, merged = result_section(tmp_path / "single.yaml"), result_section(tmp_path / "merged.yaml")
     for version in (0, 1):
         for name in ("grpc/request-count", "grpc/error-count"):
             assert _values(merged, version)[name] == _values(one, version)[name], name
@@ -359,7 +343,17 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
     (artifacts / "merged.yaml").write_bytes((runs.directory / "merged.yaml").read_bytes())
     (artifacts / "notes.yaml").write_text("not: a result\n")
     experiment = str(runs.directory / "experiment.yaml")
-    args = ("merge", "--from", str(artifacts), "--shards", "3", "--wait", "1s", "-f", experiment)
+    args: tuple[str, ...] = (
+        "merge",
+        "--from",
+        str(artifacts),
+        "--shards",
+        "3",
+        "--wait",
+        "1s",
+        "-f",
+        experiment,
+    )
     args += ("-o", "m.yaml")
     waited = iter8(tmp_path, *args)
     assert waited.returncode == 2
@@ -380,7 +374,7 @@ def test_merge_from_a_directory_of_artifacts_waits_for_every_shard(
     (artifacts / "iter8-shard-3" / "shard-3.yaml").write_bytes(runs.shards[2].read_bytes())
     done = iter8(tmp_path, *args)
     assert done.returncode == 0, done.stderr
-    merged = result(tmp_path / "m.yaml")
+    merged = result_section(tmp_path / "m.yaml")
     assert _values(merged, 0)["http/request-count"] == [301.0]
 
 
@@ -399,7 +393,7 @@ def test_damaged_statistics_are_bad_input_before_anything_runs(runs: Runs, tmp_p
 
 def test_a_start_hours_ahead_is_refused(runs: Runs) -> None:
     done = iter8(
-        runs.directory, "run", "--shard", "1/3", "--start-at", _start_at(5 * 3600), "-o", "x.yaml"
+        runs.directory, "run", "--shard", "1/3", "--start-at", start_in(5 * 3600), "-o", "x.yaml"
     )
     assert done.returncode == 2
     assert "h away (more than 60 min): the shard would wait that long; check its date" in (
@@ -449,15 +443,13 @@ def test_series_align_on_the_wall_clock_and_different_starts_are_warned(tmp_path
         (tmp_path / "experiment.yaml").write_text(OPEN.format(url=target.url))
         # shard 2 starts two seconds after shard 1, as if told another instant
         first = subprocess.Popen(
-            iter8_command(
-                "run", "--shard", "1/2", "--start-at", _start_at(6), "-o", "shard-1.yaml"
-            ),
+            iter8_command("run", "--shard", "1/2", "--start-at", start_in(6), "-o", "shard-1.yaml"),
             cwd=tmp_path,
             env=iter8_env(),
             stderr=subprocess.PIPE,
             text=True,
         )
-        [second] = run_shards(tmp_path, "experiment.yaml", start_at=_start_at(8), count=2, only=[2])
+        [second] = run_shards(tmp_path, "experiment.yaml", start_at=start_in(8), count=2, only=[2])
         _, first_log = first.communicate(timeout=60)
         assert first.returncode == 0, first_log
         assert second.returncode == 0, second.stderr
@@ -465,9 +457,9 @@ def test_series_align_on_the_wall_clock_and_different_starts_are_warned(tmp_path
     assert done.returncode == 0, done.stderr
     assert "the shards were given different start instants (" in done.stderr
     shard_series = [
-        _summary(result(tmp_path / f"shard-{i}.yaml"), 0, "http/request-rate")["values"]
+        _summary(result_section(tmp_path / f"shard-{i}.yaml"), 0, "http/request-rate")["values"]
         for i in (1, 2)
     ]
     assert shard_series == [[5, 5], [5, 5]]
-    merged = _summary(result(tmp_path / "m.yaml"), 0, "http/request-rate")["values"]
+    merged = _summary(result_section(tmp_path / "m.yaml"), 0, "http/request-rate")["values"]
     assert merged == [5, 5, 5, 5]

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from iter8_action.pipeline import main
-from tests.acceptance.test_action_inprocess import TOKEN, environ
-from tests.acceptance.test_shards import _start_at
-from tests.servers.github_api import FakeGitHub
-from tests.servers.targets import Target
+from tests.support.action import github_environ
+from tests.support.servers.github_api import FakeGitHub
+from tests.support.servers.targets import Target
+from tests.support.shards import start_in
 
 EXPERIMENT = """\
 spec:
@@ -36,6 +36,7 @@ spec:
       - metric: http/error-count
         limit: 0
 """
+TOKEN = "ghs_shards_token_7"
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def _shard_jobs(workspace: Path, github: FakeGitHub, capsys: pytest.CaptureFixtu
     with Target() as target:
         (workspace / "experiment.yaml").write_text(EXPERIMENT.format(url=target.url))
         for i in (1, 2, 3):
-            start = _start_at(-3) if i == 1 else ""
-            env = environ(workspace, github, shard=f"{i}/3", start_at=start)
+            start = start_in(-3) if i == 1 else ""
+            env = github_environ(workspace, github, token=TOKEN, shard=f"{i}/3", start_at=start)
             assert main(env) == 0
             logs.append(capsys.readouterr().out)
             artifact = workspace / "shards" / f"iter8-shard-{i}"
@@ -70,7 +71,7 @@ def test_three_matrix_jobs_and_a_merge_job_comment_once(
     assert not (workspace.parent / "summary.md").exists()
     assert (workspace / "shards" / "iter8-shard-3" / "result-shard-3-of-3.yaml").is_file()
 
-    code = main(environ(workspace, github, merge_from="shards"))
+    code = main(github_environ(workspace, github, token=TOKEN, merge_from="shards"))
     out = capsys.readouterr().out
     assert code == 1, out  # the broken version fails its SLO, as one job would
     assert "::warning title=Shards::shard 1/3 started its load " in out
@@ -90,6 +91,6 @@ def test_a_missing_artifact_fails_the_merge_job_naming_the_shard(
 ) -> None:
     _shard_jobs(workspace, github, capsys)
     shutil.rmtree(workspace / "shards" / "iter8-shard-2")
-    assert main(environ(workspace, github, merge_from="shards")) == 2
+    assert main(github_environ(workspace, github, token=TOKEN, merge_from="shards")) == 2
     out = capsys.readouterr().out
     assert "::error title=Invalid inputs::shard 2/3 is missing (have 2 of 3)" in out

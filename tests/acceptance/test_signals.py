@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.acceptance.test_action_contract import GITHUB_TOKEN, REPO, parse_outputs
-from tests.servers.base import Reply, Request
-from tests.servers.github_api import FakeGitHub, pull_request_event
-from tests.servers.grpc_target import CALL, PROTO, GrpcTarget
-from tests.servers.targets import Target
+from tests.support.action import GITHUB_TOKEN, parse_outputs
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.paths import ROOT
+from tests.support.servers.base import Reply, Request
+from tests.support.servers.github_api import FakeGitHub, pull_request_event
+from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
+from tests.support.servers.targets import Target
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_sigterm_while_the_comment_is_posted_exits_130_not_143(tmp_path: Path) -
         output = tmp_path.with_name(tmp_path.name + ".output")
         env = {
             "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": str(ROOT),
             "GITHUB_ACTIONS": "true",
             "GITHUB_EVENT_NAME": "pull_request",
             "GITHUB_EVENT_PATH": str(event_path),
@@ -124,7 +125,7 @@ def test_sigterm_while_the_comment_is_posted_exits_130_not_143(tmp_path: Path) -
             "INPUT_COMMENT": "always",
         }
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "entrypoint.py")],
+            [sys.executable, str(ROOT / "entrypoint.py")],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

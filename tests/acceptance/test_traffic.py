@@ -9,7 +9,7 @@ server (driven by PyGithub and python-gitlab). Between runs the test merges the 
 merge request, as a reviewer and a GitOps agent would, so each run starts where the
 last merged step left the release: it advances through every step, promotes, and rolls
 back when the candidate fails its SLOs. Every object written is checked against the
-real schemas (tests/k8s).
+real schemas (tests/support/k8s).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import yaml
 from iter8_action.cli import main
 from iter8_action.secrets import SECRETS
 from iter8_action.traffic.model import SUPPORTED, Environment, Strategy
-from tests import k8s
-from tests.acceptance.conftest import iter8_command, iter8_env
-from tests.servers.github_repo_api import GitHubRepoServer
-from tests.servers.gitlab_repo_api import GitLabRepoServer
-from tests.servers.targets import Target
+from tests.support import k8s
+from tests.support.cli import iter8_command, iter8_env
+from tests.support.servers.github_repo_api import GitHubRepoServer
+from tests.support.servers.gitlab_repo_api import GitLabRepoServer
+from tests.support.servers.targets import Target
 
 COMBOS = [
     (env, strategy) for env in Environment for strategy in Strategy if strategy in SUPPORTED[env]
@@ -60,24 +60,30 @@ class Repo:
     server: GitHubRepoServer | GitLabRepoServer | None
     platform: str
 
+    def _served(self) -> GitHubRepoServer | GitLabRepoServer:
+        assert self.server is not None, "no repository: the experiment renders files only"
+        return self.server
+
     def files_at(self, branch: str) -> dict[str, str]:
-        return self.server.files_at(branch)
+        return self._served().files_at(branch)
 
     def merge(self, branch: str) -> None:
-        if isinstance(self.server, GitHubRepoServer):
-            self.server.push("main", self.server.files_at(branch), "merge")
-            for pull in self.server.pulls:
+        server = self._served()
+        if isinstance(server, GitHubRepoServer):
+            server.push("main", server.files_at(branch), "merge")
+            for pull in server.pulls:
                 pull["state"] = "closed"
         else:
-            self.server.branches["main"] = self.server.files_at(branch)
-            for mr in self.server.merge_requests:
+            server.branches["main"] = server.files_at(branch)
+            for mr in server.merge_requests:
                 mr["state"] = "merged"
 
     def requests(self) -> list[tuple[str, str]]:
         """(title, body) of every PR/MR opened so far."""
-        if isinstance(self.server, GitHubRepoServer):
-            return [(p["title"], p["body"]) for p in self.server.pulls]
-        return [(m["title"], m["description"]) for m in self.server.merge_requests]
+        server = self._served()
+        if isinstance(server, GitHubRepoServer):
+            return [(p["title"], p["body"]) for p in server.pulls]
+        return [(m["title"], m["description"]) for m in server.merge_requests]
 
     def inputs(self) -> dict[str, Any]:
         if self.server is None:
@@ -281,6 +287,7 @@ def test_a_candidate_that_fails_its_slos_is_rolled_back(
             assert [r["weight"] for r in segment] == [100, 0]
 
 
+@pytest.mark.requires("k8s-models")
 def test_traffic_render_writes_the_next_manifests_without_any_api_call(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ import yaml
 from iter8_action.custommetrics.render import render_spec
 from iter8_action.custommetrics.sources import TemplateSource
 from iter8_action.loader import load_experiment
-from tests import k8s
+from tests.support import k8s
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -20,7 +20,7 @@ from iter8_action.result import TaskStatus
 from iter8_action.resultfile import read_result, read_result_document
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext, TaskType
-from tests.servers.base import RecordingServer, Reply
+from tests.support.servers.base import RecordingServer, Reply
 
 
 def run(text: str, tmp_path: Path, **kwargs: Any) -> tuple[Any, Path]:

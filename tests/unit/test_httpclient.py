@@ -20,8 +20,8 @@ from iter8_action.httpclient import (
     request,
 )
 from iter8_action.secrets import SECRETS
-from tests.servers.base import RecordingServer, Reply
-from tests.servers.faults import Fault, FaultServer
+from tests.support.servers.base import RecordingServer, Reply
+from tests.support.servers.faults import Fault, FaultServer
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, max_total_s=5)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from iter8_action.assessment import judge, parse_spec
 from iter8_action.assessment.verdict import to_insights
 from iter8_action.insights import Winner, read_insights
-from tests.unit.assessment.stores import two_versions
+from tests.support.stores import two_versions
 
 INPUTS = {
     "SLOs": {

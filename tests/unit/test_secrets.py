@@ -61,7 +61,12 @@ def test_data_is_redacted_in_keys_values_and_substrings() -> None:
     registry_ = SecretRegistry()
     registry_.add("s3cret")
     registry_.add("s3cret-longer")
-    document = {"a": ["x s3cret y", ("s3cret-longer",)], "s3cret": 1, "n": 2.5, "b": None}
+    document: dict[str, Any] = {
+        "a": ["x s3cret y", ("s3cret-longer",)],
+        "s3cret": 1,
+        "n": 2.5,
+        "b": None,
+    }
     assert registry_.redact_data(document) == {
         "a": [f"x {REDACTED} y", [REDACTED]],
         REDACTED: 1,

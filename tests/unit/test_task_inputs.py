@@ -80,8 +80,10 @@ def test_every_registered_task_has_a_minimal_example_here() -> None:
 def test_every_task_declares_a_parser_whose_object_its_run_receives(name: str) -> None:
     task = registry()[name]
     parsed = task.parse(MINIMAL[name])
-    assert dataclasses.is_dataclass(parsed)
-    assert type(parsed).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert dataclasses.is_dataclass(parsed) and not isinstance(parsed, type)
+    field = dataclasses.fields(parsed)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(parsed, field, None)
     first = next(iter(typing.get_type_hints(task.run).values()))
     assert first is type(parsed), f"{name}'s run takes {first}, its parse returns {type(parsed)}"
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -183,7 +185,7 @@ def test_ready_inputs_read_every_field() -> None:
     )
     assert (spec.target, spec.timeout_s, spec.interval_s) == ("127.0.0.1:8080", 120.0, 0.5)
     assert (spec.wanted, spec.verify) == (frozenset({200, 204}), False)
-    assert ReadyInputs.parse({"url": "http://x.invalid/", "status": 503}).wanted == {503}
+    assert ReadyInputs.parse({"url": "http://x.invalid/", "status": 503}).wanted == frozenset({503})
     spec = ReadyInputs.parse({"url": "http://x/", "method": "HEAD", "headers": {"A": "b"}})
     assert (spec.method, spec.headers) == ("HEAD", {"A": "b"})
 
@@ -268,8 +270,8 @@ def test_http_inputs_plan_one_stream_per_version_and_endpoint() -> None:
         for s in parsed.streams
     ]
     assert rows == [
-        (0, "http-home", "endpoint home of version blue", {"timeout"}, "http://a/", 2.0),
-        (0, "http-login", "endpoint login of version blue", {"url"}, "/login", 2.0),
+        (0, "http-home", "endpoint home of version blue", frozenset({"timeout"}), "http://a/", 2.0),
+        (0, "http-login", "endpoint login of version blue", frozenset({"url"}), "/login", 2.0),
         (1, "http-home", "endpoint home of version v2", {"timeout"}, "http://b/", 3.0),
         (1, "http-login", "endpoint login of version v2", {"url"}, "/login", 3.0),
     ]
@@ -398,7 +400,7 @@ def test_grpc_inputs_merge_metadata_key_by_key() -> None:
         "grpc-e",
         "endpoint e",
         "e",
-        {"host", "metadata"},
+        frozenset({"host", "metadata"}),
     )
     assert plan.inputs.metadata == {"a": "1", "b": "2", "c": "3"}
     assert plan.inputs.host == "h:2"
@@ -426,7 +428,9 @@ def test_event_inputs_take_their_defaults() -> None:
 def test_event_inputs_read_every_field() -> None:
     options = DeliveryInputs.parse({"timeout": "1m30s", "maxBodySize": "1MiB", "retries": 0})
     delivery = options.delivery(secret_headers=["X-Key"])
-    assert delivery == Delivery(Limits(90.0, 1024 * 1024), retries=0, secret_headers={"X-Key"})
+    assert delivery == Delivery(
+        Limits(90.0, 1024 * 1024), retries=0, secret_headers=frozenset({"X-Key"})
+    )
     assert delivery.policy.attempts == 1
     notify = NotifyInputs.parse(
         {

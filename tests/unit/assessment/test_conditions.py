@@ -11,7 +11,7 @@ from iter8_action.assessment import assess, parse_spec
 from iter8_action.conditions import ConditionError, parse_condition
 from iter8_action.errors import InputError
 from iter8_action.result import Result, TaskRecord, TaskStatus
-from tests.unit.assessment.stores import two_versions
+from tests.support.stores import two_versions
 
 SPEC = {
     "SLOs": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from iter8_action.assessment.data import metric_data
 from iter8_action.metrics import HistBucket
-from tests.unit.assessment.stores import store_with
+from tests.support.stores import store_with
 
 
 def test_error_rate_from_counts_alone() -> None:

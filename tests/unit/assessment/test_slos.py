@@ -8,7 +8,7 @@ import pytest
 
 from iter8_action.assessment import assess, judge, parse_spec
 from iter8_action.metrics import MetricStore
-from tests.unit.assessment.stores import store_with, two_versions
+from tests.support.stores import store_with, two_versions
 
 
 def _gauges(metric: str, values: list[float | None]) -> MetricStore:
@@ -19,7 +19,9 @@ def _gauges(metric: str, values: list[float | None]) -> MetricStore:
     return store
 
 
-def _statuses(store: MetricStore, slos: dict[str, Any], **inputs: Any) -> list[list[tuple]]:
+def _statuses(
+    store: MetricStore, slos: dict[str, Any], **inputs: Any
+) -> list[list[tuple[str, float | None, str]]]:
     spec = parse_spec({"SLOs": slos, **inputs}, store.version_names)
     return [
         [(s.status, s.limit, s.note) for s in verdict.versions]

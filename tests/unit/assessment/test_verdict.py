@@ -6,7 +6,7 @@ from typing import Any
 
 from iter8_action.assessment import assess, judge, parse_spec
 from iter8_action.metrics import MetricStore
-from tests.unit.assessment.stores import store_with, two_versions
+from tests.support.stores import store_with, two_versions
 
 RELATIVE_P95 = {"upper": [{"metric": "http/latency-p95", "maxIncreasePercent": 10}]}
 MIN_MEAN = {"min": ["http/latency-mean"]}

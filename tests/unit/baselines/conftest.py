@@ -1,3 +1,10 @@
-from tests.unit.ci_environment import no_ci_environment
+"""The baselines tests run as they would outside CI."""
 
-__all__ = ["no_ci_environment"]
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_ci(no_ci_environment: None) -> None:
+    """Every test here gets `no_ci_environment` (tests/conftest.py)."""

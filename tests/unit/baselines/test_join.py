@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from iter8_action.assessment import judge, parse_spec
 from iter8_action.baselines.join import join, prepare
 from iter8_action.baselines.model import BaselineRun, Baselines
 from iter8_action.baselines.noise import Band, band, finish, is_regression
-from tests.unit.baselines.results import baselines_of, http_store
+from tests.support.baselines import baselines_of, http_store
 
-SLO_INPUTS = {
+SLO_INPUTS: dict[str, Any] = {
     "baseline": "main",
     "SLOs": {
         "upper": [

@@ -10,8 +10,8 @@ import requests
 from iter8_action.baselines.download import DownloadFailed
 from iter8_action.baselines.lookup import Candidate, collect
 from iter8_action.baselines.model import BaselineInvalid
-from tests.servers.artifacts import zip_of
-from tests.unit.baselines.results import http_store, result_bytes
+from tests.support.baselines import http_store, result_bytes
+from tests.support.servers.artifacts import zip_of
 
 Download = Callable[[], bytes | None] | None
 

@@ -8,8 +8,8 @@ import yaml
 from iter8_action.baselines.archive import MAX_ENTRIES, read_artifact, result_from_zip
 from iter8_action.baselines.model import BaselineInvalid
 from iter8_action.baselines.reading import MAX_NODES, MAX_RESULT_BYTES, read_store
-from tests.servers.artifacts import zip_bomb, zip_of
-from tests.unit.baselines.results import http_store, result_bytes
+from tests.support.baselines import http_store, result_bytes
+from tests.support.servers.artifacts import zip_bomb, zip_of
 
 
 def test_a_result_reads_back_with_its_own_baseline_version() -> None:

@@ -10,7 +10,7 @@ from iter8_action.baselines.spec import Source, parse_count, parse_source
 from iter8_action.cli import main as iter8_main
 from iter8_action.errors import InputError
 from iter8_action.platforms.inputs import read_inputs
-from tests.unit.baselines.results import http_store, result_bytes
+from tests.support.baselines import http_store, result_bytes
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) ->
     from iter8_action.errors import TaskFailed
     from iter8_action.result import Result
     from iter8_action.tasks.assess import TASK
-    from tests.taskcontext import task_context
+    from tests.support.contexts import task_context
 
     ctx = task_context("assess", tmp_path, result=Result(store=http_store([50.0])))
     with pytest.raises(TaskFailed) as raised:
@@ -110,7 +110,7 @@ def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) ->
 
 
 def test_a_url_is_downloaded_within_bounds(tmp_path: Path) -> None:
-    from tests.servers.base import RecordingServer, Reply
+    from tests.support.servers.base import RecordingServer, Reply
 
     good = result_bytes(http_store([50.0]))
     with RecordingServer() as server:

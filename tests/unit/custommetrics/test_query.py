@@ -19,7 +19,7 @@ from iter8_action.custommetrics.query import (
 )
 from iter8_action.custommetrics.spec import MetricSpec, ProviderSpec
 from iter8_action.secrets import SECRETS
-from tests.servers.base import RecordingServer, Reply
+from tests.support.servers.base import RecordingServer, Reply
 
 FAST = Transport(httpclient.Limits(0.5), retry=httpclient.RetryPolicy(attempts=2, backoff_s=0.01))
 

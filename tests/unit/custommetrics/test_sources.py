@@ -16,7 +16,7 @@ from iter8_action.custommetrics.sources import (
     builtin_partials,
     load_template,
 )
-from tests.servers.base import RecordingServer, Reply
+from tests.support.servers.base import RecordingServer, Reply
 
 FAST = Transport(httpclient.Limits(1.0), retry=httpclient.RetryPolicy(attempts=1))
 

@@ -6,7 +6,7 @@ from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
 from iter8_action.events.cloudevent import DEFAULT_TYPE, default_source, encode
 from iter8_action.events.summary import summarize
-from tests.unit.events.results import assessed_result
+from tests.support.results import assessed_result
 
 
 def test_binary_mode_puts_attributes_in_headers_and_the_summary_in_the_body() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 from iter8_action.events import slack
 from iter8_action.events.summary import summarize
 from iter8_action.result import ITER8_VERSION
-from tests.servers.webhooks import slack_problem
-from tests.unit.events.results import assessed_result
+from tests.support.results import assessed_result
+from tests.support.servers.webhooks import slack_problem
 
 
 def _summary(**kwargs: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from iter8_action.events import values_for
 from iter8_action.events.summary import run_link, summarize
 from iter8_action.result import ITER8_VERSION, Result
-from tests.unit.events.results import assessed_result
+from tests.support.results import assessed_result
 
 PASSING_SLOS = [
     {

@@ -11,15 +11,15 @@ from iter8_action.platforms import CommentFailed
 from iter8_action.platforms.base import CommentAction
 from iter8_action.platforms.github import SUMMARY_LIMIT_BYTES, pull_request_number
 from iter8_action.platforms.sticky import with_marker
-from tests.servers.base import Reply
-from tests.servers.github_api import (
+from tests.support.platforms import github_env, github_platform
+from tests.support.servers.base import Reply
+from tests.support.servers.github_api import (
     SECONDARY_RATE_LIMIT,
     WORKFLOW_BOT,
     FakeGitHub,
     PullRequestInfo,
     pull_request_event,
 )
-from tests.unit.platforms.conftest import github_env, github_platform
 
 BODY = "## iter8 report\nv2 meets every SLO"
 

@@ -12,8 +12,8 @@ from iter8_action.platforms import CommentFailed
 from iter8_action.platforms.base import CommentAction
 from iter8_action.platforms.gitlab import GitLabPlatform
 from iter8_action.platforms.sticky import with_marker
-from tests.servers.base import Reply
-from tests.servers.gitlab_api import REVIEWER, FakeGitLab
+from tests.support.servers.base import Reply
+from tests.support.servers.gitlab_api import REVIEWER, FakeGitLab
 
 BODY = "## iter8 report"
 NOTES = "/api/v4/projects/42/merge_requests/3/notes"

@@ -10,8 +10,9 @@ import yaml
 from iter8_action.exitcodes import ExitCode
 from iter8_action.model import Experiment, TaskSpec
 from iter8_action.pipeline import Outcome, annotations_for
-from iter8_action.platforms import Annotation
-from iter8_action.report.model import Report, build_report
+from iter8_action.platforms import Annotation, AnnotationLevel
+from iter8_action.report.build import build_report
+from iter8_action.report.model import Report, ReportVerdict
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "results"
 EXPERIMENT = Experiment(
@@ -38,21 +39,21 @@ def test_slo_violations_are_errors_at_the_assess_task() -> None:
     )
     assert notes == [
         Annotation(
-            "error",
+            AnnotationLevel.ERROR,
             "v3: http/error-rate is 0.03, above the limit 0.02",
             title="SLO violated: http/error-rate (v3)",
             file="exp.yaml",
             line=18,
         ),
         Annotation(
-            "error",
+            AnnotationLevel.ERROR,
             "v3: http/latency-p95 is 112.807 msec, above the limit 100 msec",
             title="SLO violated: http/latency-p95 (v3)",
             file="exp.yaml",
             line=18,
         ),
         Annotation(
-            "error",
+            AnnotationLevel.ERROR,
             "v3: http/latency-mean is 53.804 msec, above the limit 32.662 msec",
             title="SLO violated: http/latency-mean (v3)",
             file="exp.yaml",
@@ -91,15 +92,19 @@ def test_a_failed_task_is_located_at_its_line() -> None:
 @pytest.mark.parametrize(
     ("outcome", "fail_on", "code"),
     [
-        (Outcome("passed", True, False), {"slos", "task-failure"}, ExitCode.OK),
-        (Outcome("failed", False, False), {"slos", "task-failure"}, ExitCode.CONDITION_FAILED),
-        (Outcome("failed", False, False), {"task-failure"}, ExitCode.OK),
-        (Outcome("no-data", False, False), {"slos"}, ExitCode.CONDITION_FAILED),
-        (Outcome("error", True, True), {"slos", "task-failure"}, ExitCode.TASK_FAILED),
-        (Outcome("error", True, True), {"slos"}, ExitCode.OK),
-        (Outcome("error", False, True), set(), ExitCode.OK),
+        (Outcome(ReportVerdict.PASSED, True, False), {"slos", "task-failure"}, ExitCode.OK),
+        (
+            Outcome(ReportVerdict.FAILED, False, False),
+            {"slos", "task-failure"},
+            ExitCode.CONDITION_FAILED,
+        ),
+        (Outcome(ReportVerdict.FAILED, False, False), {"task-failure"}, ExitCode.OK),
+        (Outcome(ReportVerdict.NO_DATA, False, False), {"slos"}, ExitCode.CONDITION_FAILED),
+        (Outcome(ReportVerdict.ERROR, True, True), {"slos", "task-failure"}, ExitCode.TASK_FAILED),
+        (Outcome(ReportVerdict.ERROR, True, True), {"slos"}, ExitCode.OK),
+        (Outcome(ReportVerdict.ERROR, False, True), set(), ExitCode.OK),
         (Outcome("invalid", False, False), set(), ExitCode.INVALID_INPUT),
-        (Outcome("error", True, False, interrupted=True), set(), ExitCode.INTERRUPTED),
+        (Outcome(ReportVerdict.ERROR, True, False, interrupted=True), set(), ExitCode.INTERRUPTED),
     ],
 )
 def test_the_exit_code_follows_the_gate(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 import yaml
 
 from iter8_action.report import render
 from iter8_action.report.model import ReportError
-from tests.hostile import HOSTILE, HOSTILE_MARKUP, assert_markdown_is_ours, html_elements
-from tests.unit.report.conftest import load
+from tests.support.hostile import HOSTILE, HOSTILE_MARKUP, assert_markdown_is_ours, html_elements
+from tests.support.results import load
 
 XSS_STATUS = 'failed" onmouseover="alert(1)'
 
 
-def hostile(text: str) -> dict[str, object]:
+def hostile(text: str) -> dict[str, Any]:
     document = load("failed-run")
     result = document["result"]
     result["startTime"] = text

@@ -6,7 +6,7 @@ import pytest
 
 from iter8_action.report import fmt
 from iter8_action.report.model import Comparison, build_report
-from tests.unit.report.conftest import load
+from tests.support.results import load
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ import pytest
 
 from iter8_action.report import html, json, junit, markdown, text
 from iter8_action.report.model import Report, build_report
-from tests.unit.report.conftest import GOLDEN, load
+from tests.support.paths import GOLDEN
+from tests.support.results import load
 
 PLOTLY_PLACEHOLDER = "/* plotly.js is embedded here */"
 

@@ -7,7 +7,7 @@ from markdown_it.token import Token
 
 from iter8_action.report import markdown, render
 from iter8_action.report.model import build_report
-from tests.unit.report.conftest import load, make_document
+from tests.support.results import load, make_document
 
 HOSTILE_VERSION = "v1|</td><script>alert(1)</script>"
 HOSTILE_METRIC = "evil/x|y <img src=x onerror=alert(1)> **bold** [link](http://e.vil.invalid)"

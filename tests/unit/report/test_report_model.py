@@ -8,40 +8,44 @@ from typing import Any
 import pytest
 
 from iter8_action.report import FORMATS, ReportError, build_report, render
-from iter8_action.report.model import Verdict
+from iter8_action.report.model import ReportVerdict, Verdict
 from iter8_action.report.series import metric_sort_key
-from tests.unit.report.conftest import load, make_document
+from tests.support.results import load, make_document
 
 VERDICTS = {
-    "one-version": Verdict("passed", "SLOs passed: v1", "v1 meets all 2 SLOs."),
+    "one-version": Verdict(ReportVerdict.PASSED, "SLOs passed: v1", "v1 meets all 2 SLOs."),
     "three-versions": Verdict(
-        "failed", "SLOs failed: v3", "v3 does not meet every SLO (v1, v2 meet every SLO)."
+        ReportVerdict.FAILED,
+        "SLOs failed: v3",
+        "v3 does not meet every SLO (v1, v2 meet every SLO).",
     ),
     "failed-run": Verdict(
-        "error",
+        ReportVerdict.ERROR,
         "Experiment failed",
         "The run failed: task 1 (http) failed: every request to http://127.0.0.1:8082/ "
         "failed: connection refused (is the service running?).",
     ),
     "no-data": Verdict(
-        "no-data",
+        ReportVerdict.NO_DATA,
         "No data: stable, canary",
         "No value was recorded for prom/latency-p99; check that the metrics task reached "
         "its backend and that the query matches.",
     ),
-    "winner": Verdict("winner", "Winner: v2", "v2 meets every SLO and is best on every reward."),
+    "winner": Verdict(
+        ReportVerdict.WINNER, "Winner: v2", "v2 meets every SLO and is best on every reward."
+    ),
     "no-winner": Verdict(
-        "no-winner-yet",
+        ReportVerdict.NO_WINNER_YET,
         "No winner yet: v1, v2",
         "No version is significantly better than the baseline on every reward yet.",
     ),
     "in-progress": Verdict(
-        "incomplete",
+        ReportVerdict.INCOMPLETE,
         "Experiment not finished",
         "The run has not finished (1 of 3 tasks done); this report shows what was recorded so far.",
     ),
     "iter8-insights": Verdict(
-        "failed", "SLOs failed: v2", "v2 does not meet every SLO (v1 meets every SLO)."
+        ReportVerdict.FAILED, "SLOs failed: v2", "v2 does not meet every SLO (v1 meets every SLO)."
     ),
 }
 
@@ -112,7 +116,7 @@ def test_a_completed_run_without_assessment() -> None:
         del document["result"]["insights"][key]
     report = build_report(document)
     assert report.verdict == Verdict(
-        "no-assessment",
+        ReportVerdict.NO_ASSESSMENT,
         "Completed",
         "The run completed for v1; nothing was assessed (add an `assess` task with SLOs or "
         "rewards).",

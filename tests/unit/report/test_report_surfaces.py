@@ -13,7 +13,8 @@ import pytest
 from iter8_action.report import html, junit, render, text
 from iter8_action.report.figures import plotly_js as get_plotlyjs
 from iter8_action.report.model import build_report
-from tests.unit.report.conftest import FIXTURES, ROOT, load, make_document
+from tests.support.paths import FIXTURES, ROOT
+from tests.support.results import load, make_document
 
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

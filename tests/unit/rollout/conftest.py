@@ -1,2 +1,10 @@
-# The same CI-free environment as the events tests: see tests/unit/ci_environment.py.
-from tests.unit.ci_environment import no_ci_environment as no_ci_environment
+"""The rollout tests run as they would outside CI."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_ci(no_ci_environment: None) -> None:
+    """Every test here gets `no_ci_environment` (tests/conftest.py)."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from iter8_action.events.summary import summarize
 from iter8_action.rollout.description import MARKER, body, markdown
-from tests.unit.events.results import assessed_result
+from tests.support.results import assessed_result
 
 
 def test_the_description_carries_verdict_winner_slos_rewards_and_the_run() -> None:

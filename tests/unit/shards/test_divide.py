@@ -70,6 +70,7 @@ def test_open_loop_slots_are_dealt_out_exactly(n: int, qps: float, duration: flo
     times: list[float] = []
     for spec in shards(n):
         share = http_stream(stream, spec)
+        assert share.qps is not None
         assert share.qps == pytest.approx(qps / n)
         assert share.duration_s is None
         times += [share.phase_s + i / share.qps for i in range(share.scheduled_count())]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from iter8_action.cli import cli
-from tests import k8s
+from tests.support import k8s
 
 EXPERIMENT = """\
 spec:
@@ -27,7 +28,7 @@ spec:
 """
 
 
-def _objects(tmp_path: Path, *args: str) -> list[dict[str, object]]:
+def _objects(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
     (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
     done = CliRunner().invoke(
         cli, ["k8s", "job", "-f", str(tmp_path / "experiment.yaml"), *args], standalone_mode=False
@@ -39,7 +40,7 @@ def _objects(tmp_path: Path, *args: str) -> list[dict[str, object]]:
 def test_the_objects_are_valid_and_share_one_volume(tmp_path: Path) -> None:
     objects = _objects(tmp_path, "--shards", "4", "--name", "checkout", "--namespace", "shop")
     assert k8s.problems(objects) == []
-    kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]  # type: ignore[index]
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]
     assert kinds == [
         ("ConfigMap", "checkout-experiment"),
         ("PersistentVolumeClaim", "checkout-results"),
@@ -47,8 +48,8 @@ def test_the_objects_are_valid_and_share_one_volume(tmp_path: Path) -> None:
         ("Job", "checkout-merge"),
     ]
     config, _, shards, merge = objects
-    assert config["data"] == {"experiment.yaml": EXPERIMENT}  # type: ignore[index]
-    spec = shards["spec"]  # type: ignore[index]
+    assert config["data"] == {"experiment.yaml": EXPERIMENT}
+    spec = shards["spec"]
     assert (spec["completionMode"], spec["completions"], spec["parallelism"]) == ("Indexed", 4, 4)
     container = spec["template"]["spec"]["containers"][0]
     assert container["env"] == [{"name": "ITER8_SHARDS", "value": "4"}]
@@ -62,13 +63,13 @@ def test_the_objects_are_valid_and_share_one_volume(tmp_path: Path) -> None:
         "-o",
         "/results/shard-$(JOB_COMPLETION_INDEX).yaml",
     ]
-    merge_args = merge["spec"]["template"]["spec"]["containers"][0]["args"]  # type: ignore[index]
+    merge_args = merge["spec"]["template"]["spec"]["containers"][0]["args"]
     assert merge_args[:5] == ["merge", "--from", "/results", "--shards", "4"]
 
 
 def test_a_start_instant_reaches_every_shard(tmp_path: Path) -> None:
     objects = _objects(tmp_path, "--shards", "2", "--start-at", "2026-11-30T12:00:00Z")
-    args = objects[2]["spec"]["template"]["spec"]["containers"][0]["args"]  # type: ignore[index]
+    args = objects[2]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[-2:] == ["--start-at", "2026-11-30T12:00:00Z"]
 
 

@@ -16,7 +16,7 @@ from iter8_action.traffic.model import (
     decide,
     routing_from,
 )
-from tests import k8s
+from tests.support import k8s
 
 STABLE = {"name": "v1", "service": "checkout-v1", "port": 8080}
 CANDIDATE = {"name": "v2", "service": "checkout-v2", "port": 8080}
@@ -133,6 +133,7 @@ spec:
 """
 
 
+@pytest.mark.requires("k8s-models")
 def test_a_users_route_is_edited_in_place_and_every_other_byte_kept() -> None:
     r = routing()
     state = current_state(USER_ROUTE, r)

@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request, ServedFake
+from tests.support.servers.base import RecordingServer, Reply, Request, ServedFake
 
 PAGE_SIZE = 30
 FORK_403 = {

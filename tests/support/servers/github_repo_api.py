@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from tests.servers.base import RecordingServer, Reply, Request
-from tests.servers.github_api import bad_credentials
+from tests.support.servers.base import RecordingServer, Reply, Request
+from tests.support.servers.github_api import bad_credentials
 
 
 def _sha(*parts: str) -> str:
@@ -261,9 +261,9 @@ class GitHubRepoServer(RecordingServer):
     def _list_pulls(self, request: Request) -> Reply:
         def wanted(pull: dict[str, Any]) -> bool:
             for key, value in (
-                ("state", (request.query.get("state") or ["open"])[0]),
-                ("head", (request.query.get("head") or [None])[0]),
-                ("base", (request.query.get("base") or [None])[0]),
+                ("state", request.query.get("state", ["open"])[0]),
+                ("head", request.query.get("head", [None])[0]),
+                ("base", request.query.get("base", [None])[0]),
             ):
                 have = f"{self.owner}:{pull['head']}" if key == "head" else pull[key]
                 if value not in (None, "all") and have != value:
@@ -340,7 +340,7 @@ class GitHubRepoServer(RecordingServer):
         if pull is None:
             return Reply(404, {"message": "Not Found"})
         body = request.json()
-        names = body.get("labels") if isinstance(body, dict) else body
+        names: list[str] = body["labels"] if isinstance(body, dict) else body
         for name in names:
             if unquote(name) not in pull["labels"]:
                 pull["labels"].append(unquote(name))

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from tests.servers.base import RecordingServer, Reply, Request
+from tests.support.servers.base import RecordingServer, Reply, Request
 
 # Slack's published limits ("Block Kit: blocks", "Reference: text object")
 SLACK_MAX_BLOCKS = 50

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.servers.base import RecordingServer, Reply, Request, ServedFake
+from tests.support.servers.base import RecordingServer, Reply, Request, ServedFake
 
 
 def package(name: str, files: Mapping[str, str]) -> bytes:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+
+from tests.support.requires import k8s_models_dir, require
 
 HERE = Path(__file__).resolve().parent
 NODE_KINDS = {
@@ -28,18 +29,9 @@ NODE_KINDS = {
 }
 
 
-def models_dir() -> Path:
-    default = Path.home() / ".cache" / "iter8-py-test" / "k8s-models"
-    return Path(os.environ.get("K8S_MODELS_DIR", str(default)))
-
-
 def _node(objects: Sequence[dict[str, Any]]) -> list[str]:
-    modules = models_dir() / "node_modules"
-    if not (modules / "@kubernetes-models").is_dir() or shutil.which("node") is None:
-        raise AssertionError(
-            f"the CRD validators are not installed in {modules}: run scripts/system-deps"
-        )
-    script = modules.parent / "validate.mjs"
+    require("k8s-models")
+    script = k8s_models_dir() / "validate.mjs"
     shutil.copyfile(HERE / "validate.mjs", script)  # ESM resolves packages beside the script
     done = subprocess.run(
         ["node", str(script)],

@@ -37,7 +37,9 @@ import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from grpc_reflection.v1alpha import reflection
 
-PROTO = Path(__file__).resolve().parents[1] / "fixtures" / "grpc" / "greeter.proto"
+from tests.support.paths import TEST_DATA
+
+PROTO = TEST_DATA / "grpc" / "greeter.proto"
 SERVICE = "iter8test.Greeter"
 CALL = "iter8test.Greeter.SayHello"
 WORKERS = 128

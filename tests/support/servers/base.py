@@ -104,7 +104,7 @@ class RecordingServer:
         """Answer the next requests to exactly `path` with these replies, in order, then route."""
         self._scripts.setdefault((method.upper(), path), []).extend(replies)
 
-    def __enter__(self) -> RecordingServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from tests.servers.base import RecordingServer, Reply, Request
-from tests.servers.gitlab_api import bad_token
+from tests.support.servers.base import RecordingServer, Reply, Request
+from tests.support.servers.gitlab_api import bad_token
 
 API = "/api/v4"
 

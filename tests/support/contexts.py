@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from iter8_action.model import Experiment
-from iter8_action.result import Result
+from iter8_action.result import Result, TaskRecord
 from iter8_action.tasks.base import TaskContext
 
 
@@ -42,3 +42,27 @@ def task_context(
         # the test process's environment, live: a test's monkeypatch.setenv is seen
         env=os.environ,
     )
+
+
+def custommetrics_context(
+    tmp_path: Path, result: Result | None = None, *, index: int | None = None
+) -> TaskContext:
+    """A context for the custommetrics task, whose record goes last in `result`.
+
+    `index` is the task's place in the experiment (messages name it); by
+    default, the next free place in `result`.
+    """
+    result = result or Result()
+    index = len(result.tasks) if index is None else index
+    result.tasks.append(TaskRecord(index=index, task="custommetrics"))
+    return task_context("custommetrics", tmp_path, result=result, index=index, logger="iter8.task")
+
+
+def experiment_context(
+    result: Result, tmp_path: Path, *, name: str = "rollout-demo", task: str = "notify"
+) -> TaskContext:
+    """Task 2 (`task`) of an experiment called `name`, after a run that left `result`."""
+    experiment = Experiment(
+        tasks=(), source="experiment.yaml", base_dir=tmp_path, metadata={"name": name}
+    )
+    return task_context(task, tmp_path, result=result, index=2, experiment=experiment)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request
+from tests.support.servers.base import RecordingServer, Reply, Request
 
 _NERDGRAPH = re.compile(
     r'\{ actor \{ account\(id: (\d+)\) \{ nrql\(query: "((?:[^"\\]|\\.)*)"\) \{ results \} \} \} \}'

@@ -18,8 +18,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request, ServedFake
-from tests.servers.gitlab_api import bad_token
+from tests.support.servers.base import RecordingServer, Reply, Request, ServedFake
+from tests.support.servers.gitlab_api import bad_token
 
 PAST = "2020-01-01T00:00:00.000Z"
 FUTURE = "2999-01-01T00:00:00.000Z"

@@ -8,7 +8,7 @@ import yaml
 
 from iter8_action.baselines.model import BaselineRun, Baselines
 from iter8_action.metrics import MetricStore
-from tests.unit.assessment.stores import add_http, lognormal_latencies, store_with
+from tests.support.stores import add_http, lognormal_latencies, store_with
 
 
 def http_store(medians: Sequence[float], *, n: int = 500, names: Sequence[str] = ()) -> MetricStore:

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request, ServedFake
+from tests.support.servers.base import RecordingServer, Reply, Request, ServedFake
 
 PAGE_SIZE = 20
 PROJECT_BOT = {"id": 9042, "username": "project_42_bot_5f1e", "name": "iter8", "bot": True}

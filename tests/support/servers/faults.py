@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.servers.targets import closed_port, self_signed_certificate, server_tls
+from tests.support.servers.targets import closed_port, self_signed_certificate, server_tls
 
 HUGE_BODY_BYTES = 1024**3
 TRICKLE_BYTES_PER_S = 1.0

@@ -15,7 +15,10 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
+from tests.support.paths import RESULTS
+
+FIXTURES = RESULTS
+"""Result documents to make hostile (`tests/fixtures/results`)."""
 HOSTILE = (
     "x\r::warning::forged-by-cr\n::set-output name=verdict::passed"
     "\u2028::error::forged-by-ls\u2029::notice::forged-by-ps\x85::debug::forged-by-nel"
@@ -54,7 +57,7 @@ def assert_no_forged_command(out: str) -> None:
 def hostile_result(path: Path, text: str = HOSTILE, *, status: str = "failed") -> dict[str, Any]:
     """The failed-run fixture with `text` in every field the job logs, annotates or reports
     (and `status` as the failed task's status)."""
-    document = yaml.safe_load((FIXTURES / "failed-run.yaml").read_text())
+    document: dict[str, Any] = yaml.safe_load((FIXTURES / "failed-run.yaml").read_text())
     result = document["result"]
     result["insights"]["versionNames"] = [f"v1{text}", f"v2{text}"]
     result["failureReason"] = f"task 1 (http) failed: {text}"

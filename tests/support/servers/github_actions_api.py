@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.servers.base import RecordingServer, Reply, Request, ServedFake
+from tests.support.servers.base import RecordingServer, Reply, Request, ServedFake
 
 WORKFLOW_ID = 161335
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from iter8_action.pipeline import main
+from iter8_action.cli.job import main
 
 sys.exit(main())

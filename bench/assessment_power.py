@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from iter8_action.assessment import assess, parse_spec
-from iter8_action.metrics import HistBucket, MetricStore
+from iter8_action.metrics.store import HistBucket, MetricStore
 
 MEDIAN_MS = 50.0
 SIGMA = 0.5

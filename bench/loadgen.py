@@ -43,9 +43,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from iter8_action.loadgen.histogram import LatencyHistogram
-from iter8_action.loadgen.plan import Stream, available_cores, build_request
-from iter8_action.loadgen.runner import run_streams
+from iter8_action.load.http.histogram import LatencyHistogram
+from iter8_action.load.http.plan import Stream, available_cores, build_request
+from iter8_action.load.http.runner import run_streams
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -332,7 +332,7 @@ def record_cost_ns(count: int) -> tuple[float, float | None]:
 RSS_CHILD = """
 import resource, threading
 from bench.loadgen import _stream
-from iter8_action.loadgen.runner import run_streams
+from iter8_action.load.http.runner import run_streams
 result = run_streams([_stream({url!r}, connections=16, qps=None, num_requests={n})],
                      stop=threading.Event(), processes=1)[0]
 assert result.stats.requests == {n}, result.stats.requests

@@ -2,6 +2,6 @@
 
 import sys
 
-from iter8_action.cli import main
+from iter8_action.cli.main import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from iter8_action.secrets import SECRETS
+from iter8_action.core.secrets import SECRETS
 from tests.support import requires
 from tests.support.environment import without_ci
 

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from iter8_action import insights
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import (
@@ -21,6 +20,7 @@ from iter8_action.assessment.statistics import (
     format_p,
     plain_comparison,
 )
+from iter8_action.results import insights
 
 TEST_NAMES = {
     "mann-whitney-u": "Mann-Whitney U",
@@ -143,7 +143,7 @@ def _interval_label(c: PairTest) -> str | None:
 
 
 def recorded(c: PairTest) -> insights.Comparison:
-    """The comparison as the result records it (see `iter8_action.insights`)."""
+    """The comparison as the result records it (see `iter8_action.results.insights`)."""
     return insights.Comparison(
         version=c.version,
         baseline=c.baseline,

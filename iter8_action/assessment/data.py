@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 
 from iter8_action.assessment.statistics import Distribution, distribution_statistic
-from iter8_action.metricnames import canonical_metric_name
-from iter8_action.metrics import FINE_SUFFIX, MetricStore, fine_distribution
+from iter8_action.metrics.names import canonical_metric_name
+from iter8_action.metrics.store import FINE_SUFFIX, MetricStore, fine_distribution
 
 _STATISTIC = re.compile(r"^(?:mean|p(\d+(?:\.\d+)?))$")
 ERROR_RATE = "error-rate"

@@ -15,12 +15,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from iter8_action import insights
 from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import PairTest, plain_comparison
-from iter8_action.insights import MAX, RewardVerdict
+from iter8_action.results import insights
+from iter8_action.results.insights import MAX, RewardVerdict
 
 TIE_RELATIVE_TOLERANCE = 1e-9
 
@@ -52,7 +52,7 @@ class RewardJudgement:
         return va > vb if self.direction == MAX else va < vb
 
     def recorded(self) -> insights.Reward:
-        """The verdict as the result records it (see `iter8_action.insights`)."""
+        """The verdict as the result records it (see `iter8_action.results.insights`)."""
         return insights.Reward(
             metric=self.metric,
             direction=self.direction,

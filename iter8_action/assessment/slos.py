@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from iter8_action import insights
 from iter8_action.assessment.comparisons import compare_family, recorded, statistical, summary
 from iter8_action.assessment.data import MetricData
 from iter8_action.assessment.spec import UPPER, AssessSpec, Relative, SloSpec
 from iter8_action.assessment.statistics import PairTest
-from iter8_action.insights import SloStatus
+from iter8_action.results import insights
+from iter8_action.results.insights import SloStatus
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SloVerdict:
     versions: tuple[SloJudgement, ...]
 
     def recorded(self) -> insights.Slo:
-        """The verdict as the result records it (see `iter8_action.insights`)."""
+        """The verdict as the result records it (see `iter8_action.results.insights`)."""
         slo = self.slo
         return insights.Slo(
             metric=slo.metric,

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.errors import InvalidValue
-from iter8_action.metricnames import canonical_metric_name
+from iter8_action.core.errors import InvalidValue
+from iter8_action.metrics.names import canonical_metric_name
 
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_CORRECTION = "holm"

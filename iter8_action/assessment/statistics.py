@@ -43,7 +43,7 @@ from iter8_action.assessment.hypothesis import (
     relative_risk_interval,
     wilson_interval,
 )
-from iter8_action.metrics import HistBucket
+from iter8_action.metrics.store import HistBucket
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -128,7 +128,7 @@ def distribution_statistic(dist: Distribution, statistic: str, counts: FloatArra
 @dataclass(frozen=True)
 class PairTest:
     """One version tested against another on one metric (its record in a result is
-    `iter8_action.insights.Comparison`)."""
+    `iter8_action.results.insights.Comparison`)."""
 
     version: int
     baseline: int

@@ -16,8 +16,8 @@ from iter8_action.assessment.rewards import RewardJudgement, judge_reward
 from iter8_action.assessment.slos import SloVerdict, judge_slo
 from iter8_action.assessment.spec import AssessSpec
 from iter8_action.assessment.statistics import PairTest, adjust
-from iter8_action.insights import MAX, MIN, Method, RewardVerdict, Winner, write_assessment
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
+from iter8_action.results.insights import MAX, MIN, Method, RewardVerdict, Winner, write_assessment
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def _joint(
 
 
 def to_insights(a: Assessment) -> dict[str, Any]:
-    """The insight fields of an assessment, written by `iter8_action.insights`."""
+    """The insight fields of an assessment, written by `iter8_action.results.insights`."""
     winner, reason = a.winner()
     spec = a.spec
     return write_assessment(

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from iter8_action.baselines.model import BaselineInvalid
 from iter8_action.baselines.reading import MAX_RESULT_BYTES, read_store
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 
 MAX_ENTRIES = 1000
 MAX_DECLARED_BYTES = 1024 * 1024 * 1024

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import requests
 
-from iter8_action.errors import ExchangeFailed
-from iter8_action.secrets import SECRETS
+from iter8_action.core.errors import ExchangeFailed
+from iter8_action.core.secrets import SECRETS
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0

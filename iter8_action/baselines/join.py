@@ -19,7 +19,7 @@ from typing import Any
 
 from iter8_action.assessment.spec import LOWER, RELATIVE_KEYS, UPPER
 from iter8_action.baselines.model import BaselineRun, Baselines
-from iter8_action.metrics import HistBucket, MetricStore
+from iter8_action.metrics.store import HistBucket, MetricStore
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from iter8_action.errors import InputError
-from iter8_action.metrics import MetricStore
+from iter8_action.core.errors import InputError
+from iter8_action.metrics.store import MetricStore
 
 DEFAULT_COUNT = 5
 """The last K results read by default: enough to measure run-to-run noise."""

@@ -34,8 +34,8 @@ from iter8_action.assessment.statistics import PairTest
 from iter8_action.assessment.verdict import Assessment
 from iter8_action.baselines.join import Joined
 from iter8_action.baselines.model import Baselines
-from iter8_action.insights import MAX, SloStatus
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
+from iter8_action.results.insights import MAX, SloStatus
 
 RULE = (
     "a regression is worse than the baseline, significant, and beyond the one-sided "

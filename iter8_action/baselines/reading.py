@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from iter8_action.baselines.model import BaselineInvalid
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 
 MAX_RESULT_BYTES = 32 * 1024 * 1024
 MAX_NODES = 2_000_000
@@ -63,8 +63,8 @@ def read_store(data: bytes, origin: str) -> tuple[MetricStore, int]:
 def _check_schema(data: bytes, origin: str, *, json_text: bool) -> None:
     """The result file reader's own checks (schemas/result.schema.json and the values no
     schema rules out), through its one public door: a file."""
-    from iter8_action.errors import InputError
-    from iter8_action.resultfile import read_result_document
+    from iter8_action.core.errors import InputError
+    from iter8_action.experiment.file import read_result_document
 
     with tempfile.TemporaryDirectory(prefix="iter8-baseline-") as tmp:
         path = Path(tmp) / ("result.json" if json_text else "result.yaml")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from iter8_action.baselines.model import DEFAULT_COUNT, MAX_COUNT
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 
 BASE_BRANCH = "base-branch"
 ARTIFACT_PREFIX = "artifact:"

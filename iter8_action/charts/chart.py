@@ -20,8 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from iter8_action.charts.gotemplate import Struct, TemplateError, TemplateSet
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
+from iter8_action.templates.gotemplate import Struct, TemplateError, TemplateSet
 
 MAX_CHART_FILES = 500
 MAX_CHART_BYTES = 8 * 2**20

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 
 MAX_LIST_INDEX = 65536
 """Helm's own bound on `name[N]=x` indexes."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.events.summary import summarize
 
 __all__ = ["render_strings", "summarize", "values_for"]
@@ -41,7 +41,7 @@ def render_strings(
     mapping: Mapping[str, Any], values: Mapping[str, Any], *, what: str, task: str
 ) -> dict[str, str]:
     """Render each value of `mapping` as a template (inputs, variables), naming the bad one."""
-    from iter8_action.templating import TemplateError, render  # Jinja loads when used
+    from iter8_action.templates.render import TemplateError, render  # Jinja loads when used
 
     out: dict[str, str] = {}
     for key, source in mapping.items():

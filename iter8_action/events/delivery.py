@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from iter8_action import httpclient
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import SECRETS
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS
+from iter8_action.net import httpclient
 
 BACKOFF_S = 0.5
 _LOGGED_BODY_CHARS = 4000

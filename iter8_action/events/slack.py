@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from iter8_action.events.summary import EventVerdict
-from iter8_action.insights import SloStatus
+from iter8_action.results.insights import SloStatus
 
 HEADER_MAX = 150
 SECTION_MAX = 3000

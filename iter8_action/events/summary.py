@@ -17,7 +17,7 @@ more (REST API, "Create a repository dispatch event")::
 
 It is built from the result as written to the result file (`Result.to_dict()`),
 so it works the same on a live run and on a result read back from disk; the
-SLOs, rewards and winner come from `iter8_action.insights`, as in the reports.
+SLOs, rewards and winner come from `iter8_action.results.insights`, as in the reports.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from iter8_action.insights import Insights, SloStatus, read_insights
+from iter8_action.results.insights import Insights, SloStatus, read_insights
 
 
 class EventVerdict(StrEnum):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO, TypedDict, Unpack
 
-from iter8_action.errors import Iter8Error
+from iter8_action.core.errors import Iter8Error
 
 
 class CommentAction(StrEnum):

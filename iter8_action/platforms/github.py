@@ -13,8 +13,9 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from iter8_action.logs import get_logger
-from iter8_action.logtext import encodable, inert
+from iter8_action.core.logs import get_logger
+from iter8_action.core.logtext import encodable, inert
+from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -24,7 +25,6 @@ from iter8_action.platforms.base import (
     Platform,
 )
 from iter8_action.platforms.workflow_commands import command, output_block
-from iter8_action.secrets import SECRETS
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 """GitHub rejects a step summary above 1 MiB; a longer one is cut, with a note."""

@@ -12,8 +12,9 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 
-from iter8_action.logs import get_logger
-from iter8_action.logtext import encodable, log_line, log_text
+from iter8_action.core.logs import get_logger
+from iter8_action.core.logtext import encodable, log_line, log_text
+from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms import sticky
 from iter8_action.platforms.base import (
     Annotation,
@@ -24,7 +25,6 @@ from iter8_action.platforms.base import (
     Platform,
     located,
 )
-from iter8_action.secrets import SECRETS
 
 API_TIMEOUT_S = 15
 API_RETRIES = 4
@@ -69,7 +69,7 @@ class GitLabPlatform(Platform):
     def mask(self, secret: str) -> None:
         # GitLab masks only variables declared as masked before the job starts;
         # a job cannot add masks. Our own log handlers redact every registered
-        # secret (iter8_action.secrets), which is all that can be done here.
+        # secret (iter8_action.core.secrets), which is all that can be done here.
         return None
 
     def set_output(self, name: str, value: str) -> None:

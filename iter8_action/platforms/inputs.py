@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from iter8_action.errors import InputError
-from iter8_action.logs import LEVELS
+from iter8_action.core.errors import InputError
+from iter8_action.core.logs import LEVELS
 from iter8_action.report import FORMATS
 from iter8_action.shards import spec as shards
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from iter8_action.logtext import log_line, log_text
+from iter8_action.core.logtext import log_line, log_text
+from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms.base import (
     Annotation,
     CommentAction,
@@ -15,7 +16,6 @@ from iter8_action.platforms.base import (
     Platform,
     located,
 )
-from iter8_action.secrets import SECRETS
 
 
 class TerminalPlatform(Platform):
@@ -30,7 +30,7 @@ class TerminalPlatform(Platform):
 
     def mask(self, secret: str) -> None:
         # Nothing to tell a terminal: the log handlers already redact every
-        # registered secret (iter8_action.secrets).
+        # registered secret (iter8_action.core.secrets).
         return None
 
     def set_output(self, name: str, value: str) -> None:

@@ -3,7 +3,7 @@
 See https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 and the toolkit's `command.ts` / `file-command.ts`: data escapes `%`, CR and
 LF; property values also escape `:` and `,`. Every other control character,
-line separator and `##[` in data is made inert (`logtext.inert`): the runner
+line separator and `##[` in data is made inert (`core.logtext.inert`): the runner
 decodes only the toolkit's escapes, so a U+2028 or an ANSI sequence never
 reaches the log raw. Outputs go to the `$GITHUB_OUTPUT` file as
 `name<<delimiter` blocks with a random delimiter.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from iter8_action.logtext import inert
+from iter8_action.core.logtext import inert
 
 
 def escape_data(text: str) -> str:

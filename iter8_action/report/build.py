@@ -1,7 +1,7 @@
 """Building a report from a result document: the run, its tasks, the verdicts recorded.
 
 The report never recomputes statistics: SLO verdicts, winners, effect sizes and
-p-values come from the assessment, read by `iter8_action.insights` (the one
+p-values come from the assessment, read by `iter8_action.results.insights` (the one
 reader the events, conditions and `iter8 assert` share), which falls back to
 Iter8's own `SLOsSatisfied` and `rewardsWinners` for results written by Iter8.
 
@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from iter8_action.baselines.view import read_view
-from iter8_action.fields import float_or_none, int_or_none, mapping, str_or_none
-from iter8_action.insights import read_insights
+from iter8_action.core.secrets import SECRETS
 from iter8_action.report import series
 from iter8_action.report.headline import headline
 from iter8_action.report.model import Report, ReportError, Run, RunState, TaskRow, TaskStatus
-from iter8_action.result import iter8_task_statuses, task_name, written_by_iter8
-from iter8_action.secrets import SECRETS
+from iter8_action.results.fields import float_or_none, int_or_none, mapping, str_or_none
+from iter8_action.results.insights import read_insights
+from iter8_action.results.model import iter8_task_statuses, task_name, written_by_iter8
 
 
 def build_report(document: Mapping[str, Any]) -> Report:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from iter8_action.logtext import LEGACY_COMMAND, inert, starts_a_command
+from iter8_action.core.logtext import LEGACY_COMMAND, inert, starts_a_command
 from iter8_action.report.model import (
     Comparison,
     Report,
@@ -205,7 +205,7 @@ def experiment_yaml(report: Report) -> str | None:
     """The experiment as YAML, or None for a result that did not record its experiment.
 
     The reports show it in a code block, and the CLI may print them where a CI
-    runner reads commands: a string that `logtext.inert` would change (a line
+    runner reads commands: a string that `core.logtext.inert` would change (a line
     break, a control character, `##[`) or that would start a `::` command is
     written double-quoted, where YAML escapes what it must, and `##[` as
     `#\\x23[`. No line is folded, so each line starts with YAML's own syntax.

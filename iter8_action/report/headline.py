@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iter8_action.insights import Insights, SloStatus
 from iter8_action.report.model import ReportVerdict, Run, RunState, TaskRow, Verdict
+from iter8_action.results.insights import Insights, SloStatus
 
 MAX_NAMED_VERSIONS = 6
 """A verdict names at most this many versions; beyond, it names the first and counts the rest."""

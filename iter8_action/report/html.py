@@ -7,7 +7,7 @@ or the result is escaped by one helper, `_e`, for every text node and every
 attribute value (class names from data are first mapped onto the known ones),
 and in the JSON with `<` written as `\\u003c` so nothing can close a `<script>`
 element. Control characters and lone surrogates, which a page cannot carry,
-are written as escapes (`logtext.inert`).
+are written as escapes (`core.logtext.inert`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from iter8_action.logtext import inert
-from iter8_action.metricnames import percentile_suffix
+from iter8_action.core.logtext import inert
+from iter8_action.metrics.names import percentile_suffix
 from iter8_action.report import figures as go
 from iter8_action.report import fmt
 from iter8_action.report.model import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from iter8_action import finite
-from iter8_action.logtext import LEGACY_COMMAND
+from iter8_action.core.logtext import LEGACY_COMMAND
+from iter8_action.documents import finite
 from iter8_action.report.model import Report
 
 # Written as `\uXXXX` escapes, valid inside strings, the only place they occur (RFC 8259,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from iter8_action.logtext import LEGACY_COMMAND, starts_a_command
+from iter8_action.core.logtext import LEGACY_COMMAND, starts_a_command
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, Slo, SloStatus, SloVersion, TaskRow, TaskStatus
 

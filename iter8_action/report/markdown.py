@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from iter8_action.logtext import inert
+from iter8_action.core.logtext import inert
 from iter8_action.report import fmt
 from iter8_action.report.model import (
     Report,
@@ -73,7 +73,7 @@ _TRUNCATION_NOTE = (
 def escape(text: str, *, in_html: bool = False) -> str:
     """Data made inert in markdown: the one escape for every value the report shows.
 
-    One line with no control character (`logtext.inert`), no HTML, no mention, no
+    One line with no control character (`core.logtext.inert`), no HTML, no mention, no
     link, no formatting, no table break. `in_html` is for text inside a raw HTML
     element such as `<summary>`, where markdown is not parsed and a backslash
     escape would show: everything but the backslash escapes.

@@ -8,7 +8,7 @@ package keeps one stage per module:
 - `series`: the metrics, histograms, percentile curves and time series of a store;
 - `headline`: the one-line verdict, decided before the report is built.
 
-The SLO, reward and winner dataclasses are `iter8_action.insights`' own, shown
+The SLO, reward and winner dataclasses are `iter8_action.results.insights`' own, shown
 as they are recorded.
 """
 
@@ -20,16 +20,16 @@ from enum import StrEnum
 from typing import Any
 
 from iter8_action.baselines.view import BaselineView
-from iter8_action.errors import InputError
-from iter8_action.insights import Comparison as Comparison
-from iter8_action.insights import Reward as Reward
-from iter8_action.insights import RewardVerdict as RewardVerdict
-from iter8_action.insights import Slo as Slo
-from iter8_action.insights import SloStatus as SloStatus
-from iter8_action.insights import SloVersion as SloVersion
-from iter8_action.insights import Winner as Winner
-from iter8_action.result import RunState as RunState
-from iter8_action.result import TaskStatus as TaskStatus
+from iter8_action.core.errors import InputError
+from iter8_action.results.insights import Comparison as Comparison
+from iter8_action.results.insights import Reward as Reward
+from iter8_action.results.insights import RewardVerdict as RewardVerdict
+from iter8_action.results.insights import Slo as Slo
+from iter8_action.results.insights import SloStatus as SloStatus
+from iter8_action.results.insights import SloVersion as SloVersion
+from iter8_action.results.insights import Winner as Winner
+from iter8_action.results.model import RunState as RunState
+from iter8_action.results.model import TaskStatus as TaskStatus
 
 REPORT_SCHEMA_VERSION = 1
 

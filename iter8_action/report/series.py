@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from iter8_action.metricnames import split_percentile
-from iter8_action.metrics import MetricStore, MetricType
+from iter8_action.metrics.names import split_percentile
+from iter8_action.metrics.store import MetricStore, MetricType
 from iter8_action.report.model import (
     Bucket,
     Histogram,

@@ -1,7 +1,7 @@
 """The terminal report: tables that fit 80 columns, ticks and crosses, colour only on a TTY.
 
 It is printed where a CI runner reads commands, so every value from the result
-is made inert (`logtext.inert`: one line, no control character) before it is
+is made inert (`core.logtext.inert`: one line, no control character) before it is
 laid out, and no line of the report can start a `::` workflow command.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from tabulate import tabulate
 
-from iter8_action.logtext import inert, no_command
+from iter8_action.core.logtext import inert, no_command
 from iter8_action.report import fmt
 from iter8_action.report.model import Report, ReportVerdict, SloStatus, SloVersion, TaskStatus
 

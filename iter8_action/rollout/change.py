@@ -11,10 +11,10 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import env_secrets, url_secrets
 from iter8_action.platforms import CIHost
 from iter8_action.rollout.provider import ChangeRequest, Provider
-from iter8_action.secrets import env_secrets, url_secrets
 
 if TYPE_CHECKING:
     from iter8_action.rollout.github import GitHubProvider

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iter8_action import report
-from iter8_action.insights import SloStatus
+from iter8_action.results.insights import SloStatus
 
 MARKER = "<!-- iter8-py rollout -->"
 

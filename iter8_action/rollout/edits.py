@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from iter8_action.errors import InvalidValue
+from iter8_action.core.errors import InvalidValue
 
 _SEGMENT = re.compile(
     r"""\.?(?:

@@ -8,7 +8,7 @@ from github import Auth, Github, GithubException, GithubRetry, InputGitTreeEleme
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.rollout.provider import (
     MAX_WAIT_S,
     RETRIES,

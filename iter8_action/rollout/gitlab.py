@@ -11,7 +11,7 @@ from gitlab.v4.objects import Project, ProjectMergeRequest
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.rollout.provider import RETRIES, TIMEOUT_S, ChangeRequest, HostApi, decoded
 
 DRAFT_PREFIX = "Draft: "

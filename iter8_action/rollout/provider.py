@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 
 if TYPE_CHECKING:
     import requests

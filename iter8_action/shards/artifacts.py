@@ -6,8 +6,8 @@ import logging
 import time
 from pathlib import Path
 
-from iter8_action.errors import InputError
-from iter8_action.resultfile import read_result_document
+from iter8_action.core.errors import InputError
+from iter8_action.experiment.file import read_result_document
 from iter8_action.shards.merge import read_shard
 
 RESULT_SUFFIXES = (".yaml", ".yml", ".json")

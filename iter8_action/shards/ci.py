@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iter8_action.engine import exit_code_for, run_experiment
-from iter8_action.exitcodes import ExitCode
-from iter8_action.model import Experiment
+from iter8_action.core.exitcodes import ExitCode
+from iter8_action.engine.runner import exit_code_for, run_experiment
+from iter8_action.experiment.model import Experiment
 from iter8_action.platforms import Platform
 from iter8_action.platforms.inputs import Inputs
 from iter8_action.report import markdown

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from iter8_action.grpcload.plan import GrpcStream
-from iter8_action.loadgen.plan import Stream
+from iter8_action.load.grpc.plan import GrpcStream
+from iter8_action.load.http.plan import Stream
 from iter8_action.shards.spec import ShardSpec
 
 

@@ -20,13 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from iter8_action.engine import StandIn, run_experiment
-from iter8_action.errors import InputError, TaskFailed
-from iter8_action.loadgen import export
-from iter8_action.loadgen.stats import StreamStats
-from iter8_action.model import Experiment, TaskSpec
-from iter8_action.result import Result, TaskRecord, TaskStatus
-from iter8_action.resultfile import read_result_document
+from iter8_action.core.errors import InputError, TaskFailed
+from iter8_action.engine.runner import StandIn, run_experiment
+from iter8_action.experiment.file import read_result_document
+from iter8_action.experiment.model import Experiment, TaskSpec
+from iter8_action.load.http import export
+from iter8_action.load.http.stats import StreamStats
+from iter8_action.results.model import Result, TaskRecord, TaskStatus
 from iter8_action.shards import LOAD_TASKS, SHARD_TASKS
 from iter8_action.shards.partial import NS_PER_S, PartialInvalid, stats_from_dict
 from iter8_action.shards.spec import (
@@ -366,7 +366,7 @@ def _total_rate(rates: Sequence[Any]) -> float | None:
 
 def _naming(task: str) -> export.Naming:
     if task == "grpc":
-        from iter8_action.grpcload.runner import NAMING
+        from iter8_action.load.grpc.runner import NAMING
 
         return NAMING
     return export.HTTP

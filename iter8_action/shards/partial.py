@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from iter8_action.errors import InvalidValue
-from iter8_action.grpcload.plan import GrpcStream
-from iter8_action.loadgen.histogram import BUCKET_COUNT, LatencyHistogram
-from iter8_action.loadgen.plan import CommonStart, Stream
-from iter8_action.loadgen.stats import PoolStats, StreamStats
+from iter8_action.core.errors import InvalidValue
+from iter8_action.load.grpc.plan import GrpcStream
+from iter8_action.load.http.histogram import BUCKET_COUNT, LatencyHistogram
+from iter8_action.load.http.plan import CommonStart, Stream
+from iter8_action.load.http.stats import PoolStats, StreamStats
 from iter8_action.shards import divide
 from iter8_action.shards.spec import ShardSpec, format_instant, unix_ns
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from iter8_action.engine import StandIn
-from iter8_action.model import Experiment
+from iter8_action.engine.runner import StandIn
+from iter8_action.experiment.model import Experiment
 from iter8_action.shards import SHARD_TASKS
 from iter8_action.shards.partial import ShardRun
 from iter8_action.shards.spec import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 
 DEFAULT_START_MARGIN_S = 30
 """A start derived from the pipeline's creation time lies this far after it..."""

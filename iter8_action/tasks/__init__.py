@@ -16,8 +16,8 @@ import pkgutil
 from functools import cache
 from typing import Any
 
+from iter8_action.documents.validation import suggest
 from iter8_action.tasks.base import TaskType
-from iter8_action.validation import suggest
 
 __all__ = ["known_names", "registry", "suggest", "task"]
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import env_secrets, header_secrets, url_secrets
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import env_secrets, header_secrets, url_secrets
 from iter8_action.tasks._fields import HttpLimits, strings, text_or_none
 from iter8_action.tasks.base import TaskContext
 
@@ -115,7 +115,7 @@ class PayloadTemplate:
 
     def source(self, ctx: TaskContext, delivery: Delivery, *, what: str) -> tuple[str | None, str]:
         """The template's text and its name (for errors); (None, "") without one."""
-        from iter8_action import httpclient
+        from iter8_action.net import httpclient
 
         if self.text is not None:
             return self.text, "payloadTemplate"

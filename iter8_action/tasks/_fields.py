@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.durations import parse_duration
-from iter8_action.errors import InputsInvalid
+from iter8_action.core.durations import parse_duration
+from iter8_action.core.errors import InputsInvalid
 
 if TYPE_CHECKING:
-    from iter8_action import httpclient
+    from iter8_action.net import httpclient
 
 
 FieldPath = tuple[str | int, ...]
@@ -34,7 +34,7 @@ def size_bytes(inputs: Mapping[str, Any], name: str) -> int | None:
     """The size `inputs[name]` in bytes (`10MiB`), None when absent."""
     if inputs.get(name) is None:
         return None
-    from iter8_action.httpclient import parse_size  # only when a size is written
+    from iter8_action.net.httpclient import parse_size  # only when a size is written
 
     return InputsInvalid.converting(inputs, name, parse_size)
 
@@ -80,7 +80,7 @@ class HttpLimits:
         )
 
     def limits(self) -> httpclient.Limits:
-        from iter8_action import httpclient
+        from iter8_action.net import httpclient
 
         size = (
             httpclient.DEFAULT_MAX_BODY_BYTES

@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from iter8_action.errors import TaskFailed
-from iter8_action.loadgen.plan import CommonStart
-from iter8_action.loadgen.stats import StreamStats
+from iter8_action.core.errors import TaskFailed
+from iter8_action.load.http.plan import CommonStart
+from iter8_action.load.http.stats import StreamStats
 from iter8_action.tasks._fields import HttpLimits
 from iter8_action.tasks.base import TaskContext
 
 if TYPE_CHECKING:
-    from iter8_action.loadgen import export
-    from iter8_action.loadgen.stats import Progress, StreamStats
+    from iter8_action.load.http import export
+    from iter8_action.load.http.stats import Progress, StreamStats
     from iter8_action.shards.partial import ShardRun
 
 
@@ -223,7 +223,7 @@ def fetch(
 
     `content` says in an error what the URL must answer with (`the request body`).
     """
-    from iter8_action import httpclient
+    from iter8_action.net import httpclient
 
     if url not in cache:
         try:
@@ -348,7 +348,7 @@ def warn_if_client_limited(
     ctx: TaskContext, label: str, stats: StreamStats, rate: float | None, naming: export.Naming
 ) -> None:
     """Say so when the load generator, not the app, held requests back."""
-    from iter8_action.loadgen import export
+    from iter8_action.load.http import export
 
     limit = export.client_limit(stats, rate)
     if limit is not None:
@@ -366,7 +366,7 @@ def record(
 ) -> None:
     """Write every stream's statistics as metrics of its version (and, on a shard,
     in full for the merge)."""
-    from iter8_action.loadgen import export
+    from iter8_action.load.http import export
 
     store = ctx.store
     store.ensure_versions(len(versions), [name for name, _ in versions])

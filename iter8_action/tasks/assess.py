@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ A task is one module under `iter8_action.tasks` that defines `TASK`, a
 `TaskType` with its name, a one-line summary, a `run` function, a `parse`
 function and, when its inputs can hold credentials, a `secrets` function naming
 them (the loader registers them all before the first task runs, see
-`iter8_action.secrets`). Its input schema is `$defs/<name>` in
+`iter8_action.core.secrets`). Its input schema is `$defs/<name>` in
 `schemas/experiment.schema.json`.
 
 The loader validates `with:` against the schema, then hands it to `parse`, which
@@ -26,15 +26,15 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from iter8_action.errors import Interrupted
+from iter8_action.core.errors import Interrupted
 from iter8_action.events.summary import summarize
-from iter8_action.metrics import MetricStore
+from iter8_action.load.progress import Progress
+from iter8_action.metrics.store import MetricStore
 from iter8_action.platforms import CIHost, ci_host
-from iter8_action.progress import Progress
-from iter8_action.result import Result
+from iter8_action.results.model import Result
 
 if TYPE_CHECKING:
-    from iter8_action.model import Experiment
+    from iter8_action.experiment.model import Experiment
     from iter8_action.shards.partial import ShardRun
 
 

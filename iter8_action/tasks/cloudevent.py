@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.tasks._event import DeliveryInputs, Destination, destination_secrets
 from iter8_action.tasks.base import TaskContext, TaskType
 

@@ -18,19 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.errors import TaskFailed
-from iter8_action.metricnames import canonical_metric_name
-from iter8_action.metrics import MetricMeta, MetricType
-from iter8_action.progress import Progress
-from iter8_action.secrets import SECRETS, env_secrets, url_secrets
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS, env_secrets, url_secrets
+from iter8_action.load.progress import Progress
+from iter8_action.metrics.names import canonical_metric_name
+from iter8_action.metrics.store import MetricMeta, MetricType
 from iter8_action.tasks import suggest
 from iter8_action.tasks._fields import HttpLimits, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
-    from iter8_action.custommetrics import query, sources
-    from iter8_action.custommetrics.extract import Extracted
-    from iter8_action.custommetrics.spec import AuthSpec, MetricSpec, ProviderSpec
+    from iter8_action.metrics.backends import query, sources
+    from iter8_action.metrics.backends.extract import Extracted
+    from iter8_action.metrics.backends.spec import AuthSpec, MetricSpec, ProviderSpec
 
 
 DEFAULT_RETRIES = 3
@@ -59,7 +59,7 @@ class CustomMetricsInputs:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> CustomMetricsInputs:
-        from iter8_action.custommetrics.spec import AuthSpec
+        from iter8_action.metrics.backends.spec import AuthSpec
 
         auth = inputs.get("auth") or {}
         return cls(
@@ -136,8 +136,8 @@ def run(inputs: CustomMetricsInputs, ctx: TaskContext) -> None:
 
 
 def _transport(inputs: CustomMetricsInputs, ctx: TaskContext) -> query.Transport:
-    from iter8_action import httpclient
-    from iter8_action.custommetrics import query
+    from iter8_action.metrics.backends import query
+    from iter8_action.net import httpclient
 
     verify: bool | str = not inputs.insecure_skip_verify
     if inputs.ca_file:
@@ -155,7 +155,7 @@ def _transport(inputs: CustomMetricsInputs, ctx: TaskContext) -> query.Transport
 
 
 def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
-    from iter8_action.custommetrics import sources
+    from iter8_action.metrics.backends import sources
 
     try:
         return sources.load_template(
@@ -167,7 +167,7 @@ def _load(provider: str, location: str, state: _Run) -> sources.TemplateSource:
 
 def _experiment_start(ctx: TaskContext) -> datetime:
     """When the experiment started: `elapsedTimeSeconds` counts from here by default."""
-    from iter8_action.custommetrics import values
+    from iter8_action.metrics.backends import values
 
     try:
         return values.parse_time(ctx.result.start_time, field="the experiment's startTime")
@@ -184,7 +184,7 @@ def _values(
     name: str,
     start: datetime,
 ) -> dict[str, Any]:
-    from iter8_action.custommetrics import values
+    from iter8_action.metrics.backends import values
 
     try:
         return values.version_values(
@@ -202,8 +202,8 @@ def _values(
 def _spec(
     source: sources.TemplateSource, merged: Mapping[str, Any], *, provider: str, version: str
 ) -> ProviderSpec:
-    from iter8_action.custommetrics import render
-    from iter8_action.custommetrics.spec import SpecError
+    from iter8_action.metrics.backends import render
+    from iter8_action.metrics.backends.spec import SpecError
 
     try:
         return render.render_spec(source, merged, provider=provider, version=version)
@@ -224,7 +224,7 @@ def _check_remote_auth(source: sources.TemplateSource, spec: ProviderSpec, state
 def _collect(
     spec: ProviderSpec, *, index: int, version: str, state: _Run, progress: Progress
 ) -> None:
-    from iter8_action.custommetrics import auth
+    from iter8_action.metrics.backends import auth
 
     ctx = state.ctx
     spec_auth = state.auth_overrides.get(spec.provider, spec.auth)
@@ -270,7 +270,7 @@ def _record(
 
 
 def _warn_literal_credentials(spec: ProviderSpec, state: _Run) -> None:
-    from iter8_action.custommetrics import auth
+    from iter8_action.metrics.backends import auth
 
     literal = auth.mask_literal_credentials(spec.headers)
     if literal and spec.provider not in state.warned:
@@ -291,8 +291,8 @@ def _measure(
     spec_auth: AuthSpec | None,
     state: _Run,
 ) -> Extracted:
-    from iter8_action.custommetrics import query
-    from iter8_action.custommetrics.extract import Extracted, extract
+    from iter8_action.metrics.backends import query
+    from iter8_action.metrics.backends.extract import Extracted, extract
 
     if spec.provider in state.silent:
         return Extracted(None, f"not queried: {state.silent[spec.provider]}")

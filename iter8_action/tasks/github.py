@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import env_secrets, url_secrets
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import env_secrets, url_secrets
 from iter8_action.tasks._event import DeliveryInputs, PayloadTemplate
 from iter8_action.tasks._fields import strings, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -125,7 +125,7 @@ def _repository_dispatch_body(
     summary: Mapping[str, Any],
     values: Mapping[str, Any],
 ) -> Any:
-    from iter8_action.templating import TemplateError, render
+    from iter8_action.templates.render import TemplateError, render
 
     source, name = inputs.payload.source(ctx, delivery, what="github")
     if source is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from iter8_action.secrets import env_secrets, url_secrets
+from iter8_action.core.secrets import env_secrets, url_secrets
 from iter8_action.tasks._event import DeliveryInputs
 from iter8_action.tasks._fields import strings, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType

@@ -14,25 +14,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from iter8_action import durations
-from iter8_action.errors import TaskFailed
-from iter8_action.grpcload.inputs import CallInputs, merge
-from iter8_action.secrets import load_secrets
+from iter8_action.core import durations
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import load_secrets
+from iter8_action.load.grpc.inputs import CallInputs, merge
 from iter8_action.tasks import _load
 from iter8_action.tasks._fields import text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
-    from iter8_action.grpcload.plan import GrpcStream
-    from iter8_action.grpcload.runner import StreamOutcome
-    from iter8_action.loadgen.plan import CommonStart
+    from iter8_action.load.grpc.plan import GrpcStream
+    from iter8_action.load.grpc.runner import StreamOutcome
+    from iter8_action.load.http.plan import CommonStart
 
 Target: TypeAlias = "_load.Target[GrpcStream]"
 
 
 @dataclass(frozen=True)
 class GrpcInputs:
-    """`grpc`'s `with:`, parsed at load into one plan per stream (`grpcload.inputs`); the
+    """`grpc`'s `with:`, parsed at load into one plan per stream (`load.grpc.inputs`); the
     descriptors, requests and TLS roots are loaded when the task runs."""
 
     load: _load.LoadOptions
@@ -69,9 +69,9 @@ def run(inputs: GrpcInputs, ctx: TaskContext) -> None:
         )
 
     # grpc and protobuf load here, when the task runs, not when an experiment is checked
-    from iter8_action.grpcload.planner import Planner
-    from iter8_action.grpcload.runner import NAMING
-    from iter8_action.loadgen import export
+    from iter8_action.load.grpc.planner import Planner
+    from iter8_action.load.grpc.runner import NAMING
+    from iter8_action.load.http import export
 
     planner = Planner(fetch=fetch, path=ctx.path, tempdir=ctx.tempdir, log=ctx.log)
     streams = planner.streams([(plan.inputs, plan.where) for plan in inputs.streams])
@@ -122,7 +122,7 @@ TASK = TaskType(
 
 
 def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamOutcome]:
-    from iter8_action.grpcload.runner import run_streams
+    from iter8_action.load.grpc.runner import run_streams
 
     with _load.progress_line(ctx, "calls") as show:
         streams = [t.stream for t in targets]
@@ -147,7 +147,7 @@ def _describe(stream: GrpcStream) -> str:
 def _log_outcome(
     ctx: TaskContext, target: Target, outcome: StreamOutcome, name: str, *, warmup: bool
 ) -> None:
-    from iter8_action.grpcload.runner import NAMING
+    from iter8_action.load.grpc.runner import NAMING
 
     stats = outcome.stats
     stream = target.stream

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
-from iter8_action import durations
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import SECRETS, load_secrets
+from iter8_action.core import durations
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks._fields import FieldPath, duration_s, text_or_none
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -27,8 +27,8 @@ from iter8_action.tasks.base import TaskContext, TaskType
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from iter8_action.loadgen.plan import CommonStart, Stream, TlsOptions
-    from iter8_action.loadgen.runner import StreamResult
+    from iter8_action.load.http.plan import CommonStart, Stream, TlsOptions
+    from iter8_action.load.http.runner import StreamResult
 
 
 DEFAULT_NUM_REQUESTS = 100
@@ -133,7 +133,7 @@ class HttpInputs:
 
 
 def run(inputs: HttpInputs, ctx: TaskContext) -> None:
-    from iter8_action.loadgen import export
+    from iter8_action.load.http import export
 
     versions = inputs.load.versions
     targets = _targets(inputs, len(versions), ctx)
@@ -212,8 +212,8 @@ def _target(
     ctx: TaskContext,
     payloads: dict[str, bytes],
 ) -> Target:
-    from iter8_action.loadgen import export
-    from iter8_action.loadgen.plan import Stream, build_request
+    from iter8_action.load.http import export
+    from iter8_action.load.http.plan import Stream, build_request
 
     spec, where = plan.inputs, plan.where
     if not url:
@@ -305,8 +305,8 @@ def _error_ranges(value: Any) -> tuple[tuple[int | None, int | None], ...]:
 
 
 def _tls(spec: StreamInputs, where: str, ctx: TaskContext) -> TlsOptions:
-    from iter8_action.loadgen.client import ssl_context
-    from iter8_action.loadgen.plan import TlsOptions
+    from iter8_action.load.http.client import ssl_context
+    from iter8_action.load.http.plan import TlsOptions
 
     ca_file = spec.ca_file
     ca_path: Path | None = None
@@ -353,7 +353,7 @@ def _payload(
 
 
 def _run(targets: list[Target], ctx: TaskContext, start: CommonStart | None) -> list[StreamResult]:
-    from iter8_action.loadgen.runner import WorkerFailed, run_streams
+    from iter8_action.load.http.runner import WorkerFailed, run_streams
 
     with _load.progress_line(ctx, "requests") as show:
         try:
@@ -378,7 +378,7 @@ def _describe(stream: Stream) -> str:
 def _log_outcome(
     ctx: TaskContext, target: Target, result: StreamResult, name: str, *, warmup: bool
 ) -> None:
-    from iter8_action.loadgen import export
+    from iter8_action.load.http import export
 
     stats = result.stats
     label = f"{target.prefix} {name} ({SECRETS.redact(target.label)})"
@@ -404,7 +404,7 @@ def _log_outcome(
 
 
 def _hint(kinds: Mapping[str, int]) -> str:
-    from iter8_action.loadgen.stats import ERROR_KINDS
+    from iter8_action.load.http.stats import ERROR_KINDS
 
     top = max(kinds.items(), key=lambda kv: kv[1])[0] if kinds else ""
     return {

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import header_secrets, url_secrets
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import header_secrets, url_secrets
 from iter8_action.tasks._event import (
     DeliveryInputs,
     Destination,
@@ -80,7 +80,7 @@ def run(inputs: NotifyInputs, ctx: TaskContext) -> None:
 
 def _payload(inputs: NotifyInputs, ctx: TaskContext, delivery: Delivery) -> str | None:
     from iter8_action.events import values_for
-    from iter8_action.templating import TemplateError, render
+    from iter8_action.templates.render import TemplateError, render
 
     source, name = inputs.payload.source(ctx, delivery, what="notify")
     if source is None:

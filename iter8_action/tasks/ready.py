@@ -12,14 +12,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.durations import format_duration
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import header_secrets, url_secrets
+from iter8_action.core.durations import format_duration
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import header_secrets, url_secrets
 from iter8_action.tasks._fields import duration_s
 from iter8_action.tasks.base import TaskContext, TaskType
 
 if TYPE_CHECKING:
-    from iter8_action import httpclient
+    from iter8_action.net import httpclient
 
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -66,7 +66,7 @@ class ReadyInputs:
 
 
 def run(spec: ReadyInputs, ctx: TaskContext) -> None:
-    from iter8_action import httpclient
+    from iter8_action.net import httpclient
 
     if spec.url is not None:
         session = httpclient.Session(secret_headers=frozenset(spec.headers))
@@ -109,7 +109,7 @@ def _wanted_statuses(status: Any) -> frozenset[int] | None:
 
 def _probe_http(session: httpclient.Session, spec: ReadyInputs, limit_s: float) -> str | None:
     """One probe within `limit_s` in all; only the status matters, so the body is not read."""
-    from iter8_action import httpclient
+    from iter8_action.net import httpclient
 
     try:
         response = httpclient.request(

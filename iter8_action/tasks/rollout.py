@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
 from iter8_action.rollout import change
 from iter8_action.tasks._change import ChangeInputs
 from iter8_action.tasks.base import TaskContext, TaskType
@@ -125,7 +125,7 @@ def run(inputs: RolloutInputs, ctx: TaskContext) -> None:
 
 
 def _render(source: str, values: Mapping[str, Any], name: str, *, strip: bool = True) -> str:
-    from iter8_action.templating import TemplateError, render
+    from iter8_action.templates.render import TemplateError, render
 
     try:
         text = render(source, values, name=name)

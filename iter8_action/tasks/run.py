@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.errors import TaskFailed
-from iter8_action.secrets import REDACTED, SECRETS
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import REDACTED, SECRETS
 from iter8_action.tasks.base import TaskContext, TaskType
 
 TOKEN_VARIABLES = frozenset(

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.secrets import env_secrets
+from iter8_action.core.secrets import env_secrets
 from iter8_action.tasks._event import DeliveryInputs, Destination
 from iter8_action.tasks.base import TaskContext, TaskType
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iter8_action.errors import InputsInvalid, TaskFailed
+from iter8_action.core.errors import InputsInvalid, TaskFailed
 from iter8_action.rollout import change
 from iter8_action.tasks._change import ChangeInputs
 from iter8_action.tasks._fields import text_or_none

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from iter8_action.errors import InvalidValue
+from iter8_action.core.errors import InvalidValue
 
 ANNOTATION_PREFIX = "iter8-py/"
 CANDIDATE_ANNOTATION = f"{ANNOTATION_PREFIX}candidate"

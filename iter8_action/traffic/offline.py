@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 from iter8_action.events.summary import summarize
 from iter8_action.traffic.manifests import current_state, next_text
 from iter8_action.traffic.model import Decision, RoutingError, decide, routing_from, step_line

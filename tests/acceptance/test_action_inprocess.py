@@ -1,4 +1,4 @@
-"""`pipeline.main` called in-process with a runner's environment (what `iter8 ci` does)."""
+"""`cli.job.main` called in-process with a runner's environment (what `iter8 ci` does)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.pipeline import main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.job import main
+from iter8_action.core.secrets import SECRETS
 from tests.support.action import github_environ
 from tests.support.servers.base import Reply
 from tests.support.servers.github_api import FakeGitHub

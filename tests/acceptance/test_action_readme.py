@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iter8_action.loader import load_experiment
+from iter8_action.engine.loader import load_experiment
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("getting-started/github-action.md", "ci/forks.md", "getting-started/gitlab-component.md")

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.errors import ExperimentInvalid, TaskFailed
-from iter8_action.loader import load_text
-from iter8_action.logs import get_logger
-from iter8_action.metrics import MetricMeta, MetricStore, MetricType
-from iter8_action.model import Experiment
-from iter8_action.result import Result, TaskRecord, TaskStatus, now_iso
-from iter8_action.resultfile import read_result, write_result
+from iter8_action.core.errors import ExperimentInvalid, TaskFailed
+from iter8_action.core.logs import get_logger
+from iter8_action.engine.loader import load_text
+from iter8_action.experiment.file import read_result, write_result
+from iter8_action.experiment.model import Experiment
+from iter8_action.metrics.store import MetricMeta, MetricStore, MetricType
+from iter8_action.results.model import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.tasks import registry
 from tests.support.contexts import task_context
 from tests.support.stores import two_versions

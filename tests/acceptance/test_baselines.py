@@ -6,7 +6,7 @@ that answers in 100 ms. They are served as artifact zips by the local GitHub
 Actions API (tests/support/servers/github_actions_api.py) and as job artifacts by the
 local GitLab API (tests/support/servers/gitlab_pipelines_api.py). The pull request's
 run goes through `entrypoint.py` as the runner starts it (GitHub) or
-`pipeline.main` with a GitLab job's environment.
+`cli.job.main` with a GitLab job's environment.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.cli import main as iter8_main
-from iter8_action.pipeline import main as pipeline_main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.job import main as pipeline_main
+from iter8_action.cli.main import main as iter8_main
+from iter8_action.core.secrets import SECRETS
 from tests.support.action import GITHUB_TOKEN, run_action
 from tests.support.servers.artifacts import zip_bomb, zip_of
 from tests.support.servers.github_actions_api import FakeGitHubActions

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.pipeline import main
+from iter8_action.cli.job import main
+from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms.sticky import with_marker
-from iter8_action.secrets import SECRETS
 from tests.support.servers.github_api import WORKFLOW_BOT, FakeGitHub, pull_request_event
 from tests.support.servers.gitlab_api import REVIEWER, FakeGitLab
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.pipeline import main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.job import main
+from iter8_action.core.secrets import SECRETS
 from tests.support import action
 from tests.support.hostile import HOSTILE, assert_no_forged_command, hostile_result
 from tests.support.servers.base import Reply

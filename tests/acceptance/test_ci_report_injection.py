@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.pipeline import main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.job import main
+from iter8_action.core.secrets import SECRETS
 from tests.support.action import github_environ
 from tests.support.hostile import (
     HOSTILE,

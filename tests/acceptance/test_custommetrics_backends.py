@@ -22,10 +22,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from iter8_action.custommetrics.legacy import translate_legacy
-from iter8_action.errors import InputsInvalid, Interrupted, TaskFailed
-from iter8_action.metrics import MetricMeta, MetricType
-from iter8_action.secrets import SECRETS
+from iter8_action.core.errors import InputsInvalid, Interrupted, TaskFailed
+from iter8_action.core.secrets import SECRETS
+from iter8_action.metrics.backends.legacy import translate_legacy
+from iter8_action.metrics.store import MetricMeta, MetricType
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from tests.support.contexts import custommetrics_context

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.demo.app import VersionBehaviour, sample_app
-from iter8_action.errors import TaskFailed
-from iter8_action.metrics import MetricMeta, MetricStore, MetricType
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.demo.app import VersionBehaviour, sample_app
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS
+from iter8_action.metrics.store import MetricMeta, MetricStore, MetricType
 from iter8_action.tasks import registry
 from tests.support.contexts import custommetrics_context
 from tests.support.paths import ROOT

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from iter8_action.demo.app import VersionBehaviour, sample_app
+from iter8_action.cli.demo.app import VersionBehaviour, sample_app
 from tests.support.cli import iter8_command, iter8_env
 
 EXPERIMENT = """

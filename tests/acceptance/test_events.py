@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.logs import setup_logging
+from iter8_action.core.secrets import SECRETS
 from iter8_action.events import slack as slack_payload
 from iter8_action.events.summary import summarize
-from iter8_action.logs import setup_logging
-from iter8_action.secrets import SECRETS
 from iter8_action.tasks import cloudevent, github, gitlab, notify, slack
 from iter8_action.tasks.base import TaskContext
 from tests.support.contexts import experiment_context

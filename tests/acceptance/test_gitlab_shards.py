@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.loadgen.histogram import RELATIVE_ERROR
+from iter8_action.load.http.histogram import RELATIVE_ERROR
 from tests.support.cli import iter8_command, iter8_env
 from tests.support.gitlab_ci import gitlab_ci_local, project
 from tests.support.servers.gitlab_api import FakeGitLab

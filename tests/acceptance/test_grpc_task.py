@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from google.protobuf import descriptor_pb2
 
-from iter8_action.aliases import canonical_task
-from iter8_action.errors import Interrupted, TaskFailed
-from iter8_action.secrets import SECRETS
+from iter8_action.core.errors import Interrupted, TaskFailed
+from iter8_action.core.secrets import SECRETS
+from iter8_action.engine.aliases import canonical_task
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import TASK, run

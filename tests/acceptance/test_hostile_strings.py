@@ -27,9 +27,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from iter8_action.logtext import starts_a_command
-from iter8_action.pipeline import main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.job import main
+from iter8_action.core.logtext import starts_a_command
+from iter8_action.core.secrets import SECRETS
 from tests.support.hostile import (
     FIXTURES,
     assert_html_is_ours,

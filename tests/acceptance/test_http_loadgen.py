@@ -16,11 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from iter8_action.loadgen.client import StreamDriver
-from iter8_action.loadgen.plan import Stream, TlsOptions, build_request, split
-from iter8_action.loadgen.runner import WorkerFailed, run_streams
-from iter8_action.loadgen.stats import Progress
-from iter8_action.loadgen.worker import main
+from iter8_action.load.http.client import StreamDriver
+from iter8_action.load.http.plan import Stream, TlsOptions, build_request, split
+from iter8_action.load.http.runner import WorkerFailed, run_streams
+from iter8_action.load.http.stats import Progress
+from iter8_action.load.http.worker import main
 from tests.support.servers.targets import Target
 
 
@@ -137,14 +137,14 @@ def test_a_worker_whose_messages_are_garbled_is_reported_with_why(
 
 def test_a_worker_started_without_its_message_pipe_says_how_to_start_it() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "iter8_action.loadgen.worker"],
+        [sys.executable, "-m", "iter8_action.load.http.worker"],
         input=b"",
         capture_output=True,
         check=False,
     )
     assert done.returncode == 1
     assert done.stderr.decode().strip().splitlines()[-1] == (
-        "SystemExit: usage: python -m iter8_action.loadgen.worker --messages-fd FD"
+        "SystemExit: usage: python -m iter8_action.load.http.worker --messages-fd FD"
     )
 
 
@@ -198,7 +198,7 @@ def test_a_worker_raises_its_open_files_limit_for_the_pool_up_to_the_hard_limit(
     """Checked in a process of its own: limits are per process and this one's stay put."""
     script = """
 import resource
-from iter8_action.loadgen.worker import raise_open_files_limit
+from iter8_action.load.http.worker import raise_open_files_limit
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (100, hard))
 print(raise_open_files_limit(50), raise_open_files_limit(300), raise_open_files_limit(10**9))

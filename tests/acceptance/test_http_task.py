@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iter8_action.errors import Interrupted, TaskFailed
+from iter8_action.core.errors import Interrupted, TaskFailed
 from iter8_action.report import html
 from iter8_action.report.model import build_report
 from iter8_action.tasks import registry

@@ -4,7 +4,7 @@ The fixtures in tests/fixtures/iter8/ follow Iter8 v0.13-v0.14's result format
 (`base/experiment.go`): capitalised metric types, `versionNames` as
 `{version, track}`, no per-task records and no end time. The report, the event
 summary (the Slack and webhook payloads) and `iter8 assert` read their verdicts
-through one reader (`iter8_action.insights`), and must agree.
+through one reader (`iter8_action.results.insights`), and must agree.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.cli import main
+from iter8_action.cli.main import main
 from iter8_action.events.summary import summarize
 from iter8_action.report.model import build_report
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.cli import main
-from iter8_action.pipeline import main as ci
+from iter8_action.cli.job import main as ci
+from iter8_action.cli.main import main
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 EXPERIMENT = "spec:\n- run: echo the task ran\n"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from iter8_action.cli import main
+from iter8_action.cli.main import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS
 from iter8_action.events.summary import summarize
 from iter8_action.rollout.description import MARKER, body
-from iter8_action.secrets import SECRETS
 from iter8_action.tasks import rollout
 from iter8_action.tasks.base import TaskContext
 from tests.support.contexts import experiment_context

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.loadgen.histogram import RELATIVE_ERROR
-from iter8_action.metrics import weighted_quantile
+from iter8_action.load.http.histogram import RELATIVE_ERROR
+from iter8_action.metrics.store import weighted_quantile
 from tests.support.cli import iter8_command, iter8_env
 from tests.support.servers.targets import Target
 from tests.support.shards import JITTER_MS, result_section, start_in

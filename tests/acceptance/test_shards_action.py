@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iter8_action.pipeline import main
+from iter8_action.cli.job import main
 from tests.support.action import github_environ
 from tests.support.servers.github_api import FakeGitHub
 from tests.support.servers.targets import Target

@@ -1,6 +1,6 @@
 """SIGINT and SIGTERM through the real command and CI job: exit 130, the signal named.
 
-Handled one way for the whole `iter8` command and CI job (`iter8_action.signals`):
+Handled one way for the whole `iter8` command and CI job (`iter8_action.core.signals`):
 during the load generators' event loops, between tasks, while the reports are
 written and while the comment is posted.
 """

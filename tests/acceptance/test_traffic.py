@@ -1,6 +1,6 @@
 """The traffic task end to end: every strategy x environment, through `iter8 run`.
 
-The command runs in this process (`iter8_action.cli.main`, as the console script calls
+The command runs in this process (`iter8_action.cli.main.main`, as the console script calls
 it), so the many runs pay the start-up once.
 
 Two versions of an app answer on 127.0.0.1; the experiment load-tests them, assesses
@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.cli import main
-from iter8_action.secrets import SECRETS
+from iter8_action.cli.main import main
+from iter8_action.core.secrets import SECRETS
 from iter8_action.traffic.model import SUPPORTED, Environment, Strategy
 from tests.support import k8s
 from tests.support.cli import iter8_command, iter8_env

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
-from iter8_action.custommetrics.render import render_spec
-from iter8_action.custommetrics.sources import TemplateSource
-from iter8_action.loader import load_experiment
+from iter8_action.engine.loader import load_experiment
+from iter8_action.metrics.backends.render import render_spec
+from iter8_action.metrics.backends.sources import TemplateSource
 from tests.support import k8s
 
 ROOT = Path(__file__).resolve().parents[2]

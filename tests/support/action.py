@@ -4,7 +4,7 @@
   (`INPUT_*` from `action.yml`'s inputs and their defaults, hyphens kept; the event
   payload file; the command files; `GITHUB_API_URL` at a local GitHub API), runs
   `entrypoint.py` and reads back what the runner would read (`Run`).
-- In this process (`iter8_action.pipeline.main`): `github_environ` is the environment
+- In this process (`iter8_action.cli.job.main`): `github_environ` is the environment
   for a `pull_request` event whose files live beside the workspace (event payload,
   outputs, step summary).
 """

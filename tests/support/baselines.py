@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import yaml
 
 from iter8_action.baselines.model import BaselineRun, Baselines
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 from tests.support.stores import add_http, lognormal_latencies, store_with
 
 

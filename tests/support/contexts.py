@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from iter8_action.model import Experiment
-from iter8_action.result import Result, TaskRecord
+from iter8_action.experiment.model import Experiment
+from iter8_action.results.model import Result, TaskRecord
 from iter8_action.tasks.base import TaskContext
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from iter8_action.metrics import MetricMeta, MetricStore, MetricType
-from iter8_action.result import Result, TaskRecord, TaskStatus
+from iter8_action.metrics.store import MetricMeta, MetricStore, MetricType
+from iter8_action.results.model import Result, TaskRecord, TaskStatus
 from tests.support.paths import RESULTS
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from iter8_action.metrics import HistBucket, MetricStore
+from iter8_action.metrics.store import HistBucket, MetricStore
 
 EDGES_MS = np.geomspace(1.0, 10_000.0, 401)
 """Histogram buckets 2.3% wide, from 1 ms to 10 s."""

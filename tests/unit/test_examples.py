@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.cli import main
+from iter8_action.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INVALID = sorted((EXAMPLES / "invalid").glob("*.yaml"))

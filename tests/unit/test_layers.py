@@ -15,7 +15,7 @@ from pathlib import Path
 from iter8_action.tasks import known_names, registry
 
 PACKAGE = Path(__file__).resolve().parents[2] / "iter8_action"
-COMMAND_LAYER = {"cli.py", "pipeline.py", "__main__.py"}
+COMMAND_LAYER = {"cli/main.py", "cli/job.py", "__main__.py"}
 """The modules that may read `os.environ`: they hand the environment down."""
 ENVIRON = re.compile(r"\bos\.(environ|getenv|putenv|unsetenv)\b|\bfrom os import\b.*\benviron\b")
 HEAVY = ("scipy", "numpy", "plotly", "grpc", "google.protobuf", "uvloop", "jinja2", "requests")
@@ -23,9 +23,9 @@ HEAVY = ("scipy", "numpy", "plotly", "grpc", "google.protobuf", "uvloop", "jinja
 
 def test_no_module_below_the_command_line_reads_the_environment() -> None:
     readers = sorted(
-        str(path.relative_to(PACKAGE))
+        relative
         for path in PACKAGE.rglob("*.py")
-        if path.name not in COMMAND_LAYER or path.parent != PACKAGE
+        if (relative := path.relative_to(PACKAGE).as_posix()) not in COMMAND_LAYER
         if ENVIRON.search(path.read_text(encoding="utf-8"))
     )
     assert readers == []
@@ -44,7 +44,8 @@ def _loaded_after(code: str) -> list[str]:
 def test_checking_an_experiment_loads_no_heavy_library() -> None:
     # every task's module is imported, as when an experiment using them all is loaded
     code = (
-        "from iter8_action import cli, loader\n"
+        "from iter8_action.cli import main\n"
+        "from iter8_action.engine import loader\n"
         "from iter8_action.tasks import known_names, task\n"
         "for name in known_names(): task(name)"
     )
@@ -53,7 +54,17 @@ def test_checking_an_experiment_loads_no_heavy_library() -> None:
 
 def test_reading_a_result_and_asserting_loads_no_heavy_library() -> None:
     code = (
-        "from iter8_action import assertions, cli, conditions, resultfile\n"
+        "from iter8_action.cli import main\n"
+        "from iter8_action.experiment import conditions, file\n"
+        "from iter8_action.results import assertions\n"
         "from iter8_action.report import FORMATS"
     )
     assert _loaded_after(code) == []
+
+
+def test_every_folder_of_the_package_has_its_row_in_the_layers_table() -> None:
+    doc = (PACKAGE.parent / "docs" / "development.md").read_text(encoding="utf-8")
+    layers = doc.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `([a-z_]+)/` \|", layers, re.MULTILINE))
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert rows == folders

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.cli import main
+from iter8_action.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "invalid" / "results"
 INVALID = sorted(EXAMPLES.glob("*.yaml"))
@@ -145,7 +145,7 @@ def test_an_slo_judged_for_fewer_versions_than_the_result_has(
 def test_the_ci_job_annotates_a_from_result_file_at_its_line(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from iter8_action.pipeline import main as ci
+    from iter8_action.cli.job import main as ci
 
     monkeypatch.chdir(tmp_path)
     source = EXAMPLES / f"{name}.yaml"
@@ -195,7 +195,7 @@ def test_long_lists_of_numbers_are_checked_item_by_item(
 def test_the_result_schema_is_a_valid_schema_and_every_fixture_meets_it() -> None:
     import jsonschema
 
-    from iter8_action.resultfile import read_result_document
+    from iter8_action.experiment.file import read_result_document
 
     root = Path(__file__).resolve().parents[2]
     schema = json.loads((root / "schemas" / "result.schema.json").read_text(encoding="utf-8"))

@@ -22,8 +22,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iter8_action.cli import main
-from iter8_action.pipeline import main as ci
+from iter8_action.cli.job import main as ci
+from iter8_action.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 BASES = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from iter8_action.schemas import load_schema
+from iter8_action.documents.schemas import load_schema
 
 README = Path(__file__).resolve().parents[2] / "docs" / "experiments.md"
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from iter8_action.cli.job import INVALID
 from iter8_action.events.summary import EventVerdict
-from iter8_action.insights import RewardVerdict, SloStatus
-from iter8_action.pipeline import INVALID
 from iter8_action.platforms import AnnotationLevel
 from iter8_action.report.model import ReportVerdict
-from iter8_action.result import RunState, TaskStatus
+from iter8_action.results.insights import RewardVerdict, SloStatus
+from iter8_action.results.model import RunState, TaskStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 _ITEM_STATUS = ("items", "properties", "status")

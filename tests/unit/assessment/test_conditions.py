@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from iter8_action.assertions import CONDITIONS, check, parse
 from iter8_action.assessment import assess, parse_spec
-from iter8_action.conditions import ConditionError, parse_condition
-from iter8_action.errors import InputError
-from iter8_action.result import Result, TaskRecord, TaskStatus
+from iter8_action.core.errors import InputError
+from iter8_action.experiment.conditions import ConditionError, parse_condition
+from iter8_action.results.assertions import CONDITIONS, check, parse
+from iter8_action.results.model import Result, TaskRecord, TaskStatus
 from tests.support.stores import two_versions
 
 SPEC = {

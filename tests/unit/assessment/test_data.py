@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iter8_action.assessment.data import metric_data
-from iter8_action.metrics import HistBucket
+from iter8_action.metrics.store import HistBucket
 from tests.support.stores import store_with
 
 

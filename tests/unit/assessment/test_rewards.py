@@ -6,7 +6,7 @@ from typing import Any
 
 from iter8_action.assessment import assess, judge, parse_spec
 from iter8_action.assessment.rewards import RewardJudgement, family_pairs
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 from tests.support.stores import add_http, lognormal_latencies, store_with, two_versions
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from iter8_action.assessment import assess, judge, parse_spec
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 from tests.support.stores import store_with, two_versions
 
 

@@ -17,7 +17,7 @@ from iter8_action.assessment.statistics import (
     holm,
     plain_comparison,
 )
-from iter8_action.metrics import HistBucket, histogram_quantile
+from iter8_action.metrics.store import HistBucket, histogram_quantile
 
 
 def _samples(values: list[float]) -> Distribution:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from iter8_action.assessment import assess, judge, parse_spec
-from iter8_action.metrics import MetricStore
+from iter8_action.metrics.store import MetricStore
 from tests.support.stores import store_with, two_versions
 
 RELATIVE_P95 = {"upper": [{"metric": "http/latency-p95", "maxIncreasePercent": 10}]}

@@ -7,8 +7,8 @@ import pytest
 from iter8_action.baselines.model import BaselineInvalid
 from iter8_action.baselines.sources import from_locations, resolve
 from iter8_action.baselines.spec import Source, parse_count, parse_source
-from iter8_action.cli import main as iter8_main
-from iter8_action.errors import InputError
+from iter8_action.cli.main import main as iter8_main
+from iter8_action.core.errors import InputError
 from iter8_action.platforms.inputs import read_inputs
 from tests.support.baselines import http_store, result_bytes
 
@@ -95,8 +95,8 @@ def test_iter8_run_refuses_a_baseline_that_is_not_a_result(
 
 
 def test_baseline_main_without_a_baseline_says_how_to_get_one(tmp_path: Path) -> None:
-    from iter8_action.errors import TaskFailed
-    from iter8_action.result import Result
+    from iter8_action.core.errors import TaskFailed
+    from iter8_action.results.model import Result
     from iter8_action.tasks.assess import TASK
     from tests.support.contexts import task_context
 

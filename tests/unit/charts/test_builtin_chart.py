@@ -11,7 +11,7 @@ import yaml
 
 from iter8_action.charts.chart import ChartError
 from iter8_action.charts.launch import ChartRequest, render
-from iter8_action.loader import load_experiment
+from iter8_action.engine.loader import load_experiment
 
 
 def rendered(tmp_path: Path, *sets: str, files: tuple[str, ...] = ()) -> dict[str, Any]:

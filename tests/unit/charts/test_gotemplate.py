@@ -11,7 +11,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from iter8_action.charts.gotemplate import Limits, Struct, TemplateError, TemplateSet, gofmt, render
+from iter8_action.templates.gotemplate import (
+    Limits,
+    Struct,
+    TemplateError,
+    TemplateSet,
+    gofmt,
+    render,
+)
 
 
 def r(text: str, dot: Any = None) -> str:
@@ -394,7 +401,7 @@ NAMED = [
 
 
 def test_every_named_function_exists_and_is_tested() -> None:
-    from iter8_action.charts.gotemplate.funcs import FUNCS
+    from iter8_action.templates.gotemplate.funcs import FUNCS
 
     actions = " ".join(re.findall(r"\{\{.*?\}\}", Path(__file__).read_text(), re.DOTALL))
     for name in NAMED:

@@ -103,7 +103,7 @@ def test_merge_replaces_lists_and_scalars() -> None:
 
 
 def test_values_file_errors_name_file_and_line(tmp_path: Path) -> None:
-    from iter8_action.errors import InputError
+    from iter8_action.core.errors import InputError
 
     (tmp_path / "bad.yaml").write_text("a: 1\nb: [\n")
     (tmp_path / "list.yaml").write_text("- 1\n")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from iter8_action.errors import TaskFailed
+from iter8_action.core.errors import TaskFailed
+from iter8_action.core.secrets import SECRETS
 from iter8_action.events.delivery import api_base, api_url, secret_from_env, url_input
-from iter8_action.secrets import SECRETS
 
 
 def test_a_missing_secret_says_how_to_provide_it() -> None:

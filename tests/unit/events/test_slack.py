@@ -5,7 +5,7 @@ from typing import Any
 
 from iter8_action.events import slack
 from iter8_action.events.summary import summarize
-from iter8_action.result import ITER8_VERSION
+from iter8_action.results.model import ITER8_VERSION
 from tests.support.results import assessed_result
 from tests.support.servers.webhooks import slack_problem
 

@@ -6,7 +6,7 @@ import pytest
 
 from iter8_action.events import values_for
 from iter8_action.events.summary import run_link, summarize
-from iter8_action.result import ITER8_VERSION, Result
+from iter8_action.results.model import ITER8_VERSION, Result
 from tests.support.results import assessed_result
 
 PASSING_SLOS = [

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 from iter8_action.platforms.inputs import raw_input, read_inputs
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iter8_action.exitcodes import ExitCode
-from iter8_action.model import Experiment, TaskSpec
-from iter8_action.pipeline import Outcome, annotations_for
+from iter8_action.cli.job import Outcome, annotations_for
+from iter8_action.core.exitcodes import ExitCode
+from iter8_action.experiment.model import Experiment, TaskSpec
 from iter8_action.platforms import Annotation, AnnotationLevel
 from iter8_action.report.build import build_report
 from iter8_action.report.model import Report, ReportVerdict

@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
+from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms import detect
 from iter8_action.platforms.base import CommentAction
 from iter8_action.platforms.github import GitHubPlatform
 from iter8_action.platforms.gitlab import GitLabPlatform
 from iter8_action.platforms.terminal import TerminalPlatform
-from iter8_action.secrets import SECRETS
 
 
 def test_detect_reads_the_runner_variables() -> None:

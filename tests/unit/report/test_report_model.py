@@ -279,7 +279,7 @@ def test_render_does_not_change_the_document() -> None:
 
 
 def test_registered_secrets_never_reach_a_report() -> None:
-    from iter8_action.secrets import SECRETS
+    from iter8_action.core.secrets import SECRETS
 
     secret = "report-test-secret-7f3a9c"
     SECRETS.add(secret)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from iter8_action.grpcload.plan import GrpcStream
-from iter8_action.loadgen.plan import Stream, with_phases
+from iter8_action.load.grpc.plan import GrpcStream
+from iter8_action.load.http.plan import Stream, with_phases
 from iter8_action.shards.divide import grpc_stream, http_stream, part
 from iter8_action.shards.spec import ShardSpec
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 from iter8_action.platforms.inputs import read_inputs
 from iter8_action.shards.spec import ShardSpec
 
@@ -63,7 +63,7 @@ def test_iter8_run_refuses_bad_shard_options(
     args: list[str],
     message: str,
 ) -> None:
-    from iter8_action.cli import main
+    from iter8_action.cli.main import main
 
     for name in ("CI_NODE_INDEX", "CI_NODE_TOTAL", "JOB_COMPLETION_INDEX"):
         monkeypatch.delenv(name, raising=False)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from iter8_action.cli import cli
+from iter8_action.cli.main import cli
 from tests.support import k8s
 
 EXPERIMENT = """\
@@ -84,7 +84,7 @@ def test_a_start_instant_reaches_every_shard(tmp_path: Path) -> None:
 def test_bad_options_say_what_is_wrong(
     tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from iter8_action.cli import main
+    from iter8_action.cli.main import main
 
     (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
     code = main(["k8s", "job", "-f", str(tmp_path / "experiment.yaml"), *args])

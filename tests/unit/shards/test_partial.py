@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iter8_action.loadgen.stats import StreamStats
+from iter8_action.load.http.stats import StreamStats
 from iter8_action.shards.partial import PartialInvalid, stats_from_dict, stats_to_dict
 
 

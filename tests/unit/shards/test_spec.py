@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from iter8_action.errors import InputError
+from iter8_action.core.errors import InputError
 from iter8_action.shards.spec import (
     ShardSpec,
     default_start,

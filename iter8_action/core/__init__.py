@@ -1,0 +1,1 @@
+"""What every layer uses: errors and exit codes, secrets, logs, signals, units."""

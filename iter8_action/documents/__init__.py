@@ -1,0 +1,1 @@
+"""Input documents: YAML read with the line of every value, JSON Schemas, validation."""

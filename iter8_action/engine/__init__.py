@@ -1,0 +1,1 @@
+"""Loading an experiment and running its tasks in order (docs/development.md, Layers)."""

@@ -1,0 +1,1 @@
+"""The experiment: its canonical model, its `if:` conditions, its result file."""

@@ -1,0 +1,1 @@
+"""Metrics: the store every task writes, canonical names, and the backends they come from."""

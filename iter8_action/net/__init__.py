@@ -1,0 +1,1 @@
+"""Outgoing network calls: bounded HTTP with retries."""

@@ -1,0 +1,1 @@
+"""Templates: Go templates (with Sprig) and Jinja in its sandbox, bounded."""

@@ -1,18 +1,30 @@
-"""Progress of long tasks: a live line on a terminal, a line every few seconds in CI."""
+"""Progress of long tasks: the load generators' running totals, and the line that shows them
+(live on a terminal, every few seconds in CI)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TextIO
 
 from iter8_action.core.logs import get_logger
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """Totals so far over every stream of a load test, as both load generators (HTTP and
+    gRPC) report them while they run: requests or calls sent, and errors."""
+
+    sent: int
+    errors: int
+
 
 CI_INTERVAL_S = 5.0
 TTY_INTERVAL_S = 0.2
 
 
-class Progress:
+class ProgressLine:
     """Rate-limited progress reporting; `update` is cheap enough to call per batch."""
 
     def __init__(self, label: str, *, stream: TextIO | None = None) -> None:

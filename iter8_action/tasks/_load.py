@@ -21,7 +21,8 @@ from iter8_action.tasks.base import TaskContext
 
 if TYPE_CHECKING:
     from iter8_action.load.http import export
-    from iter8_action.load.http.stats import Progress, StreamStats
+    from iter8_action.load.http.stats import StreamStats
+    from iter8_action.load.progress import LoadProgress
     from iter8_action.shards.partial import ShardRun
 
 
@@ -317,12 +318,12 @@ def announce(
 
 
 @contextlib.contextmanager
-def progress_line(ctx: TaskContext, unit: str) -> Iterator[Callable[[Progress], None]]:
+def progress_line(ctx: TaskContext, unit: str) -> Iterator[Callable[[LoadProgress], None]]:
     """A callback for the generator's progress: `N <unit> sent, R/s, E errors`."""
     progress = ctx.progress()
     last = [time.monotonic(), 0]
 
-    def show(now: Progress) -> None:
+    def show(now: LoadProgress) -> None:
         moment = time.monotonic()
         elapsed = moment - last[0]
         rate = (now.sent - last[1]) / elapsed if elapsed > 0 else 0.0

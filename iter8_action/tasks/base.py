@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from iter8_action.core.errors import Interrupted
 from iter8_action.events.summary import summarize
-from iter8_action.load.progress import Progress
+from iter8_action.load.progress import ProgressLine
 from iter8_action.metrics.store import MetricStore
 from iter8_action.platforms import CIHost, ci_host
 from iter8_action.results.model import Result
@@ -84,8 +84,8 @@ class TaskContext:
         p = Path(relative).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
-    def progress(self, label: str | None = None) -> Progress:
-        return Progress(label or f"task {self.index} ({self.name})")
+    def progress(self, label: str | None = None) -> ProgressLine:
+        return ProgressLine(label or f"task {self.index} ({self.name})")
 
     def summary(self) -> dict[str, Any]:
         """The summary of the run so far, as every event carries it (`events.summary`)."""

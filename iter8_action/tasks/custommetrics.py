@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from iter8_action.core.errors import TaskFailed
 from iter8_action.core.secrets import SECRETS, env_secrets, url_secrets
-from iter8_action.load.progress import Progress
+from iter8_action.load.progress import ProgressLine
 from iter8_action.metrics.names import canonical_metric_name
 from iter8_action.metrics.store import MetricMeta, MetricType
 from iter8_action.tasks import suggest
@@ -222,7 +222,7 @@ def _check_remote_auth(source: sources.TemplateSource, spec: ProviderSpec, state
 
 
 def _collect(
-    spec: ProviderSpec, *, index: int, version: str, state: _Run, progress: Progress
+    spec: ProviderSpec, *, index: int, version: str, state: _Run, progress: ProgressLine
 ) -> None:
     from iter8_action.metrics.backends import auth
 

@@ -19,8 +19,8 @@ import pytest
 from iter8_action.load.http.client import StreamDriver
 from iter8_action.load.http.plan import Stream, TlsOptions, build_request, split
 from iter8_action.load.http.runner import WorkerFailed, run_streams
-from iter8_action.load.http.stats import Progress
 from iter8_action.load.http.worker import main
+from iter8_action.load.progress import LoadProgress
 from tests.support.servers.targets import Target
 
 
@@ -60,7 +60,7 @@ def test_a_worker_reports_ready_progress_and_its_result(monkeypatch: pytest.Monk
 
 
 def test_several_processes_report_progress() -> None:
-    seen: list[Progress] = []
+    seen: list[LoadProgress] = []
     with Target() as target:
         stream = _stream(target.port, duration_s=0.8, qps=None)
         results = run_streams(

@@ -26,7 +26,8 @@ import grpc.aio
 from iter8_action.load.grpc.plan import GrpcStream
 from iter8_action.load.http import export
 from iter8_action.load.http.plan import CommonStart
-from iter8_action.load.http.stats import Progress, StreamStats
+from iter8_action.load.http.stats import StreamStats
+from iter8_action.load.progress import LoadProgress
 
 NS_PER_S = 1_000_000_000
 STOP_POLL_S = 0.05
@@ -69,7 +70,7 @@ def run_streams(
     streams: list[GrpcStream],
     *,
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[LoadProgress], None] | None = None,
     start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
     """Run every stream to its end (or until `stop` is set); one outcome per stream;
@@ -80,7 +81,7 @@ def run_streams(
 async def _run_all(
     streams: list[GrpcStream],
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[LoadProgress], None] | None,
     start: CommonStart | None = None,
 ) -> list[StreamOutcome]:
     runs = [_StreamRun(s) for s in streams]
@@ -111,7 +112,7 @@ async def _watch(
     main: asyncio.Task[None],
     runs: list[_StreamRun],
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[LoadProgress], None] | None,
 ) -> None:
     polls_per_progress = max(1, round(PROGRESS_INTERVAL_S / STOP_POLL_S))
     poll = 0
@@ -123,7 +124,7 @@ async def _watch(
         poll += 1
         if on_progress is not None and poll % polls_per_progress == 0:
             on_progress(
-                Progress(sum(r.sent for r in runs), sum(r.outcome.stats.errors for r in runs))
+                LoadProgress(sum(r.sent for r in runs), sum(r.outcome.stats.errors for r in runs))
             )
 
 

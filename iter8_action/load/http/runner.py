@@ -31,8 +31,9 @@ from iter8_action.load.http.plan import (
     split,
     with_phases,
 )
-from iter8_action.load.http.stats import Progress, StreamOutcome, StreamStats, combine
+from iter8_action.load.http.stats import StreamOutcome, StreamStats, combine
 from iter8_action.load.http.worker import run_shares
+from iter8_action.load.progress import LoadProgress
 
 START_MARGIN_S = 0.05
 READY_TIMEOUT_S = 60.0
@@ -53,7 +54,7 @@ def run_streams(
     streams: list[Stream],
     *,
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[LoadProgress], None] | None = None,
     processes: int | None = None,
     start: CommonStart | None = None,
     env: Mapping[str, str] | None = None,
@@ -76,8 +77,8 @@ def run_streams(
     ]
 
 
-def _progress_of(outcomes: list[StreamOutcome]) -> Progress:
-    return Progress(sum(o.sent for o in outcomes), sum(o.counted.errors for o in outcomes))
+def _progress_of(outcomes: list[StreamOutcome]) -> LoadProgress:
+    return LoadProgress(sum(o.sent for o in outcomes), sum(o.counted.errors for o in outcomes))
 
 
 def _start_ns(start: CommonStart | None) -> int:
@@ -88,7 +89,7 @@ def _start_ns(start: CommonStart | None) -> int:
 def _run_here(
     shares: list[Any],
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[LoadProgress], None] | None,
     start: CommonStart | None,
 ) -> list[StreamOutcome]:
     def report(outcomes: list[StreamOutcome]) -> None:
@@ -197,7 +198,7 @@ class _Worker:
 def _run_processes(
     shares: list[list[Any]],
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[LoadProgress], None] | None,
     start: CommonStart | None,
     env: Mapping[str, str],
 ) -> list[list[StreamOutcome]]:
@@ -244,7 +245,7 @@ def _collect(
     workers: list[_Worker],
     messages: queue.Queue[tuple[int, Any]],
     stop: threading.Event,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[LoadProgress], None] | None,
 ) -> list[list[StreamOutcome]]:
     stopping = False
     while any(w.result is None for w in workers):
@@ -262,7 +263,7 @@ def _collect(
             worker.progress = (sum(s for s, _ in message[1]), sum(e for _, e in message[1]))
             if on_progress is not None:
                 sent = sum(w.progress[0] for w in workers)
-                on_progress(Progress(sent, sum(w.progress[1] for w in workers)))
+                on_progress(LoadProgress(sent, sum(w.progress[1] for w in workers)))
         elif kind == "result":
             worker.result = message[1]
         elif kind == "exit" and worker.result is None:

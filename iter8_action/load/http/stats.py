@@ -12,16 +12,6 @@ from dataclasses import dataclass, field
 
 from iter8_action.load.http.histogram import LatencyHistogram
 
-
-@dataclass(frozen=True)
-class Progress:
-    """Totals so far over every stream of a load test, as both load generators (HTTP and
-    gRPC) report them while they run: requests or calls sent, and errors."""
-
-    sent: int
-    errors: int
-
-
 ERROR_KINDS = {
     "status": "the response's status code is in errorRanges",
     "refused": "the connection was refused (nothing listens on the port)",

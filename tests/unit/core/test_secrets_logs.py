@@ -5,7 +5,7 @@ import logging
 
 from iter8_action.core.logs import get_logger, setup_logging
 from iter8_action.core.secrets import SecretRegistry
-from iter8_action.load.progress import Progress
+from iter8_action.load.progress import ProgressLine
 
 
 class _TTY(io.StringIO):
@@ -53,14 +53,14 @@ def test_terminal_log_lines_are_short() -> None:
 
 def test_progress_on_a_terminal_and_in_ci() -> None:
     tty = _TTY()
-    progress = Progress("load", stream=tty)
+    progress = ProgressLine("load", stream=tty)
     progress.update("10 sent", force=True)
     progress.update("11 sent")  # rate-limited
     progress.close()
     assert tty.getvalue() == "\r\x1b[2Kload: 10 sent\r\x1b[2K"
     stream = io.StringIO()
     setup_logging("info", stream)
-    plain = Progress("load", stream=io.StringIO())
+    plain = ProgressLine("load", stream=io.StringIO())
     plain.update("5 sent", force=True)
     plain.close()
     assert stream.getvalue().endswith("INFO    load: 5 sent\n")

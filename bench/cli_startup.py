@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 TARGET_S = 0.3
 """`iter8 validate` and `iter8 assert`: the median of 5 stays under this (issue 13.4)."""
 

@@ -26,14 +26,13 @@ import multiprocessing
 import time
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
 from iter8_action.tasks.base import TaskContext
 from iter8_action.tasks.grpc import TASK
 from tests.support.contexts import task_context
+from tests.support.paths import ROOT
 from tests.support.servers.grpc_target import CALL, PROTO, GrpcTarget
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK_S = 0.5
 
 

@@ -36,9 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.paths import ROOT
 from tests.support.servers.targets import Target
-
-ROOT = Path(__file__).resolve().parents[1]
 
 IMAGE = "iter8-py-action:bench"
 MB = 1_000_000

@@ -46,8 +46,7 @@ from pathlib import Path
 from iter8_action.load.http.histogram import LatencyHistogram
 from iter8_action.load.http.plan import Stream, available_cores, build_request
 from iter8_action.load.http.runner import run_streams
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 NGINX_CONF = """
 worker_processes {workers};

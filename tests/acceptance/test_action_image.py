@@ -34,15 +34,15 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from tests.support.action import parse_outputs
+from tests.support.paths import ROOT
 from tests.support.servers.github_api import FakeGitHub, pull_request_event
 from tests.support.servers.gitlab_api import FakeGitLab
 from tests.support.servers.targets import Target
 
 pytestmark = [pytest.mark.slow, pytest.mark.requires("docker")]
 
-REPO = Path(__file__).resolve().parents[2]
-ACTION = yaml.safe_load((REPO / "action.yml").read_text())
-TEMPLATE = REPO / "gitlab" / "templates" / "iter8.yml"
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+TEMPLATE = ROOT / "gitlab" / "templates" / "iter8.yml"
 IMAGE = "iter8-py-action:test"
 STAND_IN = "iter8-test/bookworm:latest"
 GITHUB_TOKEN = "ghs_imagetesttoken0123456789"
@@ -71,8 +71,8 @@ def docker(*args: str, timeout: float = 120, **kwargs: Any) -> subprocess.Comple
 def image() -> str:
     """The image, built by `docker build` of the repository as the runner builds it."""
     for script, timeout in (("docker-engine", 120), ("stand-in-base", 900)):
-        subprocess.run([str(REPO / "scripts" / script)], check=True, timeout=timeout)
-    build = docker("build", "--network", "host", "-t", IMAGE, str(REPO), timeout=900)
+        subprocess.run([str(ROOT / "scripts" / script)], check=True, timeout=timeout)
+    build = docker("build", "--network", "host", "-t", IMAGE, str(ROOT), timeout=900)
     assert build.returncode == 0, build.stdout + build.stderr
     return IMAGE
 
@@ -284,7 +284,7 @@ def test_the_image_holds_the_pinned_environment_only(image: str) -> None:
     assert action == "entrypoint.py"
     lock = {
         canonicalize_name(line.split("==")[0])
-        for line in (REPO / "requirements.lock").read_text().splitlines()
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
         if "==" in line and not line.startswith(" ")
     }
     listed = docker(
@@ -299,7 +299,7 @@ def test_the_image_holds_the_pinned_environment_only(image: str) -> None:
 def test_a_release_build_carries_the_tags_version(image: str) -> None:
     build = docker(
         "build", "--network", "host", "--build-arg", "VERSION=1.2.3", "-t", f"{image}-release",
-        str(REPO), timeout=600,
+        str(ROOT), timeout=600,
     )  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr
     out = docker("run", "--rm", "--network", "none", "--entrypoint", "iter8", f"{image}-release",

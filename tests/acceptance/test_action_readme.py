@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from iter8_action.engine.loader import load_experiment
+from tests.support.paths import DOCS
 
-REPO = Path(__file__).resolve().parents[2]
 PAGES = ("getting-started/github-action.md", "ci/forks.md", "getting-started/gitlab-component.md")
 BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
@@ -22,7 +22,7 @@ def section_blocks() -> list[str]:
     return [
         block
         for page in PAGES
-        for block in BLOCK.findall((REPO / "docs" / page).read_text(encoding="utf-8"))
+        for block in BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
     ]
 
 

@@ -26,9 +26,8 @@ from iter8_action.metrics.store import MetricMeta, MetricStore, MetricType
 from iter8_action.results.model import Result, TaskRecord, TaskStatus, now_iso
 from iter8_action.tasks import registry
 from tests.support.contexts import task_context
+from tests.support.paths import ROOT
 from tests.support.stores import two_versions
-
-ROOT = Path(__file__).resolve().parents[2]
 
 EXPERIMENT = """\
 metadata: {name: assess-two-versions}

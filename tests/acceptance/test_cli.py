@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from tests.support.cli import Iter8, iter8_command, iter8_env
-from tests.support.paths import ROOT
+from tests.support.paths import EXAMPLES
 
-SEED = ROOT / "tests" / "examples" / "valid" / "seed-load-test.yaml"
+SEED = EXAMPLES / "valid" / "seed-load-test.yaml"
 
 
 def test_help_on_every_command(iter8: Iter8) -> None:
@@ -52,7 +52,7 @@ def test_validate_prints_the_canonical_form(iter8: Iter8) -> None:
 
 
 def test_validate_warns_about_case_variants(iter8: Iter8) -> None:
-    path = ROOT / "tests" / "examples" / "valid" / "go-case-variants.yaml"
+    path = EXAMPLES / "valid" / "go-case-variants.yaml"
     out = iter8("validate", "-f", str(path))
     assert out.returncode == 0
     assert "accepted 'Upper' as 'upper'" in out.stderr

@@ -29,10 +29,10 @@ from iter8_action.metrics.store import MetricMeta, MetricType
 from iter8_action.tasks import registry
 from iter8_action.tasks.base import TaskContext
 from tests.support.contexts import custommetrics_context
+from tests.support.paths import SCHEMAS
 from tests.support.servers.backends import Elastic, NewRelic, Sysdig, TLSSysdig
 from tests.support.servers.base import RecordingServer, Reply
 
-ROOT = Path(__file__).resolve().parents[2]
 NR_KEY = "NRAK-7F3A9C2B1D0E4F5A6B7C8D9E0F1"
 SYSDIG_TOKEN = "f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f"
 ES_PASSWORD = "es-pass-2718281828"
@@ -49,7 +49,7 @@ def _forget_secrets() -> Iterator[None]:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((ROOT / "schemas" / "experiment.schema.json").read_text())
+    schema = json.loads((SCHEMAS / "experiment.schema.json").read_text())
     task_schema = {**schema, "$ref": "#/$defs/custommetrics"}
     for key in ("if", "then", "else"):
         task_schema.pop(key)

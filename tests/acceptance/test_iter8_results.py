@@ -20,12 +20,11 @@ import yaml
 from iter8_action.cli.main import main
 from iter8_action.events.summary import summarize
 from iter8_action.report.model import build_report
+from tests.support.paths import ITER8_RESULTS, RESULTS
 
-ROOT = Path(__file__).resolve().parents[1]
-ITER8 = ROOT / "fixtures" / "iter8"
-FIXTURES = sorted(ITER8.glob("*.yaml"))
+FIXTURES = sorted(ITER8_RESULTS.glob("*.yaml"))
 # Iter8's own fields only (written by iter8-py, without its assessment block)
-AGREEING = [*FIXTURES, ROOT / "fixtures" / "results" / "iter8-insights.yaml"]
+AGREEING = [*FIXTURES, RESULTS / "iter8-insights.yaml"]
 
 ASSERTED = {
     "load-test-pass": (
@@ -90,7 +89,7 @@ def test_assert_completed_nofailure_slos_winner(
 
 
 def test_iter8s_capitalised_metric_types_are_read(capsys: pytest.CaptureFixture[str]) -> None:
-    path = ITER8 / "load-test-pass.yaml"
+    path = ITER8_RESULTS / "load-test-pass.yaml"
     assert "type: Counter" in path.read_text(encoding="utf-8")
     assert main(["report", "-o", "json", "-f", str(path)]) == 0
     metrics = {m["name"]: m["type"] for m in json.loads(capsys.readouterr().out)["metrics"]}
@@ -101,7 +100,7 @@ def test_iter8s_capitalised_metric_types_are_read(capsys: pytest.CaptureFixture[
 def test_version_names_sample_and_summary_metrics_as_iter8_wrote_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["report", "-o", "json", "-f", str(ITER8 / "ab-winner.yaml")]) == 0
+    assert main(["report", "-o", "json", "-f", str(ITER8_RESULTS / "ab-winner.yaml")]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["versions"] == ["default (v1)", "candidate (v2)"]
     # grpc/latency is a Sample metric: its percentile comes from the observations

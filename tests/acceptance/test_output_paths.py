@@ -10,8 +10,8 @@ import pytest
 
 from iter8_action.cli.job import main as ci
 from iter8_action.cli.main import main
+from tests.support.paths import RESULTS
 
-RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 EXPERIMENT = "spec:\n- run: echo the task ran\n"
 
 

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from iter8_action.cli.main import main
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
+from tests.support.paths import RESULTS
 
 
 def test_text_report_of_a_result_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["report", "-f", str(FIXTURES / "three-versions.yaml")])
+    code = main(["report", "-f", str(RESULTS / "three-versions.yaml")])
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[:2] == ["Experiment three-versions", "✗ SLOs failed: v3"]
@@ -24,7 +23,7 @@ def test_text_report_of_a_result_file(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_colour_on_request(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "--color", "-f", str(FIXTURES / "winner.yaml")]) == 0
+    assert main(["report", "--color", "-f", str(RESULTS / "winner.yaml")]) == 0
     assert "\x1b[1;32m★ Winner: v2\x1b[0m" in capsys.readouterr().out
 
 
@@ -34,7 +33,7 @@ def test_every_format_to_a_file(
 ) -> None:
     output = tmp_path / "out" / f"report.{fmt}"
     result = tmp_path / "result.yaml"
-    shutil.copy(FIXTURES / "failed-run.yaml", result)
+    shutil.copy(RESULTS / "failed-run.yaml", result)
     assert main(["report", "-o", fmt, "-f", str(result), "--output", str(output)]) == 0
     assert capsys.readouterr().err == f"{fmt} report written to {output}\n"
     text = output.read_text(encoding="utf-8")
@@ -52,7 +51,7 @@ def test_a_json_result_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     import yaml
 
     result = tmp_path / "result.json"
-    document = yaml.safe_load((FIXTURES / "winner.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((RESULTS / "winner.yaml").read_text(encoding="utf-8"))
     result.write_text(json.dumps(document), encoding="utf-8")
     assert main(["report", "-o", "json", "-f", str(result)]) == 0
     assert json.loads(capsys.readouterr().out)["winner"]["name"] == "v2"
@@ -81,7 +80,7 @@ def test_an_unwritable_output_is_a_clear_error(
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
     output = blocker / "report.html"
-    code = main(["report", "-f", str(FIXTURES / "winner.yaml"), "--output", str(output)])
+    code = main(["report", "-f", str(RESULTS / "winner.yaml"), "--output", str(output)])
     assert code == 2
     err = capsys.readouterr().err
     assert err == (
@@ -92,7 +91,7 @@ def test_an_unwritable_output_is_a_clear_error(
 
 def test_as_a_user_runs_it(iter8: Any, tmp_path: Path) -> None:
     """Through `python -m iter8_action`, in a directory holding result.yaml (the default -f)."""
-    shutil.copy(FIXTURES / "no-winner.yaml", tmp_path / "result.yaml")
+    shutil.copy(RESULTS / "no-winner.yaml", tmp_path / "result.yaml")
     done = iter8("report", "-o", "markdown")
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith("### ⏳ No winner yet: v1, v2 · ab-test\n")

@@ -29,11 +29,10 @@ import pytest
 import yaml
 
 from iter8_action.report import render
+from tests.support.paths import RESULTS, ROOT
 from tests.support.requires import CHROMIUM
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-FIXTURES = ROOT / "tests" / "fixtures" / "results"
 START_TIMEOUT_S = 30.0
 RENDER_TIMEOUT_S = 30.0  # generous: a loaded CI machine parses 5 MB of plotly.js slowly
 VIEWPORT = {"width": 1200, "height": 900}
@@ -200,7 +199,7 @@ async def _screenshot(page: _Page, path: Path) -> None:
 
 
 def _write_report(tmp_path: Path, fixture: str) -> tuple[Path, int]:
-    document = yaml.safe_load((FIXTURES / f"{fixture}.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((RESULTS / f"{fixture}.yaml").read_text(encoding="utf-8"))
     page = render(document, "html")
     path = tmp_path / f"{fixture}.html"
     path.write_text(page, encoding="utf-8")

@@ -13,14 +13,14 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import DOCS, ROOT
+
 BENCH = ROOT / "bench"
-PERFORMANCE = ROOT / "docs" / "performance.md"
+PERFORMANCE = DOCS / "performance.md"
 
 SMOKE_RUN: set[str] = set()
 """The bench scripts a test below runs."""

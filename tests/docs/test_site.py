@@ -31,8 +31,8 @@ from iter8_action.engine.loader import load_experiment
 from iter8_action.metrics.backends.render import render_spec
 from iter8_action.metrics.backends.sources import TemplateSource
 from tests.support import k8s
+from tests.support.paths import DOCS, ROOT, SCHEMAS
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FENCE = re.compile(
     r"(?:^<!-- (?P<kind>check|run): (?P<marker>[^\n]*?) -->\n)?"
@@ -55,7 +55,7 @@ class Block:
 
 
 def _pages() -> list[Path]:
-    return [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+    return [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
 
 
 def _blocks(lang: str) -> list[Block]:
@@ -126,12 +126,12 @@ def test_the_readme_is_a_short_landing_page() -> None:
 
 
 def test_every_task_has_a_page_linked_from_the_readme() -> None:
-    schema = json.loads((ROOT / "schemas" / "experiment.schema.json").read_text())
+    schema = json.loads((SCHEMAS / "experiment.schema.json").read_text())
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for task in schema["$defs"]["task"]["properties"]["task"]["enum"]:
         if task.startswith(("gen-", "collect-", "assess-")):
             continue  # Iter8's older names, on the migration page
-        assert (ROOT / "docs" / "tasks" / f"{task}.md").exists(), task
+        assert (DOCS / "tasks" / f"{task}.md").exists(), task
         assert f"/tasks/{task}/" in readme, task
 
 
@@ -150,7 +150,7 @@ def test_each_yaml_example_is_valid(block: Block, tmp_path: Path) -> None:
     elif marker == "manifest":
         snippet = re.fullmatch(r'--8<-- "(.+)"\n', block.body)
         assert snippet, f"{block}: a manifest block includes one generated file"
-        text = (ROOT / "docs" / snippet[1]).read_text(encoding="utf-8")
+        text = (DOCS / snippet[1]).read_text(encoding="utf-8")
         assert k8s.problems([d for d in yaml.safe_load_all(text) if d]) == []
     elif marker == "provider":
         source = TemplateSource(block.body, str(block))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from iter8_action.cli.main import main
+from tests.support.paths import EXAMPLES, ROOT
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INVALID = sorted((EXAMPLES / "invalid").glob("*.yaml"))
 VALID = sorted((EXAMPLES / "valid").glob("*.yaml"))
 
@@ -57,7 +57,7 @@ def test_valid_example_validates(path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_the_founding_example_validates_as_written(capsys: pytest.CaptureFixture[str]) -> None:
-    shared = Path(__file__).resolve().parents[3] / "shared" / "examples" / "seed-load-test.yaml"
+    shared = ROOT.parent / "shared" / "examples" / "seed-load-test.yaml"
     path = shared if shared.exists() else EXAMPLES / "valid" / "seed-load-test.yaml"
     assert main(["validate", "-f", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}: valid (older Iter8 form; 2 tasks: http, assess)\n"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from iter8_action.tasks import known_names, registry
+from tests.support.paths import DOCS, ROOT
 
-PACKAGE = Path(__file__).resolve().parents[2] / "iter8_action"
+PACKAGE = ROOT / "iter8_action"
 COMMAND_LAYER = {"cli/main.py", "cli/job.py", "__main__.py"}
 """The modules that may read `os.environ`: they hand the environment down."""
 ENVIRON = re.compile(r"\bos\.(environ|getenv|putenv|unsetenv)\b|\bfrom os import\b.*\benviron\b")
@@ -63,7 +63,7 @@ def test_reading_a_result_and_asserting_loads_no_heavy_library() -> None:
 
 
 def test_every_folder_of_the_package_has_its_row_in_the_layers_table() -> None:
-    doc = (PACKAGE.parent / "docs" / "development.md").read_text(encoding="utf-8")
+    doc = (DOCS / "development.md").read_text(encoding="utf-8")
     layers = doc.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
     rows = set(re.findall(r"^\| `([a-z_]+)/` \|", layers, re.MULTILINE))
     folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}

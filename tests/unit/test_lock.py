@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -13,7 +12,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\#]+?))?\s*\\?$"
 )
@@ -77,7 +77,7 @@ def problems(pins: list[Pin], dependencies: list[str], env: dict[str, str]) -> l
 
 @pytest.fixture(scope="module")
 def pins() -> list[Pin]:
-    return read_pins((REPO / "requirements.lock").read_text())
+    return read_pins((ROOT / "requirements.lock").read_text())
 
 
 @pytest.mark.parametrize(
@@ -86,15 +86,15 @@ def pins() -> list[Pin]:
 def test_the_lock_pins_every_dependency_once_within_its_bounds(
     pins: list[Pin], env: dict[str, str]
 ) -> None:
-    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert problems(pins, dependencies, env) == [], "run scripts/lock"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS[::2], ids=lambda e: f"py{e['python_version']}")
 def test_the_build_backend_lock_satisfies_build_system_requires(env: dict[str, str]) -> None:
     """The image builds the package with the backend of requirements-build.lock."""
-    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
-    build = read_pins((REPO / "requirements-build.lock").read_text())
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    build = read_pins((ROOT / "requirements-build.lock").read_text())
     assert problems(build, requires, env) == [], "run scripts/lock"
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 FILES = ("scripts/release", "action.yml", "gitlab/templates/iter8.yml", "CHANGELOG.md")
 
 
@@ -26,7 +27,7 @@ def release(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def checkout(tmp_path: Path) -> Path:
     for name in FILES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / name, tmp_path / name)
+        shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
 
 
@@ -45,7 +46,7 @@ def test_main_builds_the_image_and_a_release_pulls_its_own_version(tmp_path: Pat
     }
     header, jobs = yaml.safe_load_all((root / "gitlab/templates/iter8.yml").read_text())
     assert header["spec"]["inputs"]["image"]["default"] == "ghcr.io/iter8-py/action:1.2.3"
-    original = list(yaml.safe_load_all((REPO / "gitlab/templates/iter8.yml").read_text()))
+    original = list(yaml.safe_load_all((ROOT / "gitlab/templates/iter8.yml").read_text()))
     assert jobs == original[1]
     # Pinning twice finds no `image: "Dockerfile"` left: the workflow stops, files unchanged.
     again = release(root, "pin", "1.2.4")

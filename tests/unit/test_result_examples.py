@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from iter8_action.cli.main import main
+from tests.support.paths import EXAMPLES, SCHEMAS, TEST_DATA
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "invalid" / "results"
-INVALID = sorted(EXAMPLES.glob("*.yaml"))
+INVALID_RESULTS = EXAMPLES / "invalid" / "results"
+INVALID = sorted(INVALID_RESULTS.glob("*.yaml"))
 COMMANDS = {
     "assert": ["assert", "-c", "completed", "-c", "nofailure", "-c", "slos", "-c", "winner"],
     "report": ["report", "-o", "html"],
@@ -148,7 +149,7 @@ def test_the_ci_job_annotates_a_from_result_file_at_its_line(
     from iter8_action.cli.job import main as ci
 
     monkeypatch.chdir(tmp_path)
-    source = EXAMPLES / f"{name}.yaml"
+    source = INVALID_RESULTS / f"{name}.yaml"
     (tmp_path / "downloaded.yaml").write_bytes(source.read_bytes())
     env = {
         "GITHUB_ACTIONS": "true",
@@ -197,10 +198,9 @@ def test_the_result_schema_is_a_valid_schema_and_every_fixture_meets_it() -> Non
 
     from iter8_action.experiment.file import read_result_document
 
-    root = Path(__file__).resolve().parents[2]
-    schema = json.loads((root / "schemas" / "result.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS / "result.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    fixtures = sorted((root / "tests" / "fixtures").glob("*/*.yaml"))
+    fixtures = sorted(TEST_DATA.glob("*/*.yaml"))
     results = [p for p in fixtures if p.parent.name in ("results", "iter8")]
     assert len(results) >= 13
     for path in results:

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 from iter8_action.cli.job import main as ci
 from iter8_action.cli.main import main
+from tests.support.paths import ITER8_RESULTS, RESULTS
 
-ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 BASES = [
     yaml.safe_load(p.read_text(encoding="utf-8"))
-    for p in sorted([*(ROOT / "results").glob("*.yaml"), *(ROOT / "iter8").glob("*.yaml")])
+    for p in sorted([*RESULTS.glob("*.yaml"), *ITER8_RESULTS.glob("*.yaml")])
 ]
 EXAMPLE_DEADLINE_S = 10.0
 MEMORY_GROWTH_KB = 400_000

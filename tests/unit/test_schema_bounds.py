@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from iter8_action.documents.schemas import load_schema
+from tests.support.paths import DOCS
 
-README = Path(__file__).resolve().parents[2] / "docs" / "experiments.md"
+README = DOCS / "experiments.md"
 
 
 def _integers(node: Any, path: str = "#") -> list[tuple[str, dict[str, Any]]]:

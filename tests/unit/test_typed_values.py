@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +15,13 @@ from iter8_action.platforms import AnnotationLevel
 from iter8_action.report.model import ReportVerdict
 from iter8_action.results.insights import RewardVerdict, SloStatus
 from iter8_action.results.model import RunState, TaskStatus
+from tests.support.paths import DOCS, SCHEMAS
 
-ROOT = Path(__file__).resolve().parents[2]
 _ITEM_STATUS = ("items", "properties", "status")
 
 
 def _enum_at(schema: str, *path: str) -> list[str]:
-    node: Any = json.loads((ROOT / "schemas" / schema).read_text(encoding="utf-8"))
+    node: Any = json.loads((SCHEMAS / schema).read_text(encoding="utf-8"))
     for key in path:
         node = node[key]
     return list(node["enum"])
@@ -63,14 +62,14 @@ def test_a_result_records_every_task_status_but_not_run() -> None:
 
 
 def test_the_verdict_output_lists_the_report_verdicts_and_invalid() -> None:
-    doc = (ROOT / "docs" / "ci" / "inputs-outputs.md").read_text(encoding="utf-8")
+    doc = (DOCS / "ci" / "inputs-outputs.md").read_text(encoding="utf-8")
     row = next(line for line in doc.splitlines() if line.startswith("| `verdict` |"))
     listed = re.findall(r"`([a-z-]+)`", row.split("|")[3])
     assert listed == [*(str(v) for v in ReportVerdict), INVALID]
 
 
 def test_the_event_docs_list_the_event_verdicts() -> None:
-    doc = (ROOT / "docs" / "tasks" / "events.md").read_text(encoding="utf-8")
+    doc = (DOCS / "tasks" / "events.md").read_text(encoding="utf-8")
     start = doc.index("- `verdict`:")
     entry = doc[start : doc.index("\n- ", start + 1)]
     listed = [word for word in re.findall(r"`([a-z-]+)`", entry) if word != "verdict"]

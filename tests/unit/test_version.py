@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 HATCHLING = [sys.executable, "-m", "hatchling", "version"]
 
 
@@ -17,7 +18,7 @@ def project_copy(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, root / name)
+        shutil.copy(ROOT / name, root / name)
     (root / "iter8_action").mkdir()
     (root / "iter8_action" / "__init__.py").write_text("")
     return root

@@ -4,14 +4,13 @@ stays in step with the experiment schema."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from iter8_action.charts.reference import SCHEMA, builtin_reference
+from tests.support.paths import DOCS, SCHEMAS
 
-REPO = Path(__file__).resolve().parents[3]
 CHART_ONLY = {
     "http": {"warmupNumRequests", "warmupDuration"},
     "grpc": {"warmupNumRequests", "warmupDuration"},
@@ -26,7 +25,7 @@ CHART_ONLY = {
 
 
 def test_the_docs_hold_the_generated_reference() -> None:
-    page = (REPO / "docs" / "reference" / "chart-values.md").read_text()
+    page = (DOCS / "reference" / "chart-values.md").read_text()
     assert page.endswith(builtin_reference()), "run: python scripts/gen_docs.py"
     section = builtin_reference()
     assert "| `assess.SLOs.upper.<metric>` | number or object |" in section
@@ -39,7 +38,7 @@ def test_the_docs_hold_the_generated_reference() -> None:
 @pytest.mark.parametrize("task", [*sorted(CHART_ONLY), "custommetrics", "assess"])
 def test_task_values_are_fields_of_the_task(task: str) -> None:
     chart = json.loads(SCHEMA.read_text())["properties"][task]["properties"]
-    experiment = json.loads((REPO / "schemas" / "experiment.schema.json").read_text())
+    experiment = json.loads((SCHEMAS / "experiment.schema.json").read_text())
     fields = set(experiment["$defs"][task]["properties"])
     assert set(chart) - fields - CHART_ONLY.get(task, set()) == set()
 
@@ -55,6 +54,6 @@ def test_the_builtin_schemas_are_valid_schemas(chart: str) -> None:
 def test_load_test_chart_values_are_fields_of_the_task(task: str) -> None:
     schema = SCHEMA.parent.parent / f"load-test-{task}" / "values.schema.json"
     chart = json.loads(schema.read_text())["properties"]
-    experiment = json.loads((REPO / "schemas" / "experiment.schema.json").read_text())
+    experiment = json.loads((SCHEMAS / "experiment.schema.json").read_text())
     fields = set(experiment["$defs"][task]["properties"])
     assert set(chart) - fields == {"SLOs", "iter8lib"}

@@ -7,9 +7,9 @@ import pytest
 
 from iter8_action.core.errors import ExperimentInvalid
 from iter8_action.engine.loader import load_experiment, load_text
-from tests.support.paths import ROOT
+from tests.support.paths import EXAMPLES
 
-EXAMPLES = ROOT / "tests" / "examples" / "valid"
+VALID = EXAMPLES / "valid"
 
 
 def load(text: str) -> dict[str, object]:
@@ -17,9 +17,9 @@ def load(text: str) -> dict[str, object]:
 
 
 def test_the_seed_translates_to_the_current_form() -> None:
-    experiment = load_experiment(EXAMPLES / "seed-load-test.yaml", env=os.environ)
+    experiment = load_experiment(VALID / "seed-load-test.yaml", env=os.environ)
     assert experiment.legacy_form
-    assert experiment.base_dir == EXAMPLES
+    assert experiment.base_dir == VALID
     assert experiment.to_document() == {
         "spec": [
             {
@@ -42,7 +42,7 @@ def test_the_seed_translates_to_the_current_form() -> None:
 
 
 def test_old_http_fields() -> None:
-    assert load((EXAMPLES / "legacy-http-with-url.yaml").read_text()) == {
+    assert load((VALID / "legacy-http-with-url.yaml").read_text()) == {
         "spec": [
             {
                 "task": "http",
@@ -110,8 +110,8 @@ spec:
 
 
 def test_case_variants_are_accepted_with_a_warning() -> None:
-    experiment = load_experiment(EXAMPLES / "go-case-variants.yaml", env=os.environ)
-    path = EXAMPLES / "go-case-variants.yaml"
+    experiment = load_experiment(VALID / "go-case-variants.yaml", env=os.environ)
+    path = VALID / "go-case-variants.yaml"
     assert experiment.warnings == (
         f"{path}:6: $.spec[0].with.SLOs.Upper: accepted 'Upper' as 'upper'; "
         "write 'upper', its canonical spelling",
@@ -144,7 +144,7 @@ def test_soft_failure_from_inside_with_moves_to_the_task() -> None:
 
 
 def test_conditions_and_run_tasks() -> None:
-    experiment = load_experiment(EXAMPLES / "conditions.yaml", env=os.environ)
+    experiment = load_experiment(VALID / "conditions.yaml", env=os.environ)
     assert [t.name for t in experiment.tasks] == ["run"] * 4
     assert experiment.tasks[0].condition is None
     assert experiment.tasks[1].condition is not None
@@ -158,7 +158,7 @@ def test_conditions_and_run_tasks() -> None:
 
 
 def test_metadata_is_kept() -> None:
-    experiment = load_experiment(EXAMPLES / "current-form.yaml", env=os.environ)
+    experiment = load_experiment(VALID / "current-form.yaml", env=os.environ)
     assert experiment.name == "current-form"
     assert experiment.to_document()["metadata"] == {"name": "current-form"}
     assert load_text("- run: x\n", name="e", base_dir=Path(), env=os.environ).name is None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-SCHEMA = json.loads((Path(__file__).parents[3] / "schemas" / "experiment.schema.json").read_text())
+from tests.support.paths import SCHEMAS
+
+SCHEMA = json.loads((SCHEMAS / "experiment.schema.json").read_text())
 
 
 def _errors(task: dict[str, Any]) -> list[str]:

@@ -13,8 +13,8 @@ from iter8_action.experiment.model import Experiment, TaskSpec
 from iter8_action.platforms import Annotation, AnnotationLevel
 from iter8_action.report.build import build_report
 from iter8_action.report.model import Report, ReportVerdict
+from tests.support.paths import RESULTS
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "results"
 EXPERIMENT = Experiment(
     tasks=(
         TaskSpec(index=0, name="http", inputs={}, line=2),
@@ -27,7 +27,7 @@ EXPERIMENT = Experiment(
 
 
 def report(name: str) -> Report:
-    return build_report(yaml.safe_load((FIXTURES / name).read_text()))
+    return build_report(yaml.safe_load((RESULTS / name).read_text()))
 
 
 def test_slo_violations_are_errors_at_the_assess_task() -> None:

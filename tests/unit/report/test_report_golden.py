@@ -13,7 +13,7 @@ import pytest
 
 from iter8_action.report import html, json, junit, markdown, text
 from iter8_action.report.model import Report, build_report
-from tests.support.paths import GOLDEN
+from tests.support.paths import DOCS, GOLDEN
 from tests.support.results import load
 
 PLOTLY_PLACEHOLDER = "/* plotly.js is embedded here */"
@@ -54,5 +54,5 @@ def test_text_in_colour_matches_golden_file() -> None:
 def test_the_reports_page_shows_the_current_markdown_comment() -> None:
     """The docs' example is the winner fixture's comment, up to its collapsed sections."""
     golden = (GOLDEN / "winner.md").read_text(encoding="utf-8")
-    page = (GOLDEN.parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    page = (DOCS / "reports.md").read_text(encoding="utf-8")
     assert golden[: golden.index("<details>")].rstrip() in page

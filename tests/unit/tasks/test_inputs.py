@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from iter8_action.assessment.spec import AssessRules, SloRule
 from iter8_action.core.errors import ExperimentInvalid, InputsInvalid, Problem
 from iter8_action.engine.loader import load_text
 from iter8_action.events.delivery import Delivery
@@ -144,6 +145,18 @@ def test_a_value_the_parser_refuses_is_an_invalid_experiment_at_its_line(tmp_pat
             (),
             "the segment strategy needs `segment`",
         ),
+        (
+            "assess",
+            {"SLOs": {"upper": [{"metric": "latency-p95", "limit": 100}]}},
+            ("SLOs", "upper", 0, "metric"),
+            "'latency-p95' is not a metric name",
+        ),
+        (
+            "assess",
+            {"rewards": {"max": ["app/revenue"], "min": ["app/revenue"]}},
+            ("rewards", "min", 0),
+            "app/revenue is a max reward too",
+        ),
     ],
 )
 def test_a_parser_refuses_what_it_cannot_take_at_its_field(
@@ -194,14 +207,15 @@ def test_run_inputs_hold_the_script() -> None:
     assert RunInputs.parse({"script": "echo hi"}) == RunInputs(script="echo hi")
 
 
-def test_assess_inputs_keep_the_fields_whole_and_read_only() -> None:
-    raw = {"SLOs": {"upper": [{"metric": "http/latency-mean", "limit": 50}]}}
+def test_assess_inputs_hold_the_rules_parsed_at_load() -> None:
+    """Every field's reading is `AssessRules`' (tests/unit/assessment/test_spec.py)."""
+    raw = {"SLOs": {"upper": [{"metric": "built-in/mean-latency", "limit": 50}]}}
     parsed = AssessInputs.parse(raw)
-    assert parsed.fields == raw
-    raw["SLOs"]["upper"].clear()  # the parsed copy does not follow the caller's mapping
-    assert parsed.fields["SLOs"]["upper"] == [{"metric": "http/latency-mean", "limit": 50}]
-    with pytest.raises(TypeError):
-        parsed.fields["baseline"] = 1  # type: ignore[index]
+    assert parsed.rules == AssessRules.parse(raw)
+    assert parsed.rules.slos == (
+        SloRule("http/latency-mean", "upper", 50.0, (), None, "SLOs.upper[0]"),
+    )
+    assert AssessInputs.parse({}).rules == AssessRules()
 
 
 def test_http_stream_inputs_take_iter8s_defaults() -> None:

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from iter8_action.assessment import assess, parse_spec
+from iter8_action.assessment import AssessRules, assess, parse_spec
 from iter8_action.metrics.store import HistBucket, MetricStore
 
 MEDIAN_MS = 50.0
@@ -167,12 +167,14 @@ def across_runs(
     runs = tuple(BaselineRun("main", f"{i:07x}", "sim", one_run(1.0)) for i in range(k))
     baselines = Baselines("sim", runs, branch="main")
     store = one_run(slowdown)
-    inputs = {
-        "baseline": "main",
-        "SLOs": {"upper": [{"metric": "http/latency-mean", "maxIncreasePercent": 10}]},
-    }
-    inputs, joined = prepare(inputs, store, baselines)
-    judged = judge(store, parse_spec(inputs, store.version_names))
+    rules = AssessRules.parse(
+        {
+            "baseline": "main",
+            "SLOs": {"upper": [{"metric": "http/latency-mean", "maxIncreasePercent": 10}]},
+        }
+    )
+    rules, joined = prepare(rules, store, baselines)
+    judged = judge(store, rules.resolve(store.version_names))
     ruled, insight = finish(judged, store, joined, baselines)
     [row] = insight["comparisons"]
     return AcrossRuns(

@@ -1,7 +1,8 @@
 """Assessment of versions: SLOs, rewards and statistically sound A/B/n decisions.
 
-Pure functions over a `MetricStore`, no I/O: `parse_spec` reads the `assess`
-task's inputs, `assess` returns the insight fields of the result.
+Pure functions over a `MetricStore`, no I/O: `AssessRules.parse` reads the `assess`
+task's inputs at load, `AssessRules.resolve` names their versions in a run's store
+(`parse_spec` does both), `assess` returns the insight fields of the result.
 
     spec.py         the inputs (SLOs with absolute, per-version and relative limits; rewards)
     data.py         a metric's values and per-request data, per version
@@ -11,7 +12,7 @@ task's inputs, `assess` returns the insight fields of the result.
     rewards.py      the reward verdicts
     verdict.py      the verdict per version, the winner and the insight fields
 
-Reading the inputs (`parse_spec`) does not load SciPy: the verdict's names are
+Reading the inputs (`AssessRules`, `parse_spec`) does not load SciPy: the verdict's names are
 imported on first use, so checking an experiment stays fast.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
+from iter8_action.assessment.spec import AssessRules, AssessSpec, SpecError, parse_spec
 
 if TYPE_CHECKING:
     from iter8_action.assessment.verdict import Assessment, assess, judge
@@ -35,4 +36,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AssessSpec", "Assessment", "SpecError", "assess", "judge", "parse_spec"]
+__all__ = [
+    "AssessRules",
+    "AssessSpec",
+    "Assessment",
+    "SpecError",
+    "assess",
+    "judge",
+    "parse_spec",
+]

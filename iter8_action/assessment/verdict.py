@@ -164,7 +164,7 @@ def to_insights(a: Assessment) -> dict[str, Any]:
     spec = a.spec
     return write_assessment(
         a.names,
-        Method(spec.baseline, spec.confidence, spec.correction, spec.min_requests),
+        Method(spec.baseline, spec.confidence, str(spec.correction), spec.min_requests),
         [s.recorded() for s in a.slos],
         [r.recorded() for r in a.rewards],
         Winner(winner, None if winner is None else a.names[winner], reason),

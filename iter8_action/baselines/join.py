@@ -12,12 +12,11 @@ stay), so the gate follows the other SLOs.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from iter8_action.assessment.spec import LOWER, RELATIVE_KEYS, UPPER
+from iter8_action.assessment.spec import DEFAULT_BASELINE, AssessRules
 from iter8_action.baselines.model import BaselineRun, Baselines
 from iter8_action.metrics.store import HistBucket, MetricStore
 
@@ -67,25 +66,28 @@ def _at(insights: Mapping[str, Any], key: str, version: int) -> dict[str, Any]:
 
 
 def prepare(
-    inputs: Mapping[str, Any], store: MetricStore, baselines: Baselines
-) -> tuple[dict[str, Any], Joined]:
+    rules: AssessRules, store: MetricStore, baselines: Baselines
+) -> tuple[AssessRules, Joined]:
     """The assess task's inputs for a run joined with its baselines, and what was joined."""
     own = [n for n in store.version_names if not _is_joined(n, baselines)]
-    out = copy.deepcopy(dict(inputs))
     newest = baselines.newest
-    ref = out.get("baseline")
+    ref = rules.baseline
     names_baseline = isinstance(ref, str) and ref not in own
     if newest is None:
         if not names_baseline:
-            return out, Joined(len(own), (), None)
-        return _without_baseline(out, len(own))
+            return rules, Joined(len(own), (), None)
+        return _without_baseline(rules, len(own))
     indices = join(store, newest)
     reference = indices[min(newest.baseline_version, len(indices) - 1)]
     if names_baseline:
         named = _named(str(ref), newest, indices, store)
-        out["baseline"] = store.version_names[named if named is not None else reference]
-    _own_versions_only(out, own)
-    return out, Joined(len(own), tuple(newest.joined_names()), reference)
+        rules = replace(
+            rules, baseline=store.version_names[named if named is not None else reference]
+        )
+    own_only = tuple(
+        slo if slo.versions is not None else replace(slo, versions=tuple(own)) for slo in rules.slos
+    )
+    return replace(rules, slos=own_only), Joined(len(own), tuple(newest.joined_names()), reference)
 
 
 def _is_joined(name: str, baselines: Baselines) -> bool:
@@ -101,30 +103,13 @@ def _named(ref: str, run: BaselineRun, indices: tuple[int, ...], store: MetricSt
     return None
 
 
-def _own_versions_only(inputs: dict[str, Any], own: list[str]) -> None:
-    slos = inputs.get("SLOs")
-    if not isinstance(slos, dict):
-        return
-    for kind in (UPPER, LOWER):
-        for entry in slos.get(kind) or []:
-            if isinstance(entry, dict) and entry.get("versions") is None:
-                entry["versions"] = list(own)
-
-
-def _without_baseline(inputs: dict[str, Any], own: int) -> tuple[dict[str, Any], Joined]:
+def _without_baseline(rules: AssessRules, own: int) -> tuple[AssessRules, Joined]:
     """No baseline to compare with: relative limits go, absolute limits stay."""
-    dropped: list[str] = []
-    inputs.pop("baseline", None)
-    slos = inputs.get("SLOs")
-    if isinstance(slos, dict):
-        for kind in (UPPER, LOWER):
-            kept = []
-            for entry in slos.get(kind) or []:
-                relative = [k for k in RELATIVE_KEYS[kind] if k in entry]
-                if relative:
-                    dropped.append(f"{entry['metric']} ({', '.join(relative)})")
-                    entry = {k: v for k, v in entry.items() if k not in relative}
-                if "limit" in entry:
-                    kept.append(entry)
-            slos[kind] = kept
-    return inputs, Joined(own, (), None, tuple(dropped))
+    dropped = [
+        f"{slo.metric} ({', '.join(r.key(slo.kind) for r in slo.relative)})"
+        for slo in rules.slos
+        if slo.relative
+    ]
+    kept = tuple(replace(slo, relative=()) for slo in rules.slos if slo.limit is not None)
+    rules = replace(rules, slos=kept, baseline=DEFAULT_BASELINE)
+    return rules, Joined(own, (), None, tuple(dropped))

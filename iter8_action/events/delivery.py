@@ -148,13 +148,6 @@ def _log_request(
     log.debug("request:\n  %s", SECRETS.redact("\n  ".join(lines)))
 
 
-def api_url(
-    inputs: Mapping[str, Any], *, env_var: str, default: str, env: Mapping[str, str]
-) -> str:
-    """The task's `apiURL`, else the one the CI platform sets (`env_var`), else the public API."""
-    return api_base(inputs.get("apiURL"), env_var=env_var, default=default, env=env)
-
-
 def api_base(url: str | None, *, env_var: str, default: str, env: Mapping[str, str]) -> str:
     """`url` (a task's `apiURL`), else the one the CI platform sets (`env_var`), else `default`."""
     return str(url or env.get(env_var) or default).rstrip("/")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from iter8_action.core.errors import TaskFailed
 from iter8_action.core.secrets import env_secrets, url_secrets
 from iter8_action.platforms import CIHost
-from iter8_action.rollout.provider import ChangeRequest, Provider
+from iter8_action.rollout.provider import ChangeRequest, CodeHost, Provider, RequestOptions
 
 if TYPE_CHECKING:
     from iter8_action.rollout.github import GitHubProvider
@@ -30,30 +30,30 @@ def host_secrets(inputs: Mapping[str, Any], env: Mapping[str, str]) -> Iterator[
 
 
 def make_provider(
-    inputs: Mapping[str, Any],
+    host: CodeHost,
     *,
     env: Mapping[str, str],
     platform: CIHost | None,
     task: str = "rollout",
 ) -> Provider:
-    """The code host named by the input `platform`, else the CI `platform` this runs on;
-    `env` is the job's environment (tokens, the repository, the API's address)."""
-    from iter8_action.events.delivery import api_url, secret_from_env
+    """The code host the task names, else the CI `platform` this runs on; `env` is the
+    job's environment (tokens, and the repository and API's address the task leaves out)."""
+    from iter8_action.events.delivery import api_base, secret_from_env
 
-    host = _host_class(inputs.get("platform") or _platform_here(platform, task))
-    token_env = str(inputs.get("tokenEnv", host.default_token_env))
-    return host(
-        api_url=api_url(inputs, env_var=host.api_url_env, default=host.public_api, env=env),
-        repository=_repository(inputs, env, host.repository_env, task),
+    kind = _host_class(host.platform or _platform_here(platform, task))
+    token_env = host.token_env or kind.default_token_env
+    return kind(
+        api_url=api_base(host.api_url, env_var=kind.api_url_env, default=kind.public_api, env=env),
+        repository=_repository(host.repository, env, kind.repository_env, task),
         token=secret_from_env(token_env, what=task, env=env),
         token_env=token_env,
     )
 
 
-def _host_class(name: str) -> type[GitHubProvider | GitLabProvider]:
+def _host_class(name: CIHost) -> type[GitHubProvider | GitLabProvider]:
     """The provider of a code host; each names its defaults (token, API, repository)."""
     # imported here: the host libraries load only for the host a task uses
-    if name == "github":
+    if name is CIHost.GITHUB:
         from iter8_action.rollout.github import GitHubProvider
 
         return GitHubProvider
@@ -62,17 +62,17 @@ def _host_class(name: str) -> type[GitHubProvider | GitLabProvider]:
     return GitLabProvider
 
 
-def _platform_here(platform: CIHost | None, task: str) -> str:
+def _platform_here(platform: CIHost | None, task: str) -> CIHost:
     if platform is not None:
-        return platform.value
+        return platform
     raise TaskFailed(
         f"{task}: cannot tell the code host outside GitHub Actions and GitLab CI; "
         "set `platform: github` or `platform: gitlab`"
     )
 
 
-def _repository(inputs: Mapping[str, Any], env: Mapping[str, str], env_var: str, task: str) -> str:
-    repository = inputs.get("repository") or env.get(env_var)
+def _repository(named: str | None, env: Mapping[str, str], env_var: str, task: str) -> str:
+    repository = named or env.get(env_var)
     if not repository:
         raise TaskFailed(f"{task}: set `repository` ({env_var} is not there to default it)")
     return str(repository)
@@ -124,16 +124,16 @@ def decorate(
     provider: Provider,
     log: logging.Logger,
     request: ChangeRequest,
-    inputs: Mapping[str, Any],
+    options: RequestOptions,
     *,
     task: str = "rollout",
 ) -> None:
     """Labels, reviewers and auto-merge, as the task's inputs ask."""
-    if inputs.get("labels"):
-        provider.add_labels(request, [str(x) for x in inputs["labels"]])
-    if inputs.get("reviewers"):
-        provider.request_reviewers(request, [str(x) for x in inputs["reviewers"]])
-    if inputs.get("autoMerge"):
+    if options.labels:
+        provider.add_labels(request, options.labels)
+    if options.reviewers:
+        provider.request_reviewers(request, options.reviewers)
+    if options.auto_merge:
         refused = provider.enable_auto_merge(request)
         if refused:
             log.warning("%s: auto-merge not enabled: %s", task, refused)

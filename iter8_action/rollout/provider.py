@@ -1,5 +1,10 @@
 """What the rollout task needs from a code host (`Provider`); GitHub and GitLab implement it
-on `HostApi`, which holds what their clients share: retry bounds and error messages."""
+on `HostApi`, which holds what their clients share: retry bounds and error messages.
+
+`CodeHost` and `RequestOptions` are where the change goes and how its request is made,
+as the `rollout` and `traffic` tasks' `with:` say: frozen, parsed when the experiment
+loads (`tasks/_change.py`); `change.make_provider` fills in what they leave to the CI
+job's environment and the host's defaults when the task runs."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from iter8_action.core.errors import TaskFailed
+from iter8_action.platforms import CIHost
 
 if TYPE_CHECKING:
     import requests
@@ -30,6 +36,57 @@ bounded, so that a rate limit that would need a longer wait fails the task inste
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
 _E = TypeVar("_E", bound=Exception)
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class CodeHost:
+    """The code host and repository a change goes to (`platform`, `repository`, `apiURL`,
+    `tokenEnv`); None leaves a field to the CI job and the host's defaults."""
+
+    platform: CIHost | None = None
+    """None: the CI system this runs on."""
+    repository: str | None = None
+    """owner/name on GitHub, group/project or the project's ID on GitLab; None: the CI's
+    variable (`GITHUB_REPOSITORY`, `CI_PROJECT_PATH`)."""
+    api_url: str | None = None
+    """None: the CI's variable (`GITHUB_API_URL`, `CI_API_V4_URL`), else the public API."""
+    token_env: str | None = None
+    """The variable holding the token; None: the host's (`GITHUB_TOKEN`, `GITLAB_TOKEN`)."""
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """How the PR/MR is opened and decorated (`targetBranch`, `draft`, `labels`,
+    `reviewers`, `autoMerge`)."""
+
+    target_branch: str | None = None
+    """None: the repository's default branch."""
+    draft: bool = False
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    auto_merge: bool = False
+
+
+def repository_problem(repository: str, platform: CIHost | None) -> str | None:
+    """Why `repository` cannot name a repository on `platform` (on either host when None),
+    or None when it can: GitHub's are owner/name, GitLab's group/project (subgroups
+    between) or the project's numeric ID."""
+    parts = repository.split("/")
+    github = len(parts) == 2 and all(parts)
+    gitlab = repository.isdigit() or (len(parts) >= 2 and all(parts))
+    if platform is CIHost.GITHUB and not github:
+        return f"{repository!r} is not a GitHub repository: name it owner/name (acme/shop)"
+    if platform is CIHost.GITLAB and not gitlab:
+        return (
+            f"{repository!r} is not a GitLab project: name it group/project (acme/shop) "
+            "or by its numeric ID"
+        )
+    if platform is None and not (github or gitlab):
+        return (
+            f"{repository!r} names no repository: owner/name on GitHub, group/project or "
+            "the project's numeric ID on GitLab (acme/shop)"
+        )
+    return None
 
 
 @dataclass(frozen=True)

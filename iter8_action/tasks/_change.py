@@ -6,12 +6,13 @@ Not a task itself (the registry skips modules whose name starts with `_`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from iter8_action.core.errors import InputsInvalid
+from iter8_action.platforms import CIHost
+from iter8_action.rollout.provider import CodeHost, RequestOptions, repository_problem
 from iter8_action.tasks._fields import text_or_none
 from iter8_action.tasks.base import TaskContext
 
@@ -21,23 +22,36 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ChangeInputs:
-    """The code host (`platform`, `repository`, `tokenEnv`, `apiURL`) and the request's
-    `targetBranch`, `draft`, `labels`, `reviewers` and `autoMerge`."""
+    """The code host (`platform`, `repository`, `apiURL`, `tokenEnv`) and the request's
+    options (`targetBranch`, `draft`, `labels`, `reviewers`, `autoMerge`)."""
 
-    host: Mapping[str, Any]
-    """The task's fields, read-only, as `rollout.change` reads the host and the request's
-    decorations from them."""
-    target_branch: str | None
-    """None: the repository's default branch."""
-    draft: bool
+    host: CodeHost
+    request: RequestOptions
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> ChangeInputs:
-        return cls(
-            host=MappingProxyType(copy.deepcopy(dict(inputs))),
+        """`inputs`' code host and request; a `repository` that no host could name is
+        refused at its field."""
+        platform = CIHost(inputs["platform"]) if inputs.get("platform") else None
+        repository = text_or_none(inputs.get("repository"))
+        if repository is not None:
+            problem = repository_problem(repository, platform)
+            if problem is not None:
+                raise InputsInvalid(problem, field=("repository",))
+        host = CodeHost(
+            platform=platform,
+            repository=repository,
+            api_url=text_or_none(inputs.get("apiURL")),
+            token_env=text_or_none(inputs.get("tokenEnv")),
+        )
+        request = RequestOptions(
             target_branch=text_or_none(inputs.get("targetBranch")),
             draft=bool(inputs.get("draft")),
+            labels=tuple(str(x) for x in inputs.get("labels") or ()),
+            reviewers=tuple(str(x) for x in inputs.get("reviewers") or ()),
+            auto_merge=bool(inputs.get("autoMerge")),
         )
+        return cls(host=host, request=request)
 
     def provider(self, ctx: TaskContext, *, task: str) -> Provider:
         from iter8_action.rollout import change
@@ -45,7 +59,7 @@ class ChangeInputs:
         return change.make_provider(self.host, env=ctx.env, platform=ctx.platform, task=task)
 
     def target(self, provider: Provider) -> str:
-        return self.target_branch or provider.default_branch()
+        return self.request.target_branch or provider.default_branch()
 
     def propose(
         self,
@@ -69,7 +83,7 @@ class ChangeInputs:
             target=target,
             title=title,
             body=body,
-            draft=self.draft,
+            draft=self.request.draft,
             task=task,
         )
-        change.decorate(provider, ctx.log, request, self.host, task=task)
+        change.decorate(provider, ctx.log, request, self.request, task=task)

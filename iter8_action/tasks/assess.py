@@ -9,14 +9,12 @@ the run does not have.
 
 from __future__ import annotations
 
-import copy
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from iter8_action.assessment.spec import AssessSpec, SpecError, parse_spec
+from iter8_action.assessment.spec import AssessRules, AssessSpec, SpecError
 from iter8_action.core.errors import TaskFailed
 from iter8_action.tasks.base import TaskContext, TaskType
 
@@ -26,22 +24,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AssessInputs:
-    """`assess`'s `with:`, kept whole and read-only.
+    """`assess`'s `with:`, parsed at load into `assessment.spec.AssessRules` (SLOs, rewards,
+    the statistics' options; a value no run could use is refused at its field).
 
-    Its SLOs, rewards and baseline name versions, which exist only once the run has
-    collected metrics: `assessment.spec.parse_spec` parses them then, against the
-    store's versions, into the frozen `AssessSpec` (after `baselines.join.prepare` has
-    rewritten them for a run joined with its baselines)."""
+    Its SLOs and baseline name versions, which exist only once the run has collected
+    metrics: `run` resolves them against the store's versions (`AssessRules.resolve`,
+    after `baselines.join.prepare` has adapted them for a run joined with its baselines)."""
 
-    fields: Mapping[str, Any]
+    rules: AssessRules
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> AssessInputs:
-        return cls(fields=MappingProxyType(copy.deepcopy(dict(inputs))))
+        return cls(rules=AssessRules.parse(inputs))
 
 
-def run(parsed: AssessInputs, ctx: TaskContext) -> None:
-    inputs = parsed.fields
+def run(inputs: AssessInputs, ctx: TaskContext) -> None:
+    rules = inputs.rules
     store = ctx.store
     if store.num_versions == 0:
         raise TaskFailed(
@@ -55,9 +53,9 @@ def run(parsed: AssessInputs, ctx: TaskContext) -> None:
     ):  # `baseline-from` / `iter8 run --baseline`: see iter8_action.baselines
         from iter8_action.baselines.join import prepare
 
-        inputs, joined = prepare(inputs, store, baselines)
+        rules, joined = prepare(rules, store, baselines)
     try:
-        spec = parse_spec(inputs, store.version_names)
+        spec = rules.resolve(store.version_names)
     except SpecError as e:
         hint = ""
         if baselines is None and str(e).startswith("baseline:"):

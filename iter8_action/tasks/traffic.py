@@ -43,10 +43,12 @@ class TrafficInputs:
             routing = routing_from(inputs)
         except RoutingError as exc:
             raise InputsInvalid(str(exc)) from exc
+        record_only = inputs.get("platform") == RECORD_ONLY
+        host_fields = {k: v for k, v in inputs.items() if k != "platform"}
         return cls(
             routing=routing,
-            record_only=inputs.get("platform") == RECORD_ONLY,
-            change=ChangeInputs.parse(inputs),
+            record_only=record_only,
+            change=ChangeInputs.parse(host_fields if record_only else inputs),
             branch=text_or_none(inputs.get("branch")),
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from iter8_action.assessment.spec import Correction
 from iter8_action.cli.job import INVALID
 from iter8_action.events.summary import EventVerdict
 from iter8_action.platforms import AnnotationLevel
@@ -48,6 +49,11 @@ def _enum_at(schema: str, *path: str) -> list[str]:
             ("$defs", "slo", "properties", "versions", "items", "properties", "status"),
         ),
         (RewardVerdict, "result.schema.json", ("$defs", "reward", "properties", "verdict")),
+        (
+            Correction,
+            "experiment.schema.json",
+            ("$defs", "assess", "properties", "correction"),
+        ),
     ],
 )
 def test_the_enum_is_the_schemas_list(

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from iter8_action.assessment import judge, parse_spec
+from iter8_action.assessment import AssessRules, judge
+from iter8_action.assessment.spec import UPPER, SloRule
 from iter8_action.baselines.join import join, prepare
 from iter8_action.baselines.model import BaselineRun, Baselines
 from iter8_action.baselines.noise import Band, band, finish, is_regression
@@ -19,21 +20,22 @@ SLO_INPUTS: dict[str, Any] = {
         ]
     },
 }
+SLO_RULES = AssessRules.parse(SLO_INPUTS)
 
 
 def test_the_newest_baseline_joins_as_branch_at_short_sha_with_its_data() -> None:
     store = http_store([60.0])
     baselines = baselines_of(50.0, 51.0)
-    inputs, joined = prepare(SLO_INPUTS, store, baselines)
+    rules, joined = prepare(SLO_RULES, store, baselines)
 
     assert store.version_names == ["v1", "main@0a2b3c4"]
-    assert inputs["baseline"] == "main@0a2b3c4"
+    assert rules.baseline == "main@0a2b3c4"
     assert (joined.own, joined.names, joined.reference) == (1, ("main@0a2b3c4",), 1)
     newest = baselines.runs[0].store
     assert store.histogram("http/latency", 1) == newest.histogram("http/latency", 0)
     # the run's SLOs judge its own versions only: a baseline never fails this run's gate
-    assert [s["versions"] for s in inputs["SLOs"]["upper"]] == [["v1"], ["v1"]]
-    assert SLO_INPUTS["baseline"] == "main"  # the task's inputs are not changed in place
+    assert [s.versions for s in rules.slos] == [("v1",), ("v1",)]
+    assert SLO_RULES.baseline == "main"  # the task's inputs stay as they were parsed
 
 
 def test_joining_twice_adds_nothing_and_several_versions_keep_their_names() -> None:
@@ -42,7 +44,7 @@ def test_joining_twice_adds_nothing_and_several_versions_keep_their_names() -> N
     assert join(store, run) == (1, 2)
     assert join(store, run) == (1, 2)
     assert store.version_names == ["v1", "main@abcdef0/v1", "main@abcdef0/v2"]
-    _, joined = prepare({"baseline": "main"}, http_store([60.0]), Baselines("b", (run,)))
+    _, joined = prepare(AssessRules(baseline="main"), http_store([60.0]), Baselines("b", (run,)))
     assert joined.reference == 2  # `main` is the baseline run's own baseline version
 
 
@@ -51,16 +53,19 @@ def test_without_a_baseline_relative_limits_go_and_absolute_ones_stay() -> None:
     inputs = {
         **SLO_INPUTS,
         "SLOs": {
-            "upper": [*SLO_INPUTS["SLOs"]["upper"], {"metric": "m", "limit": 1, "maxIncrease": 2}]
+            "upper": [
+                *SLO_INPUTS["SLOs"]["upper"],
+                {"metric": "app/m", "limit": 1, "maxIncrease": 2},
+            ]
         },
     }
-    out, joined = prepare(inputs, store, Baselines("base-branch", notes=("expired",)))
-    assert "baseline" not in out
-    assert out["SLOs"]["upper"] == [
-        {"metric": "http/latency-p95", "limit": 500},
-        {"metric": "m", "limit": 1},
-    ]
-    assert joined.dropped == ("http/latency-mean (maxIncreasePercent)", "m (maxIncrease)")
+    out, joined = prepare(AssessRules.parse(inputs), store, Baselines("b", notes=("expired",)))
+    assert out.baseline == 0  # the default, as if the input were not there
+    assert out.slos == (
+        SloRule("http/latency-p95", UPPER, 500.0, (), None, "SLOs.upper[1]"),
+        SloRule("app/m", UPPER, 1.0, (), None, "SLOs.upper[2]"),
+    )
+    assert joined.dropped == ("http/latency-mean (maxIncreasePercent)", "app/m (maxIncrease)")
     assert store.version_names == ["v1"]
 
 
@@ -95,8 +100,8 @@ def test_the_regression_rule(
 def _assess(current: float, *baseline_medians: float) -> tuple[object, dict[str, object]]:
     store = http_store([current])
     baselines = baselines_of(*baseline_medians)
-    inputs, joined = prepare(SLO_INPUTS, store, baselines)
-    assessment = judge(store, parse_spec(inputs, store.version_names))
+    rules, joined = prepare(SLO_RULES, store, baselines)
+    assessment = judge(store, rules.resolve(store.version_names))
     return finish(assessment, store, joined, baselines)
 
 

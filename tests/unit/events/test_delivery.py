@@ -4,7 +4,7 @@ import pytest
 
 from iter8_action.core.errors import TaskFailed
 from iter8_action.core.secrets import SECRETS
-from iter8_action.events.delivery import api_base, api_url, secret_from_env, url_input
+from iter8_action.events.delivery import api_base, secret_from_env, url_input
 
 
 def test_a_missing_secret_says_how_to_provide_it() -> None:
@@ -35,15 +35,13 @@ def test_a_url_written_in_the_experiment_is_masked_only_when_asked() -> None:
 
 
 def test_api_url_prefers_the_task_then_the_ci_variable() -> None:
-    assert api_url({}, env_var="GITHUB_API_URL", default="https://api.github.com", env={}) == (
+    assert api_base(None, env_var="GITHUB_API_URL", default="https://api.github.com", env={}) == (
         "https://api.github.com"
     )
     env = {"GITHUB_API_URL": "https://ghe.example/api/v3/"}
-    assert api_url({}, env_var="GITHUB_API_URL", default="x", env=env) == (
+    assert api_base(None, env_var="GITHUB_API_URL", default="x", env=env) == (
         "https://ghe.example/api/v3"
     )
-    inputs = {"apiURL": "http://127.0.0.1:1"}
-    assert api_url(inputs, env_var="GITHUB_API_URL", default="x", env=env) == "http://127.0.0.1:1"
     assert api_base("http://127.0.0.1:1/", env_var="GITHUB_API_URL", default="x", env=env) == (
         "http://127.0.0.1:1"
     )

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
+from iter8_action.assessment.spec import AssessRules, SloRule
 from iter8_action.core.errors import ExperimentInvalid, InputsInvalid, Problem
 from iter8_action.engine.loader import load_text
 from iter8_action.events.delivery import Delivery
 from iter8_action.load.grpc.inputs import CallInputs, LoadInputs
 from iter8_action.metrics.backends.spec import AuthSpec
 from iter8_action.net.httpclient import Limits
+from iter8_action.platforms import CIHost
+from iter8_action.rollout.provider import CodeHost, RequestOptions
 from iter8_action.tasks import registry
 from iter8_action.tasks._change import ChangeInputs
 from iter8_action.tasks._event import DeliveryInputs, Destination, PayloadTemplate
@@ -144,6 +147,18 @@ def test_a_value_the_parser_refuses_is_an_invalid_experiment_at_its_line(tmp_pat
             (),
             "the segment strategy needs `segment`",
         ),
+        (
+            "assess",
+            {"SLOs": {"upper": [{"metric": "latency-p95", "limit": 100}]}},
+            ("SLOs", "upper", 0, "metric"),
+            "'latency-p95' is not a metric name",
+        ),
+        (
+            "assess",
+            {"rewards": {"max": ["app/revenue"], "min": ["app/revenue"]}},
+            ("rewards", "min", 0),
+            "app/revenue is a max reward too",
+        ),
     ],
 )
 def test_a_parser_refuses_what_it_cannot_take_at_its_field(
@@ -194,14 +209,15 @@ def test_run_inputs_hold_the_script() -> None:
     assert RunInputs.parse({"script": "echo hi"}) == RunInputs(script="echo hi")
 
 
-def test_assess_inputs_keep_the_fields_whole_and_read_only() -> None:
-    raw = {"SLOs": {"upper": [{"metric": "http/latency-mean", "limit": 50}]}}
+def test_assess_inputs_hold_the_rules_parsed_at_load() -> None:
+    """Every field's reading is `AssessRules`' (tests/unit/assessment/test_spec.py)."""
+    raw = {"SLOs": {"upper": [{"metric": "built-in/mean-latency", "limit": 50}]}}
     parsed = AssessInputs.parse(raw)
-    assert parsed.fields == raw
-    raw["SLOs"]["upper"].clear()  # the parsed copy does not follow the caller's mapping
-    assert parsed.fields["SLOs"]["upper"] == [{"metric": "http/latency-mean", "limit": 50}]
-    with pytest.raises(TypeError):
-        parsed.fields["baseline"] = 1  # type: ignore[index]
+    assert parsed.rules == AssessRules.parse(raw)
+    assert parsed.rules.slos == (
+        SloRule("http/latency-mean", "upper", 50.0, (), None, "SLOs.upper[0]"),
+    )
+    assert AssessInputs.parse({}).rules == AssessRules()
 
 
 def test_http_stream_inputs_take_iter8s_defaults() -> None:
@@ -556,7 +572,7 @@ def test_rollout_inputs_take_their_defaults_and_read_every_field() -> None:
     assert default.title.startswith("{% if winner %}")
     assert default.commit_message is None
     assert default.edits == (FileEdit("a.yaml", (SetEdit("x", 1, 0),), ()),)
-    assert (default.change.target_branch, default.change.draft) == (None, False)
+    assert default.change == ChangeInputs(CodeHost(), RequestOptions())
     full = RolloutInputs.parse(
         {
             "platform": "gitlab",
@@ -579,9 +595,67 @@ def test_rollout_inputs_take_their_defaults_and_read_every_field() -> None:
     assert full.edits == (
         FileEdit("a.yaml", (SetEdit("x", "{{ v }}", 1),), (ReplaceEdit("a", "b", 2),)),
     )
-    assert (full.change.target_branch, full.change.draft) == ("release", True)
-    assert full.change.host["platform"] == "gitlab"
-    assert full.change.host["labels"] == ["x"]
+    assert full.change.request == RequestOptions("release", draft=True, labels=("x",))
+    assert full.change.host == CodeHost(CIHost.GITLAB)
+
+
+def test_change_inputs_take_their_defaults_and_read_every_field() -> None:
+    assert CodeHost() == CodeHost(None, None, None, None)
+    assert RequestOptions() == RequestOptions(None, False, (), (), False)
+    full = ChangeInputs.parse(
+        {
+            "platform": "github",
+            "repository": "acme/shop",
+            "apiURL": "http://127.0.0.1:1/api",
+            "tokenEnv": "ROLLOUT_TOKEN",
+            "targetBranch": "release",
+            "draft": True,
+            "labels": ["iter8", "canary"],
+            "reviewers": ["alice"],
+            "autoMerge": True,
+        }
+    )
+    assert full.host == CodeHost(
+        CIHost.GITHUB, "acme/shop", "http://127.0.0.1:1/api", "ROLLOUT_TOKEN"
+    )
+    assert full.request == RequestOptions(
+        "release", draft=True, labels=("iter8", "canary"), reviewers=("alice",), auto_merge=True
+    )
+    for platform, repository in [("gitlab", "acme/shop/web"), ("gitlab", "1234"), (None, "1234")]:
+        inputs = {"repository": repository, **({"platform": platform} if platform else {})}
+        assert ChangeInputs.parse(inputs).host.repository == repository
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"platform": "github", "repository": "shop"},
+            "'shop' is not a GitHub repository: name it owner/name (acme/shop)",
+        ),
+        ({"platform": "github", "repository": "acme/shop/web"}, "'acme/shop/web' is not a GitHub"),
+        ({"platform": "github", "repository": "1234"}, "'1234' is not a GitHub repository"),
+        (
+            {"platform": "gitlab", "repository": "shop"},
+            "'shop' is not a GitLab project: name it group/project (acme/shop) or by its "
+            "numeric ID",
+        ),
+        ({"platform": "gitlab", "repository": "acme//shop"}, "'acme//shop' is not a GitLab"),
+        (
+            {"repository": "shop"},
+            "'shop' names no repository: owner/name on GitHub, group/project or the project's "
+            "numeric ID on GitLab (acme/shop)",
+        ),
+        ({"repository": "acme/"}, "'acme/' names no repository"),
+    ],
+)
+def test_change_inputs_refuse_a_repository_no_host_could_name(
+    inputs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputsInvalid) as caught:
+        ChangeInputs.parse(inputs)
+    assert caught.value.field == ("repository",)
+    assert caught.value.message.startswith(message)
 
 
 def test_traffic_inputs_parse_the_routing() -> None:
@@ -591,3 +665,7 @@ def test_traffic_inputs_parse_the_routing() -> None:
     assert default.change == ChangeInputs.parse(MINIMAL["traffic"])
     full = TrafficInputs.parse({**MINIMAL["traffic"], "platform": "none", "branch": "b"})
     assert (full.record_only, full.branch) == (True, "b")
+    assert full.change.host.platform is None  # `none` names no code host
+    gitlab = TrafficInputs.parse({**MINIMAL["traffic"], "platform": "gitlab", "labels": ["a"]})
+    assert (gitlab.record_only, gitlab.change.host.platform) == (False, CIHost.GITLAB)
+    assert gitlab.change.request.labels == ("a",)

@@ -110,12 +110,13 @@ def from_document(
         _task(document, raw, index, (*prefix, index), conditions.get(index))
         for index, raw in enumerate(raw_tasks)
     ]
+    # registered first: a parser's message may echo a value (a load task's URL) that holds one
+    register_secrets(tasks, env)
     parsed = [_parse_inputs(document, spec, prefix) for spec in tasks]
     problems = [p for p in parsed if isinstance(p, Problem)]
     if problems:
         raise ExperimentInvalid(problems)
     tasks = [spec for spec in parsed if isinstance(spec, TaskSpec)]
-    register_secrets(tasks, env)
     metadata = dict(data.get("metadata") or {}) if isinstance(data, dict) else {}
     return Experiment(
         tasks=tuple(tasks),
@@ -148,7 +149,7 @@ def _parse_inputs(
         return replace(spec, parsed=found.parse(spec.inputs))
     except InputsInvalid as exc:
         where = ("run",) if spec.name == "run" else ("with", *exc.field)
-        return document.problem((*prefix, spec.index, *where), exc.message)
+        return document.problem((*prefix, spec.index, *where), SECRETS.redact(exc.message))
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from iter8_action.core.errors import TaskFailed
+from iter8_action.core.errors import InputsInvalid, TaskFailed
 from iter8_action.load.http.plan import CommonStart
 from iter8_action.load.http.stats import StreamStats
 from iter8_action.tasks._fields import HttpLimits
@@ -98,6 +98,9 @@ class Layers:
     where: str
     """How a message names the stream: `the task`, `version blue`, `endpoint login of version
     blue`."""
+    section: FieldPath
+    """Where in `with:` the stream's innermost section is: its endpoint's map, its version's,
+    or `with:` itself (`()`); a message about a field missing there points at it."""
 
     def locate(self, field: str) -> FieldPath:
         """Where in `with:` the stream's `field` is written (the innermost layer holding it)."""
@@ -119,8 +122,10 @@ class LoadOptions:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> LoadOptions:
+        names = version_names(inputs)
+        _refuse_a_name_twice(inputs, names)
         return cls(
-            version_names=tuple(version_names(inputs)),
+            version_names=tuple(names),
             warmup=bool(inputs.get("warmup", False)),
             fetch=HttpLimits.parse(
                 inputs,
@@ -133,14 +138,8 @@ class LoadOptions:
 
     @property
     def versions(self) -> Versions:
-        """The versions by name, each name once (`TaskFailed` if two share one)."""
-        names = list(self.version_names)
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise TaskFailed(
-                f"two versions are named {duplicates[0]!r}; give each version its own name"
-            )
-        return [(name, {}) for name in names]
+        """The versions by name (each name once: `parse` refused a name given twice)."""
+        return [(name, {}) for name in self.version_names]
 
 
 def version_names(inputs: Mapping[str, Any]) -> list[str]:
@@ -149,6 +148,23 @@ def version_names(inputs: Mapping[str, Any]) -> list[str]:
     if not listed:
         return ["v1"]
     return [str(v.get("name") or f"v{i + 1}") for i, v in enumerate(listed)]
+
+
+def _refuse_a_name_twice(inputs: Mapping[str, Any], names: list[str]) -> None:
+    """Each version's metrics, reports and SLOs go by its name: two versions may not share
+    one. The error points at the later version's `name` (at the earlier one's when the later
+    is unnamed and its default, `v2`, is taken)."""
+    listed = inputs.get("versions") or []
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name not in first:
+            first[name] = index
+            continue
+        named = index if listed[index].get("name") else first[name]
+        raise InputsInvalid(
+            f"two versions are named {name!r}; give each version its own name",
+            field=("versions", named, "name"),
+        )
 
 
 def layers(inputs: Mapping[str, Any]) -> list[Layers]:
@@ -164,11 +180,15 @@ def layers(inputs: Mapping[str, Any]) -> list[Layers]:
         fields = {k: v for k, v in own.items() if k not in VERSION_ONLY}
         if not endpoints:
             where = f"version {name}" if listed else "the task"
-            out.append(Layers(index, name, None, base, fields, {}, where))
+            section: FieldPath = ("versions", index) if listed else ()
+            out.append(Layers(index, name, None, base, fields, {}, where, section))
             continue
         for endpoint_id, endpoint in sorted(endpoints.items()):
             where = f"endpoint {endpoint_id}" + (f" of version {name}" if len(names) > 1 else "")
-            out.append(Layers(index, name, endpoint_id, base, fields, dict(endpoint), where))
+            section = ("endpoints", endpoint_id)
+            out.append(
+                Layers(index, name, endpoint_id, base, fields, dict(endpoint), where, section)
+            )
     return out
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from iter8_action.core import durations
-from iter8_action.core.errors import TaskFailed
+from iter8_action.core.errors import InputsInvalid
 from iter8_action.core.secrets import load_secrets
 from iter8_action.load.grpc.inputs import CallInputs, merge
 from iter8_action.tasks import _load
@@ -32,8 +32,9 @@ Target: TypeAlias = "_load.Target[GrpcStream]"
 
 @dataclass(frozen=True)
 class GrpcInputs:
-    """`grpc`'s `with:`, parsed at load into one plan per stream (`load.grpc.inputs`); the
-    descriptors, requests and TLS roots are loaded when the task runs."""
+    """`grpc`'s `with:`, parsed at load into one plan per stream (`load.grpc.inputs`), each
+    with its host and call; the descriptors, requests and TLS roots are loaded, and the call
+    checked against them, when the task runs."""
 
     load: _load.LoadOptions
     streams: tuple[_load.StreamPlan[CallInputs], ...]
@@ -42,25 +43,52 @@ class GrpcInputs:
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> GrpcInputs:
+        load = _load.LoadOptions.parse(inputs)
+        num_versions = len(load.version_names)
+
         def call(layer: _load.Layers) -> CallInputs:
             fields = merge(merge(layer.task_fields, layer.version_fields), layer.endpoint_fields)
-            return CallInputs.parse(fields, layer.locate)
+            parsed = CallInputs.parse(fields, layer.locate)
+            _refuse_an_incomplete_call(parsed, layer, num_versions)
+            return parsed
 
         return cls(
-            load=_load.LoadOptions.parse(inputs),
+            load=load,
             streams=_load.plans(inputs, kind="grpc", parse=call),
             name=text_or_none(inputs.get("name")),
         )
 
 
+def _refuse_an_incomplete_call(call: CallInputs, layer: _load.Layers, num_versions: int) -> None:
+    """What a stream's fields alone rule out: no server, two servers for an endpoint, no
+    method, no load. Whether the method exists, and the request fits it, is checked when the
+    task runs, against the descriptors."""
+    if layer.endpoint is not None and "host" in layer.endpoint_fields and num_versions > 1:
+        raise InputsInvalid(
+            f"endpoint {layer.endpoint} sets host but there are {num_versions} "
+            "versions; give each version its host and leave host out of endpoints",
+            field=(*layer.section, "host"),
+        )
+    if not call.host:
+        raise InputsInvalid(
+            f"{layer.where} has no host; set host: (host:port of the gRPC server)",
+            field=layer.section,
+        )
+    if not call.call:
+        # a version has no call of its own: the task's (or an endpoint's) is missing
+        raise InputsInvalid(
+            f"{layer.where} has no call; set call: (package.Service.Method)",
+            field=layer.section if layer.endpoint is not None else (),
+        )
+    if call.load.duration_s == 0:
+        raise InputsInvalid(
+            f"{layer.where} has duration 0: give it a duration like 10s, or total",
+            field=layer.locate("duration"),
+        )
+
+
 def run(inputs: GrpcInputs, ctx: TaskContext) -> None:
     versions = inputs.load.versions
-    for plan in inputs.streams:
-        if "host" in plan.endpoint_fields and len(versions) > 1:
-            raise TaskFailed(
-                f"endpoint {plan.endpoint} sets host but there are {len(versions)} "
-                "versions; give each version its host and leave host out of endpoints"
-            )
     fetched: dict[str, bytes] = {}
 
     def fetch(url: str, field: str, where: str) -> bytes:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from iter8_action.core import durations
-from iter8_action.core.errors import TaskFailed
+from iter8_action.core.errors import InputsInvalid, TaskFailed
 from iter8_action.core.secrets import SECRETS, load_secrets
 from iter8_action.tasks import _load
 from iter8_action.tasks._fields import FieldPath, duration_s, text_or_none
@@ -52,6 +52,8 @@ class StreamInputs:
     once with Iter8's defaults; the schema has checked their shape and their durations."""
 
     url: str | None
+    """As written (the innermost layer's); in `HttpInputs`, the stream's checked URL (an
+    endpoint's path on its version's URL)."""
     headers: Mapping[str, str]
     method: str | None
     """None: POST when there is a payload, else GET."""
@@ -108,35 +110,32 @@ class StreamInputs:
 
 @dataclass(frozen=True)
 class HttpInputs:
-    """`http`'s `with:`, parsed at load into one plan per stream; the payloads are read and
-    the URLs checked when the task runs."""
+    """`http`'s `with:`, parsed at load into one plan per stream, each with its URL checked
+    (an endpoint's path taken on its version's URL); the payloads are read, and the CA
+    file checked, when the task runs."""
 
     load: _load.LoadOptions
     streams: tuple[_load.StreamPlan[StreamInputs], ...]
-    version_urls: tuple[str | None, ...]
-    """Each version's url (the task's, or the version's own): an endpoint's path is
-    relative to it."""
 
     @classmethod
     def parse(cls, inputs: Mapping[str, Any]) -> HttpInputs:
+        load = _load.LoadOptions.parse(inputs)
+        num_versions = len(load.version_names)
+
         def stream(layer: _load.Layers) -> StreamInputs:
             merged = {**layer.task_fields, **layer.version_fields, **layer.endpoint_fields}
-            return StreamInputs.parse(merged, layer.locate)
+            spec = StreamInputs.parse(merged, layer.locate)
+            _refuse_a_load_that_cannot_run(spec, layer)
+            return replace(spec, url=_stream_url(layer, num_versions))
 
-        layers = _load.layers(inputs)
-        urls = {x.version: {**x.task_fields, **x.version_fields}.get("url") for x in layers}
-        return cls(
-            load=_load.LoadOptions.parse(inputs),
-            streams=_load.plans(inputs, kind="http", parse=stream),
-            version_urls=tuple(text_or_none(urls[v]) for v in sorted(urls)),
-        )
+        return cls(load=load, streams=_load.plans(inputs, kind="http", parse=stream))
 
 
 def run(inputs: HttpInputs, ctx: TaskContext) -> None:
     from iter8_action.load.http import export
 
     versions = inputs.load.versions
-    targets = _targets(inputs, len(versions), ctx)
+    targets = _targets(inputs, ctx)
 
     _load.drive(
         ctx,
@@ -164,50 +163,99 @@ TASK = TaskType(
 )
 
 
-# -- from inputs to streams -----------------------------------------------------------
+# -- checked at load: what the experiment's values alone rule out ------------------------
 
 
-def _targets(inputs: HttpInputs, num_versions: int, ctx: TaskContext) -> list[Target]:
-    payloads: dict[str, bytes] = {}
-    targets: list[Target] = []
-    for plan in inputs.streams:
-        url = plan.inputs.url
-        if plan.endpoint is not None:
-            own = url if "url" in plan.endpoint_fields else None
-            base = inputs.version_urls[plan.version]
-            url = _endpoint_url(base, own, plan.endpoint, num_versions)
-        targets.append(_target(plan, url, inputs.load, ctx, payloads))
-    return targets
-
-
-def _endpoint_url(
-    base_url: str | None, url: str | None, endpoint_id: str, num_versions: int
-) -> str:
-    """An endpoint's URL; a path (`/login`) is taken relative to its version's URL."""
-    if url is None:
-        if base_url is None:
-            raise TaskFailed(f"endpoint {endpoint_id} has no url, and the task has none to inherit")
-        return str(base_url)
-    url = str(url)
-    if url.startswith("/"):
-        if base_url is None:
-            raise TaskFailed(
-                f"endpoint {endpoint_id} has the path {url!r} as its url, but there is no "
-                "task or version url to take it from; write a full URL (http://host:port/path)"
+def _stream_url(layer: _load.Layers, num_versions: int) -> str:
+    """A stream's URL, checked; an endpoint's path (`/login`) is taken on its version's URL
+    (the version's own, or the task's)."""
+    version_url = {**layer.task_fields, **layer.version_fields}.get("url")
+    version_at = ("versions", layer.version, "url") if "url" in layer.version_fields else ("url",)
+    if layer.endpoint is None:
+        if not version_url:
+            raise InputsInvalid(
+                f"{layer.where} has no url; set url: (or a url for each version)",
+                field=layer.section,
             )
-        parts = urlsplit(str(base_url))
-        return f"{parts.scheme}://{parts.netloc}{url}"
+        return _checked_url(str(version_url), layer.where, version_at)
+    endpoint_id, own = layer.endpoint, layer.endpoint_fields.get("url")
+    own_at = (*layer.section, "url")
+    if own is None:
+        if not version_url:
+            raise InputsInvalid(
+                f"endpoint {endpoint_id} has no url, and the task has none to inherit",
+                field=layer.section,
+            )
+        return _checked_url(str(version_url), layer.where, version_at)
+    url = str(own)
+    if url.startswith("/"):
+        if not version_url:
+            raise InputsInvalid(
+                f"endpoint {endpoint_id} has the path {url!r} as its url, but there is no "
+                "task or version url to take it from; write a full URL (http://host:port/path)",
+                field=own_at,
+            )
+        base = _checked_url(str(version_url), layer.where, version_at)
+        parts = urlsplit(base)
+        return _checked_url(f"{parts.scheme}://{parts.netloc}{url}", layer.where, own_at)
     if num_versions > 1:
-        raise TaskFailed(
+        raise InputsInvalid(
             f"endpoint {endpoint_id} has a full URL ({url}) but there are {num_versions} versions; "
-            "give endpoints a path (url: /login) so that each version's URL supplies the host"
+            "give endpoints a path (url: /login) so that each version's URL supplies the host",
+            field=own_at,
         )
+    return _checked_url(url, layer.where, own_at)
+
+
+def _checked_url(url: str, where: str, at: FieldPath) -> str:
+    """`url`, if it is an http:// or https:// URL with a host and a port that is a number
+    (the schema checks each written URL so; this checks the URL a stream ends up with)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputsInvalid(
+            f"{where} has the url {url!r}, which is not an http:// or https:// URL with a host",
+            field=at,
+        )
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as exc:
+        raise InputsInvalid(
+            f"{where} has the url {url!r} with a bad port: {exc}", field=at
+        ) from exc
     return url
+
+
+def _refuse_a_load_that_cannot_run(spec: StreamInputs, layer: _load.Layers) -> None:
+    """A stream that would send nothing, or whose pool's cap is below the pool it starts
+    with."""
+    if spec.num_requests is None and spec.duration_s == 0:
+        raise InputsInvalid(
+            f"{layer.where} has duration 0: give it a duration like 10s, or numRequests",
+            field=layer.locate("duration"),
+        )
+    value, connections = spec.max_connections, spec.connections
+    if value is not None and value < connections:
+        raise InputsInvalid(
+            f"{layer.where} has maxConnections {value}, below connections {connections}: "
+            "connections is the pool the load starts with and maxConnections its cap; "
+            f"raise maxConnections to at least {connections}",
+            field=layer.locate("maxConnections"),
+        )
+
+
+# -- when the task runs: from inputs to streams (requests, payloads, TLS) ------------------
+
+
+def _targets(inputs: HttpInputs, ctx: TaskContext) -> list[Target]:
+    payloads: dict[str, bytes] = {}
+    return [_target(plan, inputs.load, ctx, payloads) for plan in inputs.streams]
 
 
 def _target(
     plan: _load.StreamPlan[StreamInputs],
-    url: str | None,
     load: _load.LoadOptions,
     ctx: TaskContext,
     payloads: dict[str, bytes],
@@ -215,18 +263,11 @@ def _target(
     from iter8_action.load.http import export
     from iter8_action.load.http.plan import Stream, build_request
 
-    spec, where = plan.inputs, plan.where
-    if not url:
-        raise TaskFailed(f"{where} has no url; set url: (or a url for each version)")
+    spec, where, url = plan.inputs, plan.where, plan.inputs.url
+    assert url is not None  # HttpInputs.parse resolved it, and checked it as below
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TaskFailed(
-            f"{where} has the url {url!r}, which is not an http:// or https:// URL with a host"
-        )
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise TaskFailed(f"{where} has the url {url!r} with a bad port: {exc}") from exc
+    assert parts.hostname is not None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     headers = dict(spec.headers)
     if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
         # Credentials in the URL mean HTTP Basic authentication (RFC 7617), as curl and Go do.
@@ -252,25 +293,23 @@ def _target(
         port=port,
         request=request,
         connections=spec.connections,
-        max_connections=_max_connections(spec, where),
+        max_connections=_max_connections(spec),
         timeout_s=spec.timeout_s,
         tls=_tls(spec, where, ctx) if parts.scheme == "https" else None,
         head=method == "HEAD",
         error_ranges=spec.error_ranges,
         allow_initial_errors=spec.allow_initial_errors,
-        **_load_model(spec, where),
+        **_load_model(spec),
     )
     percentiles = export.percentile_list(list(spec.percentiles))
     return _load.Target(plan.version, plan.prefix, url, percentiles, stream)
 
 
-def _load_model(spec: StreamInputs, where: str) -> dict[str, Any]:
+def _load_model(spec: StreamInputs) -> dict[str, Any]:
     """`qps`, `num_requests`, `duration_s` of a stream, with Iter8's defaults."""
     num_requests, duration_s = spec.num_requests, spec.duration_s
     if num_requests is None and duration_s is None:
         num_requests = DEFAULT_NUM_REQUESTS
-    if num_requests is None and duration_s == 0:
-        raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or numRequests")
     return {
         "qps": spec.qps,
         "num_requests": num_requests,
@@ -278,17 +317,12 @@ def _load_model(spec: StreamInputs, where: str) -> dict[str, Any]:
     }
 
 
-def _max_connections(spec: StreamInputs, where: str) -> int:
-    """How far the open-loop pool may grow: `maxConnections`, at least `connections`."""
+def _max_connections(spec: StreamInputs) -> int:
+    """How far the open-loop pool may grow: `maxConnections` (at least `connections`, as
+    `HttpInputs.parse` checked), by default 256 or `connections` if more."""
     value, connections = spec.max_connections, spec.connections
     if value is None:
         return max(connections, DEFAULT_MAX_CONNECTIONS)
-    if value < connections:
-        raise TaskFailed(
-            f"{where} has maxConnections {value}, below connections {connections}: "
-            "connections is the pool the load starts with and maxConnections its cap; "
-            f"raise maxConnections to at least {connections}"
-        )
     return value
 
 

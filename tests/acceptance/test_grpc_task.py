@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from google.protobuf import descriptor_pb2
 
-from iter8_action.core.errors import Interrupted, TaskFailed
+from iter8_action.core.errors import InputsInvalid, Interrupted, TaskFailed
 from iter8_action.core.secrets import SECRETS
 from iter8_action.engine.aliases import canonical_task
 from iter8_action.tasks import registry
@@ -358,7 +358,6 @@ UNKNOWN_METHOD = (
             {"data-file": "missing.json"},
             "the task: data-file 'missing.json' cannot be read (No such file or directory)",
         ),
-        ({"duration": "0s"}, "the task has duration 0: give it a duration like 10s, or total"),
         (
             {"data-file": "list.json"},
             "the task: data-file 'list.json' holds a JSON list; it must hold one JSON object, "
@@ -386,23 +385,6 @@ UNKNOWN_METHOD = (
             {"insecure": False, "cacert": "list.json"},
             "the task: cacert 'list.json' is not a PEM file of CA certificates",
         ),
-        (
-            {"endpoints": {"a": {"host": "h:1"}}, "versions": [{"host": "h:2"}, {"host": "h:3"}]},
-            "endpoint a sets host but there are 2 versions; give each version its host and "
-            "leave host out of endpoints",
-        ),
-        (
-            {"host": None, "endpoints": {"a": {"call": CALL}}},
-            "endpoint a has no host; set host: (host:port of the gRPC server)",
-        ),
-        (
-            {"call": None, "versions": [{"name": "blue", "host": "h:1"}]},
-            "version blue has no call; set call: (package.Service.Method)",
-        ),
-        (
-            {"versions": [{"name": "a", "host": "h:1"}, {"name": "a", "host": "h:2"}]},
-            "two versions are named 'a'; give each version its own name",
-        ),
     ],
 )
 def test_bad_inputs_fail_with_a_clear_message(
@@ -416,6 +398,51 @@ def test_bad_inputs_fail_with_a_clear_message(
     with pytest.raises(TaskFailed) as failure:
         _run(inputs, tmp_path)
     assert str(failure.value) == message.format(proto=str(PROTO), dir=tmp_path)
+    assert target.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"duration": "0s"},
+            ("duration",),
+            "the task has duration 0: give it a duration like 10s, or total",
+        ),
+        (
+            {"endpoints": {"a": {"host": "h:1"}}, "versions": [{"host": "h:2"}, {"host": "h:3"}]},
+            ("endpoints", "a", "host"),
+            "endpoint a sets host but there are 2 versions; give each version its host and "
+            "leave host out of endpoints",
+        ),
+        (
+            {"host": None, "endpoints": {"a": {"call": CALL}}},
+            ("endpoints", "a"),
+            "endpoint a has no host; set host: (host:port of the gRPC server)",
+        ),
+        (
+            {"call": None, "versions": [{"name": "blue", "host": "h:1"}]},
+            (),
+            "version blue has no call; set call: (package.Service.Method)",
+        ),
+        (
+            {"versions": [{"name": "a", "host": "h:1"}, {"name": "a", "host": "h:2"}]},
+            ("versions", 1, "name"),
+            "two versions are named 'a'; give each version its own name",
+        ),
+    ],
+)
+def test_bad_inputs_are_refused_at_load_with_a_clear_message(
+    target: GrpcTarget,
+    tmp_path: Path,
+    fields: dict[str, Any],
+    field: tuple[str | int, ...],
+    message: str,
+) -> None:
+    inputs = {k: v for k, v in _inputs(target, total=1, **fields).items() if v is not None}
+    with pytest.raises(InputsInvalid) as refused:
+        _run(inputs, tmp_path)
+    assert (refused.value.field, refused.value.message) == (field, message)
     assert target.count() == 0
 
 

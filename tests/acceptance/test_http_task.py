@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iter8_action.core.errors import Interrupted, TaskFailed
+from iter8_action.core.errors import InputsInvalid, Interrupted, TaskFailed
 from iter8_action.report import html
 from iter8_action.report.model import build_report
 from iter8_action.tasks import registry
@@ -514,10 +514,11 @@ def test_a_closed_loop_keeps_its_connections(target: Target, tmp_path: Path) -> 
     assert ctx.store.value("http/waited-count", 0) == 0
 
 
-def test_max_connections_below_connections_fails_clearly(tmp_path: Path) -> None:
+def test_max_connections_below_connections_is_refused_at_load() -> None:
     inputs = {"url": "http://127.0.0.1:1/", "connections": 8, "maxConnections": 4}
-    with pytest.raises(TaskFailed, match="maxConnections 4, below connections 8"):
-        _run(inputs, tmp_path)
+    with pytest.raises(InputsInvalid, match="maxConnections 4, below connections 8") as refused:
+        TASK.parse(inputs)
+    assert refused.value.field == ("maxConnections",)
 
 
 def test_tls_with_the_ca_file(tls_target: Target, tmp_path: Path, certificate: Any) -> None:
@@ -558,15 +559,17 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
 
 
 @pytest.mark.parametrize(
-    ("inputs", "message"),
+    ("inputs", "field", "message"),
     [
         (
             {"url": "ftp://example.com/"},
+            ("url",),
             "the task has the url 'ftp://example.com/', which is not an http:// or https:// URL "
             "with a host",
         ),
         (
             {"url": "http://127.0.0.1:99999/"},
+            ("url",),
             "the task has the url 'http://127.0.0.1:99999/' with a bad port: "
             "Port out of range 0-65535",
         ),
@@ -577,6 +580,7 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
                     {"url": "http://b.invalid/", "name": "x"},
                 ]
             },
+            ("versions", 1, "name"),
             "two versions are named 'x'; give each version its own name",
         ),
         (
@@ -584,18 +588,39 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
                 "versions": [{"url": "http://a.invalid/"}, {"url": "http://b.invalid/"}],
                 "endpoints": {"e": {"url": "http://c.invalid/"}},
             },
+            ("endpoints", "e", "url"),
             "endpoint e has a full URL (http://c.invalid/) but there are 2 versions; "
             "give endpoints a path (url: /login) so that each version's URL supplies the host",
         ),
         (
             {"endpoints": {"e": {"url": "/login"}}},
+            ("endpoints", "e", "url"),
             "endpoint e has the path '/login' as its url, but there is no task or version url "
             "to take it from; write a full URL (http://host:port/path)",
         ),
         (
             {"endpoints": {"e": {"numRequests": 3}}},
+            ("endpoints", "e"),
             "endpoint e has no url, and the task has none to inherit",
         ),
+        (
+            {"url": "http://a.invalid/", "duration": "0s", "qps": 5},
+            ("duration",),
+            "the task has duration 0: give it a duration like 10s, or numRequests",
+        ),
+    ],
+)
+def test_bad_inputs_are_refused_at_load_with_a_clear_message(
+    inputs: dict[str, Any], field: tuple[str | int, ...], message: str
+) -> None:
+    with pytest.raises(InputsInvalid) as refused:
+        TASK.parse(inputs)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
         (
             {"url": "http://a.invalid/", "payloadFile": "missing.json"},
             "the task: payloadFile 'missing.json' cannot be read (No such file or directory)",
@@ -603,10 +628,6 @@ def test_an_interrupted_run_of_several_processes_stops_promptly(
         (
             {"url": "https://a.invalid/", "caFile": "missing.pem"},
             "the task: caFile 'missing.pem' does not exist (TMP/missing.pem)",
-        ),
-        (
-            {"url": "http://a.invalid/", "duration": "0s", "qps": 5},
-            "the task has duration 0: give it a duration like 10s, or numRequests",
         ),
     ],
 )

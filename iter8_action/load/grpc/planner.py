@@ -70,15 +70,12 @@ class Planner:
                 reflection.close()
 
     def _stream(self, call: CallInputs, where: str, *, phase: float) -> GrpcStream:
-        host = call.host
-        if not host:
-            raise TaskFailed(f"{where} has no host; set host: (host:port of the gRPC server)")
-        if not call.call:
-            raise TaskFailed(f"{where} has no call; set call: (package.Service.Method)")
+        host, name = call.host, call.call
+        assert host and name  # the grpc task's parse refuses a stream without them
         tls = self._tls(call, where)
-        method = self._method(call, host, tls, call.call, where)
+        method = self._method(call, host, tls, name, where)
         spec = call.load
-        load = _load_model(spec, where)
+        load = _load_model(spec)
         rps = spec.rps
         return GrpcStream(
             host=host,
@@ -283,10 +280,9 @@ def _options(tls: Tls | None) -> list[tuple[str, str]]:
     return [("grpc.ssl_target_name_override", tls.server_name)]
 
 
-def _load_model(spec: LoadInputs, where: str) -> dict[str, Any]:
-    """`rps`, `total`, `duration_s` of a stream, with ghz's defaults (duration wins over total)."""
-    if spec.duration_s == 0:
-        raise TaskFailed(f"{where} has duration 0: give it a duration like 10s, or total")
+def _load_model(spec: LoadInputs) -> dict[str, Any]:
+    """`rps`, `total`, `duration_s` of a stream, with ghz's defaults (duration wins over total;
+    the grpc task's parse refuses a duration of 0)."""
     if spec.duration_s is not None:
         return {"rps": spec.rps, "total": None, "duration_s": spec.duration_s}
     return {"rps": spec.rps, "total": spec.total, "duration_s": None}

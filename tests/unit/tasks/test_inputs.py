@@ -135,6 +135,19 @@ def test_a_value_the_parser_refuses_is_an_invalid_experiment_at_its_line(tmp_pat
         ),
         ("http", {"url": "http://a/", "fetchTimeout": "x"}, ("fetchTimeout",), "'x' is not"),
         (
+            "http",
+            {"url": "http://a/", "endpoints": {"e": {"duration": "0s"}}},
+            ("endpoints", "e", "duration"),
+            "endpoint e has duration 0",
+        ),
+        ("http", {"versions": [{"name": "a"}]}, ("versions", 0), "version a has no url"),
+        (
+            "grpc",
+            {"host": "h:1", "call": "a.B.C", "duration": "0s"},
+            ("duration",),
+            "the task has duration 0",
+        ),
+        (
             "grpc",
             {"host": "h:1", "call": "a.B.C", "max-recv-message-size": "huge"},
             ("max-recv-message-size",),
@@ -287,11 +300,10 @@ def test_http_inputs_plan_one_stream_per_version_and_endpoint() -> None:
     ]
     assert rows == [
         (0, "http-home", "endpoint home of version blue", frozenset({"timeout"}), "http://a/", 2.0),
-        (0, "http-login", "endpoint login of version blue", frozenset({"url"}), "/login", 2.0),
+        (0, "http-login", "endpoint login of version blue", {"url"}, "http://a/login", 2.0),
         (1, "http-home", "endpoint home of version v2", {"timeout"}, "http://b/", 3.0),
-        (1, "http-login", "endpoint login of version v2", {"url"}, "/login", 3.0),
+        (1, "http-login", "endpoint login of version v2", {"url"}, "http://b/login", 3.0),
     ]
-    assert parsed.version_urls == ("http://a/", "http://b/")
     assert parsed.streams[0].inputs.timeout_s == 1.0
     single = HttpInputs.parse({"url": "http://a/"})
     assert [(s.prefix, s.where, s.endpoint) for s in single.streams] == [("http", "the task", None)]

@@ -11,9 +11,14 @@ from typing import Any
 from iter8_action.charts.chart import Chart, ChartError, load_chart, render_experiment
 from iter8_action.charts.chart import validate_values as _validate
 from iter8_action.charts.values import build_values, is_url
+from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 DEFAULT_CHART = "iter8"
+CHART_TIMEOUT_S = 20.0
+"""Past the templates' own clock (`gotemplate.Limits.max_seconds`), which names the
+template and line: this bound is for what that clock cannot interrupt."""
+CHART_MEMORY_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,42 @@ def render(request: ChartRequest) -> Rendered:
     )
     if chart.schema is not None:
         values = coerce_numbers(chart.schema, values)
-    notices = _validate(chart, values)
-    text = render_experiment(chart, values).strip("\n") + "\n"
+    notices, text = _checked_and_rendered(chart, values)
     return Rendered(chart, values, text, notices)
+
+
+def _checked_and_rendered(chart: Chart, values: dict[str, Any]) -> tuple[list[str], str]:
+    """The values checked against the chart's schema, and the experiment rendered, in a
+    child process bounded in time and memory: a chart is data, and neither a `pattern` in
+    its schema nor a `regexMatch` in its templates may hang the run (Python's regular
+    expressions backtrack, Go's do not)."""
+
+    def work() -> dict[str, Any]:
+        try:
+            notices = _validate(chart, values)
+            text = render_experiment(chart, values).strip("\n") + "\n"
+        except MemoryError as exc:
+            raise ChartError(
+                f"chart {chart.name!r}: rendering needs more than "
+                f"{CHART_MEMORY_BYTES // 2**20} MiB of memory"
+            ) from exc
+        return {"notices": notices, "text": text}
+
+    match run_bounded(
+        work, timeout_s=CHART_TIMEOUT_S, memory_bytes=CHART_MEMORY_BYTES, refusals=(ChartError,)
+    ):
+        case Finished(value):
+            return [str(n) for n in value["notices"]], str(value["text"])
+        case Refused(_, message):
+            raise ChartError(message)
+        case TooSlow():
+            raise ChartError(
+                f"chart {chart.name!r}: checking the values and rendering took longer than "
+                f"{CHART_TIMEOUT_S:g}s, the most a chart may take (a regular expression that "
+                "backtracks without end, in values.schema.json or a template?)"
+            )
+        case Died(how):
+            raise ChartError(f"chart {chart.name!r}: rendering ended with {how} (out of memory?)")
 
 
 def write_experiment(request: ChartRequest, path: Path, *, log: logging.Logger) -> Path:

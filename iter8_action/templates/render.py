@@ -25,23 +25,16 @@ that builds a huge string can hang or exhaust the run (and SIGTERM still stops i
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
 import math
-import os
 import re
-import select
-import signal
-import time
-import warnings
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
 from iter8_action.core.errors import InvalidValue
 
 RENDER_TIMEOUT_S = 5.0
@@ -424,86 +417,20 @@ def _render(
 
 def _in_child(work: Callable[[], str], *, name: str) -> str:
     """`work()` run in a forked child bounded in time and memory; its text or its TemplateError."""
-    if not hasattr(os, "fork"):
-        return work()
-    read_fd, write_fd = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: we exec nothing
-        pid = os.fork()
-    if pid == 0:
-        _child(work, read_fd, write_fd)
-    os.close(write_fd)
-    try:
-        data = _read_all(read_fd, deadline=time.monotonic() + RENDER_TIMEOUT_S)
-    finally:
-        os.close(read_fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    if data is None:
-        raise TemplateError(
-            f"{name}: rendering took longer than {RENDER_TIMEOUT_S:g}s, the most a template may "
-            "take (a loop that never ends, or one too long?)"
-        )
-    if not data:
-        ended = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no answer"
-        raise TemplateError(f"{name}: rendering ended with {ended} (out of memory?)")
-    outcome = json.loads(data)
-    if "text" in outcome:
-        return str(outcome["text"])
-    if "error" in outcome:
-        raise TemplateError(outcome["error"])
-    raise RuntimeError(f"rendering {name} failed: {outcome['bug']}")
-
-
-def _child(work: Callable[[], str], read_fd: int, write_fd: int) -> NoReturn:
-    """Render, write the outcome as JSON to `write_fd`, and exit without any cleanup."""
-    try:
-        os.close(read_fd)
-        for sig in (signal.SIGINT, signal.SIGTERM):  # the parent's handlers are for the parent
-            with contextlib.suppress(ValueError):  # not the main thread: nothing to reset
-                signal.signal(sig, signal.SIG_DFL)
-        _limit_memory()
-        try:
-            outcome = {"text": work()}
-        except TemplateError as exc:
-            outcome = {"error": str(exc)}
-        except BaseException as exc:  # a bug: the parent reports it as one
-            outcome = {"bug": f"{type(exc).__name__}: {exc}"}
-        data = json.dumps(outcome).encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view) :]
-    finally:
-        os._exit(0)
-
-
-def _limit_memory() -> None:
-    """Let the child's address space grow by `MAX_RENDER_MEMORY_BYTES` at most."""
-    try:
-        import resource
-
-        pages = Path("/proc/self/statm").read_text(encoding="ascii").split()[0]
-        size = int(pages) * os.sysconf("SC_PAGE_SIZE")
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = size + MAX_RENDER_MEMORY_BYTES
-        if hard == resource.RLIM_INFINITY or limit <= hard:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (OSError, ValueError, ImportError):
-        pass  # no /proc (macOS): time and output stay bounded
-
-
-def _read_all(fd: int, *, deadline: float) -> bytes | None:
-    """Everything written to the pipe `fd` until it closes, or None past `deadline`."""
-    chunks: list[bytes] = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            return None
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+    match run_bounded(
+        work,
+        timeout_s=RENDER_TIMEOUT_S,
+        memory_bytes=MAX_RENDER_MEMORY_BYTES,
+        refusals=(TemplateError,),
+    ):
+        case Finished(value):
+            return str(value)
+        case Refused(_, message):
+            raise TemplateError(message)
+        case TooSlow():
+            raise TemplateError(
+                f"{name}: rendering took longer than {RENDER_TIMEOUT_S:g}s, the most a template "
+                "may take (a loop that never ends, or one too long?)"
+            )
+        case Died(how):
+            raise TemplateError(f"{name}: rendering ended with {how} (out of memory?)")

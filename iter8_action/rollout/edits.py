@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
 from iter8_action.core.errors import InvalidValue
 
 _SEGMENT = re.compile(
@@ -35,6 +36,9 @@ _SEGMENT = re.compile(
     )""",
     re.VERBOSE,
 )
+REGEX_TIMEOUT_S = 5.0
+REGEX_MEMORY_BYTES = 512 * 1024 * 1024
+
 _INDENT = 2  # for the lines of keys added below a new key
 _TYPED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 # characters that make a plain scalar mean something else in some context
@@ -104,10 +108,31 @@ def replace_regex(text: str, pattern: str, replacement: str, *, count: int = 0) 
         compiled = re.compile(pattern, re.MULTILINE)
     except re.error as exc:
         raise EditError(f"invalid regular expression {pattern!r}: {exc}") from exc
-    try:
-        return compiled.subn(replacement, text, count=count)
-    except (re.error, IndexError) as exc:
-        raise EditError(f"invalid replacement {replacement!r}: {exc}") from exc
+
+    def work() -> tuple[str, int]:
+        try:
+            return compiled.subn(replacement, text, count=count)
+        except (re.error, IndexError) as exc:
+            raise EditError(f"invalid replacement {replacement!r}: {exc}") from exc
+
+    # the pattern is data, and Python's re backtracks: one call no clock can interrupt
+    match run_bounded(
+        work, timeout_s=REGEX_TIMEOUT_S, memory_bytes=REGEX_MEMORY_BYTES, refusals=(EditError,)
+    ):
+        case Finished([str() as edited, int() as found]):
+            return edited, found
+        case Refused(_, message):
+            raise EditError(message)
+        case TooSlow():
+            raise EditError(
+                f"the regular expression {pattern!r} took longer than {REGEX_TIMEOUT_S:g}s on "
+                "the file, the most an edit may take (nested repetition such as (a+)+ "
+                "backtracks without end)"
+            )
+        case Died(how):
+            raise EditError(f"the regular expression {pattern!r} ended with {how} (out of memory?)")
+        case other:
+            raise RuntimeError(f"an edit's child answered {other!r}")
 
 
 def set_yaml(text: str, path: str, value: Any, *, document: int = 0) -> str:

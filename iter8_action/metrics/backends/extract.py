@@ -15,7 +15,11 @@ from typing import Any
 
 import jq
 
+from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
+
 _SHOWN_CHARS = 80
+JQ_TIMEOUT_S = 5.0
+JQ_MEMORY_BYTES = 256 * 1024 * 1024
 # jq turns infinities into the largest double; a value that large is no measurement
 _JQ_MAX = 1.7976931348623157e308
 
@@ -67,34 +71,63 @@ def to_number(value: Any) -> Extracted:
     return Extracted(number)
 
 
-def jq_error(exc: Exception) -> str:
+def jq_error(message: str) -> str:
     """jq's message, first line only (the rest draws a caret that a one-line message loses)."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = message.strip().splitlines()[0] if message.strip() else "ValueError"
     return first.removeprefix("jq: error: ").rstrip(":")
 
 
 def extract(document: Any, expression: str) -> Extracted:
-    """Run `expression` on `document` and convert its first result to a number."""
+    """Run `expression` on `document` and convert its first result to a number.
+
+    The expression runs in a child process bounded in time and memory (`core.child`): it is
+    data (a provider spec may come from a URL), and jq's `repeat`, `recurse` or `range`
+    can loop in C where no clock reaches."""
     try:
         program = jq.compile(expression)
     except ValueError as exc:
-        return Extracted(None, f"not a valid jq expression: {jq_error(exc)}")
-    try:
-        results = program.input_value(document).all()
-    except ValueError as exc:
-        message = jq_error(exc)
-        if message.startswith("null (null)"):
-            # `null | tonumber` and the like: the path led nowhere, which is no data
-            message = f"the jq expression found null where it expected a value ({message})"
-        else:
-            message = f"jq failed: {message}"
-        return Extracted(None, f"{message}{_backend_error(document)}")
-    if not results:
-        return Extracted(None, f"the jq expression gave no result{_backend_error(document)}")
-    extracted = to_number(results[0])
-    if results[0] is None and '"NaN"' in json.dumps(document):
+        return Extracted(None, f"not a valid jq expression: {jq_error(str(exc))}")
+
+    def first() -> dict[str, Any]:
+        for result in program.input_value(document):
+            return {"found": True, "result": result}
+        return {"found": False}
+
+    match run_bounded(
+        first, timeout_s=JQ_TIMEOUT_S, memory_bytes=JQ_MEMORY_BYTES, refusals=(ValueError,)
+    ):
+        case Finished({"found": True, "result": result}):
+            return _value_of(result, document)
+        case Finished(_):
+            return Extracted(None, f"the jq expression gave no result{_backend_error(document)}")
+        case Refused(_, raw):
+            message = jq_error(raw)
+            if message.startswith("null (null)"):
+                # `null | tonumber` and the like: the path led nowhere, which is no data
+                message = f"the jq expression found null where it expected a value ({message})"
+            else:
+                message = f"jq failed: {message}"
+            return Extracted(None, f"{message}{_backend_error(document)}")
+        case TooSlow():
+            return Extracted(
+                None,
+                f"the jq expression took longer than {JQ_TIMEOUT_S:g}s, the most it may take "
+                "(a repeat, recurse or range without a limit?)",
+            )
+        case Died(how):
+            return Extracted(
+                None,
+                f"the jq expression ended with {how} "
+                f"(more than {JQ_MEMORY_BYTES // 2**20} MiB of memory?)",
+            )
+    raise AssertionError("unreachable")
+
+
+def _value_of(result: Any, document: Any) -> Extracted:
+    extracted = to_number(result)
+    if result is None and '"NaN"' in json.dumps(document):
         # jq's `tonumber` turns Prometheus's "NaN" into null: say what really happened
         return to_number("NaN")
-    if results[0] is None:
+    if result is None:
         return Extracted(None, f"{extracted.reason}{_backend_error(document)}")
     return extracted

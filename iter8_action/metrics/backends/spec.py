@@ -191,7 +191,7 @@ def _jq_problems(provider: str, data: Mapping[str, Any]) -> list[str]:
             jq.compile(metric["jqExpression"])
         except ValueError as exc:
             where = _where(provider, data, ["metrics", i, "jqExpression"])
-            problems.append(f"{where}: not a valid jq expression: {jq_error(exc)}")
+            problems.append(f"{where}: not a valid jq expression: {jq_error(str(exc))}")
     return problems
 
 

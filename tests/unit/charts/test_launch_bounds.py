@@ -5,6 +5,7 @@ charts were written for, do not)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ BACKTRACKS = "^(a+)+$"
 VICTIM = "a" * 64 + "b"
 
 
-def _chart(root: Path, *, template: str, schema: dict[str, object] | None = None) -> Path:
+def _chart(root: Path, *, template: str, schema: Mapping[str, object] | None = None) -> Path:
     chart = root / "hostile"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: hostile\nversion: 1.0.0\n")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from iter8_action.rollout import edits
 from iter8_action.rollout.edits import (
     EditError,
     Index,
@@ -224,3 +225,19 @@ def test_bad_regexes_and_replacements() -> None:
     assert (
         str(caught.value) == "invalid replacement '\\\\2': invalid group reference 2 at position 1"
     )
+
+
+def test_a_pattern_that_backtracks_without_end_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pattern is data from the experiment; Python's re backtracks in one C call
+    monkeypatch.setattr(edits, "REGEX_TIMEOUT_S", 0.5)
+    with pytest.raises(EditError) as refused:
+        replace_regex("a" * 64 + "b\n", r"^(a+)+$", "x")
+    assert str(refused.value) == (
+        "the regular expression '^(a+)+$' took longer than 0.5s on the file, the most an "
+        "edit may take (nested repetition such as (a+)+ backtracks without end)"
+    )
+
+
+def test_a_bad_replacement_is_refused_from_the_child() -> None:
+    with pytest.raises(EditError, match=r"invalid replacement '\\\\2'"):
+        replace_regex("app:v1", r"(app):v\d+", r"\2")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from iter8_action.metrics.backends import extract as extract_module
 from iter8_action.metrics.backends.extract import Extracted, extract, to_number
 
 PROM = {"status": "success", "data": {"resultType": "vector", "result": []}}
@@ -93,3 +94,19 @@ def test_long_values_are_shortened_in_the_reason() -> None:
     reason = to_number(["x" * 200]).reason
     assert reason is not None
     assert reason == f'the jq expression gave ["{"x" * 75}..., not a number'
+
+
+def test_an_expression_that_loops_without_end_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a provider spec may come from a URL; jq loops in C where no clock reaches
+    monkeypatch.setattr(extract_module, "JQ_TIMEOUT_S", 0.5)
+    assert extract({"a": 1}, "until(false; .)") == Extracted(
+        None,
+        "the jq expression took longer than 0.5s, the most it may take "
+        "(a repeat, recurse or range without a limit?)",
+    )
+
+
+def test_the_first_result_is_the_value_as_in_iter8() -> None:
+    # gojq's iterator is read once: what comes after the first result is never run
+    assert extract({"a": 2}, '.a, error("never reached")') == Extracted(2.0)
+    assert extract({"a": 2}, "repeat(.) | .a") == Extracted(2.0)

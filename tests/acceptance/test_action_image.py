@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from tests.support.action import parse_outputs
+from tests.support.gitlab_ci import TEMPLATE, project
 from tests.support.paths import ROOT
 from tests.support.servers.github_api import FakeGitHub, pull_request_event
 from tests.support.servers.gitlab_api import FakeGitLab
@@ -42,7 +42,6 @@ from tests.support.servers.targets import Target
 pytestmark = [pytest.mark.slow, pytest.mark.requires("docker")]
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
-TEMPLATE = ROOT / "gitlab" / "templates" / "iter8.yml"
 IMAGE = "iter8-py-action:test"
 STAND_IN = "iter8-test/bookworm:latest"
 GITHUB_TOKEN = "ghs_imagetesttoken0123456789"
@@ -309,21 +308,6 @@ def test_a_release_build_carries_the_tags_version(image: str) -> None:
 
 # --- GitLab: the component in the image, by gitlab-ci-local's docker executor ---
 
-GITLAB_CI = """\
-stages: [test, deploy]
-include:
-  - local: templates/iter8.yml
-    inputs:
-      token: $ITER8_GITLAB_TOKEN
-      comment-key: image
-deploy:
-  stage: deploy
-  image: {helper}
-  needs: [iter8-experiment]
-  script:
-    - echo "deploying after verdict=$ITER8_VERDICT slos-met=$ITER8_SLOS_MET"
-"""
-
 
 @pytest.mark.requires("gitlab-ci-local")
 def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, target: Target) -> None:
@@ -331,15 +315,13 @@ def test_the_gitlab_component_runs_in_the_image(image: str, tmp_path: Path, targ
     default_image = header["spec"]["inputs"]["image"]["default"]
     tagged = docker("tag", image, default_image)
     assert tagged.returncode == 0, tagged.stderr
-    root = tmp_path / "demo"
-    (root / "templates").mkdir(parents=True)
-    shutil.copy(TEMPLATE, root / "templates" / "iter8.yml")
-    (root / ".gitlab-ci.yml").write_text(GITLAB_CI.format(helper=STAND_IN))
-    (root / "experiment.yaml").write_text(EXPERIMENT.format(url=target.url + "/"))
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "remote", "add", "origin", "https://gitlab.example/iter8/demo.git"])
-    subprocess.run([*git, "add", "-A"], check=True)
+    root = project(
+        tmp_path / "demo",
+        EXPERIMENT.format(url=target.url + "/"),
+        comment_key="image",
+        deploy_image=STAND_IN,
+        remote="https://gitlab.example/iter8/demo.git",
+    )
     with FakeGitLab() as gitlab:
         args = ["gitlab-ci-local", "--no-color", "--home", str(tmp_path / "home")]
         args += ["--helper-image", STAND_IN, "--network", "host", "--pull-policy", "if-not-present"]

@@ -3,7 +3,6 @@ against the local GitHub and GitLab APIs (PyGithub and python-gitlab for real)."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import pytest
 from iter8_action.cli.job import main
 from iter8_action.core.secrets import SECRETS
 from iter8_action.platforms.sticky import with_marker
-from tests.support.servers.github_api import WORKFLOW_BOT, FakeGitHub, pull_request_event
+from tests.support.action import github_environ
+from tests.support.servers.github_api import WORKFLOW_BOT, FakeGitHub
 from tests.support.servers.gitlab_api import REVIEWER, FakeGitLab
 
 WORKFLOW_TOKEN = "ghs_owner_test_workflow_token"
@@ -30,21 +30,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def github_run(workspace: Path, server: FakeGitHub, token: str) -> int:
-    event = workspace.parent / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
-    return main(
-        {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_EVENT_NAME": "pull_request",
-            "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_OUTPUT": str(workspace.parent / "output"),
-            "GITHUB_STEP_SUMMARY": str(workspace.parent / "summary.md"),
-            "GITHUB_API_URL": server.url,
-            "GITHUB_REPOSITORY": server.repo,
-            "INPUT_TOKEN": token,
-            "INPUT_COMMENT": "always",
-        }
-    )
+    return main(github_environ(workspace, server, token=token, comment="always"))
 
 
 def test_github_leaves_a_planted_marker_alone_and_keeps_its_own_comment(

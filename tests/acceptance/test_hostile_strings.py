@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from iter8_action.cli.job import main
 from iter8_action.core.logtext import starts_a_command
 from iter8_action.core.secrets import SECRETS
+from tests.support.action import github_environ
 from tests.support.hostile import (
     FIXTURES,
     assert_html_is_ours,
@@ -38,7 +39,7 @@ from tests.support.hostile import (
     html_elements,
 )
 from tests.support.servers.base import RecordingServer, Reply
-from tests.support.servers.github_api import FakeGitHub, pull_request_event
+from tests.support.servers.github_api import FakeGitHub
 from tests.support.servers.gitlab_api import FakeGitLab
 from tests.support.servers.targets import Target
 
@@ -134,21 +135,9 @@ def run_job(env: dict[str, str]) -> tuple[int, str]:
 
 
 def github_env(root: Path, server: FakeGitHub, **inputs: str) -> dict[str, str]:
-    event = root.parent / "event.json"
-    event.write_text(json.dumps(pull_request_event()))
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_OUTPUT": str(root.parent / "output"),
-        "GITHUB_STEP_SUMMARY": str(root.parent / "summary.md"),
-        "GITHUB_API_URL": server.url,
-        "GITHUB_REPOSITORY": server.repo,
-        "INPUT_TOKEN": TOKEN,
-        "INPUT_COMMENT": "always",
-        "INPUT_FAIL-ON": "none",
-        **{f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()},
-    }
+    return github_environ(
+        root, server, token=TOKEN, **{"comment": "always", "fail_on": "none", **inputs}
+    )
 
 
 def gitlab_env(root: Path, server: FakeGitLab, **inputs: str) -> dict[str, str]:

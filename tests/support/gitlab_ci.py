@@ -25,26 +25,39 @@ include:
   - local: templates/iter8.yml
     inputs:
       token: $ITER8_GITLAB_TOKEN
-      comment-key: smoke
+      comment-key: {comment_key}
 {extra}
 deploy:
   stage: deploy
-  needs: [iter8-experiment]
+{image}  needs: [iter8-experiment]
   script:
     - echo "deploying after verdict=$ITER8_VERDICT slos-met=$ITER8_SLOS_MET"
 """
 
 
-def project(root: Path, experiment: str, *, extra_inputs: str = "") -> Path:
+def project(
+    root: Path,
+    experiment: str,
+    *,
+    extra_inputs: str = "",
+    comment_key: str = "smoke",
+    deploy_image: str | None = None,
+    remote: str = "https://gitlab.example.com/iter8/demo.git",
+) -> Path:
+    """A git repository whose `.gitlab-ci.yml` includes the component (a copy of
+    `gitlab/templates/iter8.yml`) and runs a deploy job after it; `deploy_image` for the
+    docker executor."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "templates").mkdir(exist_ok=True)
     shutil.copy(TEMPLATE, root / "templates" / "iter8.yml")
-    (root / ".gitlab-ci.yml").write_text(GITLAB_CI.format(extra=extra_inputs))
+    image = f"  image: {deploy_image}\n" if deploy_image else ""
+    (root / ".gitlab-ci.yml").write_text(
+        GITLAB_CI.format(extra=extra_inputs, comment_key=comment_key, image=image)
+    )
     (root / "experiment.yaml").write_text(experiment)
     if not (root / ".git").exists():
         git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
         subprocess.run([*git, "init", "-q"], check=True)
-        remote = "https://gitlab.example.com/iter8/demo.git"
         subprocess.run([*git, "remote", "add", "origin", remote], check=True)
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
     return root

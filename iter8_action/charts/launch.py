@@ -11,7 +11,7 @@ from typing import Any
 from iter8_action.charts.chart import Chart, ChartError, load_chart, render_experiment
 from iter8_action.charts.chart import validate_values as _validate
 from iter8_action.charts.values import build_values, is_url
-from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
+from iter8_action.core.child import run_bounded, value_or_raise
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 DEFAULT_CHART = "iter8"
@@ -151,21 +151,18 @@ def _checked_and_rendered(chart: Chart, values: dict[str, Any]) -> tuple[list[st
             ) from exc
         return {"notices": notices, "text": text}
 
-    match run_bounded(
+    outcome = run_bounded(
         work, timeout_s=CHART_TIMEOUT_S, memory_bytes=CHART_MEMORY_BYTES, refusals=(ChartError,)
-    ):
-        case Finished(value):
-            return [str(n) for n in value["notices"]], str(value["text"])
-        case Refused(_, message):
-            raise ChartError(message)
-        case TooSlow():
-            raise ChartError(
-                f"chart {chart.name!r}: checking the values and rendering took longer than "
-                f"{CHART_TIMEOUT_S:g}s, the most a chart may take (a regular expression that "
-                "backtracks without end, in values.schema.json or a template?)"
-            )
-        case Died(how):
-            raise ChartError(f"chart {chart.name!r}: rendering ended with {how} (out of memory?)")
+    )
+    value = value_or_raise(
+        outcome,
+        ChartError,
+        too_slow=f"chart {chart.name!r}: checking the values and rendering took longer than "
+        f"{CHART_TIMEOUT_S:g}s, the most a chart may take (a regular expression that "
+        "backtracks without end, in values.schema.json or a template?)",
+        died=lambda how: f"chart {chart.name!r}: rendering ended with {how} (out of memory?)",
+    )
+    return [str(n) for n in value["notices"]], str(value["text"])
 
 
 def write_experiment(request: ChartRequest, path: Path, *, log: logging.Logger) -> Path:

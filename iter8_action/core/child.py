@@ -94,6 +94,27 @@ def run_bounded(
     raise RuntimeError(f"work in a child process failed: {answer['bug']}")
 
 
+def value_or_raise(
+    outcome: Outcome,
+    error: Callable[[str], Exception],
+    *,
+    too_slow: str,
+    died: Callable[[str], str],
+) -> Any:
+    """The finished work's value; otherwise `error(message)` with the refusal's own message,
+    `too_slow`, or `died(how)` (how the child ended). The messages hold data (a pattern, a
+    name), so they are made by the caller, never by formatting a template here."""
+    match outcome:
+        case Finished(value):
+            return value
+        case Refused(_, message):
+            raise error(message)
+        case TooSlow():
+            raise error(too_slow)
+        case Died(how):
+            raise error(died(how))
+
+
 def _in_process(work: Callable[[], Any], refusals: tuple[type[Exception], ...]) -> Outcome:
     try:
         return Finished(work())

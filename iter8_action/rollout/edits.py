@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
+from iter8_action.core.child import run_bounded, value_or_raise
 from iter8_action.core.errors import InvalidValue
 
 _SEGMENT = re.compile(
@@ -116,23 +116,18 @@ def replace_regex(text: str, pattern: str, replacement: str, *, count: int = 0) 
             raise EditError(f"invalid replacement {replacement!r}: {exc}") from exc
 
     # the pattern is data, and Python's re backtracks: one call no clock can interrupt
-    match run_bounded(
+    outcome = run_bounded(
         work, timeout_s=REGEX_TIMEOUT_S, memory_bytes=REGEX_MEMORY_BYTES, refusals=(EditError,)
-    ):
-        case Finished([str() as edited, int() as found]):
-            return edited, found
-        case Refused(_, message):
-            raise EditError(message)
-        case TooSlow():
-            raise EditError(
-                f"the regular expression {pattern!r} took longer than {REGEX_TIMEOUT_S:g}s on "
-                "the file, the most an edit may take (nested repetition such as (a+)+ "
-                "backtracks without end)"
-            )
-        case Died(how):
-            raise EditError(f"the regular expression {pattern!r} ended with {how} (out of memory?)")
-        case other:
-            raise RuntimeError(f"an edit's child answered {other!r}")
+    )
+    edited, found = value_or_raise(
+        outcome,
+        EditError,
+        too_slow=f"the regular expression {pattern!r} took longer than {REGEX_TIMEOUT_S:g}s on "
+        "the file, the most an edit may take (nested repetition such as (a+)+ backtracks "
+        "without end)",
+        died=lambda how: f"the regular expression {pattern!r} ended with {how} (out of memory?)",
+    )
+    return str(edited), int(found)
 
 
 def set_yaml(text: str, path: str, value: Any, *, document: int = 0) -> str:

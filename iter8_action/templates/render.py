@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from iter8_action.core.child import Died, Finished, Refused, TooSlow, run_bounded
+from iter8_action.core.child import run_bounded, value_or_raise
 from iter8_action.core.errors import InvalidValue
 
 RENDER_TIMEOUT_S = 5.0
@@ -417,20 +417,17 @@ def _render(
 
 def _in_child(work: Callable[[], str], *, name: str) -> str:
     """`work()` run in a forked child bounded in time and memory; its text or its TemplateError."""
-    match run_bounded(
+    outcome = run_bounded(
         work,
         timeout_s=RENDER_TIMEOUT_S,
         memory_bytes=MAX_RENDER_MEMORY_BYTES,
         refusals=(TemplateError,),
-    ):
-        case Finished(value):
-            return str(value)
-        case Refused(_, message):
-            raise TemplateError(message)
-        case TooSlow():
-            raise TemplateError(
-                f"{name}: rendering took longer than {RENDER_TIMEOUT_S:g}s, the most a template "
-                "may take (a loop that never ends, or one too long?)"
-            )
-        case Died(how):
-            raise TemplateError(f"{name}: rendering ended with {how} (out of memory?)")
+    )
+    text = value_or_raise(
+        outcome,
+        TemplateError,
+        too_slow=f"{name}: rendering took longer than {RENDER_TIMEOUT_S:g}s, the most a template "
+        "may take (a loop that never ends, or one too long?)",
+        died=lambda how: f"{name}: rendering ended with {how} (out of memory?)",
+    )
+    return str(text)

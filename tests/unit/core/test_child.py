@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 import pytest
 
-from iter8_action.core.child import Died, Finished, Outcome, Refused, TooSlow, run_bounded
+from iter8_action.core.child import (
+    Died,
+    Finished,
+    Outcome,
+    Refused,
+    TooSlow,
+    run_bounded,
+    value_or_raise,
+)
 from iter8_action.core.errors import InvalidValue
 
 MIB = 2**20
@@ -76,3 +84,22 @@ def test_memory_past_the_bound_cannot_be_had() -> None:
         return "allocated"
 
     assert _run(work, memory_bytes=64 * MIB) == Finished("refused")
+
+
+def test_value_or_raise_gives_the_value_or_the_callers_message() -> None:
+    def died(how: str) -> str:
+        return f"{{x}} ended with {how}"  # braces are data, never formatted again
+
+    def ask(outcome: Outcome) -> object:
+        return value_or_raise(outcome, InvalidValue, too_slow="a{2,3} took too long", died=died)
+
+    assert ask(Finished([1, "a"])) == [1, "a"]
+    cases: list[tuple[Outcome, str]] = [
+        (Refused(InvalidValue, "its own {message}"), "its own {message}"),
+        (TooSlow(1.0), "a{2,3} took too long"),
+        (Died("signal 9"), "{x} ended with signal 9"),
+    ]
+    for outcome, message in cases:
+        with pytest.raises(InvalidValue) as refused:
+            ask(outcome)
+        assert str(refused.value) == message

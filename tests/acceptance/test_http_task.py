@@ -498,7 +498,7 @@ def test_a_capped_pool_says_the_client_limited_the_rate(
     assert limit["time per request (ms)"] >= 50
     assert needed == math.ceil(limit["time per request (ms)"] / 10)
     warning = (
-        rf"http v1 \(http://127\.0\.0\.1:\d+/slow/50\): the load generator limited the "
+        rf"http v1 \({re.escape(target.url)}/slow/50\): the load generator limited the "
         rf"rate: {int(waited)} of 100 requests waited for a free connection \(2 in use, "
         rf"maxConnections 2\); 100 qps x \d+\.\d ms per request = {needed} connections "
         rf"needed: raise maxConnections to at least {needed}"

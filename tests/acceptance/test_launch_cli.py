@@ -217,7 +217,7 @@ def test_repository_charts_are_cached_and_checked(
         "--repoURL",
         repo.url,
         "--set",
-        "load.url=http://x/",
+        "load.url=http://x.invalid/",
         "--dry",
     ]
     assert iter8(*base).returncode == 0

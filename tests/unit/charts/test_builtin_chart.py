@@ -176,7 +176,7 @@ def test_kubernetes_only_keys_are_noticed_and_ignored(tmp_path: Path) -> None:
         ChartRequest(
             sets=(
                 "tasks={http}",
-                "http.url=http://x/",
+                "http.url=http://x.invalid/",
                 "iter8Image=iter8/iter8:0.14",
                 "logLevel=debug",
             ),

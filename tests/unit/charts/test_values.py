@@ -41,7 +41,7 @@ from iter8_action.charts.values import SetError, build_values, merge, parse_set
             "a=true,b=FALSE,c=null,d=0,e=-3,f=1.5,g=0123,h=",
             {"a": True, "b": False, "c": None, "d": 0, "e": -3, "f": "1.5", "g": "0123", "h": ""},
         ),
-        ("url=http://x:8080/get?a=b", {"url": "http://x:8080/get?a=b"}),
+        ("url=http://x.invalid:8080/get?a=b", {"url": "http://x.invalid:8080/get?a=b"}),
     ],
 )
 def test_set_follows_helm(text: str, expected: dict[str, Any]) -> None:
@@ -76,7 +76,7 @@ def test_set_errors_quote_the_flag(text: str, message: str) -> None:
 
 def test_later_sources_win_and_merge_deeply(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
-        "http: {url: http://a, qps: 5}\nassess: {SLOs: {upper: {x: 1}}}\n"
+        "http: {url: http://a.invalid, qps: 5}\nassess: {SLOs: {upper: {x: 1}}}\n"
     )
     (tmp_path / "b.yaml").write_text("http: {qps: 6, numRequests: 10}\n")
     (tmp_path / "script.sh").write_text("echo hi\n")
@@ -90,7 +90,7 @@ def test_later_sources_win_and_merge_deeply(tmp_path: Path) -> None:
         base=tmp_path,
     )
     assert values == {
-        "http": {"connections": 4, "url": "http://a", "qps": 7, "numRequests": "11"},
+        "http": {"connections": 4, "url": "http://a.invalid", "qps": 7, "numRequests": "11"},
         "assess": {"SLOs": {"upper": {"x": 1, "y": 2}}},
         "runner": "none",
         "run": "echo hi\n",

@@ -119,24 +119,39 @@ def test_a_value_the_parser_refuses_is_an_invalid_experiment_at_its_line(tmp_pat
 @pytest.mark.parametrize(
     ("name", "inputs", "field", "message"),
     [
-        ("ready", {"url": "http://x/", "timeout": "soon"}, ("timeout",), "'soon' is not"),
-        ("notify", {"url": "http://x/", "maxBodySize": "lots"}, ("maxBodySize",), "'lots' is not"),
+        ("ready", {"url": "http://x.invalid/", "timeout": "soon"}, ("timeout",), "'soon' is not"),
+        (
+            "notify",
+            {"url": "http://x.invalid/", "maxBodySize": "lots"},
+            ("maxBodySize",),
+            "'lots' is not",
+        ),
         (
             "http",
-            {"versions": [{"url": "http://a/"}, {"url": "http://b/", "duration": "1 day"}]},
+            {
+                "versions": [
+                    {"url": "http://a.invalid/"},
+                    {"url": "http://b.invalid/", "duration": "1 day"},
+                ]
+            },
             ("versions", 1, "duration"),
             "'1 day' is not",
         ),
         (
             "http",
-            {"url": "http://a/", "endpoints": {"e": {"url": "/e", "timeout": "x"}}},
+            {"url": "http://a.invalid/", "endpoints": {"e": {"url": "/e", "timeout": "x"}}},
             ("endpoints", "e", "timeout"),
             "'x' is not",
         ),
-        ("http", {"url": "http://a/", "fetchTimeout": "x"}, ("fetchTimeout",), "'x' is not"),
         (
             "http",
-            {"url": "http://a/", "endpoints": {"e": {"duration": "0s"}}},
+            {"url": "http://a.invalid/", "fetchTimeout": "x"},
+            ("fetchTimeout",),
+            "'x' is not",
+        ),
+        (
+            "http",
+            {"url": "http://a.invalid/", "endpoints": {"e": {"duration": "0s"}}},
             ("endpoints", "e", "duration"),
             "endpoint e has duration 0",
         ),
@@ -214,7 +229,7 @@ def test_ready_inputs_read_every_field() -> None:
     assert (spec.target, spec.timeout_s, spec.interval_s) == ("127.0.0.1:8080", 120.0, 0.5)
     assert (spec.wanted, spec.verify) == (frozenset({200, 204}), False)
     assert ReadyInputs.parse({"url": "http://x.invalid/", "status": 503}).wanted == frozenset({503})
-    spec = ReadyInputs.parse({"url": "http://x/", "method": "HEAD", "headers": {"A": "b"}})
+    spec = ReadyInputs.parse({"url": "http://x.invalid/", "method": "HEAD", "headers": {"A": "b"}})
     assert (spec.method, spec.headers) == ("HEAD", {"A": "b"})
 
 
@@ -276,8 +291,14 @@ def test_http_stream_inputs_read_every_field() -> None:
     assert (spec.percentiles, spec.payload_str, spec.ca_file) == ((99.9,), "{}", "ca.pem")
     assert (spec.method, spec.content_type, spec.num_requests) == ("PUT", "text/plain", 7)
     assert spec.insecure_skip_verify and spec.allow_initial_errors
-    other = StreamInputs.parse({"payloadFile": "a.bin", "payloadURL": "http://x/p", "qps": 5})
-    assert (other.payload_file, other.payload_url, other.qps) == ("a.bin", "http://x/p", 5.0)
+    other = StreamInputs.parse(
+        {"payloadFile": "a.bin", "payloadURL": "http://x.invalid/p", "qps": 5}
+    )
+    assert (other.payload_file, other.payload_url, other.qps) == (
+        "a.bin",
+        "http://x.invalid/p",
+        5.0,
+    )
 
 
 def test_http_inputs_plan_one_stream_per_version_and_endpoint() -> None:
@@ -287,7 +308,10 @@ def test_http_inputs_plan_one_stream_per_version_and_endpoint() -> None:
             "warmup": True,
             "fetchTimeout": "5s",
             "fetchMaxBodySize": "1MiB",
-            "versions": [{"name": "blue", "url": "http://a/"}, {"url": "http://b/", "qps": 3}],
+            "versions": [
+                {"name": "blue", "url": "http://a.invalid/"},
+                {"url": "http://b.invalid/", "qps": 3},
+            ],
             "endpoints": {"login": {"url": "/login"}, "home": {"timeout": "1s"}},
         }
     )
@@ -299,13 +323,20 @@ def test_http_inputs_plan_one_stream_per_version_and_endpoint() -> None:
         for s in parsed.streams
     ]
     assert rows == [
-        (0, "http-home", "endpoint home of version blue", frozenset({"timeout"}), "http://a/", 2.0),
-        (0, "http-login", "endpoint login of version blue", {"url"}, "http://a/login", 2.0),
-        (1, "http-home", "endpoint home of version v2", {"timeout"}, "http://b/", 3.0),
-        (1, "http-login", "endpoint login of version v2", {"url"}, "http://b/login", 3.0),
+        (
+            0,
+            "http-home",
+            "endpoint home of version blue",
+            frozenset({"timeout"}),
+            "http://a.invalid/",
+            2.0,
+        ),
+        (0, "http-login", "endpoint login of version blue", {"url"}, "http://a.invalid/login", 2.0),
+        (1, "http-home", "endpoint home of version v2", {"timeout"}, "http://b.invalid/", 3.0),
+        (1, "http-login", "endpoint login of version v2", {"url"}, "http://b.invalid/login", 3.0),
     ]
     assert parsed.streams[0].inputs.timeout_s == 1.0
-    single = HttpInputs.parse({"url": "http://a/"})
+    single = HttpInputs.parse({"url": "http://a.invalid/"})
     assert [(s.prefix, s.where, s.endpoint) for s in single.streams] == [("http", "the task", None)]
     assert single.load.fetch == HttpLimits(
         30.0, 64 * 1024 * 1024, "fetchTimeout", "fetchMaxBodySize"
@@ -382,13 +413,13 @@ def test_grpc_call_inputs_take_their_defaults_and_read_every_field() -> None:
         {
             "host": "h:1",
             "call": "a.B.C",
-            "protoURL": "http://x/a.proto",
+            "protoURL": "http://x.invalid/a.proto",
             "protoset": "a.protoset",
             "import-paths": ["inc"],
-            "dataURL": "http://x/d.json",
+            "dataURL": "http://x.invalid/d.json",
             "binary-file": "req.bin",
             "data": {"a": 1},
-            "metadataURL": "http://x/m.json",
+            "metadataURL": "http://x.invalid/m.json",
             "metadata-file": "m.json",
             "metadata": {"k": "v"},
             "insecure": False,
@@ -398,12 +429,12 @@ def test_grpc_call_inputs_take_their_defaults_and_read_every_field() -> None:
             "max-send-message-size": 1000,
         }
     )
-    assert call.type_source == ("protoURL", "http://x/a.proto")
+    assert call.type_source == ("protoURL", "http://x.invalid/a.proto")
     assert call.request_source == ("binary-file", "req.bin")
     assert (call.data, call.metadata, call.import_paths) == ({"a": 1}, {"k": "v"}, ("inc",))
     assert call.metadata_sources == (
         ("metadata-file", "m.json"),
-        ("metadataURL", "http://x/m.json"),
+        ("metadataURL", "http://x.invalid/m.json"),
     )
     assert (call.insecure, call.cacert, call.cname) == (False, "ca.pem", "example.com")
     assert call.channel_options == (
@@ -439,7 +470,9 @@ def test_event_inputs_take_their_defaults() -> None:
     assert DeliveryInputs.parse({}).delivery() == Delivery(
         Limits(10.0, 10 * 1024 * 1024), retries=3
     )
-    assert Destination.parse({"url": "http://x/"}) == Destination("http://x/", None, {}, {})
+    assert Destination.parse({"url": "http://x.invalid/"}) == Destination(
+        "http://x.invalid/", None, {}, {}
+    )
     assert PayloadTemplate.parse({}) == PayloadTemplate(None, None, None)
     notify = NotifyInputs.parse(MINIMAL["notify"])
     assert (notify.method, notify.params, notify.content_type) == (None, None, None)
@@ -476,7 +509,7 @@ def test_event_inputs_read_every_field() -> None:
     assert notify.payload == PayloadTemplate(None, "t.json", None)
     event = CloudEventInputs.parse(
         {
-            "url": "http://x/",
+            "url": "http://x.invalid/",
             "mode": "structured",
             "type": "t",
             "source": "s",
@@ -489,7 +522,7 @@ def test_event_inputs_read_every_field() -> None:
         "s",
         {"team": "a"},
     )
-    assert SlackInputs.parse({"url": "http://x/", "title": "Release"}).title == "Release"
+    assert SlackInputs.parse({"url": "http://x.invalid/", "title": "Release"}).title == "Release"
 
 
 def test_github_inputs_take_their_defaults_and_read_every_field() -> None:
@@ -511,18 +544,23 @@ def test_github_inputs_take_their_defaults_and_read_every_field() -> None:
             "owner": "acme",
             "repo": "app",
             "tokenEnv": "T",
-            "apiURL": "http://x",
+            "apiURL": "http://x.invalid",
             "workflow": "deploy.yaml",
             "ref": "main",
             "inputs": {"tag": "{{ winner.name }}"},
             "eventType": "e",
-            "payloadTemplateURL": "http://x/t",
+            "payloadTemplateURL": "http://x.invalid/t",
         }
     )
-    assert (full.owner, full.repo, full.token_env, full.api_url) == ("acme", "app", "T", "http://x")
+    assert (full.owner, full.repo, full.token_env, full.api_url) == (
+        "acme",
+        "app",
+        "T",
+        "http://x.invalid",
+    )
     assert (full.workflow, full.ref, full.event_type) == ("deploy.yaml", "main", "e")
     assert full.workflow_inputs == {"tag": "{{ winner.name }}"}
-    assert full.payload == PayloadTemplate(None, None, "http://x/t")
+    assert full.payload == PayloadTemplate(None, None, "http://x.invalid/t")
 
 
 def test_gitlab_inputs_take_their_defaults_and_read_every_field() -> None:
@@ -535,9 +573,9 @@ def test_gitlab_inputs_take_their_defaults_and_read_every_field() -> None:
     )
     assert default.variables == {}
     full = GitLabInputs.parse(
-        {**MINIMAL["gitlab"], "tokenEnv": "T", "apiURL": "http://x", "variables": {"V": 1}}
+        {**MINIMAL["gitlab"], "tokenEnv": "T", "apiURL": "http://x.invalid", "variables": {"V": 1}}
     )
-    assert (full.token_env, full.api_url, full.variables) == ("T", "http://x", {"V": "1"})
+    assert (full.token_env, full.api_url, full.variables) == ("T", "http://x.invalid", {"V": "1"})
 
 
 def test_custommetrics_inputs_take_their_defaults_and_read_every_field() -> None:

@@ -259,22 +259,7 @@ def test_a_hostile_result_file_stays_data(
         # JSON carries lone surrogates as escapes, as an attacker's result.json would.
         (root / "untrusted" / "result.json").write_text(json.dumps(hostile), encoding="utf-8")
         inputs = {"from_result": "untrusted/result.json", "report_formats": ALL_FORMATS}
-        github, gitlab = servers["github"], servers["gitlab"]
-        before = len((github if platform == "github" else gitlab).server.requests)
-        if platform == "github":
-            code, out = run_job(github_env(root, github, **inputs))
-            assert_no_forged_command(out)
-        else:
-            code, out = run_job(gitlab_env(root, gitlab, **inputs))
-            assert_gitlab_log_is_ours(out)
-        assert code in (0, 2), out
-        event(f"exit {code}")
-        api = (github if platform == "github" else gitlab).server.requests[before:]
-        bodies = [r.body for r in api]
-        comments = [json.loads(b)["body"] for b in bodies if b]
-        assert_reports_are_ours(root / "iter8-reports", *comments)
-        token = TOKEN if platform == "github" else GITLAB_TOKEN
-        assert_token_only_where_needed(token, out, root / "iter8-reports", bodies)
+        _run_and_check(root, servers, platform, inputs)
 
 
 BASE_EXPERIMENT = """\
@@ -327,19 +312,28 @@ def test_a_hostile_experiment_and_webhook_answer_stay_data(
     with job_directory() as root:
         (root / "experiment.json").write_text(json.dumps(hostile), encoding="utf-8")
         inputs = {"experiment": "experiment.json", "report_formats": ALL_FORMATS}
-        github, gitlab = servers["github"], servers["gitlab"]
-        before = len((github if platform == "github" else gitlab).server.requests)
-        if platform == "github":
-            code, out = run_job(github_env(root, github, **inputs))
-            assert_no_forged_command(out)
-        else:
-            code, out = run_job(gitlab_env(root, gitlab, **inputs))
-            assert_gitlab_log_is_ours(out)
-        assert code in (0, 2), out
-        event(f"exit {code}")
-        api = (github if platform == "github" else gitlab).server.requests[before:]
-        bodies = [r.body for r in api]
-        comments = [json.loads(b)["body"] for b in bodies if b]
-        assert_reports_are_ours(root / "iter8-reports", *comments)
-        token = TOKEN if platform == "github" else GITLAB_TOKEN
-        assert_token_only_where_needed(token, out, root / "iter8-reports", bodies)
+        _run_and_check(root, servers, platform, inputs)
+
+
+def _run_and_check(
+    root: Path, servers: dict[str, Any], platform: str, inputs: dict[str, str]
+) -> None:
+    """The CI job on `platform` with `inputs`; then the checks every hostile run must pass:
+    no forged runner command, reports and comments only as the templates make them, and the
+    token only where it is needed."""
+    github, gitlab = servers["github"], servers["gitlab"]
+    before = len((github if platform == "github" else gitlab).server.requests)
+    if platform == "github":
+        code, out = run_job(github_env(root, github, **inputs))
+        assert_no_forged_command(out)
+    else:
+        code, out = run_job(gitlab_env(root, gitlab, **inputs))
+        assert_gitlab_log_is_ours(out)
+    assert code in (0, 2), out
+    event(f"exit {code}")
+    api = (github if platform == "github" else gitlab).server.requests[before:]
+    bodies = [r.body for r in api]
+    comments = [json.loads(b)["body"] for b in bodies if b]
+    assert_reports_are_ours(root / "iter8-reports", *comments)
+    token = TOKEN if platform == "github" else GITLAB_TOKEN
+    assert_token_only_where_needed(token, out, root / "iter8-reports", bodies)

@@ -12,27 +12,11 @@ from pathlib import Path
 import pytest
 
 from iter8_action.cli.main import main
+from tests.support.examples import error_lines, expectations
 from tests.support.paths import EXAMPLES, ROOT
 
 INVALID = sorted((EXAMPLES / "invalid").glob("*.yaml"))
 VALID = sorted((EXAMPLES / "valid").glob("*.yaml"))
-
-
-def _expectations(path: Path) -> tuple[int, list[str]]:
-    code = None
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# expect-exit: "):
-            code = int(line.removeprefix("# expect-exit: "))
-        elif line.startswith("# expect: "):
-            lines.append(line.removeprefix("# expect: ").replace("{file}", str(path)))
-    assert code is not None, f"{path.name} has no '# expect-exit:' line"
-    return code, lines
-
-
-def _errors(stderr: str) -> list[str]:
-    text = stderr.removeprefix("error:\n").removeprefix("error: ")
-    return [line for line in text.splitlines() if line]
 
 
 def test_there_are_enough_invalid_examples() -> None:
@@ -43,11 +27,11 @@ def test_there_are_enough_invalid_examples() -> None:
 def test_invalid_example_fails_with_its_message(
     path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, expected = _expectations(path)
+    code, expected = expectations(path)
     assert main(["validate", "-f", str(path)]) == code
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
-    assert _errors(captured.err) == expected
+    assert error_lines(captured.err) == expected
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from iter8_action.cli.main import main
+from tests.support.examples import error_lines, expectations
 from tests.support.paths import EXAMPLES, SCHEMAS, TEST_DATA
 
 INVALID_RESULTS = EXAMPLES / "invalid" / "results"
@@ -22,23 +23,6 @@ COMMANDS = {
     "assert": ["assert", "-c", "completed", "-c", "nofailure", "-c", "slos", "-c", "winner"],
     "report": ["report", "-o", "html"],
 }
-
-
-def _expectations(path: Path) -> tuple[int, list[str]]:
-    code = None
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# expect-exit: "):
-            code = int(line.removeprefix("# expect-exit: "))
-        elif line.startswith("# expect: "):
-            lines.append(line.removeprefix("# expect: ").replace("{file}", str(path)))
-    assert code is not None, f"{path.name} has no '# expect-exit:' line"
-    return code, lines
-
-
-def _errors(stderr: str) -> list[str]:
-    text = stderr.removeprefix("error:\n").removeprefix("error: ")
-    return [line for line in text.splitlines() if line]
 
 
 def test_the_hostile_files_of_the_issue_are_examples() -> None:
@@ -57,12 +41,12 @@ def test_the_hostile_files_of_the_issue_are_examples() -> None:
 def test_invalid_result_fails_with_its_message(
     path: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, expected = _expectations(path)
+    code, expected = expectations(path)
     assert main([*COMMANDS[command], "-f", str(path)]) == code
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     assert captured.out == ""
-    assert _errors(captured.err) == expected
+    assert error_lines(captured.err) == expected
 
 
 def _json_result(tmp_path: Path, text: str) -> Path:
@@ -158,7 +142,7 @@ def test_the_ci_job_annotates_a_from_result_file_at_its_line(
     }
     assert ci(env) == 2
     out = capsys.readouterr().out
-    _, expected = _expectations(source)
+    _, expected = expectations(source)
     file, line, message = expected[0].replace(str(source), "downloaded.yaml").split(":", 2)
     assert f"::error title=Invalid result file,file={file},line={line}::{message.strip()}" in out
 
@@ -183,7 +167,7 @@ def test_long_lists_of_numbers_are_checked_item_by_item(
     }
     path = _json_result(tmp_path, json.dumps(document))
     assert main(["report", "-f", str(path)]) == 2
-    assert _errors(capsys.readouterr().err) == [
+    assert error_lines(capsys.readouterr().err) == [
         f"{path}:1: $.result.insights.nonHistMetricValues[0].a/b[70000]: "
         "expected a number, found 'x' (a string)",
         f"{path}:1: $.result.insights.summaryMetricValues[0].a/c.counts[90000]: "
